@@ -51,6 +51,7 @@ from mailguard.domain.policy_rules import (
     frustration,
     referral_ring,
     repeat_contact,
+    span,
 )
 from mailguard.domain.state import Breaker, CustomerState, Entry, OpenEscalation
 
@@ -119,8 +120,10 @@ def _sla(
         ev = Evidence(
             "sla", f"{esc.rule} escalation opened {esc.opened_at.isoformat()}, no human reply"
         )
-        hits.append(RuleHit("sla", (ev,), f"no human reply {waited} after escalation"))
-        actions.append(Notify(level, f"sla: {esc.rule} escalation unanswered {waited}", mailbox))
+        hits.append(RuleHit("sla", (ev,), f"no human reply {span(waited)} after escalation"))
+        actions.append(
+            Notify(level, f"sla: {esc.rule} escalation unanswered for {span(waited)}", mailbox)
+        )
         updated.append(replace(esc, stage=stage, notified_at=now))
     return replace(state, escalations=tuple(updated)), hits, actions
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from mailguard.domain.model import Direction, Evidence
 from mailguard.domain.policy_model import (
@@ -27,6 +27,17 @@ from mailguard.domain.state import CustomerState, Entry
 
 def _stamp(at: datetime) -> str:
     return at.strftime("%Y-%m-%d %H:%M")
+
+
+def span(delta: timedelta) -> str:
+    """A duration as people write it: "14 d", "48 h", "9 h 54 min"."""
+    minutes = int(delta.total_seconds() // 60)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    if days and not rest:
+        return f"{days} d"
+    hours += days * 24
+    return f"{hours} h {mins} min" if mins else f"{hours} h"
 
 
 def _recent(history: Iterable[Entry], since: datetime) -> list[Entry]:
@@ -64,7 +75,7 @@ def automated_streak(state: CustomerState, rule: StreakRule, now: datetime) -> R
         "automated_streak",
         evidence,
         f"{len(pairs)} customer messages answered only by automation "
-        f"(threshold {rule.min_messages} within {rule.window})",
+        f"(threshold {rule.min_messages} within {span(rule.window)})",
     )
 
 
@@ -83,7 +94,7 @@ def repeat_contact(state: CustomerState, rule: RepeatContactRule, now: datetime)
         "repeat_contact",
         evidence,
         f"{len(mine)} customer messages without a human reply "
-        f"(threshold {rule.min_messages} within {rule.window})",
+        f"(threshold {rule.min_messages} within {span(rule.window)})",
     )
 
 
@@ -167,7 +178,7 @@ def bot_ping_pong(
     trip = len(exchanges) >= rule.max_exchanges
     detail = f"automated reply to automated {last_in.kind.value} from {cp} held (RFC 3834 §2)"
     if trip:
-        detail += f"; {len(exchanges)} exchanges within {rule.window}: circuit-broken"
+        detail += f"; {len(exchanges)} exchanges within {span(rule.window)}: circuit-broken"
     return PingPongOutcome(RuleHit("bot_ping_pong", evidence, detail), hold=True, trip=trip)
 
 
