@@ -122,7 +122,7 @@ def _sla(
         )
         hits.append(RuleHit("sla", (ev,), f"no human reply {span(waited)} after escalation"))
         actions.append(
-            Notify(level, f"sla: {esc.rule} escalation unanswered for {span(waited)}", mailbox)
+            Notify(level, f"{esc.rule} escalation unanswered for {span(waited)}", mailbox, "sla")
         )
         updated.append(replace(esc, stage=stage, notified_at=now))
     return replace(state, escalations=tuple(updated)), hits, actions
@@ -200,7 +200,7 @@ def _escalate(
         state = _open(state, first, event.thread, now, link)
         actions += [
             Escalate(first.rule, first.detail, event.mailbox, event.thread, link),
-            Notify(NotifyLevel.PRIMARY, f"{first.rule}: {first.detail}", event.mailbox),
+            Notify(NotifyLevel.PRIMARY, first.detail, event.mailbox, first.rule),
         ]
     if first.rule == "referral_ring":
         for peer in peers:
@@ -210,7 +210,7 @@ def _escalate(
             peer_states[peer.mailbox] = _open(peer.state, first, thread, now, link)
             actions += [
                 Escalate(first.rule, first.detail, peer.mailbox, thread, link),
-                Notify(NotifyLevel.PRIMARY, f"{first.rule}: {first.detail}", peer.mailbox),
+                Notify(NotifyLevel.PRIMARY, first.detail, peer.mailbox, first.rule),
             ]
     return state, hits, actions, peer_states
 
@@ -232,7 +232,7 @@ def _outbound_automation(
         state = replace(state, breakers=breakers)
         actions += [
             CircuitBreak(event.counterpart, until, outcome.hit.detail),
-            Notify(NotifyLevel.PRIMARY, f"bot_ping_pong: {outcome.hit.detail}", event.mailbox),
+            Notify(NotifyLevel.PRIMARY, outcome.hit.detail, event.mailbox, "bot_ping_pong"),
         ]
     return state, [outcome.hit], actions
 

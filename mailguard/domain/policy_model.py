@@ -220,6 +220,7 @@ class Notify:
     level: NotifyLevel
     reason: str
     mailbox: str
+    rule: str = ""
     kind: str = "notify"
 
 
