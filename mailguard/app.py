@@ -13,7 +13,7 @@ import signal
 
 import structlog
 
-from mailguard.config import Config
+from mailguard.config import Config, redact_url
 from mailguard.http import HealthServer
 from mailguard.store.schema import upgrade
 
@@ -32,7 +32,7 @@ async def run_daemon(config: Config, stop: asyncio.Event | None = None) -> int:
 
     if config.storage.auto_upgrade:
         await upgrade(config.storage_url)
-        log.info("storage_upgraded", url=_safe_url(config.storage_url))
+        log.info("storage_upgraded", url=redact_url(config.storage_url))
 
     health = HealthServer(lambda: {"storage": "ok"})
     port = None
@@ -52,8 +52,3 @@ async def run_daemon(config: Config, stop: asyncio.Event | None = None) -> int:
             await health.close()
         log.info("daemon_stopped")
     return 0
-
-
-def _safe_url(url: str) -> str:
-    scheme, _, rest = url.partition("://")
-    return f"{scheme}://{rest.rpartition('@')[2]}"

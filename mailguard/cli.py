@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from mailguard import __version__
-from mailguard.config import Config, load_config
+from mailguard.config import Config, load_config, redact_url
 from mailguard.errors import ConfigError, MailguardError
 from mailguard.logsetup import configure_logging
 
@@ -108,19 +108,9 @@ def _check_config(args: argparse.Namespace) -> int:
         )
     else:
         print("  proxy:     disabled")
-    print(f"  storage:   {_redact(config.storage_url)}")
+    print(f"  storage:   {redact_url(config.storage_url)}")
     print(f"  dry run:   {'yes' if config.dry_run else 'no'}")
     return EXIT_OK
-
-
-def _redact(url: str) -> str:
-    """Hide a password in a database URL before printing it."""
-    scheme, sep, rest = url.partition("://")
-    credentials, at, host = rest.rpartition("@")
-    if not at or ":" not in credentials:
-        return url
-    user = credentials.split(":", 1)[0]
-    return f"{scheme}{sep}{user}:***@{host}"
 
 
 def _db_upgrade(args: argparse.Namespace) -> int:
@@ -129,7 +119,7 @@ def _db_upgrade(args: argparse.Namespace) -> int:
     config = _config(args)
     _prepare_data_dir(config)
     asyncio.run(upgrade(config.storage_url, args.revision))
-    print(f"database {_redact(config.storage_url)} upgraded to {args.revision}")
+    print(f"database {redact_url(config.storage_url)} upgraded to {args.revision}")
     return EXIT_OK
 
 
@@ -138,7 +128,7 @@ def _db_downgrade(args: argparse.Namespace) -> int:
 
     config = _config(args)
     asyncio.run(downgrade(config.storage_url, args.revision))
-    print(f"database {_redact(config.storage_url)} downgraded to {args.revision}")
+    print(f"database {redact_url(config.storage_url)} downgraded to {args.revision}")
     return EXIT_OK
 
 

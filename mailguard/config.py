@@ -450,6 +450,16 @@ def parse_config(text: str, path: str, env: Mapping[str, str] | None = None) -> 
     return config
 
 
+def redact_url(url: str) -> str:
+    """Hide the password of a database URL before it is printed or logged."""
+    scheme, sep, rest = url.partition("://")
+    credentials, at, host = rest.rpartition("@")
+    if not at or ":" not in credentials:
+        return url
+    user = credentials.split(":", 1)[0]
+    return f"{scheme}{sep}{user}:***@{host}"
+
+
 def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> Config:
     """Read and validate the file at ``path``."""
     name = str(path)

@@ -1,4 +1,4 @@
-"""Configuration: the example validates, and each kind of mistake gets a message a person can act on."""
+"""Configuration: the example validates; each kind of mistake gets an actionable message."""
 
 from __future__ import annotations
 
@@ -136,8 +136,7 @@ BAD_CONFIGS = [
     ),
     pytest.param(
         "policy:\n  frustration: {threshold: 1.5}\n",
-        "f.yaml:2: policy.frustration.threshold: Input should be less than or equal to 1 "
-        "(got 1.5)",
+        "f.yaml:2: policy.frustration.threshold: Input should be less than or equal to 1 (got 1.5)",
         id="threshold-out-of-range",
     ),
     pytest.param(
