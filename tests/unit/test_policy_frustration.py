@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from policy_script import Step, escalated_at, run
 
 from mailguard.domain.policy import FrustrationRule, Policy
+from tests.unit.policy_script import Step, escalated_at, run
 
 
 @pytest.mark.parametrize(

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from policy_script import Step, at, kinds, run
 
 from mailguard.domain.model import Kind
 from mailguard.domain.policy import CircuitBreak, PingPongRule, Policy
+from tests.unit.policy_script import Step, at, kinds, run
 
 OOO = Kind.OUT_OF_OFFICE
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from policy_script import Step, escalated_at, run
 
 from mailguard.domain.policy import Policy, RepeatContactRule, StreakRule
+from tests.unit.policy_script import Step, escalated_at, run
 
 NO_STREAK = StreakRule(enabled=False)
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from policy_script import Step, at, event_for, kinds, run
 
 from mailguard.domain.policy import Policy, decide, decide_handled
 from mailguard.domain.state import CustomerState
+from tests.unit.policy_script import Step, at, event_for, kinds, run
 
 STREAK = [Step(0, "in"), Step(0.1, "out-auto"), Step(30, "in"), Step(30.1, "out-auto")]
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from policy_script import SUPPORT, Step, escalated_at, run
 
 from mailguard.domain.policy import Escalate, Peer, Policy, ReferralRingRule
 from mailguard.domain.state import CustomerState
+from tests.unit.policy_script import SUPPORT, Step, escalated_at, run
 
 PARTNER = "gutschein@voucher-partner.example.net"
 VOUCHERS = "vouchers@example.com"

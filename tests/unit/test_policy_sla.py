@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from policy_script import Step, at, run
 
 from mailguard.domain.policy import Notify, NotifyLevel, Policy, SlaRule, next_due
+from tests.unit.policy_script import Step, at, run
 
 ANGRY = Step(0, "in", frustration=0.9)
 

@@ -12,7 +12,6 @@ from datetime import timedelta
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
-from policy_script import CUSTOMER, SUPPORT, T0
 
 from mailguard.domain.model import Direction, Kind
 from mailguard.domain.policy import (
@@ -29,6 +28,7 @@ from mailguard.domain.policy import (
     decide_tick,
 )
 from mailguard.domain.state import CustomerState
+from tests.unit.policy_script import CUSTOMER, SUPPORT, T0
 
 PARTNER = "partner@voucher-partner.example.net"
 POLICY = Policy(referral_ring=ReferralRingRule(partner_addresses=frozenset({PARTNER})))
