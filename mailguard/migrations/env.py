@@ -57,9 +57,7 @@ def _cli_url() -> str:
 
 def _main() -> None:
     if context.is_offline_mode():
-        context.configure(
-            url=_cli_url(), target_metadata=target_metadata, literal_binds=True
-        )
+        context.configure(url=_cli_url(), target_metadata=target_metadata, literal_binds=True)
         with context.begin_transaction():
             context.run_migrations()
         return

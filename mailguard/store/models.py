@@ -159,9 +159,7 @@ class ThreadMessageId(Base):
         ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True
     )
     message_id: Mapped[str] = mapped_column(String(HEADER_LEN), primary_key=True)
-    thread_id: Mapped[int] = mapped_column(
-        ForeignKey("threads.id", ondelete="CASCADE"), index=True
-    )
+    thread_id: Mapped[int] = mapped_column(ForeignKey("threads.id", ondelete="CASCADE"), index=True)
 
 
 class Message(Base):
@@ -180,9 +178,7 @@ class Message(Base):
     message_id: Mapped[str] = mapped_column(String(HEADER_LEN))
     direction: Mapped[Direction] = mapped_column(_enum(Direction, "direction"))
     source: Mapped[Source] = mapped_column(_enum(Source, "source"))
-    customer_id: Mapped[int | None] = mapped_column(
-        ForeignKey("customers.id", ondelete="SET NULL")
-    )
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"))
     thread_id: Mapped[int | None] = mapped_column(
         ForeignKey("threads.id", ondelete="SET NULL"), index=True
     )
@@ -272,9 +268,7 @@ class HeldMessage(Base):
     mail_options: Mapped[list[Any]] = mapped_column(default=list)
     rcpt_options: Mapped[list[Any]] = mapped_column(default=list)
     reason: Mapped[str] = mapped_column(Text)
-    state: Mapped[HeldState] = mapped_column(
-        _enum(HeldState, "held_state"), default=HeldState.HELD
-    )
+    state: Mapped[HeldState] = mapped_column(_enum(HeldState, "held_state"), default=HeldState.HELD)
     held_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -310,9 +304,7 @@ class DecisionRecord(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     mailbox: Mapped[str | None] = mapped_column(String(NAME_LEN))
-    customer_id: Mapped[int | None] = mapped_column(
-        ForeignKey("customers.id", ondelete="CASCADE")
-    )
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
     # The message is referenced by its natural key rather than a foreign key: the
     # decision log outlives purged messages and explains ticks that have no message.
     message_id: Mapped[str | None] = mapped_column(String(HEADER_LEN))
