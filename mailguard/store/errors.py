@@ -1,9 +1,13 @@
-"""Storage errors that carry what an operator needs to act on them."""
+"""Storage errors: the shared :class:`mailguard.errors.StorageError`, re-exported.
+
+The store raises only this class for an unusable database (bad URL, unreachable
+server, failed migration), so the CLI maps it to one exit code and message.
+"""
 
 from __future__ import annotations
 
-from mailguard.errors import MailguardError
+from mailguard.errors import StorageError
 
+StoreError = StorageError
 
-class StoreError(MailguardError):
-    """The database is unusable as configured (bad URL, unreachable, wrong schema)."""
+__all__ = ["StorageError", "StoreError"]
