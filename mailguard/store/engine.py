@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import StaticPool
 
-from mailguard.store.errors import StoreError
+from mailguard.errors import StorageError
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 # Execution option that makes a SQLite transaction start with BEGIN IMMEDIATE.
@@ -45,15 +45,15 @@ _ASYNC_DRIVERS = {
 def async_url(url: str | URL) -> URL:
     """Return ``url`` with an async driver; plain ``sqlite://``/``postgresql://`` upgraded.
 
-    Raises :class:`StoreError` for a URL that names no supported backend.
+    Raises :class:`StorageError` for a URL that names no supported backend.
     """
     try:
         parsed = make_url(url) if isinstance(url, str) else url
     except Exception as exc:  # ArgumentError, ValueError: both mean "not a URL"
-        raise StoreError(f"not a database URL: {_redact(url)}") from exc
+        raise StorageError(f"not a database URL: {_redact(url)}") from exc
     driver = _ASYNC_DRIVERS.get(parsed.drivername)
     if driver is None:
-        raise StoreError(
+        raise StorageError(
             f"unsupported database URL {_redact(url)}: use sqlite:///PATH or postgresql://…"
         )
     return parsed.set(drivername=driver)
@@ -99,7 +99,10 @@ def create_engine(url: str | URL, **kwargs: Any) -> AsyncEngine:
         # Each connection to ":memory:" would be a new empty database: share one.
         kwargs.setdefault("poolclass", StaticPool)
     else:
-        path.expanduser().parent.mkdir(parents=True, exist_ok=True)
+        try:
+            path.expanduser().parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StorageError(f"cannot create the directory of {path}: {exc}") from exc
         parsed = parsed.set(database=str(path.expanduser()))
     engine = create_async_engine(parsed, **kwargs)
     _configure_sqlite(engine, memory=path is None)

@@ -22,7 +22,7 @@ from sqlalchemy.engine import URL, Connection
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from mailguard.store.engine import create_engine, writer
-from mailguard.store.errors import StoreError
+from mailguard.errors import StorageError
 
 # Arbitrary but fixed: the key of the advisory lock serialising migrations
 # (pg_advisory_xact_lock takes a bigint; this is "mgschema" in ASCII).
@@ -47,7 +47,7 @@ def head_revision() -> str:
     """The newest revision the shipped migrations know."""
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     if head is None:  # only possible with an empty versions directory
-        raise StoreError(f"no migrations found in {migrations_dir()}")
+        raise StorageError(f"no migrations found in {migrations_dir()}")
     return head
 
 
@@ -68,7 +68,7 @@ async def current(url: str | URL) -> str | None:
         async with engine.connect() as conn:
             return await conn.run_sync(_current_revision)
     except (OperationalError, DBAPIError, OSError) as exc:
-        raise StoreError(f"cannot read the schema revision: {exc}") from exc
+        raise StorageError(f"cannot read the schema revision: {exc}") from exc
     finally:
         await engine.dispose()
 
@@ -87,6 +87,6 @@ async def _run(url: str | URL, migrate: Callable[[Connection], Any]) -> None:
                 )
             await conn.run_sync(migrate)
     except (OperationalError, DBAPIError, OSError) as exc:
-        raise StoreError(f"database migration failed: {exc}") from exc
+        raise StorageError(f"database migration failed: {exc}") from exc
     finally:
         await engine.dispose()
