@@ -28,6 +28,7 @@ from mailguard.domain.identity import (
 from mailguard.domain.model import Classification, Direction, Source
 from mailguard.domain.policy import Decision, Event, Peer, Policy, decide, decide_tick
 from mailguard.domain.state import CustomerState
+from mailguard.errors import MailguardError
 from mailguard.ports import CustomerRef, FailedMessage, MessageKey, Store, UnitOfWork
 from mailguard.service_writes import (
     Envelope,
@@ -45,10 +46,20 @@ __all__ = [
     "Envelope",
     "Facts",
     "MessageClassifier",
+    "MessageError",
     "PreparedMessage",
     "ProcessResult",
     "Status",
 ]
+
+
+class MessageError(MailguardError):
+    """Processing one message failed; carries the message's key and the original error."""
+
+    def __init__(self, key: MessageKey, cause: Exception) -> None:
+        self.key = key
+        self.cause = cause
+        super().__init__(f"{key.mailbox} {key.message_id}: {type(cause).__name__}: {cause}")
 
 
 class MessageClassifier(Protocol):
@@ -164,10 +175,13 @@ class Engine:
         direction: Direction | None = None,
         envelope: Envelope | None = None,
     ) -> PreparedMessage:
-        """Parse, classify and identify a message (pure CPU work, no store access)."""
+        """Parse, identify and classify a message (pure CPU work, no store access).
+
+        Raises :class:`MessageError` carrying the message's key when classification fails,
+        so the failure is recorded under the message's real Message-ID.
+        """
         ident = self._identity
         facts = self._parse(raw)
-        classification = self._classifier.classify(facts)
         if direction is None:
             direction = infer_direction(facts.from_addr, ident.own_domains, ident.own_addresses)
         recipients = (*facts.to_addrs, *facts.cc_addrs)
@@ -193,6 +207,10 @@ class Engine:
         at = min(facts.date, now) if facts.date is not None else now
         message_id = facts.message_id or derive_message_id(raw)
         key = MessageKey(mailbox, message_id, direction)
+        try:
+            classification = self._classifier.classify(facts)
+        except Exception as exc:  # the classifier promises not to raise; keep the key if it does
+            raise MessageError(key, exc) from exc
         return PreparedMessage(raw, facts, classification, key, source, customer, at, envelope)
 
     async def process(
@@ -226,6 +244,8 @@ class Engine:
             async with self._store.unit_of_work() as uow:
                 result = await self.process_prepared(uow, prepared, now)
         except Exception as exc:  # per-message isolation: see the module docstring
+            if isinstance(exc, MessageError):
+                key, exc = exc.key, exc.cause
             error = f"{type(exc).__name__}: {exc}"
             if key is None:
                 key = MessageKey(
