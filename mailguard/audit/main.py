@@ -125,7 +125,11 @@ def write_output(text: str, output: str | None, stdout: TextIO) -> None:
 def _progress_bar(
     stream: TextIO, show: bool
 ) -> Iterator[tuple[ProgressCallback | None, ProgressCallback | None]]:
-    """Callbacks driving a rich progress bar on ``stream``, or (None, None) when hidden."""
+    """Callbacks driving a rich progress bar on ``stream``, or (None, None) when hidden.
+
+    The caller has already decided to show it (a TTY, or asked for), so rich is told
+    the stream is a terminal rather than second-guessing that decision.
+    """
     if not show:
         yield None, None
         return
@@ -146,7 +150,9 @@ def _progress_bar(
         TaskProgressColumn(),
         TimeRemainingColumn(),
     )
-    with Progress(*columns, console=Console(file=stream), transient=True) as bar:
+    with Progress(
+        *columns, console=Console(file=stream, force_terminal=True), transient=True
+    ) as bar:
         task = bar.add_task("replay", total=None)
 
         def on_total(total: int) -> None:
