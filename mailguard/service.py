@@ -50,6 +50,7 @@ __all__ = [
     "PreparedMessage",
     "ProcessResult",
     "Status",
+    "audit_engine_factory",
 ]
 
 
@@ -344,3 +345,14 @@ def _result_base(prepared: PreparedMessage) -> dict[str, Any]:
         "sender": prepared.facts.from_addr,
         "subject": prepared.facts.subject,
     }
+
+
+def audit_engine_factory(**kwargs: Any) -> Any:
+    """The audit's engine factory; see :func:`mailguard.audit_engine.audit_engine_factory`.
+
+    Re-exported here because ``bench/audit_bench.py`` and the CLI name the engine by this
+    module; imported lazily since that module builds on this one.
+    """
+    from mailguard.audit_engine import audit_engine_factory as build
+
+    return build(**kwargs)
