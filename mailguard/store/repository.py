@@ -136,7 +136,8 @@ class SqlStore:
 
         Purged: messages seen and decisions logged before the cutoff; held messages that
         were released or discarded before it; escalations resolved before it; outbox
-        actions done before it; threads inactive since before it; and customers last
+        actions done before it; threads inactive since before it (unless an open
+        escalation points at them); and customers last
         seen before it that have nothing open (no open escalation, no pending deadline).
         Kept whatever their age, because deleting them would lose mail or work: held
         messages still held, open escalations, pending or failed actions, failed
@@ -156,7 +157,13 @@ class SqlStore:
                 t.outbox_actions.c.state == OutboxState.DONE,
                 t.outbox_actions.c.updated_at < cutoff,
             ),
-            "threads": delete(t.threads).where(t.threads.c.last_activity_at < cutoff),
+            "threads": delete(t.threads).where(
+                t.threads.c.last_activity_at < cutoff,
+                ~exists().where(
+                    t.escalations.c.thread_id == t.threads.c.id,
+                    t.escalations.c.resolved_at.is_(None),
+                ),
+            ),
             "customers": delete(t.customers).where(
                 t.customers.c.last_seen_at < cutoff,
                 t.customers.c.state == "ok",
