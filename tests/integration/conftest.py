@@ -6,6 +6,7 @@ the test. Tests using it carry ``@pytest.mark.postgres``; when the server at
 ``MAILGUARD_TEST_POSTGRES`` (default ``postgresql://postgres@127.0.0.1:5432/postgres``)
 does not answer they are skipped with a reason saying so.
 ``db_url``: parametrised over both backends.
+``store``: a :class:`~mailguard.store.repository.SqlStore` on a migrated ``db_url``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ from pathlib import Path
 import asyncpg
 import pytest
 from sqlalchemy.engine import make_url
+
+from mailguard.store import schema
+from mailguard.store.repository import SqlStore
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "MAILGUARD_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -67,3 +71,14 @@ def db_url(request: pytest.FixtureRequest) -> str:
     fixture = "sqlite_url" if request.param == "sqlite" else "postgres_url"
     url: str = request.getfixturevalue(fixture)
     return url
+
+
+@pytest.fixture
+async def store(db_url: str) -> AsyncIterator[SqlStore]:
+    """A store on a migrated, empty database of each backend."""
+    await schema.upgrade(db_url)
+    sql_store = SqlStore.from_url(db_url)
+    try:
+        yield sql_store
+    finally:
+        await sql_store.close()
