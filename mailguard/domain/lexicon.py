@@ -99,6 +99,7 @@ HEADER_RULES: tuple[PatternRule, ...] = (
     PatternRule("helpdesk_agent", TA, "header:User-Agent",
                 r"zendesk|freshdesk|otrs|znuny|zammad|freescout|request tracker", None, 0.4),
     PatternRule("rt_ticket", TA, "header:RT-Ticket", r"\S", None, 0.3),
+    PatternRule("jira_fingerprint", TA, "header:X-JIRA-FingerPrint", r"\S", None, 0.5),
     PatternRule("otrs_loop", AR, "header:X-OTRS-Loop", _SET, None, 1.0),
     PatternRule("delivery_system_name", BO, "header:From",
                 r"mail delivery (?:sub)?system|mailer-daemon|mail administrator|"
@@ -209,7 +210,8 @@ SUBJECT_RULES: tuple[PatternRule, ...] = (
     ),
     PatternRule(
         "subject_ticket_ack", TA, "subject",
-        r"(?:we(?:'ve| have)? received your|request received|thank(?:s| you) for contacting|"
+        r"(?:we(?:'ve| have)? received your|(?:request|ticket|case) received|"
+        r"thank(?:s| you) for contacting|"
         r"(?:ticket|case|request)\s*#?\s*[\w-]*\d+\s*(?:has been |was )?(?:created|received|"
         r"opened|logged|registered)|your (?:support )?(?:request|ticket|case|enquiry|inquiry)"
         r" (?:#?\s*[\w-]*\d+ )?(?:has been|was|is) (?:received|created|opened|logged)|"

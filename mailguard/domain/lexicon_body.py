@@ -107,7 +107,9 @@ BODY_RULES: tuple[PatternRule, ...] = (
        r"\bobrigad[oa] (?:pela sua|pelo seu|pela) (?:mensagem|e-?mail|contato|contacto)\b",
        0.4, None),
     # Helpdesk acknowledgements.
-    _b("ticket_received", TA,
+    # "We received your message" is what every auto-responder says; only a ticket number
+    # or a helpdesk's own marks make it a ticket acknowledgement.
+    _b("message_received", AR,
        r"\bwe(?:'ve| have)? (?:successfully )?received your (?:request|message|e-?mail|enquiry|"
        r"inquiry|ticket)|\byour (?:request|ticket|case) (?:#?\s*[\w-]*\d+ )?has been "
        r"(?:received|created|logged|opened)|\bihre anfrage (?:ist (?:bei uns )?eingegangen|"
@@ -117,12 +119,15 @@ BODY_RULES: tuple[PatternRule, ...] = (
        r"\bhemos recibido (?:su|tu) (?:solicitud|mensaje|correo|consulta)|"
        r"\babbiamo ricevuto (?:la sua|la tua|il suo|il tuo) (?:richiesta|e-?mail|messaggio)|"
        r"\bwij hebben (?:uw|je) (?:verzoek|vraag|bericht|e-?mail|aanvraag) ontvangen|"
-       r"\brecebemos (?:a sua|sua|o seu|seu) (?:solicita[çc][ãa]o|pedido|mensagem|e-?mail)",
-       0.6, None),
+       r"\brecebemos (?:a sua|sua|o seu|seu) (?:solicita[çc][ãa]o|pedido|mensagem|e-?mail)|"
+       r"\b(?:la (?:sua|tua) richiesta|votre demande|su solicitud|(?:a sua|sua) solicita[çc][ãa]o|"
+       r"(?:uw|je) (?:verzoek|aanvraag)) (?:[èe] stata|a [ée]t[ée]|ha sido|foi|is) (?:bien )?"
+       r"(?:ricevuta|presa in carico|registrata|re[çc]ue|enregistr[ée]e|recibida|registrada|"
+       r"recebida|ontvangen|geregistreerd)", 0.6, None),
     _b("ticket_reference", TA,
        r"\b(?:ticket|case|request|reference|anfrage|vorgang|ticketnummer|dossier|caso|"
        r"pratica|zaak|chamado)(?:[ -]?(?:number|nummer|no\.?|nr\.?|id|num[ée]ro|n[úu]mero))?"
-       r"\s*(?:is\s*)?[:#]\s*#?\s*[A-Z0-9-]*\d{3,}", 0.2, None),
+       r"\s*(?:is\s*)?[:#]\s*#?\s*[A-Z0-9-]*\d{3,}", 0.5, None),
     _b("will_get_back", TA,
        r"\bwe will (?:get back to you|respond|reply|be in touch|contact you)\b|"
        r"\bwir (?:werden uns|melden uns) (?:so schnell wie m[öo]glich|schnellstm[öo]glich|"
