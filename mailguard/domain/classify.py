@@ -44,16 +44,11 @@ __all__ = [
 AUTOMATED_THRESHOLD = 1.0
 # Catch-all kinds say "a robot wrote this" more than "this sort of robot".
 _GENERIC_VOTE = {Kind.AUTO_REPLY: 0.3, Kind.NOTIFICATION: 0.3}
-# Tie-break order: the more specific kind wins.
-_PRECEDENCE = (
-    Kind.BOUNCE,
-    Kind.CHALLENGE_RESPONSE,
-    Kind.OUT_OF_OFFICE,
-    Kind.TICKET_ACK,
-    Kind.BULK,
-    Kind.AUTO_REPLY,
-    Kind.NOTIFICATION,
-)
+# Kinds that name the sort of robot, most specific first (which also breaks ties) ...
+_SPECIFIC = (Kind.BOUNCE, Kind.CHALLENGE_RESPONSE, Kind.OUT_OF_OFFICE, Kind.TICKET_ACK)
+# ... and kinds that mostly say "some robot"; a specific kind needs this much vote to win.
+_GENERIC = (Kind.BULK, Kind.AUTO_REPLY, Kind.NOTIFICATION)
+_SPECIFIC_MINIMUM = 0.5
 _REPLY_PREFIX = re.compile(
     r"^\s*(?:\[[^\]]{1,40}\]\s*)?(?:re|aw|antw|antwort|sv|vs|odp|r|rif|ref|réf|tr|wg|fwd?|"
     r"enc|res|rv|doorst|trs|vl|ynt|ha|答复|回复|転送)\s*(?:\[\d+\]|\(\d+\))?\s*[:：]",
@@ -241,14 +236,22 @@ class Classifier:
 
 
 def _pick_kind(votes: list[tuple[Kind, float]]) -> Kind:
+    """The specific kind with the best vote if any has a real one, else the best generic.
+
+    List servers add list headers to bounces and auto-replies they pass on, and
+    auto-responders set "Precedence: bulk"; a specific clue says more than those.
+    """
     tally: dict[Kind, float] = {}
     for kind, weight in votes:
         if kind is not Kind.HUMAN:
             tally[kind] = tally.get(kind, 0.0) + weight * _GENERIC_VOTE.get(kind, 1.0)
-    if not tally:
-        return Kind.AUTO_REPLY
-    best = max(tally.values())
-    for kind in _PRECEDENCE:
-        if tally.get(kind, 0.0) >= best - 1e-9:
-            return kind
+    for group in (_SPECIFIC, _GENERIC):
+        candidates = {kind: tally[kind] for kind in group if kind in tally}
+        if not candidates:
+            continue
+        best = max(candidates.values())
+        if group is _SPECIFIC and best < _SPECIFIC_MINIMUM:
+            continue
+        # Groups are listed most specific first, which breaks ties.
+        return next(kind for kind in group if candidates.get(kind, -1.0) >= best - 1e-9)
     return Kind.AUTO_REPLY

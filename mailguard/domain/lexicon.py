@@ -38,7 +38,10 @@ HEADER_RULES: tuple[PatternRule, ...] = (
     PatternRule("rfc3834_other", AR, "header:Auto-Submitted", r"^(?!no\b|auto-)\S", None, 1.5),
     # "Auto-Submitted: no" is an explicit statement that a person wrote the message.
     PatternRule("rfc3834_no", H, "header:Auto-Submitted", r"^no\b", None, 1.5),
-    PatternRule("precedence_bulk", BU, "header:Precedence", r"^(?:bulk|list|junk)\b", None, 1.2),
+    # "Precedence: bulk/junk" is what auto-responders (and lists) set so that others do not
+    # answer them; only "list" says mailing list.
+    PatternRule("precedence_bulk", AR, "header:Precedence", r"^(?:bulk|junk)\b", None, 1.2),
+    PatternRule("precedence_list", BU, "header:Precedence", r"^list\b", None, 1.2),
     PatternRule("precedence_auto_reply", AR, "header:Precedence", r"^auto[_-]?reply", None, 1.5),
     PatternRule("x_autoreply", AR, "header:X-Autoreply", _SET, None, 1.5),
     PatternRule("x_autorespond", AR, "header:X-Autorespond", _SET, None, 1.5),
@@ -74,7 +77,8 @@ HEADER_RULES: tuple[PatternRule, ...] = (
     PatternRule("mailing_list", BU, "header:Mailing-List", r"\S", None, 1.0),
     PatternRule("x_mailing_list", BU, "header:X-Mailing-List", r"\S", None, 1.0),
     PatternRule("x_loop", NO, "header:X-Loop", r"\S", None, 0.5),
-    PatternRule("feedback_id", BU, "header:Feedback-ID", r"\S", None, 0.8),
+    # Feedback-ID (Gmail's feedback loop) is set by transactional and bulk senders alike.
+    PatternRule("feedback_id", NO, "header:Feedback-ID", r"\S", None, 0.8),
     PatternRule("csa_complaints", BU, "header:X-CSA-Complaints", r"\S", None, 1.0),
     PatternRule("campaign_header", BU, "header:X-Campaign", r"\S", None, 0.8),
     PatternRule("campaign_id_header", BU, "header:X-CampaignID", r"\S", None, 0.8),
@@ -95,18 +99,45 @@ HEADER_RULES: tuple[PatternRule, ...] = (
     PatternRule("helpdesk_agent", TA, "header:User-Agent",
                 r"zendesk|freshdesk|otrs|znuny|zammad|freescout|request tracker", None, 0.4),
     PatternRule("rt_ticket", TA, "header:RT-Ticket", r"\S", None, 0.3),
+    PatternRule("jira_fingerprint", TA, "header:X-JIRA-FingerPrint", r"\S", None, 0.5),
     PatternRule("otrs_loop", AR, "header:X-OTRS-Loop", _SET, None, 1.0),
     PatternRule("delivery_system_name", BO, "header:From",
                 r"mail delivery (?:sub)?system|mailer-daemon|mail administrator|"
-                r"postmaster|microsoft outlook\b.*<(?:postmaster|mailer)", None, 1.0),
+                r"microsoft outlook\b.*<(?:postmaster|mailer)", None, 1.0),
     PatternRule("bounce_return_path", BU, "header:Return-Path",
                 r"^<?(?:bounces?[+.-]|[^@]*[+-]bounces?\b|[^@]*@bounces?\.)", None, 0.4),
+    # Majordomo, LISTSERV and Mailman send list traffic from the list owner's address.
+    PatternRule("list_owner_return_path", BU, "header:Return-Path",
+                r"^<?(?:owner-[^@\s]+|[^@\s]+-(?:owner|request))@", None, 1.0),
+    PatternRule("list_owner_sender", BU, "header:Sender",
+                r"(?:^|<|\s)(?:owner-[^@\s]+|[^@\s<]+-(?:owner|request|bounces))@", None, 1.0),
+    PatternRule("noreply_return_path", NO, "header:Return-Path",
+                r"^<?(?:no-?reply|do-?not-?reply|donotreply)[\w.+-]*@", None, 0.8),
+    PatternRule("php_script", NO, "header:X-PHP-Originating-Script", r"\S", None, 0.6),
+    # A known mail program operated by a person speaks against automation (bounces and
+    # robots do not use Thunderbird), but does not overrule a real RFC 3834 header.
+    PatternRule("human_mail_client", H, "header:User-Agent",
+                r"thunderbird|icedove|seamonkey|evolution|kmail|mutt|neomutt|alpine|"
+                r"roundcube|squirrelmail|horde|apple ?mail|claws|sylpheed|gnus|mozilla/", None,
+                0.4),
+    PatternRule("human_mailer", H, "header:X-Mailer",
+                r"^(?:microsoft (?:office )?outlook|apple mail|iphone mail|ipad mail|"
+                r"lotus notes|thunderbird|evolution|kmail|the bat|eudora|pegasus|foxmail|"
+                r"windows (?:live )?mail|mozilla|mutt|claws|sylpheed|becky|opera|em client)",
+                None, 0.4),
     PatternRule("boxtrapper", CR, "header:X-Boxtrapper", r"\S", None, 2.0),
 )
 
 FROM_RULES: tuple[PatternRule, ...] = (
     PatternRule("mailer_daemon_sender", BO, "from",
-                r"^(?:mailer-?daemon|postmaster|mail-?daemon|mdaemon|mailadmin)@", None, 1.2),
+                r"^(?:mailer-?daemon|mail-?daemon|mdaemon|mailadmin)@", None, 1.2),
+    # Postmaster is also a role people write from, so it needs company.
+    PatternRule("postmaster_sender", BO, "from", r"^postmaster@", None, 0.8),
+    # Unix service accounts: cron jobs, database and monitoring reports.
+    PatternRule("system_account_sender", NO, "from",
+                r"^(?:root|cron|crond|daemon|nobody|www-data|apache|nginx|httpd|oracle|postgres|"
+                r"mysql|nagios|icinga|zabbix|jenkins|monit|munin|logwatch|backup|scheduler|"
+                r"smartd|anacron)@", None, 1.0),
     PatternRule(
         "noreply_sender", NO, "from",
         r"^(?:no-?reply|do-?not-?reply|donotreply|no_reply|noreply-[\w.-]*|nicht-?antworten|"
@@ -179,7 +210,8 @@ SUBJECT_RULES: tuple[PatternRule, ...] = (
     ),
     PatternRule(
         "subject_ticket_ack", TA, "subject",
-        r"(?:we(?:'ve| have)? received your|request received|thank(?:s| you) for contacting|"
+        r"(?:we(?:'ve| have)? received your|(?:request|ticket|case) received|"
+        r"thank(?:s| you) for contacting|"
         r"(?:ticket|case|request)\s*#?\s*[\w-]*\d+\s*(?:has been |was )?(?:created|received|"
         r"opened|logged|registered)|your (?:support )?(?:request|ticket|case|enquiry|inquiry)"
         r" (?:#?\s*[\w-]*\d+ )?(?:has been|was|is) (?:received|created|opened|logged)|"
@@ -199,6 +231,8 @@ SUBJECT_RULES: tuple[PatternRule, ...] = (
         r"(?:a sua|sua) solicita[çc][ãa]o (?:#?\s*[\w-]*\d+ )?foi (?:recebida|regist))",
         None, 1.0,
     ),
+    PatternRule("subject_auto_reply_suffix", AR, "subject",
+                r"[(\[](?:automatic|auto)[ -]?(?:response|reply|answer)[)\]]\s*$", None, 1.0),
     PatternRule("subject_ticket_tag", TA, "subject",
                 r"[\[(](?:ticket|case|request|anfrage|vorgang|incident|#)\s*[#:]?\s*[\w-]*\d{3,}"
                 r"[\])]", None, 0.3),

@@ -31,9 +31,10 @@ BODY_RULES: tuple[PatternRule, ...] = (
        r"\b(?:i am|i'm|i will be|i'll be|i am currently|i'm currently)\s+(?:currently\s+)?"
        r"(?:out of (?:the )?office|away from (?:the |my )?(?:office|desk)|on (?:annual |parental "
        r"|maternity |paternity |sick )?(?:vacation|holiday|holidays|leave)|on a business trip|"
-       r"travell?ing|absent|not in the office|out of town)\b", 0.6, "en"),
+       r"travell?ing|absent|not in the office|out of town|away (?:until|till|from|on|and))\b",
+       0.6, "en"),
     _b("absence_return_en", OOO,
-       r"\b(?:limited|no|without) access to (?:my )?e-?mails?\b|\bupon my return\b|"
+       r"\b(?:limited|no|without) access to (?:my )?e-?mails?\b|\bunable to read your message\b|\bupon my return\b|"
        r"\bwhen i (?:return|am back|get back)\b|\bi will (?:be )?(?:back|return(?:ing)?) "
        r"(?:on|to the office|in the office)\b|\bin (?:urgent cases|case of (?:an )?emergency|"
        r"urgent matters)\b", 0.4, "en"),
@@ -106,7 +107,9 @@ BODY_RULES: tuple[PatternRule, ...] = (
        r"\bobrigad[oa] (?:pela sua|pelo seu|pela) (?:mensagem|e-?mail|contato|contacto)\b",
        0.4, None),
     # Helpdesk acknowledgements.
-    _b("ticket_received", TA,
+    # "We received your message" is what every auto-responder says; only a ticket number
+    # or a helpdesk's own marks make it a ticket acknowledgement.
+    _b("message_received", AR,
        r"\bwe(?:'ve| have)? (?:successfully )?received your (?:request|message|e-?mail|enquiry|"
        r"inquiry|ticket)|\byour (?:request|ticket|case) (?:#?\s*[\w-]*\d+ )?has been "
        r"(?:received|created|logged|opened)|\bihre anfrage (?:ist (?:bei uns )?eingegangen|"
@@ -116,18 +119,21 @@ BODY_RULES: tuple[PatternRule, ...] = (
        r"\bhemos recibido (?:su|tu) (?:solicitud|mensaje|correo|consulta)|"
        r"\babbiamo ricevuto (?:la sua|la tua|il suo|il tuo) (?:richiesta|e-?mail|messaggio)|"
        r"\bwij hebben (?:uw|je) (?:verzoek|vraag|bericht|e-?mail|aanvraag) ontvangen|"
-       r"\brecebemos (?:a sua|sua|o seu|seu) (?:solicita[çc][ãa]o|pedido|mensagem|e-?mail)",
-       0.6, None),
+       r"\brecebemos (?:a sua|sua|o seu|seu) (?:solicita[çc][ãa]o|pedido|mensagem|e-?mail)|"
+       r"\b(?:la (?:sua|tua) richiesta|votre demande|su solicitud|(?:a sua|sua) solicita[çc][ãa]o|"
+       r"(?:uw|je) (?:verzoek|aanvraag)) (?:[èe] stata|a [ée]t[ée]|ha sido|foi|is) (?:bien )?"
+       r"(?:ricevuta|presa in carico|registrata|re[çc]ue|enregistr[ée]e|recibida|registrada|"
+       r"recebida|ontvangen|geregistreerd)", 0.6, None),
     _b("ticket_reference", TA,
        r"\b(?:ticket|case|request|reference|anfrage|vorgang|ticketnummer|dossier|caso|"
        r"pratica|zaak|chamado)(?:[ -]?(?:number|nummer|no\.?|nr\.?|id|num[ée]ro|n[úu]mero))?"
-       r"\s*(?:is\s*)?[:#]\s*#?\s*[A-Z0-9-]*\d{3,}", 0.3, None),
+       r"\s*(?:is\s*)?[:#]\s*#?\s*[A-Z0-9-]*\d{3,}", 0.5, None),
     _b("will_get_back", TA,
        r"\bwe will (?:get back to you|respond|reply|be in touch|contact you)\b|"
        r"\bwir (?:werden uns|melden uns) (?:so schnell wie m[öo]glich|schnellstm[öo]glich|"
        r"in k[üu]rze|innerhalb|bei ihnen)|\bnous vous r[ée]pondrons\b|"
        r"\ble responderemos\b|\bla ricontatteremo\b|\bwe nemen zo snel mogelijk contact\b|"
-       r"\bentraremos em contato\b", 0.3, None),
+       r"\bentraremos em contato\b", 0.25, None),
     # Non-delivery reports written in prose (the structured ones are caught by headers).
     _b("bounce_prose", BO,
        r"\bthis is the mail system at host\b|\bthis is the qmail-send program\b|"
@@ -151,9 +157,22 @@ BODY_RULES: tuple[PatternRule, ...] = (
        r"(?:filter|protection|system|software)\b|\byour (?:e-?mail|message) (?:is|has been) "
        r"(?:held|quarantined|being held) (?:until|pending)\b|\bverify that you are a (?:real )?"
        r"(?:person|human)\b|\b(?:approved senders?|whitelist) (?:list )?(?:request|confirmation)\b"
+       r"|\b(?:has|have) been waitlisted\b|\badd yourself to my\b|\bto ensure delivery of your "
+       r"(?:e-?mail|message)\b|\b(?:allowed|approved|guest|safe) (?:senders? )?list\b"
        r"|\bum ihre (?:nachricht|e-?mail) zuzustellen\b|\bbest[äa]tigen sie (?:bitte )?(?:ihre|"
        r"die) (?:absenderadresse|e-?mail-adresse)\b|\bboxtrapper\b|\bspam ?arrest\b",
-       0.8, None),
+       1.0, None),
+    _b("machine_notice", NO,
+       r"\b(?:dear|valued) (?:customer|user|member|subscriber)\b|\bsehr geehrte(?:r)? kund(?:e|in)\b|"
+       r"\bcher client\b|\bestimado cliente\b|\bgentile cliente\b|\bbeste klant\b|"
+       r"\bcar[oa] cliente\b|\b(?:you have|you've) (?:received|got) a new (?:fax|voicemail|"
+       r"voice message)\b|\bnew fax (?:message )?(?:from|received)\b|\bsie haben (?:soeben )?"
+       r"(?:ein )?(?:neues )?(?:fax|sprachnachricht|voicemail)\b", 0.4, None),
+    _b("filter_report", NO,
+       r"\bspam detection software\b|\bhas identified (?:this|the) incoming (?:e-?mail|message) "
+       r"as possible\b|\bsoftware zur erkennung von \W?spam\b|\bhat die eingegangene e-?mail als\b",
+       1.0, None),
+    _b("fax_notice", NO, r"\bneues fax\b|\bnew fax\b|\bfax (?:received|empfangen)\b", 0.6, None),
     # Newsletters and marketing.
     _b("unsubscribe_link", BU,
        r"\bunsubscribe\b|\bnewsletter (?:abbestellen|abmelden)\b|\bse d[ée]sinscrire\b|"
