@@ -1,0 +1,172 @@
+"""The ``mailguard`` command: arguments, logging set-up and exit codes; no logic of its own.
+
+Exit codes:
+  0  success
+  1  a runtime failure (database unreachable, unreadable input, ...)
+  2  bad usage or an invalid configuration file
+  130 interrupted
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from mailguard import __version__
+from mailguard.config import Config, load_config, redact_url
+from mailguard.errors import ConfigError, MailguardError
+from mailguard.logsetup import configure_logging
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+DEFAULT_CONFIG_ENV = "MAILGUARD_CONFIG"
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="mailguard",
+        description="Hands support customers who are stuck with auto-responders to a person.",
+        epilog="Exit codes: 0 ok, 1 runtime failure, 2 bad usage or configuration.",
+    )
+    parser.add_argument("--version", action="version", version=f"mailguard {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    check = commands.add_parser(
+        "check-config",
+        help="validate a configuration file",
+        description="Print every problem as FILE:LINE: key: problem (exit 2), or a summary.",
+    )
+    _add_config_arg(check, required=True)
+    check.set_defaults(handler=_check_config)
+
+    db = commands.add_parser("db", help="database schema commands")
+    db_commands = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    upgrade = db_commands.add_parser("upgrade", help="migrate the database to a revision")
+    _add_config_arg(upgrade)
+    upgrade.add_argument("revision", nargs="?", default="head", help="target (default: head)")
+    upgrade.set_defaults(handler=_db_upgrade)
+    downgrade = db_commands.add_parser("downgrade", help="migrate the database back")
+    _add_config_arg(downgrade)
+    downgrade.add_argument("revision", help="target revision, or 'base' for an empty schema")
+    downgrade.set_defaults(handler=_db_downgrade)
+    current = db_commands.add_parser("current", help="print the database's revision")
+    _add_config_arg(current)
+    current.set_defaults(handler=_db_current)
+
+    run = commands.add_parser(
+        "run",
+        help="run the daemon",
+        description="Run mailguard with the configuration file, or embedded defaults without one.",
+    )
+    _add_config_arg(run)
+    run.set_defaults(handler=_run)
+    return parser
+
+
+def _add_config_arg(parser: argparse.ArgumentParser, *, required: bool = False) -> None:
+    default = None if required else os.environ.get(DEFAULT_CONFIG_ENV)
+    parser.add_argument(
+        "-c",
+        "--config",
+        metavar="FILE",
+        required=required,
+        default=default,
+        help="YAML configuration file"
+        + ("" if required else f" (default: ${DEFAULT_CONFIG_ENV}, else embedded defaults)"),
+    )
+
+
+def _config(args: argparse.Namespace) -> Config:
+    path = getattr(args, "config", None)
+    return load_config(path) if path else Config()
+
+
+def _check_config(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    mailboxes = ", ".join(
+        f"{m.name} ({', '.join(m.addresses)}{'; IMAP ' + m.imap.host if m.imap else ''})"
+        for m in config.mailboxes
+    )
+    proxy = config.proxy
+    print(f"{args.config}: valid")
+    print(f"  mailboxes: {mailboxes or 'none'}")
+    if proxy.enabled:
+        upstream = proxy.upstream
+        print(
+            f"  proxy:     {proxy.listen_host}:{proxy.listen_port} -> "
+            f"{upstream.host}:{upstream.port} ({upstream.tls})"
+        )
+    else:
+        print("  proxy:     disabled")
+    print(f"  storage:   {redact_url(config.storage_url)}")
+    print(f"  dry run:   {'yes' if config.dry_run else 'no'}")
+    return EXIT_OK
+
+
+def _db_upgrade(args: argparse.Namespace) -> int:
+    from mailguard.store.schema import upgrade
+
+    config = _config(args)
+    _prepare_data_dir(config)
+    asyncio.run(upgrade(config.storage_url, args.revision))
+    print(f"database {redact_url(config.storage_url)} upgraded to {args.revision}")
+    return EXIT_OK
+
+
+def _db_downgrade(args: argparse.Namespace) -> int:
+    from mailguard.store.schema import downgrade
+
+    config = _config(args)
+    asyncio.run(downgrade(config.storage_url, args.revision))
+    print(f"database {redact_url(config.storage_url)} downgraded to {args.revision}")
+    return EXIT_OK
+
+
+def _db_current(args: argparse.Namespace) -> int:
+    from mailguard.store.schema import current
+
+    config = _config(args)
+    revision = asyncio.run(current(config.storage_url))
+    print(revision or "(empty database)")
+    return EXIT_OK
+
+
+def _prepare_data_dir(config: Config) -> None:
+    if config.storage.url is None:
+        Path(config.data_dir).mkdir(parents=True, exist_ok=True)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from mailguard.app import run_daemon
+
+    config = _config(args)
+    configure_logging(config.logging.format, config.logging.level)
+    _prepare_data_dir(config)
+    return asyncio.run(run_daemon(config))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script; returns the process exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler: Handler = args.handler
+    try:
+        return handler(args)
+    except ConfigError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_USAGE
+    except MailguardError as exc:
+        print(f"mailguard: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED

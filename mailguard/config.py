@@ -1,0 +1,530 @@
+"""The configuration: frozen pydantic models for one YAML file, and ``load_config``.
+
+Unknown keys and bad values are errors that name the key and, where YAML knows it, the
+line. Secrets are never written in the file: ``${VAR}`` is replaced from the environment.
+"""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+import os
+import re
+from collections.abc import Mapping
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from mailguard.errors import ConfigError, ConfigProblem
+from mailguard.yamlsource import LocatedData, dotted, load_yaml
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_SIZE = re.compile(r"^\s*(\d+)\s*(b|k|kb|m|mb|g|gb)?\s*$", re.IGNORECASE)
+_SIZE_UNITS = {"": 1, "b": 1, "k": 1024, "kb": 1024, "m": 1024**2, "mb": 1024**2}
+_SIZE_UNITS |= {"g": 1024**3, "gb": 1024**3}
+_ADDRESS = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+_DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$")
+_ATOM = re.compile(r"^[!#-'*+\-/-9=?A-Z^-~]+$")  # RFC 3501 flag-keyword atom characters.
+_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+
+
+def _duration(value: Any) -> timedelta:
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, bool):
+        raise ValueError("expected a duration such as 30s, 15m, 8h, 14d or 2w")
+    if isinstance(value, int | float):
+        return timedelta(seconds=value)
+    match = _DURATION.match(str(value))
+    if not match:
+        raise ValueError(f"{value!r} is not a duration such as 30s, 15m, 8h, 14d or 2w")
+    return timedelta(seconds=float(match.group(1)) * _UNIT_SECONDS[match.group(2)])
+
+
+def _size(value: Any) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    match = _SIZE.match(str(value))
+    if not match:
+        raise ValueError(f"{value!r} is not a size such as 25MB, 512KB or 1048576")
+    return int(match.group(1)) * _SIZE_UNITS[(match.group(2) or "").lower()]
+
+
+def _address(value: Any) -> str:
+    text = str(value).strip().lower()
+    if not _ADDRESS.match(text):
+        raise ValueError(f"{value!r} is not an e-mail address")
+    return text
+
+
+def _sender(value: Any) -> str:
+    """An address, or ``@domain`` for every address of a domain."""
+    text = str(value).strip().lower()
+    if text.startswith("@"):
+        return "@" + _domain(text[1:])
+    return _address(text)
+
+
+def _domain(value: Any) -> str:
+    text = str(value).strip().lower().rstrip(".")
+    try:
+        text = text.encode("idna").decode("ascii")
+    except UnicodeError as exc:
+        raise ValueError(f"{value!r} is not a domain name") from exc
+    if not _DOMAIN.match(text):
+        raise ValueError(f"{value!r} is not a domain name")
+    return text
+
+
+def _keyword(value: Any) -> str:
+    text = str(value)
+    if not _ATOM.match(text) or text.startswith("\\"):
+        raise ValueError(f"{value!r} is not a valid IMAP keyword (letters, digits, $ and -)")
+    return text
+
+
+def _regex(value: Any) -> str:
+    try:
+        re.compile(str(value))
+    except re.error as exc:
+        raise ValueError(f"invalid regular expression: {exc}") from exc
+    return str(value)
+
+
+Duration = Annotated[timedelta, BeforeValidator(_duration)]
+ByteSize = Annotated[int, BeforeValidator(_size), Field(gt=0)]
+Address = Annotated[str, BeforeValidator(_address)]
+Sender = Annotated[str, BeforeValidator(_sender)]
+Domain = Annotated[str, BeforeValidator(_domain)]
+Keyword = Annotated[str, BeforeValidator(_keyword)]
+Regex = Annotated[str, BeforeValidator(_regex)]
+Port = Annotated[int, Field(ge=1, le=65535)]
+TlsMode = Literal["implicit", "starttls", "plain"]
+
+
+class Section(BaseModel):
+    """Base of every config section: frozen, unknown keys forbidden."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class ImapConfig(Section):
+    """How to reach a guarded mailbox over IMAP."""
+
+    host: str
+    port: Port | None = None
+    tls: TlsMode = "implicit"
+    allow_plain_remote: bool = False
+    ca_file: Path | None = None
+    user: str
+    password: SecretStr
+    poll_interval: Duration = timedelta(seconds=60)
+    idle: bool = True
+
+    @model_validator(mode="after")
+    def _plain_only_to_loopback(self) -> ImapConfig:
+        if self.tls == "plain" and not self.allow_plain_remote and not _is_loopback(self.host):
+            raise ValueError(
+                f"tls: plain sends the password in clear text to {self.host}; use implicit or "
+                "starttls, or set allow_plain_remote: true"
+            )
+        return self
+
+    @property
+    def effective_port(self) -> int:
+        """The configured port, or the IANA default for the TLS mode."""
+        return self.port or (993 if self.tls == "implicit" else 143)
+
+
+class FoldersConfig(Section):
+    """IMAP folders mailguard reads from and files into."""
+
+    inbox: str = "INBOX"
+    sent: str = "Sent"
+    escalation: str = "Escalated"
+    handled: str = "Handled"
+    held: str = "Held"
+
+
+class KeywordsConfig(Section):
+    """IMAP keywords mailguard sets on messages it has judged."""
+
+    escalated: Keyword = "$MailguardEscalated"
+    automated: Keyword = "$MailguardAutomated"
+    handled: Keyword = "$MailguardHandled"
+
+
+class MailboxConfig(Section):
+    """One guarded support mailbox."""
+
+    name: Annotated[str, Field(pattern=_NAME.pattern)]
+    addresses: Annotated[list[Address], Field(min_length=1)]
+    imap: ImapConfig | None = None
+    folders: FoldersConfig = FoldersConfig()
+    keywords: KeywordsConfig = KeywordsConfig()
+
+
+class HumanMarker(Section):
+    """A header whose value marks company mail as written by a person."""
+
+    header: Annotated[str, Field(pattern=r"^[!-9;-~]+$")]
+    pattern: Regex
+
+
+class CompanyConfig(Section):
+    """Who is the company: never customers, and which of its senders are robots."""
+
+    domains: list[Domain] = []
+    addresses: list[Address] = []
+    helpdesk_senders: list[Sender] = []
+    agents: list[Address] = []
+    human_markers: list[HumanMarker] = []
+    partner_addresses: list[Address] = []
+
+
+class UpstreamConfig(Section):
+    """The relay the SMTP proxy hands mail on to."""
+
+    host: str = "127.0.0.1"
+    port: Port = 25
+    tls: TlsMode = "plain"
+    allow_plain_remote: bool = False
+    ca_file: Path | None = None
+    user: str | None = None
+    password: SecretStr | None = None
+    timeout: Duration = timedelta(seconds=60)
+    pool_size: Annotated[int, Field(ge=1, le=100)] = 4
+
+    @model_validator(mode="after")
+    def _check(self) -> UpstreamConfig:
+        if (self.user is None) != (self.password is None):
+            raise ValueError("user and password must be given together")
+        if self.tls == "plain" and self.user and not _is_loopback(self.host):
+            if not self.allow_plain_remote:
+                raise ValueError(
+                    f"AUTH over tls: plain would send the password in clear text to "
+                    f"{self.host}; use starttls or implicit, or set allow_plain_remote: true"
+                )
+        return self
+
+
+class ProxyConfig(Section):
+    """The SMTP proxy the helpdesk sends its outgoing mail through."""
+
+    enabled: bool = True
+    listen_host: str = "127.0.0.1"
+    listen_port: Port = 10025
+    hostname: str = "mailguard.localdomain"
+    allowed_networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = [
+        ipaddress.IPv4Network("127.0.0.0/8"),
+        ipaddress.IPv6Network("::1/128"),
+    ]
+    auth_users: dict[str, SecretStr] = {}
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    max_message_size: ByteSize = 25 * 1024**2
+    max_connections: Annotated[int, Field(ge=1, le=100_000)] = 100
+    upstream: UpstreamConfig = UpstreamConfig()
+
+    @model_validator(mode="after")
+    def _check(self) -> ProxyConfig:
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ValueError("tls_cert and tls_key must be given together")
+        if self.auth_users and self.tls_cert is None and not _is_loopback(self.listen_host):
+            raise ValueError(
+                "auth_users without tls_cert would accept passwords in clear text on "
+                f"{self.listen_host}; configure tls_cert and tls_key"
+            )
+        return self
+
+
+class StreakConfig(Section):
+    """Rule automated_streak: every human message answered only by robots."""
+
+    enabled: bool = True
+    min_messages: Annotated[int, Field(ge=1)] = 2
+    window: Duration = timedelta(days=14)
+
+
+class RepeatContactConfig(Section):
+    """Rule repeat_contact: the customer keeps writing and no person answers."""
+
+    enabled: bool = True
+    min_messages: Annotated[int, Field(ge=2)] = 3
+    window: Duration = timedelta(hours=48)
+
+
+class PingPongConfig(Section):
+    """Rule bot_ping_pong: our robot answering their robot."""
+
+    enabled: bool = True
+    max_exchanges: Annotated[int, Field(ge=1)] = 3
+    window: Duration = timedelta(hours=24)
+    cooldown: Duration = timedelta(hours=24)
+
+
+class ReferralRingConfig(Section):
+    """Rule referral_ring: two robots referring the customer to each other."""
+
+    enabled: bool = True
+    window: Duration = timedelta(days=14)
+
+
+class FrustrationConfig(Section):
+    """Rule frustration: an angry message goes to a person at once."""
+
+    enabled: bool = True
+    threshold: Annotated[float, Field(gt=0.0, le=1.0)] = 0.6
+
+
+class SlaConfig(Section):
+    """Rule sla: an escalation nobody answered."""
+
+    enabled: bool = True
+    first: Duration = timedelta(hours=8)
+    second: Duration = timedelta(hours=8)
+
+
+class PolicyConfig(Section):
+    """The loop policy: each rule can be switched off and tuned."""
+
+    automated_streak: StreakConfig = StreakConfig()
+    repeat_contact: RepeatContactConfig = RepeatContactConfig()
+    bot_ping_pong: PingPongConfig = PingPongConfig()
+    referral_ring: ReferralRingConfig = ReferralRingConfig()
+    frustration: FrustrationConfig = FrustrationConfig()
+    sla: SlaConfig = SlaConfig()
+    thread_window: Duration = timedelta(days=14)
+    fold_plus_tags: bool = True
+
+
+class PatternRuleConfig(Section):
+    """An extra classifier rule: a regular expression that marks a kind of automated mail."""
+
+    name: Annotated[str, Field(pattern=r"^[a-z0-9_.-]+$")]
+    kind: Literal[
+        "auto_reply",
+        "out_of_office",
+        "bounce",
+        "bulk",
+        "ticket_ack",
+        "notification",
+        "challenge_response",
+    ]
+    target: Annotated[str, Field(pattern=r"^(subject|body|header:[!-9;-~]+)$")]
+    pattern: Regex
+    language: str | None = None
+    weight: Annotated[float, Field(gt=0.0, le=10.0)] = 1.0
+
+
+class FrustrationTermConfig(Section):
+    """An extra frustration phrase."""
+
+    name: Annotated[str, Field(pattern=r"^[a-z0-9_.-]+$")]
+    pattern: Regex
+    weight: Annotated[float, Field(gt=0.0, le=1.0)] = 0.3
+    language: str | None = None
+
+
+class ClassifierConfig(Section):
+    """Extensions to the shipped classification rules."""
+
+    extra_rules: list[PatternRuleConfig] = []
+    frustration_terms: list[FrustrationTermConfig] = []
+
+
+class NotifyConfig(Section):
+    """Where escalations are announced."""
+
+    agents: Address | None = None
+    secondary: Address | None = None
+    sender: Address = "mailguard@localhost.localdomain"
+
+
+class LoggingConfig(Section):
+    """structlog output: JSON lines, or console on a terminal."""
+
+    format: Literal["auto", "json", "console"] = "auto"
+    level: Literal["debug", "info", "warning", "error"] = "info"
+
+
+class HttpConfig(Section):
+    """The health and Prometheus metrics endpoint."""
+
+    enabled: bool = True
+    listen_host: str = "127.0.0.1"
+    listen_port: Port = 9464
+
+
+class StorageConfig(Section):
+    """The database: a SQLite file by default, PostgreSQL in production."""
+
+    url: str | None = None
+    auto_upgrade: bool = True
+
+    @field_validator("url")
+    @classmethod
+    def _scheme(cls, url: str | None) -> str | None:
+        if url is not None and not url.startswith(("sqlite", "postgresql")):
+            raise ValueError(f"must start with sqlite:// or postgresql://, not {url!r}")
+        return url
+
+
+class Config(Section):
+    """The whole configuration file."""
+
+    data_dir: Path = Path("data")
+    dry_run: bool = False
+    retention_days: Annotated[int, Field(ge=1, le=36500)] = 90
+    storage: StorageConfig = StorageConfig()
+    company: CompanyConfig = CompanyConfig()
+    mailboxes: list[MailboxConfig] = []
+    proxy: ProxyConfig = ProxyConfig()
+    policy: PolicyConfig = PolicyConfig()
+    classifier: ClassifierConfig = ClassifierConfig()
+    notify: NotifyConfig = NotifyConfig()
+    logging: LoggingConfig = LoggingConfig()
+    http: HttpConfig = HttpConfig()
+
+    @field_validator("mailboxes")
+    @classmethod
+    def _mailboxes_distinct(cls, mailboxes: list[MailboxConfig]) -> list[MailboxConfig]:
+        names = [m.name for m in mailboxes]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"mailbox names must be unique; repeated: {', '.join(duplicates)}")
+        owners: dict[str, str] = {}
+        for mailbox in mailboxes:
+            for address in mailbox.addresses:
+                if address in owners:
+                    raise ValueError(
+                        f"{address} is guarded by both {owners[address]} and {mailbox.name}"
+                    )
+                owners[address] = mailbox.name
+        return mailboxes
+
+    @property
+    def storage_url(self) -> str:
+        """The configured URL, or a SQLite file in the data directory."""
+        if self.storage.url:
+            return self.storage.url
+        return f"sqlite:///{(self.data_dir / 'mailguard.sqlite3').as_posix()}"
+
+
+def parse_config(text: str, path: str, env: Mapping[str, str] | None = None) -> Config:
+    """Validate YAML ``text``; raise ``ConfigError`` listing every problem with its line."""
+    located = load_yaml(text, os.environ if env is None else env)
+    problems = list(located.problems)
+    if located.data is not None and not isinstance(located.data, dict):
+        problems.append(ConfigProblem("", "the file must be a mapping of keys", 1))
+    if located.data is None or not isinstance(located.data, dict):
+        raise ConfigError(path, problems)
+    try:
+        config = Config.model_validate(located.data)
+    except ValidationError as exc:
+        problems.extend(_problems(exc, located))
+    if problems:
+        problems.sort(key=lambda p: (p.line or 0, p.key))
+        raise ConfigError(path, problems)
+    return config
+
+
+def redact_url(url: str) -> str:
+    """Hide the password of a database URL before it is printed or logged."""
+    scheme, sep, rest = url.partition("://")
+    credentials, at, host = rest.rpartition("@")
+    if not at or ":" not in credentials:
+        return url
+    user = credentials.split(":", 1)[0]
+    return f"{scheme}{sep}{user}:***@{host}"
+
+
+def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> Config:
+    """Read and validate the file at ``path``."""
+    name = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(name, [ConfigProblem("", f"cannot read: {exc.strerror}")]) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(name, [ConfigProblem("", f"not UTF-8 text: {exc.reason}")]) from None
+    return parse_config(text, name, env)
+
+
+def _problems(exc: ValidationError, located: LocatedData) -> list[ConfigProblem]:
+    problems = []
+    for error in exc.errors(include_url=False):
+        loc = tuple(p for p in error["loc"] if not _is_tag(p))
+        message = _message(error, loc)
+        problems.append(ConfigProblem(dotted(loc), message, located.line_of(loc)))
+    return problems
+
+
+def _is_tag(part: Any) -> bool:
+    # pydantic inserts validator names like "function-before[_duration()]" into locations
+    # of Annotated fields; they are not keys a person wrote.
+    return isinstance(part, str) and ("[" in part or part.startswith("function-"))
+
+
+def _message(error: Any, loc: tuple[Any, ...]) -> str:
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        return "unknown key" + _suggestion(loc)
+    if kind == "missing":
+        return "required key is missing"
+    message = str(error["msg"])
+    for prefix in ("Value error, ", "Assertion failed, "):
+        message = message.removeprefix(prefix)
+    if kind not in {"value_error", "assertion_error"} and "input" in error:
+        shown = error["input"]
+        if not isinstance(shown, dict | list):
+            message = f"{message} (got {shown!r})"
+    return message
+
+
+def _suggestion(loc: tuple[Any, ...]) -> str:
+    model: Any = Config
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(part) if hasattr(model, "model_fields") else None
+        if field is None:
+            return ""
+        model = _inner_model(field.annotation)
+        if model is None:
+            return ""
+    if not hasattr(model, "model_fields"):
+        return ""
+    close = difflib.get_close_matches(str(loc[-1]), list(model.model_fields), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def _inner_model(annotation: Any) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _inner_model(arg)
+        if found is not None:
+            return found
+    return None
