@@ -12,7 +12,7 @@ back and recorded as failed with its raw bytes (never lost), and the caller carr
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
@@ -26,10 +26,25 @@ from mailguard.domain.identity import (
     thread_ids,
 )
 from mailguard.domain.model import Classification, Direction, Source
-from mailguard.domain.policy import Decision, Event, Peer, Policy, decide, decide_tick
+from mailguard.domain.policy import (
+    Decision,
+    Event,
+    Peer,
+    Policy,
+    decide,
+    decide_handled,
+    decide_tick,
+)
 from mailguard.domain.state import CustomerState
 from mailguard.errors import MailguardError
-from mailguard.ports import CustomerRef, FailedMessage, MessageKey, Store, UnitOfWork
+from mailguard.ports import (
+    CustomerRef,
+    FailedMessage,
+    JsonDict,
+    MessageKey,
+    Store,
+    UnitOfWork,
+)
 from mailguard.service_writes import (
     Envelope,
     Facts,
@@ -283,11 +298,7 @@ class Engine:
         subject_key = normalize_subject(facts.subject)
         since = prepared.at - self._policy.thread_window
         root = await uow.find_thread(ref, ids, subject_key, since) or key.message_id
-        peers = tuple(
-            Peer(name, self._identity.addresses_of(name), CustomerState.from_dict(state))
-            for name, state in sorted(locked.states.items())
-            if name != key.mailbox
-        )
+        peers = _peers(self._identity, locked.states, key.mailbox)
         event = self._event(prepared, customer, root, peers)
         state = CustomerState.from_dict(locked.states.get(key.mailbox))
         decision = decide(state, event, self._policy, now)
@@ -318,6 +329,30 @@ class Engine:
             peers=peers,
         )
 
+    async def handled(self, mailbox: str, address: str, by: str, now: datetime) -> Decision:
+        """An agent marked the customer handled (e.g. moved their mail to the handled folder).
+
+        Resolves the customer's open escalations (and linked ones of the referral ring) and
+        resets the counters, in one transaction.
+        """
+        ident = self._identity
+        fold = self._policy.fold_plus_tags
+        customer = customer_of(address, ident.own_domains, ident.own_addresses, fold)
+        if customer is None:
+            raise ValueError(f"{address!r} is not a customer address")
+        mailboxes = ident.mailbox_names
+        if mailbox not in mailboxes:
+            mailboxes = (mailbox, *mailboxes)
+        async with self._store.unit_of_work() as uow:
+            locked = await uow.lock_customers(customer, mailboxes, now)
+            state = CustomerState.from_dict(locked.states.get(mailbox))
+            peers = _peers(ident, locked.states, mailbox)
+            decision = decide_handled(state, self._policy, now, mailbox, by, peers)
+            ref = CustomerRef(mailbox, customer)
+            prefix = f"handled:{mailbox}:{customer}:{now.isoformat()}"
+            await uow.apply(tick_write(ref, decision, self._policy, now, prefix=prefix))
+        return decision
+
     async def tick(self, now: datetime, limit: int = 500) -> int:
         """Run the time-driven evaluation (SLA) for every due customer; return how many.
 
@@ -333,6 +368,17 @@ class Engine:
                 await uow.apply(tick_write(ref, decision, self._policy, now))
             count += 1
         return count
+
+
+def _peers(
+    identity: CompanyIdentity, states: Mapping[str, JsonDict | None], mailbox: str
+) -> tuple[Peer, ...]:
+    """The customer in the other guarded mailboxes, for the referral ring."""
+    return tuple(
+        Peer(name, identity.addresses_of(name), CustomerState.from_dict(state))
+        for name, state in sorted(states.items())
+        if name != mailbox
+    )
 
 
 def _result_base(prepared: PreparedMessage) -> dict[str, Any]:

@@ -272,13 +272,23 @@ def event_write(
     )
 
 
-def tick_write(ref: CustomerRef, decision: Decision, policy: Policy, now: datetime) -> EventWrite:
-    """The write for a time-driven evaluation (no message)."""
+def tick_write(
+    ref: CustomerRef,
+    decision: Decision,
+    policy: Policy,
+    now: datetime,
+    *,
+    prefix: str | None = None,
+) -> EventWrite:
+    """The write for a decision without a message: an SLA tick or a "handled" signal."""
     opened, resolved, notified = _escalation_rows(decision, ref.address, now, now)
-    # One SLA stage of one escalation notifies once: key the outbox entry by the escalation
-    # and the stage so a repeated tick can never notify twice.
-    stages = ",".join(f"{e.opened_at.isoformat()}#{e.stage}" for e in decision.state.escalations)
-    prefix = f"sla:{ref.mailbox}:{ref.address}:{stages}"
+    if prefix is None:
+        # One SLA stage of one escalation notifies once: key the outbox entry by the
+        # escalation and the stage so a repeated tick can never notify twice.
+        stages = ",".join(
+            f"{e.opened_at.isoformat()}#{e.stage}" for e in decision.state.escalations
+        )
+        prefix = f"sla:{ref.mailbox}:{ref.address}:{stages}"
     return EventWrite(
         message=None,
         decision=DecisionRecord(ref, None, hits_json(decision.hits), decision.explain, now),

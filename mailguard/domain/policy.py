@@ -139,6 +139,24 @@ def _resolve(
     return _reset(state, at), actions
 
 
+def _resolve_linked(
+    state: CustomerState, peers: tuple[Peer, ...], by: str, at: datetime
+) -> tuple[dict[str, CustomerState], list[Action]]:
+    """Resolve and reset the peers whose escalations are linked to this customer's.
+
+    A referral ring escalates in two mailboxes, linked; once a person answers in one of
+    them the ring is broken, so the linked escalation in the other mailbox is resolved too.
+    """
+    links = {e.link_key for e in state.escalations if e.link_key}
+    peer_states: dict[str, CustomerState] = {}
+    actions: list[Action] = []
+    for peer in peers:
+        if links and any(e.link_key in links for e in peer.state.escalations):
+            peer_states[peer.mailbox] = _reset(peer.state, at)
+            actions.append(Resolve(by, peer.mailbox, "linked escalation resolved"))
+    return peer_states, actions
+
+
 def _explain(event: Event | None, hits: list[RuleHit], actions: list[Action], head: str) -> str:
     lines = [head]
     if event is not None:
@@ -243,15 +261,19 @@ def decide(state: CustomerState, event: Event, policy: Policy, now: datetime) ->
         return Decision(state, explain=f"{event.message_id} already processed", duplicate=True)
     state = state.pruned(now, policy.retention)
     if event.direction is Direction.OUTBOUND and not event.automated:
+        by = f"human_reply:{event.message_id}"
+        peer_states, linked = _resolve_linked(state, event.peers, by, event.at)
         seen = (*state.seen, (event.message_id, event.direction.value, event.at))
         state, actions = _resolve(
             replace(state, seen=seen),
-            f"human_reply:{event.message_id}",
+            by,
             event.mailbox,
             "a person replied to the customer",
             event.at,
         )
-        return Decision(state, tuple(actions), (), _explain(event, [], actions, ""))
+        actions += linked
+        explain = _explain(event, [], actions, "")
+        return Decision(state, tuple(actions), (), explain, peer_states)
     entry = Entry(
         at=event.at,
         direction=event.direction,
@@ -291,10 +313,21 @@ def decide_tick(state: CustomerState, policy: Policy, now: datetime, mailbox: st
 
 
 def decide_handled(
-    state: CustomerState, policy: Policy, now: datetime, mailbox: str, by: str
+    state: CustomerState,
+    policy: Policy,
+    now: datetime,
+    mailbox: str,
+    by: str,
+    peers: tuple[Peer, ...] = (),
 ) -> Decision:
-    """An agent marked the customer handled: resolve the escalations and reset the counters."""
+    """An agent marked the customer handled: resolve the escalations and reset the counters.
+
+    Escalations in ``peers`` linked to this customer's (the referral ring) are resolved too.
+    """
+    peer_states, linked = _resolve_linked(state, peers, f"handled:{by}", now)
     new_state, actions = _resolve(
         state.pruned(now, policy.retention), f"handled:{by}", mailbox, "marked handled", now
     )
-    return Decision(new_state, tuple(actions), (), _explain(None, [], actions, f"handled by {by}"))
+    actions += linked
+    explain = _explain(None, [], actions, f"handled by {by}")
+    return Decision(new_state, tuple(actions), (), explain, peer_states)

@@ -284,6 +284,33 @@ async def test_referral_ring_links_escalations_in_both_mailboxes(db_url: str) ->
         for box in ("support", "vouchers"):
             state = await customer_state(store, box, CUSTOMER)
             assert state is not None and state["escalations"][0]["rule"] == "referral_ring"
+        # A person answering in one mailbox breaks the ring: both escalations resolve.
+        reply = mail(
+            sender="vouchers@example.com",
+            to=CUSTOMER,
+            subject="Re: Gutschein",
+            at=at(3),
+            message_id="person@example.com",
+            in_reply_to="vouchers1@example.org",
+            body="Hallo, ich kuemmere mich persoenlich darum. Anna\n",
+        )
+        (result,) = await feed(engine, [(reply, 3)])
+        assert result.decision is not None and result.decision.resolved
+        assert all(e.resolved_at == at(3) for e in await rows(store, t.escalations))
+
+
+async def test_handled_signal_resolves_in_the_database(db_url: str) -> None:
+    async with migrated_store(db_url) as store:
+        engine = build_engine(store)
+        await feed(engine, STREAK)
+        decision = await engine.handled("support", CUSTOMER.upper(), "anna", at(40))
+        assert decision.resolved
+        (esc,) = await rows(store, t.escalations)
+        assert esc.resolved_by == "handled:anna" and esc.resolved_at == at(40)
+        again = await engine.handled("support", CUSTOMER, "anna", at(41))
+        assert not again.resolved
+        resolves = [r for r in await rows(store, t.outbox_actions) if r.kind == "resolve"]
+        assert len(resolves) == 1
 
 
 async def test_held_smtp_reply_keeps_raw_bytes(db_url: str) -> None:

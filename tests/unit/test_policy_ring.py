@@ -6,9 +6,16 @@ from datetime import timedelta
 
 import pytest
 
-from mailguard.domain.policy import Escalate, Peer, Policy, ReferralRingRule
+from mailguard.domain.policy import (
+    Escalate,
+    Peer,
+    Policy,
+    ReferralRingRule,
+    Resolve,
+    decide_handled,
+)
 from mailguard.domain.state import CustomerState
-from tests.unit.policy_script import SUPPORT, Step, escalated_at, run
+from tests.unit.policy_script import SUPPORT, Step, at, escalated_at, run
 
 PARTNER = "gutschein@voucher-partner.example.net"
 VOUCHERS = "vouchers@example.com"
@@ -169,3 +176,40 @@ def test_window_is_respected_across_mailboxes() -> None:
         steps, Policy(referral_ring=ReferralRingRule(window=timedelta(days=14))), mailbox="vouchers"
     )
     assert escalated_at(decisions) == []
+
+
+def _ring_in_vouchers() -> tuple[CustomerState, CustomerState]:
+    """Escalate the ring from the vouchers side; return (vouchers state, support state)."""
+    peer = Peer("support", SUPPORT, support_state(True))
+    steps = [Step(1, "in", peers=(peer,)), Step(1.1, "out-auto", peers=(peer,))]
+    decisions, state = run(steps, Policy(), mailbox="vouchers")
+    return state, decisions[1].peer_states["support"]
+
+
+def test_human_reply_in_one_mailbox_resolves_the_linked_escalation() -> None:
+    vouchers, support = _ring_in_vouchers()
+    peer = Peer("support", SUPPORT, support)
+    decisions, state = run([Step(2, "out", peers=(peer,))], Policy(), vouchers, "vouchers")
+    resolves = [a for a in decisions[0].actions if isinstance(a, Resolve)]
+    assert sorted(a.mailbox for a in resolves) == ["support", "vouchers"]
+    assert state.escalations == ()
+    assert decisions[0].peer_states["support"].escalations == ()
+
+
+def test_handled_resolves_the_linked_escalation() -> None:
+    vouchers, support = _ring_in_vouchers()
+    peer = Peer("support", SUPPORT, support)
+    decision = decide_handled(vouchers, Policy(), at(3), "vouchers", "anna", (peer,))
+    assert sorted(a.mailbox for a in decision.actions if isinstance(a, Resolve)) == [
+        "support",
+        "vouchers",
+    ]
+
+
+def test_unlinked_peer_escalation_is_left_alone() -> None:
+    _, support = run([Step(0, "in", frustration=0.9)], Policy())
+    _, vouchers = run([Step(0, "in", frustration=0.9)], Policy(), mailbox="vouchers")
+    peer = Peer("support", SUPPORT, support)
+    decisions, _ = run([Step(2, "out", peers=(peer,))], Policy(), vouchers, "vouchers")
+    assert [a.mailbox for a in decisions[0].actions if isinstance(a, Resolve)] == ["vouchers"]
+    assert decisions[0].peer_states == {}
