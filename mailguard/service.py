@@ -54,6 +54,7 @@ from mailguard.service_writes import (
     no_customer_write,
     tick_write,
 )
+from mailguard.state_cache import StateCache
 
 __all__ = [
     "CompanyIdentity",
@@ -180,6 +181,7 @@ class Engine:
         self._policy = policy
         self._parse = parse
         self._classifier = classifier
+        self._states = StateCache()
 
     def prepare(
         self,
@@ -298,13 +300,29 @@ class Engine:
         subject_key = normalize_subject(facts.subject)
         since = prepared.at - self._policy.thread_window
         root = await uow.find_thread(ref, ids, subject_key, since) or key.message_id
-        peers = _peers(self._identity, locked.states, key.mailbox)
+        peers = self._peers(customer, locked.states, key.mailbox)
         event = self._event(prepared, customer, root, peers)
-        state = CustomerState.from_dict(locked.states.get(key.mailbox))
+        state = self._states.load(key.mailbox, customer, locked.states.get(key.mailbox))
         decision = decide(state, event, self._policy, now)
         thread = ThreadInfo(ref, root, subject_key, ids)
-        await uow.apply(event_write(prepared, decision, thread, self._policy, now))
+        write = event_write(prepared, decision, thread, self._policy, now)
+        await uow.apply(write)
+        self._states.remember(write, decision, key.mailbox)
         return ProcessResult(Status.PROCESSED, thread=root, decision=decision, **base)
+
+    def _peers(
+        self, customer: str, states: Mapping[str, JsonDict | None], mailbox: str
+    ) -> tuple[Peer, ...]:
+        """The customer in the other guarded mailboxes, for the referral ring."""
+        return tuple(
+            Peer(
+                name,
+                self._identity.addresses_of(name),
+                self._states.load(name, customer, state),
+            )
+            for name, state in sorted(states.items())
+            if name != mailbox
+        )
 
     def _event(
         self, prepared: PreparedMessage, customer: str, root: str, peers: tuple[Peer, ...]
@@ -346,7 +364,7 @@ class Engine:
         async with self._store.unit_of_work() as uow:
             locked = await uow.lock_customers(customer, mailboxes, now)
             state = CustomerState.from_dict(locked.states.get(mailbox))
-            peers = _peers(ident, locked.states, mailbox)
+            peers = self._peers(customer, locked.states, mailbox)
             decision = decide_handled(state, self._policy, now, mailbox, by, peers)
             ref = CustomerRef(mailbox, customer)
             prefix = f"handled:{mailbox}:{customer}:{now.isoformat()}"
@@ -368,17 +386,6 @@ class Engine:
                 await uow.apply(tick_write(ref, decision, self._policy, now))
             count += 1
         return count
-
-
-def _peers(
-    identity: CompanyIdentity, states: Mapping[str, JsonDict | None], mailbox: str
-) -> tuple[Peer, ...]:
-    """The customer in the other guarded mailboxes, for the referral ring."""
-    return tuple(
-        Peer(name, identity.addresses_of(name), CustomerState.from_dict(state))
-        for name, state in sorted(states.items())
-        if name != mailbox
-    )
 
 
 def _result_base(prepared: PreparedMessage) -> dict[str, Any]:
