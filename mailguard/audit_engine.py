@@ -117,12 +117,13 @@ def audit_engine_factory(
     base = policy or Policy()
     partners = base.referral_ring.partner_addresses | {a.lower() for a in partner_addresses}
     effective = replace(base, referral_ring=replace(base.referral_ring, partner_addresses=partners))
+    boxes = tuple((name, frozenset(a.lower() for a in addrs)) for name, addrs in mailboxes.items())
+    # A guarded mailbox's address is the company's even outside the own domains.
+    own = {a.lower() for a in own_addresses}.union(*(addrs for _, addrs in boxes))
     identity = CompanyIdentity(
         own_domains=frozenset(d.lower() for d in own_domains),
-        own_addresses=frozenset(a.lower() for a in own_addresses),
-        mailboxes=tuple(
-            (name, frozenset(a.lower() for a in addrs)) for name, addrs in mailboxes.items()
-        ),
+        own_addresses=frozenset(own),
+        mailboxes=boxes,
     )
     settings = classifier_settings or ClassifierSettings()
 
