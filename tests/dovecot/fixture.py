@@ -243,7 +243,7 @@ class Dovecot:
         user: str,
         *,
         tls: bool = True,
-        timeout: float = 5.0,
+        command_timeout: float = 5.0,
         conn_lost_cb: Callable[[Exception | None], None] | None = None,
     ) -> AsyncIterator[Any]:
         """A logged-in aioimaplib client (IMAPS with this instance's CA unless `tls=False`).
@@ -263,7 +263,7 @@ class Dovecot:
         client = aioimaplib.IMAP4(
             self.host,
             port,
-            timeout=timeout,
+            timeout=command_timeout,
             conn_lost_cb=on_connection_lost,
             ssl_context=self.ssl_context() if tls else None,
         )

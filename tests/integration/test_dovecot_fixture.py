@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import pwd
 import re
 import socket
 import ssl
@@ -177,8 +178,11 @@ async def test_plain_imap_port_and_customer_mailbox_work(dovecot: Dovecot) -> No
 
 def test_instance_runs_unprivileged_outside_pytest_tmp(dovecot: Dovecot) -> None:
     status = Path(f"/proc/{dovecot.pid}/status").read_text()
-    real_uid = int(re.search(r"^Uid:\s+(\d+)", status, re.MULTILINE).group(1))  # type: ignore[union-attr]
-    # As root, start.sh drops to the dovecot user: Dovecot refuses root login processes.
-    assert real_uid != 0
-    assert real_uid == (os.geteuid() or dovecot.base.stat().st_uid)
+    uid_line = next(line for line in status.splitlines() if line.startswith("Uid:"))
+    real_uid = int(uid_line.split()[1])
+    # As root, start.sh drops to the dovecot user: Dovecot refuses root login processes, and
+    # that user could not traverse pytest's 0700 /tmp/pytest-of-root, hence no tmp_path.
+    expected = pwd.getpwnam("dovecot").pw_uid if os.geteuid() == 0 else os.geteuid()
+    assert real_uid == expected != 0
+    assert dovecot.base.stat().st_uid == expected
     assert "pytest-of-" not in str(dovecot.base)
