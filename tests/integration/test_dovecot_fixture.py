@@ -10,9 +10,12 @@ from __future__ import annotations
 import asyncio
 import os
 import pwd
+import random
 import re
+import shutil
 import socket
 import ssl
+import tempfile
 from pathlib import Path
 
 import aioimaplib
@@ -21,10 +24,13 @@ import pytest
 from tests.dovecot.fixture import (
     AGENT,
     CUSTOMER,
+    HOST,
     PASSWORDS,
     SUPPORT,
     Dovecot,
     make_message,
+    start_dovecot,
+    unusable_reason,
 )
 
 pytestmark = [pytest.mark.dovecot, pytest.mark.timeout(15)]
@@ -186,3 +192,29 @@ def test_instance_runs_unprivileged_outside_pytest_tmp(dovecot: Dovecot) -> None
     assert real_uid == expected != 0
     assert dovecot.base.stat().st_uid == expected
     assert "pytest-of-" not in str(dovecot.base)
+
+
+def test_a_taken_port_makes_the_start_draw_another_port_base(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    reason = unusable_reason()
+    if reason is not None:
+        pytest.skip(reason)
+    draw = random.choice
+    with socket.socket() as blocker:
+        blocker.bind((HOST, 0))
+        blocker.listen()
+        taken_base = blocker.getsockname()[1] - 143  # so that the IMAP port is the taken one
+        draws = iter([taken_base])
+        monkeypatch.setattr(random, "choice", lambda seq: next(draws, None) or draw(seq))
+        base = Path(tempfile.mkdtemp(prefix="mailguard-dovecot-"))
+        try:
+            server = start_dovecot(base)
+            try:
+                assert server.port_base != taken_base
+                with socket.create_connection((HOST, server.imap_port), timeout=5) as imap:
+                    assert imap.recv(100).startswith(b"* OK")
+            finally:
+                server.stop()
+        finally:
+            shutil.rmtree(base, ignore_errors=True)
