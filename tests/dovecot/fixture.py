@@ -33,7 +33,7 @@ from email import message_from_bytes, policy
 from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import aioimaplib
 import pytest
@@ -348,25 +348,43 @@ def start_dovecot(
     raise DovecotStartError(f"no free port base after {_START_ATTEMPTS} tries: {failures}")
 
 
+class DovecotFactory(Protocol):
+    """Signature of the `dovecot_factory` fixture."""
+
+    def __call__(self, *, submission_host: str | None = None) -> Dovecot: ...
+
+
 @pytest.fixture
-def dovecot(request: pytest.FixtureRequest) -> Iterator[Dovecot]:
-    """A fresh instance per test (~0.1 s to start, a few ms to stop)."""
+def dovecot_factory(request: pytest.FixtureRequest) -> Iterator[DovecotFactory]:
+    """Start instances with options (e.g. `submission_host`); all are stopped at teardown."""
     if request.node.get_closest_marker("dovecot") is None:
         # The marker is what lets `-m "not dovecot"` deselect these tests on machines without it.
-        pytest.fail("tests that use the dovecot fixture must be marked @pytest.mark.dovecot")
+        pytest.fail("tests that use the dovecot fixtures must be marked @pytest.mark.dovecot")
     reason = unusable_reason()
     if reason is not None:
         pytest.skip(reason)
-    # Not tmp_path: see start_dovecot. mkdtemp() creates a directory right under the temp dir.
-    base = Path(tempfile.mkdtemp(prefix="mailguard-dovecot-"))
+    started: list[Dovecot] = []
+    bases: list[Path] = []
+
+    def start(*, submission_host: str | None = None) -> Dovecot:
+        # Not tmp_path: see start_dovecot. mkdtemp() makes a directory right under the temp dir.
+        bases.append(Path(tempfile.mkdtemp(prefix="mailguard-dovecot-")))
+        started.append(start_dovecot(bases[-1], submission_host=submission_host))
+        return started[-1]
+
     try:
-        server = start_dovecot(base)
-        try:
-            yield server
-        finally:
+        yield start
+    finally:
+        for server in started:
             # Printed output is only shown for failing tests: that is when the log helps.
             print(f"--- tail of {server.log_file}")
             print("\n".join(server.log_file.read_text(errors="replace").splitlines()[-30:]))
             server.stop()
-    finally:
-        shutil.rmtree(base, ignore_errors=True)
+        for base in bases:
+            shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture
+def dovecot(dovecot_factory: DovecotFactory) -> Dovecot:
+    """A fresh instance per test (~0.1 s to start, a few ms to stop)."""
+    return dovecot_factory()

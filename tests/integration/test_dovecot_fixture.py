@@ -20,6 +20,7 @@ from pathlib import Path
 
 import aioimaplib
 import pytest
+from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from tests.dovecot.fixture import (
     AGENT,
@@ -28,6 +29,7 @@ from tests.dovecot.fixture import (
     PASSWORDS,
     SUPPORT,
     Dovecot,
+    DovecotFactory,
     make_message,
     start_dovecot,
     unusable_reason,
@@ -218,3 +220,40 @@ def test_a_taken_port_makes_the_start_draw_another_port_base(
                 server.stop()
         finally:
             shutil.rmtree(base, ignore_errors=True)
+
+
+class _Collector:
+    """aiosmtpd handler that keeps every envelope it is given."""
+
+    def __init__(self) -> None:
+        self.envelopes: list[Envelope] = []
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        self.envelopes.append(envelope)
+        return "250 OK"
+
+
+async def test_vacation_reply_can_be_submitted_over_smtp(
+    dovecot_factory: DovecotFactory,
+) -> None:
+    # What the SMTP-proxy tests need: Dovecot's auto-reply arriving at a server under test.
+    collector = _Collector()
+    loop = asyncio.get_running_loop()
+    smtp_server = await loop.create_server(lambda: SMTP(collector), HOST, 0)
+    try:
+        smtp_port = smtp_server.sockets[0].getsockname()[1]
+        dovecot = dovecot_factory(submission_host=f"{HOST}:{smtp_port}")
+        message = make_message(sender=CARL, to=SUPPORT, subject="Help", message_id="<h@c.example>")
+        await dovecot.deliver_async(message, mail_from=CARL_ADDR, rcpt=SUPPORT)
+    finally:
+        smtp_server.close()
+        await smtp_server.wait_closed()
+
+    [envelope] = collector.envelopes
+    assert envelope.mail_from == "<>"
+    assert envelope.rcpt_tos == [CARL_ADDR]
+    assert isinstance(envelope.content, bytes)
+    assert b"Auto-Submitted: auto-replied" in envelope.content
+    assert b"In-Reply-To: <h@c.example>" in envelope.content
+    assert dovecot.outbox() == []
+    assert dovecot.log_problems() == []
