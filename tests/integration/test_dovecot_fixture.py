@@ -67,14 +67,14 @@ async def test_every_user_logs_in_over_imaps_with_the_fixture_ca(dovecot: Doveco
             assert {"IDLE", "MOVE", "UIDPLUS"} <= imap.protocol.capabilities
 
 
-def test_imaps_is_refused_without_the_fixture_ca(dovecot: Dovecot) -> None:
+async def test_imaps_is_refused_without_the_fixture_ca(dovecot: Dovecot) -> None:
     # Proves the CA file is what makes the TLS tests pass, not a disabled verification.
-    # A blocking socket, because an aioimaplib client whose handshake fails leaves its socket
-    # for the garbage collector, and the ResourceWarning then fails some later test.
     system_cas_only = ssl.create_default_context()
-    with socket.create_connection((dovecot.host, dovecot.imaps_port), timeout=5) as raw:
-        with pytest.raises(ssl.SSLCertVerificationError):
-            system_cas_only.wrap_socket(raw, server_hostname=dovecot.host)
+    client = aioimaplib.IMAP4(
+        dovecot.host, dovecot.imaps_port, timeout=5, ssl_context=system_cas_only
+    )
+    with pytest.raises(ssl.SSLCertVerificationError):
+        await client.wait_hello_from_server()
 
 
 async def test_lmtp_delivery_is_found_by_uid_search_and_fetch(dovecot: Dovecot) -> None:
