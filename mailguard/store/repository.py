@@ -1,0 +1,221 @@
+"""The SQL implementation of :class:`mailguard.ports.Store`, plus retention.
+
+:class:`SqlStore` hands out units of work (one event, one transaction) and batches
+(an offline replay, buffered writes); both are :class:`mailguard.store.work.Work`.
+
+Serialisation per customer: on PostgreSQL, ``lock_customers`` row-locks the customer
+rows (``SELECT … FOR UPDATE``), so events for different customers run in parallel. On
+SQLite there is one writer: an in-process lock queues this process's units of work,
+and each write transaction starts with ``BEGIN IMMEDIATE`` so that another process
+waits (busy timeout) instead of failing half-way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, exists, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import URL
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from mailguard.ports import CustomerRef, FailedMessage
+from mailguard.store import tables as t
+from mailguard.store.engine import create_engine, writer
+from mailguard.store.models import HeldState, OutboxState
+from mailguard.store.work import Work
+
+
+class SqlStore:
+    """Persistence for the engine on SQLite or PostgreSQL (``mailguard.ports.Store``)."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._writer = writer(engine)
+        self._sqlite = engine.dialect.name == "sqlite"
+        self._write_lock = asyncio.Lock() if self._sqlite else None
+
+    @classmethod
+    def from_url(cls, url: str | URL, **engine_kwargs: Any) -> SqlStore:
+        """A store on a new engine for ``url`` (see :func:`mailguard.store.engine.async_url`)."""
+        return cls(create_engine(url, **engine_kwargs))
+
+    @property
+    def engine(self) -> AsyncEngine:
+        """The engine the store uses; for health checks and tests."""
+        return self._engine
+
+    async def close(self) -> None:
+        """Close every pooled connection."""
+        await self._engine.dispose()
+
+    def _one_writer(self) -> AbstractAsyncContextManager[object]:
+        # Queue this process's SQLite writers here rather than in SQLite's busy
+        # handler, which would pin a pooled connection and a thread per waiter.
+        return self._write_lock if self._write_lock is not None else nullcontext()
+
+    @asynccontextmanager
+    async def _write_transaction(self) -> AsyncIterator[AsyncConnection]:
+        async with self._one_writer(), self._writer.begin() as conn:
+            yield conn
+
+    # -- the port ------------------------------------------------------------------------
+
+    @asynccontextmanager
+    async def unit_of_work(self) -> AsyncIterator[Work]:
+        """One transaction: commit on normal exit, roll back everything on an exception."""
+        async with self._write_transaction() as conn:
+            yield Work(conn, buffered=False, fresh=False)
+
+    @asynccontextmanager
+    async def batch(self, *, flush_every: int = 1000) -> AsyncIterator[Work]:
+        """Buffered writes committed every ``flush_every`` events, for offline replay."""
+        if flush_every < 1:
+            raise ValueError("flush_every must be at least 1")
+        async with self._one_writer(), self._writer.connect() as conn:
+            work = Work(conn, buffered=True, fresh=await _is_empty(conn), flush_every=flush_every)
+            try:
+                yield work
+                await work.flush()
+                await conn.commit()
+            except BaseException:
+                # Only the part since the last flush is lost: flushed parts committed.
+                await conn.rollback()
+                raise
+
+    async def due_for_tick(self, now: datetime, limit: int = 500) -> Sequence[CustomerRef]:
+        """Customers whose ``next_due`` is <= ``now``, earliest first."""
+        c = t.customers.c
+        async with self._engine.connect() as conn:
+            rows = await conn.execute(
+                select(c.mailbox, c.address)
+                .where(c.next_due <= now)
+                .order_by(c.next_due, c.id)
+                .limit(limit)
+            )
+            return [CustomerRef(mailbox=row.mailbox, address=row.address) for row in rows]
+
+    async def record_failure(self, failure: FailedMessage) -> None:
+        """Keep a message whose processing failed, with its raw bytes (own transaction)."""
+        key = failure.key
+        values = {
+            "mailbox": key.mailbox,
+            "message_id": key.message_id,
+            "direction": key.direction,
+            "source": failure.source,
+            "raw": failure.raw,
+            "error": failure.error,
+            "attempts": 1,
+            "first_failed_at": failure.at,
+            "last_failed_at": failure.at,
+        }
+        async with self._write_transaction() as conn:
+            dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+            stmt = dialect.insert(t.failed_messages).values(values)
+            await conn.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=["mailbox", "message_id", "direction"],
+                    set_={
+                        "error": stmt.excluded.error,
+                        "raw": stmt.excluded.raw,
+                        "source": stmt.excluded.source,
+                        "last_failed_at": stmt.excluded.last_failed_at,
+                        "attempts": t.failed_messages.c.attempts + 1,
+                    },
+                )
+            )
+
+    # -- retention -----------------------------------------------------------------------
+
+    async def purge_older_than(self, cutoff: datetime) -> dict[str, int]:
+        """Delete what is older than ``cutoff``; return the number of rows per table.
+
+        Purged: messages seen and decisions logged before the cutoff; held messages that
+        were released or discarded before it; escalations resolved before it; outbox
+        actions done before it; threads inactive since before it (unless an open
+        escalation points at them); and customers last
+        seen before it that have nothing open (no open escalation, no pending deadline).
+        Kept whatever their age, because deleting them would lose mail or work: held
+        messages still held, open escalations, pending or failed actions, failed
+        messages (a person must look at them).
+        """
+        statements = {
+            "decisions": delete(t.decisions).where(t.decisions.c.decided_at < cutoff),
+            "messages": delete(t.messages).where(t.messages.c.sent_at < cutoff),
+            "held_messages": delete(t.held_messages).where(
+                t.held_messages.c.state != HeldState.HELD,
+                t.held_messages.c.updated_at < cutoff,
+            ),
+            "escalations": delete(t.escalations).where(
+                t.escalations.c.resolved_at.is_not(None), t.escalations.c.resolved_at < cutoff
+            ),
+            "outbox_actions": delete(t.outbox_actions).where(
+                t.outbox_actions.c.state == OutboxState.DONE,
+                t.outbox_actions.c.updated_at < cutoff,
+            ),
+            "threads": delete(t.threads).where(
+                t.threads.c.last_activity_at < cutoff,
+                ~exists().where(
+                    t.escalations.c.thread_id == t.threads.c.id,
+                    t.escalations.c.resolved_at.is_(None),
+                ),
+            ),
+            "customers": delete(t.customers).where(
+                t.customers.c.last_seen_at < cutoff,
+                t.customers.c.state == "ok",
+                t.customers.c.next_due.is_(None),
+            ),
+        }
+        counts: dict[str, int] = {}
+        async with self._write_transaction() as conn:
+            for table, statement in statements.items():
+                result = await conn.execute(statement)
+                counts[table] = max(result.rowcount, 0)
+        return counts
+
+    # -- outbox (for the executor) -------------------------------------------------------
+
+    async def pending_actions(self, limit: int = 100) -> list[dict[str, Any]]:
+        """Pending outbox actions, oldest first: dicts with the ``outbox_actions`` columns."""
+        c = t.outbox_actions.c
+        async with self._engine.connect() as conn:
+            rows = await conn.execute(
+                select(t.outbox_actions)
+                .where(c.state == OutboxState.PENDING)
+                .order_by(c.created_at, c.id)
+                .limit(limit)
+            )
+            return [dict(row._mapping) for row in rows]
+
+    async def finish_action(
+        self, action_id: int, now: datetime, *, error: str | None = None, give_up: bool = False
+    ) -> None:
+        """Record an attempt at an action: done without ``error``; else pending or failed.
+
+        A failed attempt stays pending (the executor retries it) unless ``give_up``.
+        """
+        c = t.outbox_actions.c
+        if error is None:
+            state = OutboxState.DONE
+        else:
+            state = OutboxState.FAILED if give_up else OutboxState.PENDING
+        async with self._write_transaction() as conn:
+            await conn.execute(
+                update(t.outbox_actions)
+                .where(c.id == action_id)
+                .values(state=state, attempts=c.attempts + 1, last_error=error, updated_at=now)
+            )
+
+
+async def _is_empty(conn: AsyncConnection) -> bool:
+    """True when no message, thread or escalation exists yet (a fresh replay database)."""
+    query = select(
+        exists().where(t.messages.c.id.is_not(None))
+        | exists().where(t.threads.c.id.is_not(None))
+        | exists().where(t.escalations.c.id.is_not(None))
+    )
+    return not (await conn.execute(query)).scalar_one()

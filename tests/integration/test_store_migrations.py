@@ -1,0 +1,90 @@
+"""Migrations: upgrade, downgrade and upgrade again on both backends; schema == models."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect
+from sqlalchemy.engine import Connection
+
+from mailguard.errors import StorageError
+from mailguard.store import schema
+from mailguard.store.engine import create_engine
+from mailguard.store.models import Base
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+async def _tables(url: str) -> set[str]:
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as conn:
+            return set(await conn.run_sync(lambda c: inspect(c).get_table_names()))
+    finally:
+        await engine.dispose()
+
+
+def _diff(connection: Connection) -> list[object]:
+    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    return list(compare_metadata(context, Base.metadata))
+
+
+async def test_upgrade_downgrade_upgrade(db_url: str) -> None:
+    assert await schema.current(db_url) is None
+    await schema.upgrade(db_url)
+    assert await schema.current(db_url) == schema.head_revision()
+    assert set(Base.metadata.tables) <= await _tables(db_url)
+
+    await schema.downgrade(db_url, "base")
+    assert await schema.current(db_url) is None
+    assert await _tables(db_url) <= {"alembic_version"}
+
+    await schema.upgrade(db_url, "head")
+    assert await schema.current(db_url) == schema.head_revision()
+    # Upgrading an up-to-date database is a no-op, not an error.
+    await schema.upgrade(db_url)
+
+
+async def test_migrated_schema_matches_models(db_url: str) -> None:
+    await schema.upgrade(db_url)
+    engine = create_engine(db_url)
+    try:
+        async with engine.connect() as conn:
+            diff = await conn.run_sync(_diff)
+    finally:
+        await engine.dispose()
+    assert diff == []
+
+
+async def test_migrations_leave_logging_alone(sqlite_url: str) -> None:
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    library_loggers = [logging.getLogger(n) for n in ("sqlalchemy", "alembic", "mailguard")]
+    await schema.upgrade(sqlite_url)
+    assert root.handlers == handlers
+    assert root.level == level
+    assert not any(logger.disabled for logger in library_loggers)
+
+
+async def test_bad_url_is_a_storage_error(tmp_path: Path) -> None:
+    with pytest.raises(StorageError, match="unsupported database URL"):
+        await schema.upgrade("mysql://user:secret@localhost/db")
+    # The directory holding a SQLite file is created, but an unusable path fails cleanly.
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    with pytest.raises(StorageError, match="cannot create the directory"):
+        await schema.upgrade(f"sqlite:///{blocker / 'db.sqlite'}")
+
+
+def test_migration_scripts_ship_inside_the_package() -> None:
+    location = schema.migrations_dir()
+    assert location == REPO_ROOT / "mailguard" / "migrations"
+    assert (location / "env.py").is_file()
+    assert (location / "script.py.mako").is_file()
+    assert sorted(p.name for p in (location / "versions").glob("0*.py"))[0] == "0001_initial.py"
+    # The documented top-level location is the same directory.
+    assert (REPO_ROOT / "migrations").resolve() == location
