@@ -21,8 +21,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import URL, Connection
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from mailguard.store.engine import create_engine, writer
 from mailguard.errors import StorageError
+from mailguard.store.engine import create_engine, writer
 
 # Arbitrary but fixed: the key of the advisory lock serialising migrations
 # (pg_advisory_xact_lock takes a bigint; this is "mgschema" in ASCII).
