@@ -78,6 +78,24 @@ class CustomerEntry:
         """The entry of a row just inserted with zero counters and no state."""
         return cls(id_, mailbox, address, None, None, now)
 
+    @staticmethod
+    def insert_values(mailbox: str, address: str, now: datetime) -> dict[str, Any]:
+        """The column values of a new customer row, first and last seen ``now``."""
+        return {
+            "mailbox": mailbox,
+            "address": address,
+            "state": "ok",
+            "human_in": 0,
+            "automated_in": 0,
+            "human_out": 0,
+            "automated_out": 0,
+            "escalations": 0,
+            "policy_state": None,
+            "next_due": None,
+            "first_seen_at": now,
+            "last_seen_at": now,
+        }
+
     def count(self, *, inbound: bool, automated: bool) -> None:
         """Add one message to the summary counters."""
         if inbound:
@@ -142,7 +160,12 @@ class WorkCache:
     recorded: set[tuple[str, str, str]] = field(default_factory=set)
     links: dict[str, int] = field(default_factory=dict)
     action_keys: set[str] = field(default_factory=set)
-    # Rows buffered for the next flush.
+    # Ids a batch allocates itself for new rows (it is the only writer).
+    next_customer_id: int = 1
+    next_thread_id: int = 1
+    # Rows buffered for the next flush; new parents are written before the rest.
+    new_customers: list[dict[str, Any]] = field(default_factory=list)
+    new_threads: list[dict[str, Any]] = field(default_factory=list)
     thread_ids: list[dict[str, Any]] = field(default_factory=list)
     messages: list[dict[str, Any]] = field(default_factory=list)
     actions: list[dict[str, Any]] = field(default_factory=list)
@@ -151,6 +174,23 @@ class WorkCache:
     def add_customer(self, entry: CustomerEntry) -> None:
         """Remember a customer row read or created by this work."""
         self.customers[(entry.mailbox, entry.address)] = entry
+
+    def new_customer(self, mailbox: str, address: str, now: datetime) -> CustomerEntry:
+        """Allocate an id for a new customer row, buffer its insert, remember it."""
+        entry = CustomerEntry.new(self.next_customer_id, mailbox, address, now)
+        self.next_customer_id += 1
+        self.new_customers.append(
+            {"id": entry.id, **CustomerEntry.insert_values(mailbox, address, now)}
+        )
+        self.add_customer(entry)
+        return entry
+
+    def allocate_thread(self, values: dict[str, Any]) -> int:
+        """Allocate an id for a new thread row with ``values`` and buffer its insert."""
+        new_id = self.next_thread_id
+        self.next_thread_id += 1
+        self.new_threads.append({"id": new_id, **values})
+        return new_id
 
     def adopt_thread(self, entry: ThreadEntry) -> ThreadEntry:
         """Remember a thread row; an entry already held wins (it has newer values)."""

@@ -69,7 +69,7 @@ class SqlStore:
     async def unit_of_work(self) -> AsyncIterator[Work]:
         """One transaction: commit on normal exit, roll back everything on an exception."""
         async with self._write_transaction() as conn:
-            yield Work(conn, buffered=False, fresh=False)
+            yield Work(conn)
 
     @asynccontextmanager
     async def batch(self, *, flush_every: int = 1000) -> AsyncIterator[Work]:
@@ -77,7 +77,7 @@ class SqlStore:
         if flush_every < 1:
             raise ValueError("flush_every must be at least 1")
         async with self._one_writer(), self._writer.connect() as conn:
-            work = Work(conn, buffered=True, fresh=await _is_empty(conn), flush_every=flush_every)
+            work = await Work.batch(conn, flush_every)
             try:
                 yield work
                 await work.flush()
@@ -209,13 +209,3 @@ class SqlStore:
                 .where(c.id == action_id)
                 .values(state=state, attempts=c.attempts + 1, last_error=error, updated_at=now)
             )
-
-
-async def _is_empty(conn: AsyncConnection) -> bool:
-    """True when no message, thread or escalation exists yet (a fresh replay database)."""
-    query = select(
-        exists().where(t.messages.c.id.is_not(None))
-        | exists().where(t.threads.c.id.is_not(None))
-        | exists().where(t.escalations.c.id.is_not(None))
-    )
-    return not (await conn.execute(query)).scalar_one()

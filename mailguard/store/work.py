@@ -1,26 +1,28 @@
 """The unit of work behind :class:`mailguard.ports.UnitOfWork`, for one event or a batch.
 
-One class serves both modes. It keeps what it loaded and wrote in memory for the life
-of the transaction (a unit of work) or the whole replay (a batch), so repeated reads
-of one customer's rows cost nothing. Writes that later rows refer to by id (customers,
-threads, escalations) go to the database at once; the high-volume rows (messages,
-decisions, thread ids, outbox actions, counter and state updates) are buffered and
-written with one executemany per table by :meth:`Work.flush`. A unit of work flushes
-after every ``apply``; a batch every ``flush_every`` events, which is what makes an
-offline replay of 100,000 messages on SQLite run at thousands of messages a second.
+One class serves both modes. It keeps what it loaded and wrote in memory (a
+:class:`~mailguard.store.cache.WorkCache`) for the life of the transaction (a unit of
+work) or the whole replay (a batch), so repeated reads of one customer cost nothing.
+The high-volume rows (messages, decisions, thread ids, outbox actions, counter and
+state updates) are buffered and written with one executemany per table by
+:meth:`Work.flush`: a unit of work flushes after every ``apply``, a batch every
+``flush_every`` events and commits each flush.
 
-A batch that starts on an empty database (``fresh``) knows that every row it may need
-is in its memory, and skips the database for reads entirely.
+A batch is for offline replay, where nothing else writes the database. It therefore
+allocates the ids of new customers and threads itself and buffers those rows too, and
+if it starts on an empty database it skips the database for reads entirely: every row
+it may need is in its memory. That is what lets an audit replay 100,000 messages on
+SQLite at thousands of messages a second. A unit of work, in contrast, inserts
+customers with ``ON CONFLICT DO NOTHING`` and row-locks them, because other writers
+(the SMTP proxy, the IMAP watcher, other replicas) run at the same time.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import Table, bindparam, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from mailguard.domain.model import Direction
@@ -28,41 +30,38 @@ from mailguard.ports import (
     CustomerRef,
     EscalationOpen,
     EventWrite,
-    HeldMessage,
     LockedCustomers,
     MessageKey,
     MessageRecord,
-    OutboxAction,
     ThreadWrite,
 )
-from mailguard.store import tables as t
+from mailguard.store import sql
 from mailguard.store.cache import CustomerEntry, ThreadEntry, WorkCache
 
 
-def insert_ignore(conn: AsyncConnection, table: Table, *index_elements: str) -> Any:
-    """``INSERT … ON CONFLICT (index_elements) DO NOTHING`` for the connection's dialect."""
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    return dialect.insert(table).on_conflict_do_nothing(index_elements=list(index_elements))
-
-
 class Work:
-    """Implements :class:`mailguard.ports.UnitOfWork` on one open database transaction."""
+    """Implements :class:`mailguard.ports.UnitOfWork` on one open database connection."""
 
     def __init__(
-        self, conn: AsyncConnection, *, buffered: bool, fresh: bool, flush_every: int = 1
+        self, conn: AsyncConnection, *, buffered: bool = False, flush_every: int = 1
     ) -> None:
         self._conn = conn
+        self._sql = sql.statements(conn.dialect.name)
         self._buffered = buffered
         self._flush_every = flush_every
-        # Only a batch may trust its memory to be the whole database.
-        self._fresh = fresh and buffered
+        self._fresh = False
         self._cache = WorkCache()
         self._pending_events = 0
 
-    @property
-    def pending_events(self) -> int:
-        """Events applied since the last flush."""
-        return self._pending_events
+    @classmethod
+    async def batch(cls, conn: AsyncConnection, flush_every: int) -> Work:
+        """A buffered work for a replay; it must be the database's only writer."""
+        work = cls(conn, buffered=True, flush_every=flush_every)
+        max_customer, max_thread = (await conn.execute(work._sql.max_ids)).one()
+        work._cache.next_customer_id = max_customer + 1
+        work._cache.next_thread_id = max_thread + 1
+        work._fresh = await _is_empty(conn)
+        return work
 
     # -- reads -------------------------------------------------------------------------
 
@@ -81,16 +80,12 @@ class Work:
             return True
         if self._fresh:
             return False
-        row = await self._conn.execute(
-            select(t.messages.c.id)
-            .where(
-                t.messages.c.mailbox == key.mailbox,
-                t.messages.c.message_id == key.message_id,
-                t.messages.c.direction == key.direction,
-            )
-            .limit(1)
-        )
-        return row.first() is not None
+        params = {
+            "b_mailbox": key.mailbox,
+            "b_message_id": key.message_id,
+            "b_direction": key.direction,
+        }
+        return (await self._conn.execute(self._sql.is_recorded, params)).first() is not None
 
     async def find_thread(
         self,
@@ -113,7 +108,10 @@ class Work:
             if th.last_activity >= active_since
         ]
         if not self._fresh:
-            candidates.extend(await self._db_thread_by_subject(entry.id, subject_key, active_since))
+            params = {"b_customer": entry.id, "b_subject": subject_key, "b_since": active_since}
+            row = (await self._conn.execute(self._sql.thread_by_subject, params)).first()
+            if row is not None:
+                candidates.append(self._cache.adopt_thread(ThreadEntry.from_row(row)))
         if not candidates:
             return None
         return max(candidates, key=lambda th: th.last_activity).root
@@ -162,89 +160,91 @@ class Work:
         for opening in write.opened:
             await self._open(opening)
         for notify in write.notified:
-            await self._notify(notify.customer, notify.level, notify.at)
+            entry = await self._customer(notify.customer.mailbox, notify.customer.address, at)
+            params = {"b_customer": entry.id, "b_level": notify.level, "b_at": notify.at}
+            await self._conn.execute(self._sql.notify, params)
         for action in write.actions:
-            self._enqueue(action)
+            if action.idempotency_key not in self._cache.action_keys:
+                self._cache.action_keys.add(action.idempotency_key)
+                self._cache.actions.append(sql.action_row(action))
         if write.held is not None:
-            await self._hold(write.held)
-        await self._log_decision(write)
-
-    def _enqueue(self, action: OutboxAction) -> None:
-        if action.idempotency_key in self._cache.action_keys:
-            return
-        self._cache.action_keys.add(action.idempotency_key)
-        self._cache.actions.append(
-            {
-                "kind": action.kind,
-                "target": action.target,
-                "idempotency_key": action.idempotency_key,
-                "payload": action.payload,
-                "state": "pending",
-                "attempts": 0,
-                "created_at": action.created_at,
-                "updated_at": action.created_at,
-            }
-        )
+            await self._conn.execute(self._sql.insert_held, sql.held_row(write.held))
+        customer_id = None
+        if write.decision.customer is not None:
+            ref = write.decision.customer
+            customer_id = (await self._customer(ref.mailbox, ref.address, at)).id
+        self._cache.decisions.append(sql.decision_row(write.decision, customer_id))
 
     async def flush(self) -> None:
-        """Write every buffered row and update; the caller commits."""
+        """Write every buffered row and update, parents first; the caller commits."""
+        await self._flush_new_rows()
         cache = self._cache
         dirty = [c for c in cache.customers.values() if c.dirty]
         if dirty:
-            await self._conn.execute(_UPDATE_CUSTOMER, [c.update_params() for c in dirty])
+            await self._conn.execute(self._sql.update_customers, [c.update_params() for c in dirty])
             for c in dirty:
                 c.dirty = False
         touched = [th for th in cache.threads.values() if th.dirty]
         if touched:
-            await self._conn.execute(
-                _UPDATE_THREAD, [{"b_id": th.id, "b_last": th.last_activity} for th in touched]
-            )
+            params = [{"b_id": th.id, "b_last": th.last_activity} for th in touched]
+            await self._conn.execute(self._sql.update_threads, params)
             for th in touched:
                 th.dirty = False
-        if cache.thread_ids:
-            stmt = insert_ignore(self._conn, t.thread_message_ids, "customer_id", "message_id")
-            await self._conn.execute(stmt, cache.thread_ids)
-        if cache.messages:
-            await self._conn.execute(t.messages.insert(), cache.messages)
-        if cache.actions:
-            stmt = insert_ignore(self._conn, t.outbox_actions, "idempotency_key")
-            await self._conn.execute(stmt, cache.actions)
-        if cache.decisions:
-            await self._conn.execute(t.decisions.insert(), cache.decisions)
+        for statement, rows in (
+            (self._sql.insert_thread_ids, cache.thread_ids),
+            (self._sql.insert_messages, cache.messages),
+            (self._sql.insert_actions, cache.actions),
+            (self._sql.insert_decisions, cache.decisions),
+        ):
+            if rows:
+                await self._conn.execute(statement, rows)
         cache.clear_buffers()
         self._pending_events = 0
+
+    async def _flush_new_rows(self) -> None:
+        """Insert the customers and threads a batch created, which other rows refer to."""
+        cache = self._cache
+        if not (cache.new_customers or cache.new_threads):
+            return
+        if cache.new_customers:
+            await self._conn.execute(self._sql.insert_customers, cache.new_customers)
+        if cache.new_threads:
+            await self._conn.execute(self._sql.insert_threads, cache.new_threads)
+        cache.new_customers.clear()
+        cache.new_threads.clear()
+        if self._conn.dialect.name == "postgresql":
+            # The batch chose these ids itself; move the sequences past them so the
+            # daemon's later inserts do not collide.
+            for table, next_id in (
+                ("customers", cache.next_customer_id),
+                ("threads", cache.next_thread_id),
+            ):
+                await self._conn.execute(
+                    text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), :v, false)"),
+                    {"v": next_id},
+                )
 
     # -- customers -----------------------------------------------------------------------
 
     async def _customer(self, mailbox: str, address: str, now: datetime) -> CustomerEntry:
-        """The customer's entry, creating and (on PostgreSQL) row-locking it on first use."""
+        """The customer's entry, creating and (in a unit of work) row-locking it first."""
         entry = self._cache.customers.get((mailbox, address))
         if entry is not None:
             return entry
-        inserted = await self._conn.execute(
-            insert_ignore(self._conn, t.customers, "mailbox", "address")
-            .values(
-                mailbox=mailbox,
-                address=address,
-                state="ok",
-                human_in=0,
-                automated_in=0,
-                human_out=0,
-                automated_out=0,
-                escalations=0,
-                first_seen_at=now,
-                last_seen_at=now,
-            )
-            .returning(t.customers.c.id)
-        )
-        new_id = inserted.scalar_one_or_none()
+        if self._buffered:
+            entry = await self._existing_customer(mailbox, address)
+            if entry is None:
+                entry = self._cache.new_customer(mailbox, address, now)
+            return entry
+        row_values = CustomerEntry.insert_values(mailbox, address, now)
+        new_id = (await self._conn.execute(self._sql.insert_customer, row_values)).scalar()
         if new_id is not None:
             # A row this transaction inserted is locked by it until commit.
             entry = CustomerEntry.new(new_id, mailbox, address, now)
         else:
-            entry = await self._select_customer(mailbox, address, lock=True)
-            if entry is None:  # pragma: no cover - the insert conflicted, so it exists
-                raise LookupError(f"customer {mailbox}/{address} vanished")
+            params = {"b_mailbox": mailbox, "b_address": address}
+            row = (await self._conn.execute(self._sql.lock_customer, params)).one()
+            entry = CustomerEntry.from_row(row)
         self._cache.add_customer(entry)
         return entry
 
@@ -252,23 +252,13 @@ class Work:
         entry = self._cache.customers.get((mailbox, address))
         if entry is not None or self._fresh:
             return entry
-        entry = await self._select_customer(mailbox, address, lock=False)
-        if entry is not None:
-            self._cache.add_customer(entry)
+        params = {"b_mailbox": mailbox, "b_address": address}
+        row = (await self._conn.execute(self._sql.select_customer, params)).first()
+        if row is None:
+            return None
+        entry = CustomerEntry.from_row(row)
+        self._cache.add_customer(entry)
         return entry
-
-    async def _select_customer(
-        self, mailbox: str, address: str, *, lock: bool
-    ) -> CustomerEntry | None:
-        stmt = select(*CustomerEntry.columns()).where(
-            t.customers.c.mailbox == mailbox, t.customers.c.address == address
-        )
-        if lock:
-            # SELECT … FOR UPDATE serialises events for one customer on PostgreSQL;
-            # SQLite renders no lock clause: its writer holds the database lock.
-            stmt = stmt.with_for_update()
-        row = (await self._conn.execute(stmt)).first()
-        return None if row is None else CustomerEntry.from_row(row)
 
     # -- threads -------------------------------------------------------------------------
 
@@ -282,15 +272,8 @@ class Work:
             if root is not None:
                 roots[mid] = root
         if wanted and not self._fresh:
-            rows = await self._conn.execute(
-                select(t.thread_message_ids.c.message_id, *ThreadEntry.columns())
-                .join(t.threads, t.thread_message_ids.c.thread_id == t.threads.c.id)
-                .where(
-                    t.thread_message_ids.c.customer_id == customer_id,
-                    t.thread_message_ids.c.message_id.in_(wanted),
-                )
-            )
-            for row in rows:
+            params = {"b_customer": customer_id, "b_ids": wanted}
+            for row in await self._conn.execute(self._sql.threads_by_ids, params):
                 # The table is the authority: an id this work indexed in memory may
                 # have lost to an older row (ON CONFLICT DO NOTHING) at flush.
                 entry = self._cache.adopt_thread(ThreadEntry.from_row(row[1:]))
@@ -298,53 +281,29 @@ class Work:
         threads = {root: self._cache.threads[(customer_id, root)] for root in roots.values()}
         return list(threads.values())
 
-    async def _db_thread_by_subject(
-        self, customer_id: int, subject_key: str, since: datetime
-    ) -> list[ThreadEntry]:
-        row = (
-            await self._conn.execute(
-                select(*ThreadEntry.columns())
-                .where(
-                    t.threads.c.customer_id == customer_id,
-                    t.threads.c.subject_key == subject_key,
-                    t.threads.c.last_activity_at >= since,
-                )
-                .order_by(t.threads.c.last_activity_at.desc(), t.threads.c.id.desc())
-                .limit(1)
-            )
-        ).first()
-        return [] if row is None else [self._cache.adopt_thread(ThreadEntry.from_row(row))]
-
     async def _thread(self, customer_id: int, root: str) -> ThreadEntry | None:
         entry = self._cache.threads.get((customer_id, root))
         if entry is not None or self._fresh:
             return entry
-        row = (
-            await self._conn.execute(
-                select(*ThreadEntry.columns()).where(
-                    t.threads.c.customer_id == customer_id, t.threads.c.root_message_id == root
-                )
-            )
-        ).first()
+        params = {"b_customer": customer_id, "b_root": root}
+        row = (await self._conn.execute(self._sql.thread_by_root, params)).first()
         return None if row is None else self._cache.adopt_thread(ThreadEntry.from_row(row))
 
     async def _apply_thread(self, write: ThreadWrite) -> None:
         customer = await self._customer(write.mailbox, write.customer, write.at)
         entry = await self._thread(customer.id, write.root)
         if entry is None:
-            new_id = (
-                await self._conn.execute(
-                    t.threads.insert()
-                    .values(
-                        customer_id=customer.id,
-                        root_message_id=write.root,
-                        subject_key=write.subject_key,
-                        created_at=write.at,
-                        last_activity_at=write.at,
-                    )
-                    .returning(t.threads.c.id)
-                )
-            ).scalar_one()
+            values = {
+                "customer_id": customer.id,
+                "root_message_id": write.root,
+                "subject_key": write.subject_key,
+                "created_at": write.at,
+                "last_activity_at": write.at,
+            }
+            if self._buffered:
+                new_id = self._cache.allocate_thread(values)
+            else:
+                new_id = (await self._conn.execute(self._sql.insert_thread, values)).scalar_one()
             entry = self._cache.adopt_thread(
                 ThreadEntry(new_id, customer.id, write.root, write.subject_key, write.at)
             )
@@ -370,35 +329,11 @@ class Work:
             thread = await self._thread(customer.id, message.thread_root)
         return customer.id, None if thread is None else thread.id
 
-    def _message_row(
-        self, message: MessageRecord, customer_id: int | None, thread_id: int | None
-    ) -> dict[str, Any]:
-        return {
-            "mailbox": message.key.mailbox,
-            "message_id": message.key.message_id,
-            "direction": message.key.direction,
-            "source": message.source,
-            "customer_id": customer_id,
-            "thread_id": thread_id,
-            "kind": message.kind,
-            "automated": message.automated,
-            "evidence": message.evidence,
-            "frustration": message.frustration,
-            "sender": message.sender,
-            "subject": message.subject,
-            "sent_at": message.at,
-            "size": message.size,
-        }
-
     async def _insert_message_now(self, message: MessageRecord) -> tuple[int, int | None] | None:
         """Insert the message row now; its (id, thread id), or None for a duplicate."""
         customer_id, thread_id = await self._message_ids(message)
-        result = await self._conn.execute(
-            insert_ignore(self._conn, t.messages, "mailbox", "message_id", "direction")
-            .values(self._message_row(message, customer_id, thread_id))
-            .returning(t.messages.c.id)
-        )
-        pk = result.scalar_one_or_none()
+        row = sql.message_row(message, customer_id, thread_id)
+        pk = (await self._conn.execute(self._sql.insert_message, row)).scalar()
         return None if pk is None else (pk, thread_id)
 
     async def _record_message(
@@ -407,70 +342,46 @@ class Work:
         """Queue (batch) or complete (unit of work) the message row; count it."""
         customer_id, thread_id = await self._message_ids(message)
         if inserted is None:
-            self._cache.messages.append(self._message_row(message, customer_id, thread_id))
+            self._cache.messages.append(sql.message_row(message, customer_id, thread_id))
         elif thread_id != inserted[1]:
             # The message starts a thread this very event created after inserting it.
-            await self._conn.execute(
-                update(t.messages).where(t.messages.c.id == inserted[0]).values(thread_id=thread_id)
-            )
-        if customer_id is None or message.customer is None:
+            params = {"b_id": inserted[0], "b_thread": thread_id}
+            await self._conn.execute(self._sql.set_message_thread, params)
+        if message.customer is None:
             return
         entry = self._cache.customers[(message.key.mailbox, message.customer)]
         entry.count(inbound=message.key.direction is Direction.INBOUND, automated=message.automated)
         entry.last_seen = max(entry.last_seen, message.at)
         entry.dirty = True
 
-    # -- escalations, held mail, decisions -----------------------------------------------
+    # -- escalations ---------------------------------------------------------------------
 
     async def _resolve(self, customer: CustomerRef, at: datetime, by: str) -> None:
         entry = await self._customer(customer.mailbox, customer.address, at)
         if not entry.escalated:
             return  # the summary column says there is nothing open to resolve
         await self._conn.execute(
-            update(t.escalations)
-            .where(t.escalations.c.customer_id == entry.id, t.escalations.c.resolved_at.is_(None))
-            .values(resolved_at=at, resolved_by=by)
+            self._sql.resolve, {"b_customer": entry.id, "b_at": at, "b_by": by}
         )
         entry.escalated = False
         entry.dirty = True
 
     async def _open(self, opening: EscalationOpen) -> None:
-        entry = await self._customer(
-            opening.customer.mailbox, opening.customer.address, opening.opened_at
-        )
+        ref = opening.customer
+        entry = await self._customer(ref.mailbox, ref.address, opening.opened_at)
         thread = None
         if opening.thread_root is not None:
             thread = await self._thread(entry.id, opening.thread_root)
         partner = await self._link_partner(opening.link_key)
-        new_id = (
-            await self._conn.execute(
-                t.escalations.insert()
-                .values(
-                    customer_id=entry.id,
-                    thread_id=None if thread is None else thread.id,
-                    rule=opening.rule,
-                    reason=opening.reason,
-                    evidence=opening.evidence,
-                    opened_at=opening.opened_at,
-                    link_key=opening.link_key,
-                    linked_escalation_id=partner,
-                    notify_level=opening.notify_level,
-                )
-                .returning(t.escalations.c.id)
-            )
-        ).scalar_one()
+        # The escalation row refers to customer and thread rows a batch may not have
+        # written yet.
+        await self._flush_new_rows()
+        row = sql.escalation_row(opening, entry.id, None if thread is None else thread.id, partner)
+        new_id = (await self._conn.execute(self._sql.insert_escalation, row)).scalar_one()
         if opening.link_key is not None:
             self._cache.links[opening.link_key] = new_id
         if partner is not None:
-            # Point the earlier escalation back at this one unless it is linked already.
-            await self._conn.execute(
-                update(t.escalations)
-                .where(
-                    t.escalations.c.id == partner,
-                    t.escalations.c.linked_escalation_id.is_(None),
-                )
-                .values(linked_escalation_id=new_id)
-            )
+            await self._conn.execute(self._sql.link_back, {"b_id": partner, "b_link": new_id})
         entry.escalated = True
         entry.escalations += 1
         entry.dirty = True
@@ -482,79 +393,16 @@ class Work:
         if partner is not None or self._fresh:
             return partner
         found: int | None = (
-            await self._conn.execute(
-                select(func.max(t.escalations.c.id)).where(t.escalations.c.link_key == link_key)
-            )
-        ).scalar_one_or_none()
+            await self._conn.execute(self._sql.link_partner, {"b_key": link_key})
+        ).scalar()
         return found
 
-    async def _notify(self, customer: CustomerRef, level: str, at: datetime) -> None:
-        entry = await self._customer(customer.mailbox, customer.address, at)
-        await self._conn.execute(
-            update(t.escalations)
-            .where(t.escalations.c.customer_id == entry.id, t.escalations.c.resolved_at.is_(None))
-            .values(notify_level=level, last_notified_at=at)
-        )
 
-    async def _hold(self, held: HeldMessage) -> None:
-        await self._conn.execute(
-            insert_ignore(self._conn, t.held_messages, "mailbox", "message_id", "direction").values(
-                mailbox=held.key.mailbox,
-                message_id=held.key.message_id,
-                direction=held.key.direction,
-                raw=held.raw,
-                envelope_sender=held.mail_from,
-                envelope_recipients=list(held.rcpt_tos),
-                mail_options=list(held.mail_options),
-                rcpt_options=list(held.rcpt_options),
-                reason=held.reason,
-                state="held",
-                held_at=held.held_at,
-                updated_at=held.held_at,
-            )
-        )
-
-    async def _log_decision(self, write: EventWrite) -> None:
-        decision = write.decision
-        customer_id = None
-        if decision.customer is not None:
-            ref = decision.customer
-            customer_id = (await self._customer(ref.mailbox, ref.address, decision.at)).id
-        key = decision.message
-        mailbox = key.mailbox if key is not None else None
-        if mailbox is None and decision.customer is not None:
-            mailbox = decision.customer.mailbox
-        self._cache.decisions.append(
-            {
-                "mailbox": mailbox,
-                "customer_id": customer_id,
-                "message_id": None if key is None else key.message_id,
-                "direction": None if key is None else key.direction,
-                "rule_hits": decision.rule_hits,
-                "explain": decision.explain,
-                "decided_at": decision.at,
-            }
-        )
-
-
-_UPDATE_CUSTOMER = (
-    update(t.customers)
-    .where(t.customers.c.id == bindparam("b_id"))
-    .values(
-        state=bindparam("b_state"),
-        human_in=bindparam("b_human_in"),
-        automated_in=bindparam("b_automated_in"),
-        human_out=bindparam("b_human_out"),
-        automated_out=bindparam("b_automated_out"),
-        escalations=bindparam("b_escalations"),
-        policy_state=bindparam("b_policy_state"),
-        next_due=bindparam("b_next_due"),
-        last_seen_at=bindparam("b_last_seen"),
-    )
-)
-
-_UPDATE_THREAD = (
-    update(t.threads)
-    .where(t.threads.c.id == bindparam("b_id"))
-    .values(last_activity_at=bindparam("b_last"))
-)
+async def _is_empty(conn: AsyncConnection) -> bool:
+    """True when the database holds no customer, message, thread or escalation yet."""
+    for table in ("customers", "messages", "threads", "escalations"):
+        # Table names are constants from this module, never input.
+        found = await conn.execute(text(f"SELECT 1 FROM {table} LIMIT 1"))  # noqa: S608
+        if found.first() is not None:
+            return False
+    return True

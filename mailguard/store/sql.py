@@ -1,0 +1,251 @@
+"""The statements and row builders the unit of work executes.
+
+Every statement is built once per dialect and executed with bound parameters, so
+SQLAlchemy compiles it once and serves it from its cache afterwards; a statement
+built per call with ``.values(...)`` would be re-compiled every time, which at
+thousands of events a second costs more than the database does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from sqlalchemy import Insert, Select, Table, Update, bindparam, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from mailguard.ports import DecisionRecord as DecisionWrite
+from mailguard.ports import EscalationOpen, HeldMessage, MessageRecord, OutboxAction
+from mailguard.store import tables as t
+from mailguard.store.cache import CustomerEntry, ThreadEntry
+
+JsonDict = dict[str, Any]
+
+
+def insert_ignore(dialect: str, table: Table, *index_elements: str) -> Insert:
+    """``INSERT … ON CONFLICT (index_elements) DO NOTHING`` for ``dialect``."""
+    elements = list(index_elements)
+    if dialect == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing(index_elements=elements)
+    return sqlite.insert(table).on_conflict_do_nothing(index_elements=elements)
+
+
+def _b(name: str) -> Any:
+    return bindparam(name)
+
+
+@dataclass(frozen=True, slots=True)
+class Statements:
+    """Every statement of :class:`mailguard.store.work.Work`, for one dialect."""
+
+    insert_customer: Insert
+    insert_customers: Insert
+    select_customer: Select[Any]
+    lock_customer: Select[Any]
+    update_customers: Update
+    is_recorded: Select[Any]
+    insert_thread: Insert
+    insert_threads: Insert
+    thread_by_root: Select[Any]
+    threads_by_ids: Select[Any]
+    thread_by_subject: Select[Any]
+    update_threads: Update
+    insert_thread_ids: Insert
+    insert_message: Insert
+    insert_messages: Insert
+    set_message_thread: Update
+    insert_actions: Insert
+    insert_decisions: Insert
+    insert_escalation: Insert
+    link_back: Update
+    link_partner: Select[Any]
+    resolve: Update
+    notify: Update
+    insert_held: Insert
+    max_ids: Select[Any]
+
+
+@cache
+def statements(dialect: str) -> Statements:
+    """The statements for ``dialect`` ("sqlite" or "postgresql"), built once."""
+    cust, thr, ids, msg, esc = (
+        t.customers.c,
+        t.threads.c,
+        t.thread_message_ids.c,
+        t.messages.c,
+        t.escalations.c,
+    )
+    customer_by_key = select(*CustomerEntry.columns()).where(
+        cust.mailbox == _b("b_mailbox"), cust.address == _b("b_address")
+    )
+    return Statements(
+        insert_customer=insert_ignore(dialect, t.customers, "mailbox", "address").returning(
+            cust.id
+        ),
+        insert_customers=t.customers.insert(),
+        select_customer=customer_by_key,
+        # SELECT … FOR UPDATE serialises events for one customer on PostgreSQL; SQLite
+        # renders no lock clause: its single writer holds the database lock.
+        lock_customer=customer_by_key.with_for_update(),
+        update_customers=update(t.customers)
+        .where(cust.id == _b("b_id"))
+        .values(
+            state=_b("b_state"),
+            human_in=_b("b_human_in"),
+            automated_in=_b("b_automated_in"),
+            human_out=_b("b_human_out"),
+            automated_out=_b("b_automated_out"),
+            escalations=_b("b_escalations"),
+            policy_state=_b("b_policy_state"),
+            next_due=_b("b_next_due"),
+            last_seen_at=_b("b_last_seen"),
+        ),
+        is_recorded=select(msg.id)
+        .where(
+            msg.mailbox == _b("b_mailbox"),
+            msg.message_id == _b("b_message_id"),
+            msg.direction == _b("b_direction"),
+        )
+        .limit(1),
+        insert_thread=t.threads.insert().returning(thr.id),
+        insert_threads=t.threads.insert(),
+        thread_by_root=select(*ThreadEntry.columns()).where(
+            thr.customer_id == _b("b_customer"), thr.root_message_id == _b("b_root")
+        ),
+        threads_by_ids=select(ids.message_id, *ThreadEntry.columns())
+        .join(t.threads, ids.thread_id == thr.id)
+        .where(
+            ids.customer_id == _b("b_customer"),
+            ids.message_id.in_(bindparam("b_ids", expanding=True)),
+        ),
+        thread_by_subject=select(*ThreadEntry.columns())
+        .where(
+            thr.customer_id == _b("b_customer"),
+            thr.subject_key == _b("b_subject"),
+            thr.last_activity_at >= _b("b_since"),
+        )
+        .order_by(thr.last_activity_at.desc(), thr.id.desc())
+        .limit(1),
+        update_threads=update(t.threads)
+        .where(thr.id == _b("b_id"))
+        .values(last_activity_at=_b("b_last")),
+        insert_thread_ids=insert_ignore(dialect, t.thread_message_ids, "customer_id", "message_id"),
+        insert_message=insert_ignore(
+            dialect, t.messages, "mailbox", "message_id", "direction"
+        ).returning(msg.id),
+        insert_messages=t.messages.insert(),
+        set_message_thread=update(t.messages)
+        .where(msg.id == _b("b_id"))
+        .values(thread_id=_b("b_thread")),
+        insert_actions=insert_ignore(dialect, t.outbox_actions, "idempotency_key"),
+        insert_decisions=t.decisions.insert(),
+        insert_escalation=t.escalations.insert().returning(esc.id),
+        # Point the earlier escalation of a ring back at the new one unless it is
+        # linked already.
+        link_back=update(t.escalations)
+        .where(esc.id == _b("b_id"), esc.linked_escalation_id.is_(None))
+        .values(linked_escalation_id=_b("b_link")),
+        link_partner=select(func.max(esc.id)).where(esc.link_key == _b("b_key")),
+        resolve=update(t.escalations)
+        .where(esc.customer_id == _b("b_customer"), esc.resolved_at.is_(None))
+        .values(resolved_at=_b("b_at"), resolved_by=_b("b_by")),
+        notify=update(t.escalations)
+        .where(esc.customer_id == _b("b_customer"), esc.resolved_at.is_(None))
+        .values(notify_level=_b("b_level"), last_notified_at=_b("b_at")),
+        insert_held=insert_ignore(dialect, t.held_messages, "mailbox", "message_id", "direction"),
+        max_ids=select(
+            select(func.coalesce(func.max(cust.id), 0)).scalar_subquery(),
+            select(func.coalesce(func.max(thr.id), 0)).scalar_subquery(),
+        ),
+    )
+
+
+def message_row(message: MessageRecord, customer_id: int | None, thread_id: int | None) -> JsonDict:
+    """The ``messages`` row of a message record."""
+    return {
+        "mailbox": message.key.mailbox,
+        "message_id": message.key.message_id,
+        "direction": message.key.direction,
+        "source": message.source,
+        "customer_id": customer_id,
+        "thread_id": thread_id,
+        "kind": message.kind,
+        "automated": message.automated,
+        "evidence": message.evidence,
+        "frustration": message.frustration,
+        "sender": message.sender,
+        "subject": message.subject,
+        "sent_at": message.at,
+        "size": message.size,
+    }
+
+
+def action_row(action: OutboxAction) -> JsonDict:
+    """The ``outbox_actions`` row of a new, pending action."""
+    return {
+        "kind": action.kind,
+        "target": action.target,
+        "idempotency_key": action.idempotency_key,
+        "payload": action.payload,
+        "state": "pending",
+        "attempts": 0,
+        "last_error": None,
+        "created_at": action.created_at,
+        "updated_at": action.created_at,
+    }
+
+
+def decision_row(decision: DecisionWrite, customer_id: int | None) -> JsonDict:
+    """The ``decisions`` row of a decision log entry."""
+    key = decision.message
+    mailbox = key.mailbox if key is not None else None
+    if mailbox is None and decision.customer is not None:
+        mailbox = decision.customer.mailbox
+    return {
+        "mailbox": mailbox,
+        "customer_id": customer_id,
+        "message_id": None if key is None else key.message_id,
+        "direction": None if key is None else key.direction,
+        "rule_hits": decision.rule_hits,
+        "explain": decision.explain,
+        "decided_at": decision.at,
+    }
+
+
+def escalation_row(
+    opening: EscalationOpen, customer_id: int, thread_id: int | None, partner: int | None
+) -> JsonDict:
+    """The ``escalations`` row of a new escalation."""
+    return {
+        "customer_id": customer_id,
+        "thread_id": thread_id,
+        "rule": opening.rule,
+        "reason": opening.reason,
+        "evidence": opening.evidence,
+        "opened_at": opening.opened_at,
+        "resolved_at": None,
+        "resolved_by": None,
+        "link_key": opening.link_key,
+        "linked_escalation_id": partner,
+        "notify_level": opening.notify_level,
+        "last_notified_at": None,
+    }
+
+
+def held_row(held: HeldMessage) -> JsonDict:
+    """The ``held_messages`` row of a newly held message."""
+    return {
+        "mailbox": held.key.mailbox,
+        "message_id": held.key.message_id,
+        "direction": held.key.direction,
+        "raw": held.raw,
+        "envelope_sender": held.mail_from,
+        "envelope_recipients": list(held.rcpt_tos),
+        "mail_options": list(held.mail_options),
+        "rcpt_options": list(held.rcpt_options),
+        "reason": held.reason,
+        "state": "held",
+        "held_at": held.held_at,
+        "updated_at": held.held_at,
+    }
