@@ -402,6 +402,7 @@ class Config(Section):
     data_dir: Path = Path("data")
     dry_run: bool = False
     retention_days: Annotated[int, Field(ge=1, le=36500)] = 90
+    maintenance_interval: Duration = timedelta(seconds=60)
     storage: StorageConfig = StorageConfig()
     company: CompanyConfig = CompanyConfig()
     mailboxes: list[MailboxConfig] = []
