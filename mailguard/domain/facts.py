@@ -228,6 +228,4 @@ def parse_facts(raw: bytes) -> MessageFacts:
 
 
 # Fields decoded while parsing; everything else is decoded on demand by header().
-_EAGER = frozenset(
-    {"message-id", "in-reply-to", "references", "subject", "return-path", "date"}
-)
+_EAGER = frozenset({"message-id", "in-reply-to", "references", "subject", "return-path", "date"})
