@@ -181,13 +181,14 @@ class Work:
         cache = self._cache
         dirty = [c for c in cache.customers.values() if c.dirty]
         if dirty:
-            await self._conn.execute(self._sql.update_customers, [c.update_params() for c in dirty])
+            params = [c.update_params() for c in dirty]
+            await sql.executemany(self._conn, self._sql.update_customers, params)
             for c in dirty:
                 c.dirty = False
         touched = [th for th in cache.threads.values() if th.dirty]
         if touched:
             params = [{"b_id": th.id, "b_last": th.last_activity} for th in touched]
-            await self._conn.execute(self._sql.update_threads, params)
+            await sql.executemany(self._conn, self._sql.update_threads, params)
             for th in touched:
                 th.dirty = False
         for statement, rows in (
@@ -196,8 +197,7 @@ class Work:
             (self._sql.insert_actions, cache.actions),
             (self._sql.insert_decisions, cache.decisions),
         ):
-            if rows:
-                await self._conn.execute(statement, rows)
+            await sql.executemany(self._conn, statement, rows)
         cache.clear_buffers()
         self._pending_events = 0
 
@@ -207,9 +207,9 @@ class Work:
         if not (cache.new_customers or cache.new_threads):
             return
         if cache.new_customers:
-            await self._conn.execute(self._sql.insert_customers, cache.new_customers)
+            await sql.executemany(self._conn, self._sql.insert_customers, cache.new_customers)
         if cache.new_threads:
-            await self._conn.execute(self._sql.insert_threads, cache.new_threads)
+            await sql.executemany(self._conn, self._sql.insert_threads, cache.new_threads)
         cache.new_customers.clear()
         cache.new_threads.clear()
         if self._conn.dialect.name == "postgresql":
