@@ -10,7 +10,6 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /src
 COPY pyproject.toml README.md LICENSE ./
 COPY mailguard ./mailguard
-COPY migrations ./migrations
 RUN pip install --no-cache-dir . \
     && groupadd --system --gid 10001 mailguard \
     && useradd --system --uid 10001 --gid 10001 --home-dir /var/lib/mailguard --shell /usr/sbin/nologin mailguard \

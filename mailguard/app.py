@@ -1,8 +1,8 @@
 """Wiring: build the daemon's parts from the config and run them on one event loop.
 
-Start-up order: schema upgrade (when configured) -> health/metrics endpoint -> workers.
-Shutdown on SIGTERM/SIGINT: close listeners, let workers finish their current item within a
-grace period, then cancel what is left (uvicorn's shutdown sequence).
+Start-up order: schema upgrade (when configured) -> store and engine -> health/metrics
+endpoint -> workers. Shutdown on SIGTERM/SIGINT: close listeners, let workers finish their
+current item within a grace period, then cancel what is left (uvicorn's shutdown sequence).
 """
 
 from __future__ import annotations
@@ -10,16 +10,102 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 import structlog
+from prometheus_client import Counter
+from sqlalchemy.exc import SQLAlchemyError
 
 from mailguard.config import Config, redact_url
+from mailguard.domain.classify import Classifier
+from mailguard.domain.facts import parse_facts
 from mailguard.http import HealthServer
+from mailguard.service import Engine
+from mailguard.settings import classifier_settings_of, identity_of, policy_of
+from mailguard.store.repository import SqlStore
 from mailguard.store.schema import upgrade
 
 log = structlog.get_logger("mailguard.app")
 
 SHUTDOWN_GRACE = 10.0
+
+SLA_EVALUATIONS = Counter(
+    "mailguard_sla_evaluations", "Customers re-evaluated because an SLA deadline was due"
+)
+PURGED_ROWS = Counter("mailguard_retention_purged_rows", "Rows removed by the retention purge")
+MAINTENANCE_ERRORS = Counter(
+    "mailguard_maintenance_errors", "Maintenance rounds that failed (database trouble)"
+)
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    """The wall clock in UTC; the one place the daemon reads it."""
+    return datetime.now(UTC)
+
+
+class Maintenance:
+    """Time-driven work: SLA re-evaluation of due escalations and the retention purge."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        store: SqlStore,
+        retention: timedelta,
+        clock: Clock = utc_now,
+    ) -> None:
+        self._engine = engine
+        self._store = store
+        self._retention = retention
+        self._clock = clock
+        self.healthy = True
+
+    async def run_once(self) -> int:
+        """One round; returns how many customers were re-evaluated."""
+        now = self._clock()
+        evaluated = 0
+        # A tick handles at most a bounded number of customers; loop until none is due so a
+        # backlog after downtime is worked off in one round.
+        while batch := await self._engine.tick(now):
+            evaluated += batch
+        if evaluated:
+            SLA_EVALUATIONS.inc(evaluated)
+            log.info("sla_evaluated", customers=evaluated)
+        purged = await self._store.purge_older_than(now - self._retention)
+        total = sum(purged.values())
+        if total:
+            PURGED_ROWS.inc(total)
+            log.info("retention_purged", **purged)
+        return evaluated
+
+    async def loop(self, interval: timedelta, stop: asyncio.Event) -> None:
+        """Run a round every ``interval`` until ``stop``; database trouble is logged, not fatal."""
+        while not stop.is_set():
+            try:
+                await self.run_once()
+                self.healthy = True
+            except (SQLAlchemyError, OSError) as exc:
+                # The database may come back (a restart, a failover): keep the daemon up,
+                # report unhealthy, and try again next round.
+                self.healthy = False
+                MAINTENANCE_ERRORS.inc()
+                log.error("maintenance_failed", error=f"{type(exc).__name__}: {exc}")
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(interval.total_seconds()):
+                    await stop.wait()
+
+
+def build_engine(config: Config, store: SqlStore) -> Engine:
+    """The engine with the configured company, policy and classifier."""
+    return Engine(
+        store,
+        identity_of(config),
+        policy_of(config),
+        parse=parse_facts,
+        classifier=Classifier(classifier_settings_of(config)),
+    )
 
 
 async def run_daemon(config: Config, stop: asyncio.Event | None = None) -> int:
@@ -33,22 +119,33 @@ async def run_daemon(config: Config, stop: asyncio.Event | None = None) -> int:
     if config.storage.auto_upgrade:
         await upgrade(config.storage_url)
         log.info("storage_upgraded", url=redact_url(config.storage_url))
-
-    health = HealthServer(lambda: {"storage": "ok"})
-    port = None
-    if config.http.enabled:
-        port = await health.start(config.http.listen_host, config.http.listen_port)
-    log.info(
-        "daemon_started",
-        mailboxes=[m.name for m in config.mailboxes],
-        http_port=port,
-        dry_run=config.dry_run,
+    store = SqlStore.from_url(config.storage_url)
+    maintenance = Maintenance(
+        build_engine(config, store), store, timedelta(days=config.retention_days)
     )
+    health = HealthServer(lambda: {"storage": "ok" if maintenance.healthy else "failing"})
+    port = None
     try:
+        if config.http.enabled:
+            port = await health.start(config.http.listen_host, config.http.listen_port)
+        log.info(
+            "daemon_started",
+            mailboxes=[m.name for m in config.mailboxes],
+            http_port=port,
+            dry_run=config.dry_run,
+        )
+        worker = asyncio.create_task(maintenance.loop(config.maintenance_interval, stop))
         await stop.wait()
-    finally:
         log.info("daemon_stopping")
-        async with asyncio.timeout(SHUTDOWN_GRACE):
-            await health.close()
-        log.info("daemon_stopped")
+        await health.close()
+        try:
+            async with asyncio.timeout(SHUTDOWN_GRACE):
+                await worker
+        except TimeoutError:
+            worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await worker
+    finally:
+        await store.close()
+    log.info("daemon_stopped")
     return 0

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from mailguard import __version__
-from mailguard.config import Config, load_config, redact_url
+from mailguard.config import Config, load_config, parse_domain, redact_url
 from mailguard.errors import ConfigError, MailguardError
 from mailguard.logsetup import configure_logging
 
@@ -62,6 +62,48 @@ def build_parser() -> argparse.ArgumentParser:
     current = db_commands.add_parser("current", help="print the database's revision")
     _add_config_arg(current)
     current.set_defaults(handler=_db_current)
+
+    explain = commands.add_parser(
+        "explain",
+        help="classify one message and show every rule that fired",
+        description="Print kind, automated, confidence, language, frustration and evidence.",
+    )
+    explain.add_argument("file", metavar="FILE.eml", help="the message; - reads stdin")
+    explain.add_argument("--json", action="store_true", help="stable JSON (docs/explain.md)")
+    _add_config_arg(explain)
+    explain.set_defaults(handler=_explain)
+
+    audit = commands.add_parser(
+        "audit",
+        help="replay an exported mailbox and report trapped customers",
+        description="Replay mbox files, Maildirs or folders of .eml through the loop policy "
+        "offline and report which customers were stuck with robots. Inbound and sent mail "
+        "are told apart by the company's domains (company.domains in the config, or "
+        "--own-domain).",
+    )
+    audit.add_argument("paths", nargs="+", metavar="PATH", help="mbox, Maildir, .eml or folder")
+    audit.add_argument(
+        "--format", default="text", choices=("text", "md", "html", "json"), help="report format"
+    )
+    audit.add_argument("-o", "--output", metavar="FILE", help="write here (default: stdout)")
+    audit.add_argument(
+        "--own-domain",
+        action="append",
+        default=[],
+        metavar="DOMAIN",
+        help="a company domain (repeatable; added to company.domains)",
+    )
+    audit.add_argument(
+        "--db", metavar="FILE", help="keep the replay's SQLite database here (default: temporary)"
+    )
+    audit.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="progress bar on stderr (default: when stderr is a terminal)",
+    )
+    _add_config_arg(audit)
+    audit.set_defaults(handler=_audit)
 
     run = commands.add_parser(
         "run",
@@ -139,6 +181,52 @@ def _db_current(args: argparse.Namespace) -> int:
     revision = asyncio.run(current(config.storage_url))
     print(revision or "(empty database)")
     return EXIT_OK
+
+
+def _explain(args: argparse.Namespace) -> int:
+    from mailguard.explain import explain_main
+    from mailguard.settings import classifier_settings_of
+
+    config = _config(args)
+    return explain_main(args.file, as_json=args.json, settings=classifier_settings_of(config))
+
+
+def _audit(args: argparse.Namespace) -> int:
+    from mailguard.audit.main import audit_main
+    from mailguard.audit_engine import audit_engine_factory
+    from mailguard.settings import classifier_settings_of, identity_of, policy_of
+
+    config = _config(args)
+    identity = identity_of(config)
+    try:
+        extra = {parse_domain(d) for d in args.own_domain}
+    except ValueError as exc:
+        print(f"mailguard audit: --own-domain: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    domains = identity.own_domains | extra
+    if not domains and not identity.own_addresses:
+        print(
+            "mailguard audit: the company's own domains are needed to tell inbound from sent "
+            "mail: give --own-domain DOMAIN or company.domains in -c FILE",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    mailboxes = {name: addrs for name, addrs in identity.mailboxes} or {"support": frozenset()}
+    factory = audit_engine_factory(
+        own_domains=domains,
+        own_addresses=identity.own_addresses,
+        mailboxes=mailboxes,
+        policy=policy_of(config),
+        classifier_settings=classifier_settings_of(config),
+        db_path=args.db,
+    )
+    return audit_main(
+        args.paths,
+        fmt=args.format,
+        output=args.output,
+        engine_factory=factory,
+        progress=args.progress,
+    )
 
 
 def _prepare_data_dir(config: Config) -> None:

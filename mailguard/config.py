@@ -73,11 +73,12 @@ def _sender(value: Any) -> str:
     """An address, or ``@domain`` for every address of a domain."""
     text = str(value).strip().lower()
     if text.startswith("@"):
-        return "@" + _domain(text[1:])
+        return "@" + parse_domain(text[1:])
     return _address(text)
 
 
-def _domain(value: Any) -> str:
+def parse_domain(value: Any) -> str:
+    """A domain name, lower-case and IDNA-encoded; ValueError names what is wrong."""
     text = str(value).strip().lower().rstrip(".")
     try:
         text = text.encode("idna").decode("ascii")
@@ -107,7 +108,7 @@ Duration = Annotated[timedelta, BeforeValidator(_duration)]
 ByteSize = Annotated[int, BeforeValidator(_size), Field(gt=0)]
 Address = Annotated[str, BeforeValidator(_address)]
 Sender = Annotated[str, BeforeValidator(_sender)]
-Domain = Annotated[str, BeforeValidator(_domain)]
+Domain = Annotated[str, BeforeValidator(parse_domain)]
 Keyword = Annotated[str, BeforeValidator(_keyword)]
 Regex = Annotated[str, BeforeValidator(_regex)]
 Port = Annotated[int, Field(ge=1, le=65535)]
@@ -320,10 +321,14 @@ class PolicyConfig(Section):
 
 
 class PatternRuleConfig(Section):
-    """An extra classifier rule: a regular expression that marks a kind of automated mail."""
+    """An extra classifier rule: a regular expression that votes for a kind of mail.
+
+    A rule of kind ``human`` subtracts its weight from the automated score instead.
+    """
 
     name: Annotated[str, Field(pattern=r"^[a-z0-9_.-]+$")]
     kind: Literal[
+        "human",
         "auto_reply",
         "out_of_office",
         "bounce",
@@ -332,7 +337,7 @@ class PatternRuleConfig(Section):
         "notification",
         "challenge_response",
     ]
-    target: Annotated[str, Field(pattern=r"^(subject|body|header:[!-9;-~]+)$")]
+    target: Annotated[str, Field(pattern=r"^(subject|body|from|header:[!-9;-~]+)$")]
     pattern: Regex
     language: str | None = None
     weight: Annotated[float, Field(gt=0.0, le=10.0)] = 1.0
@@ -397,6 +402,7 @@ class Config(Section):
     data_dir: Path = Path("data")
     dry_run: bool = False
     retention_days: Annotated[int, Field(ge=1, le=36500)] = 90
+    maintenance_interval: Duration = timedelta(seconds=60)
     storage: StorageConfig = StorageConfig()
     company: CompanyConfig = CompanyConfig()
     mailboxes: list[MailboxConfig] = []

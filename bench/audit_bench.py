@@ -1,0 +1,214 @@
+"""Audit throughput and memory on a generated 100,000-message mailbox.
+
+    PYTHONPATH=. python bench/audit_bench.py [--messages 100000] [--format mbox|maildir]
+        [--mailbox DIR] [--engine module:callable] [--check]
+
+Each phase runs in its own child process so that its peak RSS (resource.getrusage) is
+its own, and prints msgs/s, peak RSS and the ratio to the baseline measured in the same
+run: reading every message with our readers and parsing it with a bare compat32
+``email.message_from_bytes``. Phases:
+
+- ``baseline``: readers + ``email.message_from_bytes`` (no audit at all);
+- ``readers``: the two-pass readers alone (scan, then every raw message in date order);
+- ``pipeline``: the whole audit (readers, replay loop, report, all four renderers) with a
+  header-only stand-in engine, i.e. everything the audit adds around the engine;
+- ``audit``: the whole audit through the real engine, built by ``--engine`` (default
+  ``mailguard.service:audit_engine_factory``), called as
+  ``builder(db_path=..., own_domains=..., mailboxes=..., partner_addresses=...)`` and
+  returning an ``EngineFactory``. Skipped, with the reason, while that does not import.
+
+Targets (issue 4): the full audit >= 1000 msgs/s and peak RSS <= 300 MB; ``--check``
+makes missing them (or the real engine being unavailable) exit 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import email
+import importlib
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from email.parser import BytesHeaderParser
+from email.utils import parseaddr
+from pathlib import Path
+from typing import Any
+
+from mailguard.audit.main import run_audit
+from mailguard.audit.records import AuditRecord
+from mailguard.audit.render import FORMATS, render
+from mailguard.audit.replay import AuditEngine, EngineFactory
+from mailguard.audit.sources import RawMessage, looks_like_sent_folder, scan_paths
+from mailguard.domain.model import Direction, Kind
+
+TARGET_RATE = 1000.0
+TARGET_RSS_MB = 300.0
+DEFAULT_ENGINE = "mailguard.service:audit_engine_factory"
+BENCH_COMPANY: dict[str, Any] = {
+    "own_domains": frozenset({"example.com"}),
+    "mailboxes": {"support": frozenset({"support@example.com"})},
+    "partner_addresses": frozenset({"service@voucher-partner.example.net"}),
+}
+
+
+def peak_rss_mb() -> float:
+    """Peak resident set size of this process in MB (ru_maxrss is KiB on Linux)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+class HeaderEngine:
+    """A stand-in that derives records from headers only: no classifier, no database.
+
+    It measures what the audit itself costs around the engine. Its "classification"
+    (Auto-Submitted / Precedence headers) is deliberately crude and is not a result.
+    """
+
+    def __init__(self) -> None:
+        self.parser = BytesHeaderParser()
+
+    async def replay(self, message: RawMessage) -> AuditRecord | None:
+        headers = self.parser.parsebytes(message.raw)
+        sender = parseaddr(headers.get("From", ""))[1].lower()
+        outbound = looks_like_sent_folder(message.folder) or sender.endswith("@example.com")
+        automated = headers.get("Auto-Submitted", "no").lower() != "no" or bool(
+            headers.get("Precedence")
+        )
+        customer = parseaddr(headers.get("To", ""))[1] if outbound else sender
+        if message.date is None:
+            raise ValueError("message without any date")
+        return AuditRecord(
+            mailbox="support",
+            customer=None if customer.endswith(".example") else customer,
+            direction=Direction.OUTBOUND if outbound else Direction.INBOUND,
+            at=message.date,
+            kind=Kind.AUTO_REPLY if automated else Kind.HUMAN,
+            automated=automated,
+            sender=sender,
+            subject=str(headers.get("Subject", "")),
+            thread_id=None,
+            message_id=headers.get("Message-ID"),
+            origin=message.origin,
+        )
+
+
+@asynccontextmanager
+async def _header_engine() -> AsyncIterator[AuditEngine]:
+    yield HeaderEngine()
+
+
+def _real_engine_factory(spec: str, db_path: str) -> EngineFactory:
+    module_name, _, attr = spec.partition(":")
+    builder: Callable[..., EngineFactory] = getattr(importlib.import_module(module_name), attr)
+    return builder(db_path=db_path, **BENCH_COMPANY)
+
+
+def run_phase(phase: str, mailbox: Path, engine: str) -> dict[str, Any]:
+    """Run one phase in this process and return its figures."""
+    paths = [str(mailbox)]
+    started = time.perf_counter()
+    count = 0
+    extra: dict[str, Any] = {}
+    if phase == "baseline":
+        for message in scan_paths(paths):
+            email.message_from_bytes(message.raw)
+            count += 1
+    elif phase == "readers":
+        for message in scan_paths(paths):
+            count += len(message.raw) > 0
+    else:
+        with tempfile.TemporaryDirectory(prefix="mailguard-bench-") as tmp:
+            if phase == "pipeline":
+                factory: EngineFactory = _header_engine
+            else:
+                factory = _real_engine_factory(engine, str(Path(tmp) / "audit.sqlite3"))
+            report = asyncio.run(run_audit(paths, engine_factory=factory))
+            count = report.messages + report.duplicates + report.failure_count
+            extra = {
+                "trapped": {rule: len(ts) for rule, ts in report.trapped.items() if ts},
+                "failed": report.failure_count,
+                "report_bytes": {fmt: len(render(report, fmt).encode()) for fmt in FORMATS},
+            }
+    seconds = time.perf_counter() - started
+    return {
+        "phase": phase,
+        "messages": count,
+        "seconds": round(seconds, 3),
+        "rate": round(count / seconds, 1) if seconds else 0.0,
+        "peak_rss_mb": round(peak_rss_mb(), 1),
+        **extra,
+    }
+
+
+def _child(phase: str, mailbox: Path, engine: str) -> dict[str, Any]:
+    cmd = [sys.executable, __file__, "--phase", phase, "--mailbox", str(mailbox)]
+    cmd += ["--engine", engine]
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["(no output)"])[-1]
+        return {"phase": phase, "skipped": last}
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=100_000)
+    parser.add_argument("--format", choices=("mbox", "maildir"), default="mbox")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--mailbox", type=Path, help="audit this export instead of generating")
+    parser.add_argument("--engine", default=DEFAULT_ENGINE)
+    parser.add_argument("--phase", help=argparse.SUPPRESS)
+    parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
+    args = parser.parse_args(argv)
+    if args.phase:
+        print(json.dumps(run_phase(args.phase, args.mailbox, args.engine)))
+        return 0
+    with tempfile.TemporaryDirectory(prefix="mailguard-bench-") as tmp:
+        mailbox = args.mailbox
+        if mailbox is None:
+            sys.path.insert(0, str(Path(__file__).parent))
+            from gen_mailbox import generate
+
+            mailbox = Path(tmp) / "export"
+            started = time.perf_counter()
+            generate(mailbox, args.messages, args.format, args.seed)
+            took = time.perf_counter() - started
+            print(f"generated {args.messages} messages ({args.format}) in {took:.1f} s")
+        results = [_child(p, mailbox, args.engine) for p in ("baseline", "readers", "pipeline")]
+        results.append(_child("audit", mailbox, args.engine))
+    return _print(results, args.check)
+
+
+def _print(results: list[dict[str, Any]], check: bool) -> int:
+    base = results[0].get("rate") or 0.0
+    print(f"{'phase':<10} {'messages':>9} {'seconds':>8} {'msgs/s':>9} {'peak RSS MB':>12} ratio")
+    for r in results:
+        if "skipped" in r:
+            print(f"{r['phase']:<10} skipped: {r['skipped']}")
+            continue
+        ratio = r["rate"] / base if base else 0.0
+        print(
+            f"{r['phase']:<10} {r['messages']:>9} {r['seconds']:>8.2f} {r['rate']:>9.0f} "
+            f"{r['peak_rss_mb']:>12.1f} {ratio:.2f}x"
+        )
+        if "trapped" in r:
+            print(f"{'':<10} trapped per rule {r['trapped']}, failed {r['failed']}")
+            print(f"{'':<10} report sizes (bytes) {r['report_bytes']}")
+    audit = results[-1]
+    if "skipped" in audit:
+        print("real engine not available: audit targets not measured")
+        return 1 if check else 0
+    ok = audit["rate"] >= TARGET_RATE and audit["peak_rss_mb"] <= TARGET_RSS_MB
+    verdict = "met" if ok else "MISSED"
+    print(f"targets (>= {TARGET_RATE:.0f} msgs/s, <= {TARGET_RSS_MB:.0f} MB): {verdict}")
+    return 0 if ok or not check else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,401 @@
+"""Read raw messages from exported mailboxes (mbox, Maildir, Maildir++, .eml) in date order.
+
+Replay needs the messages sorted by time, but an export of 100,000 messages must not be
+held in memory. ``scan_paths`` therefore makes two passes: the first reads only header
+blocks and remembers a small locator per message (sort time, file, offset, length); the
+iterator then reads each message body lazily, in date order, by seeking to it.
+
+The mbox reader is our own rather than ``mailbox.mbox`` because ``mailbox`` would need a
+second full read just to find each message's Date header, and it splits on any line
+starting with "From " even where no blank line precedes it. We accept a From_ line after
+a blank line (or one that looks like a real From_ envelope line), and undo mboxrd
+quoting (">From " -> "From ") when a message is read back.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections import OrderedDict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from typing import BinaryIO
+
+# How much of a file we read to find its Date header; header blocks longer than this are
+# pathological, and the fallback time (file name or mtime) still places the message.
+HEADER_PEEK = 64 * 1024
+# Open mbox handles kept during the ordered read; bounded so an export with thousands of
+# mbox files cannot exhaust file descriptors.
+MAX_OPEN_MBOXES = 32
+# Names of skipped entries kept for the report; the count is always exact.
+MAX_SKIPPED_NAMES = 1000
+
+_DATE_HEADER = re.compile(rb"^date:[ \t]*(.*(?:\r?\n[ \t].*)*)", re.IGNORECASE | re.MULTILINE)
+_FROM_LINE = re.compile(
+    rb"^From \S+ +\w{3} +(\w{3}) +(\d{1,2}) +(\d{1,2}):(\d{2}):(\d{2}) +(?:\S+ +)?(\d{4})"
+)
+_MBOXRD_QUOTED = re.compile(rb"^>(>*From )", re.MULTILINE)
+_HEADER_LINE = re.compile(rb"^[!-9;-~]+:")
+_MAILDIR_TIME = re.compile(r"^(\d{9,11})\.")
+_MONTHS = {
+    m: i
+    for i, m in enumerate(
+        (b"jan", b"feb", b"mar", b"apr", b"may", b"jun")
+        + (b"jul", b"aug", b"sep", b"oct", b"nov", b"dec"),
+        start=1,
+    )
+}
+_SENT_NAMES = frozenset(
+    {
+        "sent",
+        "sent items",
+        "sent messages",
+        "sent mail",
+        "outbox",
+        "gesendet",
+        "gesendete objekte",
+        "gesendete elemente",
+        "gesendete nachrichten",
+        "postausgang",
+        "envoyés",
+        "éléments envoyés",
+        "enviados",
+        "posta inviata",
+        "verzonden items",
+    }
+)
+_BLANK = (b"\n", b"\r\n")
+
+
+def looks_like_sent_folder(folder: str | None) -> bool:
+    """True when a folder hint names a Sent folder ("Sent", "INBOX.Sent", "Gesendet")."""
+    if not folder:
+        return False
+    last = re.split(r"[/.\\]", folder.strip().strip("/."))[-1]
+    return last.casefold() in _SENT_NAMES or folder.casefold() in _SENT_NAMES
+
+
+@dataclass(frozen=True, slots=True)
+class RawMessage:
+    """One message as read from the export, with where it came from."""
+
+    raw: bytes
+    origin: str
+    folder: str | None
+    date: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class SkippedEntry:
+    """A file or mbox entry that could not be read, and why."""
+
+    name: str
+    reason: str
+
+
+# A locator: (sort time, discovery order, file path, offset, length or -1 for the whole
+# file, folder hint, origin suffix). Plain tuples keep 100,000 of them to a few MB.
+_Locator = tuple[float, int, str, int, int, str | None, str]
+
+
+def header_date(block: bytes) -> datetime | None:
+    """The Date header of a raw header block as an aware UTC datetime, or None."""
+    match = _DATE_HEADER.search(block)
+    if match is None:
+        return None
+    value = re.sub(rb"\r?\n[ \t]", b" ", match.group(1)).decode("latin-1").strip()
+    try:
+        parsed = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    # RFC 5322 "-0000" means "UTC, origin zone unknown"; email.utils returns it naive.
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def _from_line_date(line: bytes) -> datetime | None:
+    """The asctime date of an mbox From_ line; parsed by hand to avoid locale trouble."""
+    match = _FROM_LINE.match(line)
+    if match is None:
+        return None
+    month = _MONTHS.get(match.group(1).lower())
+    if month is None:
+        return None
+    day, hour, minute, second, year = (int(match.group(i)) for i in (2, 3, 4, 5, 6))
+    try:
+        return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
+    except ValueError:
+        return None
+
+
+def unescape_mboxrd(data: bytes) -> bytes:
+    """Undo mbox From_ quoting: one ">" is removed from lines matching ^>+From ."""
+    if b">From " not in data:
+        return data
+    return _MBOXRD_QUOTED.sub(rb"\1", data)
+
+
+class MailIndex:
+    """The result of the first pass: where every message is, and what was skipped.
+
+    Iterating reads the messages in date order (undated ones last, in the order they
+    were found). Entries that fail on the second read are added to ``skipped``.
+    """
+
+    def __init__(self) -> None:
+        self._locators: list[_Locator] = []
+        self._skipped: list[SkippedEntry] = []
+        self.skipped_count = 0
+        self._sorted = True
+
+    def __len__(self) -> int:
+        return len(self._locators)
+
+    @property
+    def skipped(self) -> tuple[SkippedEntry, ...]:
+        """The first ``MAX_SKIPPED_NAMES`` skipped entries (``skipped_count`` is exact)."""
+        return tuple(self._skipped)
+
+    def skip(self, name: str, reason: str) -> None:
+        """Record an unreadable file or entry; never raises."""
+        self.skipped_count += 1
+        if len(self._skipped) < MAX_SKIPPED_NAMES:
+            self._skipped.append(SkippedEntry(name, reason))
+
+    def add(
+        self,
+        when: datetime | None,
+        path: str,
+        offset: int,
+        length: int,
+        folder: str | None,
+        suffix: str = "",
+    ) -> None:
+        """Remember one message; ``when`` None sorts it after all dated messages."""
+        key = when.timestamp() if when is not None else float("inf")
+        self._locators.append((key, len(self._locators), path, offset, length, folder, suffix))
+        self._sorted = False
+
+    def __iter__(self) -> Iterator[RawMessage]:
+        if not self._sorted:
+            self._locators.sort()
+            self._sorted = True
+        handles: OrderedDict[str, BinaryIO] = OrderedDict()
+        try:
+            for key, _seq, path, offset, length, folder, suffix in self._locators:
+                raw = self._read(handles, path, offset, length)
+                if raw is None:
+                    continue
+                when = None if key == float("inf") else datetime.fromtimestamp(key, UTC)
+                yield RawMessage(raw, path + suffix, folder, when)
+        finally:
+            for handle in handles.values():
+                handle.close()
+
+    def _read(
+        self, handles: OrderedDict[str, BinaryIO], path: str, offset: int, length: int
+    ) -> bytes | None:
+        try:
+            if length < 0:
+                return Path(path).read_bytes()
+            handle = handles.get(path)
+            if handle is None:
+                if len(handles) >= MAX_OPEN_MBOXES:
+                    handles.popitem(last=False)[1].close()
+                # Kept open across reads (closed in __iter__) because the ordered pass
+                # seeks back and forth in the same few mbox files.
+                handle = handles[path] = open(path, "rb")
+            else:
+                handles.move_to_end(path)
+            handle.seek(offset)
+            return unescape_mboxrd(handle.read(length))
+        except OSError as exc:
+            self.skip(path, f"unreadable on second pass: {exc.strerror or exc}")
+            return None
+
+
+def scan_paths(paths: Sequence[str | os.PathLike[str]]) -> MailIndex:
+    """First pass over every PATH: mbox files, Maildir(++) trees, .eml files and folders.
+
+    Reads header blocks only. Missing paths and unreadable files are recorded in the
+    index's ``skipped`` list, never raised.
+    """
+    index = MailIndex()
+    for given in paths:
+        path = Path(given)
+        if path.is_dir():
+            if _is_maildir(path):
+                _scan_maildir_tree(index, path)
+            else:
+                _scan_directory(index, path)
+        elif path.exists():
+            _scan_file(index, path, explicit=True)
+        else:
+            index.skip(str(path), "no such file or directory")
+    return index
+
+
+def _is_maildir(path: Path) -> bool:
+    return (path / "cur").is_dir() and (path / "new").is_dir()
+
+
+def _scan_maildir_tree(index: MailIndex, root: Path) -> None:
+    """A Maildir and its Maildir++ subfolders (".Sent", ".Archive.2024")."""
+    _scan_maildir(index, root, "INBOX")
+    try:
+        children = sorted(os.scandir(root), key=lambda e: e.name)
+    except OSError as exc:
+        index.skip(str(root), f"cannot list: {exc.strerror or exc}")
+        return
+    for entry in children:
+        if entry.name.startswith(".") and entry.is_dir() and _is_maildir(Path(entry.path)):
+            _scan_maildir(index, Path(entry.path), entry.name[1:])
+
+
+def _scan_maildir(index: MailIndex, folder_dir: Path, folder: str) -> None:
+    # tmp/ holds deliveries in progress and is deliberately not read (Maildir spec).
+    for sub in ("new", "cur"):
+        try:
+            names = sorted(os.listdir(folder_dir / sub))
+        except OSError as exc:
+            index.skip(str(folder_dir / sub), f"cannot list: {exc.strerror or exc}")
+            continue
+        for name in names:
+            if name.startswith("."):
+                continue
+            stamp = _MAILDIR_TIME.match(name)
+            fallback = datetime.fromtimestamp(int(stamp.group(1)), UTC) if stamp else None
+            _scan_single(index, folder_dir / sub / name, folder, fallback)
+
+
+def _scan_directory(index: MailIndex, root: Path) -> None:
+    """A plain folder, recursively: .eml files, mbox files and Maildirs inside it."""
+    for dirpath, dirnames, filenames in os.walk(root, onerror=lambda e: _walk_error(index, e)):
+        here = Path(dirpath)
+        maildirs = [d for d in dirnames if _is_maildir(here / d)]
+        for name in maildirs:
+            _scan_maildir_tree(index, here / name)
+        # Do not descend into Maildirs (done above) or hidden folders; sorted for a
+        # reproducible discovery order, which breaks ties between equal dates.
+        dirnames[:] = sorted(d for d in dirnames if d not in maildirs and not d.startswith("."))
+        for name in sorted(filenames):
+            if not name.startswith("."):
+                _scan_file(index, here / name, explicit=False)
+
+
+def _walk_error(index: MailIndex, exc: OSError) -> None:
+    index.skip(str(exc.filename), f"cannot list: {exc.strerror or exc}")
+
+
+def _scan_file(index: MailIndex, path: Path, *, explicit: bool) -> None:
+    """One file: an mbox if it starts with a From_ line, else a single message."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(HEADER_PEEK)
+    except OSError as exc:
+        index.skip(str(path), f"unreadable: {exc.strerror or exc}")
+        return
+    if not head.strip():
+        index.skip(str(path), "empty file")
+    elif head.startswith(b"From "):
+        _scan_mbox(index, path)
+    elif path.suffix.lower() == ".eml" or explicit or _HEADER_LINE.match(head):
+        folder = path.parent.name or None
+        _index_single(index, path, head, folder, _mtime(path))
+    else:
+        index.skip(str(path), "not a message, mbox or Maildir")
+
+
+def _scan_single(index: MailIndex, path: Path, folder: str, fallback: datetime | None) -> None:
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(HEADER_PEEK)
+    except OSError as exc:
+        index.skip(str(path), f"unreadable: {exc.strerror or exc}")
+        return
+    if not head.strip():
+        index.skip(str(path), "empty file")
+        return
+    _index_single(index, path, head, folder, fallback or _mtime(path))
+
+
+def _index_single(
+    index: MailIndex, path: Path, head: bytes, folder: str | None, fallback: datetime | None
+) -> None:
+    end = head.find(b"\n\n")
+    end_crlf = head.find(b"\r\n\r\n")
+    cut = min((e for e in (end, end_crlf) if e >= 0), default=len(head))
+    index.add(header_date(head[:cut]) or fallback, str(path), 0, -1, folder)
+
+
+def _mtime(path: Path) -> datetime | None:
+    try:
+        return datetime.fromtimestamp(path.stat().st_mtime, UTC)
+    except OSError:
+        return None
+
+
+def _scan_mbox(index: MailIndex, path: Path) -> None:
+    """Index every message of one mbox file: offset, length, and Date header or From_ date."""
+    folder = path.stem if path.suffix.lower() in (".mbox", ".mbx") else path.name
+    scanner = _MboxScanner(index, str(path), folder)
+    try:
+        with open(path, "rb") as handle:
+            for line in handle:
+                scanner.feed(line)
+    except OSError as exc:
+        index.skip(str(path), f"unreadable mbox: {exc.strerror or exc}")
+        return
+    scanner.finish()
+
+
+class _MboxScanner:
+    """Line-by-line state of the first pass over one mbox file."""
+
+    def __init__(self, index: MailIndex, name: str, folder: str) -> None:
+        self.index = index
+        self.name = name
+        self.folder = folder
+        self.number = 0
+        self.start = -1
+        self.date: datetime | None = None
+        self.header: list[bytes] | None = None
+        self.offset = 0
+        self.prev_len = 0
+        self.prev_blank = True
+
+    def feed(self, line: bytes) -> None:
+        if line.startswith(b"From ") and (self.prev_blank or _FROM_LINE.match(line)):
+            self.finish()
+            self.number += 1
+            self.start = self.offset + len(line)
+            self.date = _from_line_date(line)
+            self.header = []
+        elif self.header is not None:
+            if line in _BLANK or len(self.header) > 1000:
+                self._end_header()
+            else:
+                self.header.append(line)
+        self.prev_blank = line in _BLANK
+        self.prev_len = len(line)
+        self.offset += len(line)
+
+    def _end_header(self) -> None:
+        if self.header is not None:
+            self.date = header_date(b"".join(self.header)) or self.date
+            self.header = None
+
+    def finish(self) -> None:
+        """Close the message in progress, if any, at the current offset."""
+        if self.start < 0:
+            return
+        self._end_header()
+        # The blank line before a From_ line (or at the end) is the separator, not mail.
+        stop = self.offset - self.prev_len if self.prev_blank else self.offset
+        length = max(stop - self.start, 0)
+        self.index.add(self.date, self.name, self.start, length, self.folder, f"#{self.number}")
+        self.start = -1

@@ -1,0 +1,257 @@
+"""The classifier: automated or human, which kind, how sure, how frustrated, and why.
+
+Every clue is a named rule with a weight (see ``lexicon``). The automated score is the
+sum of the weights of the rules that fired, minus those of rules of kind ``human``;
+1.0 or more means automated. The kind is the best vote among the automated kinds, where
+the two catch-all kinds (auto_reply, notification) vote at a discount so that a specific
+clue (an absence phrase, a DSN, a ticket number) decides what sort of robot wrote it.
+Configured agents and human markers overrule everything: they are the operator's word.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from mailguard.domain.facts import MessageFacts, normalize_address
+from mailguard.domain.frustration import FrustrationScorer
+from mailguard.domain.language import detect_language
+from mailguard.domain.lexicon import FROM_RULES, HEADER_RULES, SUBJECT_RULES
+from mailguard.domain.lexicon_body import BODY_RULES
+from mailguard.domain.model import Classification, Evidence, Kind
+from mailguard.domain.rules import (
+    BODY,
+    FROM,
+    HEADER_PREFIX,
+    SUBJECT,
+    ClassifierSettings,
+    FrustrationTerm,
+    PatternRule,
+    compile_pattern,
+    validate_target,
+)
+
+__all__ = [
+    "Classifier",
+    "ClassifierSettings",
+    "FrustrationTerm",
+    "PatternRule",
+    "is_reply_subject",
+]
+
+AUTOMATED_THRESHOLD = 1.0
+# Catch-all kinds say "a robot wrote this" more than "this sort of robot".
+_GENERIC_VOTE = {Kind.AUTO_REPLY: 0.3, Kind.NOTIFICATION: 0.3}
+# Kinds that name the sort of robot, most specific first (which also breaks ties) ...
+_SPECIFIC = (Kind.BOUNCE, Kind.CHALLENGE_RESPONSE, Kind.OUT_OF_OFFICE, Kind.TICKET_ACK)
+# ... and kinds that mostly say "some robot"; a specific kind needs this much vote to win.
+_GENERIC = (Kind.BULK, Kind.AUTO_REPLY, Kind.NOTIFICATION)
+_SPECIFIC_MINIMUM = 0.5
+_REPLY_PREFIX = re.compile(
+    r"^\s*(?:\[[^\]]{1,40}\]\s*)?(?:re|aw|antw|antwort|sv|vs|odp|r|rif|ref|réf|tr|wg|fwd?|"
+    r"enc|res|rv|doorst|trs|vl|ynt|ha|答复|回复|転送)\s*(?:\[\d+\]|\(\d+\))?\s*[:：]",
+    re.IGNORECASE,
+)
+_MATCH_CHARS = 120
+_Fire = Callable[[PatternRule, str], None]
+
+
+def is_reply_subject(subject: str) -> bool:
+    """Whether a subject starts with a reply or forward prefix (Re:, AW:, Antw:, WG:, ...)."""
+    return _REPLY_PREFIX.match(subject) is not None
+
+
+@dataclass(frozen=True, slots=True)
+class _Rule:
+    rule: PatternRule
+    regex: re.Pattern[str]
+
+
+def _compile(rule: PatternRule) -> _Rule:
+    if not validate_target(rule.target):
+        raise ValueError(f"rule {rule.name!r}: unknown target {rule.target!r}")
+    regex = compile_pattern(rule.pattern)
+    if regex is None:
+        raise ValueError(f"rule {rule.name!r}: pattern is not a valid regular expression")
+    return _Rule(rule, regex)
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= _MATCH_CHARS else text[: _MATCH_CHARS - 1] + "…"
+
+
+def _domain_of(address: str) -> str:
+    return "@" + address.rpartition("@")[2]
+
+
+class Classifier:
+    """Compiles the shipped rules plus configured extras once; classifies any facts."""
+
+    def __init__(self, settings: ClassifierSettings | None = None) -> None:
+        self.settings = settings if settings is not None else ClassifierSettings()
+        rules = HEADER_RULES + FROM_RULES + SUBJECT_RULES + BODY_RULES + self.settings.extra_rules
+        self._header: dict[str, list[_Rule]] = {}
+        self._subject: list[_Rule] = []
+        self._from: list[_Rule] = []
+        self._body: list[_Rule] = []
+        for rule in rules:
+            compiled = _compile(rule)
+            if rule.target == SUBJECT:
+                self._subject.append(compiled)
+            elif rule.target == FROM:
+                self._from.append(compiled)
+            elif rule.target == BODY:
+                self._body.append(compiled)
+            else:
+                name = rule.target[len(HEADER_PREFIX) :].strip().lower()
+                self._header.setdefault(name, []).append(compiled)
+        self._helpdesk = frozenset(
+            entry.lower() if entry.startswith("@") else normalize_address(entry)
+            for entry in self.settings.helpdesk_senders
+        )
+        self._agents = frozenset(normalize_address(a) for a in self.settings.agent_addresses)
+        self._markers = [
+            (name.lower(), re.compile(pattern, re.IGNORECASE))
+            for name, pattern in self.settings.human_markers
+        ]
+        self._frustration = FrustrationScorer(self.settings.extra_frustration)
+
+    def classify(self, facts: MessageFacts) -> Classification:
+        """Classify one message. Never raises."""
+        try:
+            return self._classify(facts)
+        except Exception as exc:  # a verdict is owed for every message, even on a bug here
+            return Classification(
+                kind=Kind.HUMAN,
+                automated=False,
+                confidence=0.0,
+                language=None,
+                evidence=(Evidence("classifier_error", _clip(repr(exc)), 0.0),),
+                malformed=True,
+            )
+
+    def _classify(self, facts: MessageFacts) -> Classification:
+        evidence: list[Evidence] = []
+        votes: list[tuple[Kind, float]] = []
+
+        def fire(rule: PatternRule, matched: str) -> None:
+            evidence.append(Evidence(rule.name, _clip(matched), rule.weight))
+            votes.append((rule.kind, rule.weight))
+
+        overruled = self._company_side(facts, evidence, votes)
+        self._match_headers(facts, fire)
+        if facts.return_path == "":
+            # RFC 5321 section 4.5.5: the null reverse-path is for DSNs and auto-replies.
+            evidence.append(Evidence("null_return_path", "Return-Path: <>", 0.6))
+            votes.append((Kind.NOTIFICATION, 0.6))
+        if facts.from_addr:
+            for item in self._from:
+                match = item.regex.search(facts.from_addr)
+                if match:
+                    fire(item.rule, facts.from_addr)
+        if not is_reply_subject(facts.subject):
+            for item in self._subject:
+                match = item.regex.search(facts.subject)
+                if match:
+                    fire(item.rule, match.group(0).strip())
+        text = facts.body_text()
+        language = detect_language(facts.subject + "\n" + text)
+        for item in self._body:
+            lang = item.rule.language
+            if lang and language and lang != language:
+                continue
+            match = item.regex.search(text)
+            if match:
+                fire(item.rule, match.group(0))
+        return self._verdict(facts, evidence, votes, overruled, language, text)
+
+    def _company_side(
+        self, facts: MessageFacts, evidence: list[Evidence], votes: list[tuple[Kind, float]]
+    ) -> bool:
+        """Apply configured helpdesk senders, agents and human markers; True = human."""
+        sender = facts.from_addr or ""
+        if sender and sender in self._agents:
+            evidence.append(Evidence("configured_agent", sender, 0.0))
+            return True
+        for name, regex in self._markers:
+            value = facts.header(name)
+            if value is not None and regex.search(value):
+                evidence.append(Evidence("configured_human_marker", _clip(f"{name}: {value}"), 0.0))
+                return True
+        if sender and (sender in self._helpdesk or _domain_of(sender) in self._helpdesk):
+            evidence.append(Evidence("configured_helpdesk_sender", sender, 3.0))
+            votes.append((Kind.AUTO_REPLY, 3.0))
+        return False
+
+    def _match_headers(self, facts: MessageFacts, fire: _Fire) -> None:
+        for name, rules in self._header.items():
+            value = facts.header(name)
+            if value is None:
+                continue
+            for item in rules:
+                if item.regex.search(value):
+                    fire(item.rule, f"{item.rule.target[len(HEADER_PREFIX) :]}: {value}")
+
+    def _verdict(
+        self,
+        facts: MessageFacts,
+        evidence: list[Evidence],
+        votes: list[tuple[Kind, float]],
+        overruled: bool,
+        language: str | None,
+        text: str,
+    ) -> Classification:
+        score = sum(-w if kind is Kind.HUMAN else w for kind, w in votes)
+        automated = score >= AUTOMATED_THRESHOLD and not overruled
+        defects = facts.malformed + facts.body_defects()
+        if defects:
+            evidence.append(Evidence("malformed", _clip("; ".join(dict.fromkeys(defects))), 0.0))
+        if not automated:
+            if overruled:
+                confidence = 0.99
+            else:
+                confidence = 0.95 - 0.45 * min(max(score, 0.0), 1.0)
+            frustration, clues = self._frustration.score(facts.subject + "\n" + text, language)
+            return Classification(
+                kind=Kind.HUMAN,
+                automated=False,
+                confidence=round(confidence, 3),
+                language=language,
+                evidence=tuple(evidence),
+                frustration=frustration,
+                frustration_evidence=clues,
+                malformed=bool(defects),
+            )
+        confidence = min(0.99, 1.0 - 0.5 * math.exp(-1.5 * (score - AUTOMATED_THRESHOLD)))
+        return Classification(
+            kind=_pick_kind(votes),
+            automated=True,
+            confidence=round(confidence, 3),
+            language=language,
+            evidence=tuple(evidence),
+            malformed=bool(defects),
+        )
+
+
+def _pick_kind(votes: list[tuple[Kind, float]]) -> Kind:
+    """The specific kind with the best vote if any has a real one, else the best generic.
+
+    List servers add list headers to bounces and auto-replies they pass on, and
+    auto-responders set "Precedence: bulk"; a specific clue says more than those.
+    """
+    tally: dict[Kind, float] = {}
+    for kind, weight in votes:
+        if kind is not Kind.HUMAN:
+            tally[kind] = tally.get(kind, 0.0) + weight * _GENERIC_VOTE.get(kind, 1.0)
+    for group in (_SPECIFIC, _GENERIC):
+        candidates = {kind: tally[kind] for kind in group if kind in tally}
+        if not candidates:
+            continue
+        best = max(candidates.values())
+        if group is _SPECIFIC and best < _SPECIFIC_MINIMUM:
+            continue
+        # Groups are listed most specific first, which breaks ties.
+        return next(kind for kind in group if candidates.get(kind, -1.0) >= best - 1e-9)
+    return Kind.AUTO_REPLY

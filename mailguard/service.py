@@ -1,0 +1,358 @@
+"""The engine: one raw message in, one committed decision out.
+
+raw bytes + mailbox + source (+ direction when known) + now -> facts -> classification ->
+customer and thread -> lock and load the customer's state -> ``decide`` -> save the message,
+the new state, escalations and outbox actions in one transaction (:mod:`mailguard.ports`).
+
+The engine never talks SMTP, IMAP or SQL. It is idempotent by (mailbox, Message-ID,
+direction) and isolates failures per message: a message whose processing raises is rolled
+back and recorded as failed with its raw bytes (never lost), and the caller carries on.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Protocol
+
+from mailguard.domain.identity import (
+    customer_of,
+    derive_message_id,
+    infer_direction,
+    normalize_subject,
+    thread_ids,
+)
+from mailguard.domain.model import Classification, Direction, Source
+from mailguard.domain.policy import Decision, Event, Peer, Policy, decide, decide_tick
+from mailguard.domain.state import CustomerState
+from mailguard.errors import MailguardError
+from mailguard.ports import CustomerRef, FailedMessage, MessageKey, Store, UnitOfWork
+from mailguard.service_writes import (
+    Envelope,
+    Facts,
+    PreparedMessage,
+    ThreadInfo,
+    event_write,
+    no_customer_write,
+    tick_write,
+)
+
+__all__ = [
+    "CompanyIdentity",
+    "Engine",
+    "Envelope",
+    "Facts",
+    "MessageClassifier",
+    "MessageError",
+    "PreparedMessage",
+    "ProcessResult",
+    "Status",
+    "audit_engine_factory",
+]
+
+
+class MessageError(MailguardError):
+    """Processing one message failed; carries the message's key and the original error."""
+
+    def __init__(self, key: MessageKey, cause: Exception) -> None:
+        self.key = key
+        self.cause = cause
+        super().__init__(f"{key.mailbox} {key.message_id}: {type(cause).__name__}: {cause}")
+
+
+class MessageClassifier(Protocol):
+    """``mailguard.domain.classify.Classifier`` as the engine uses it."""
+
+    def classify(self, facts: Any) -> Classification: ...
+
+
+@dataclass(frozen=True, slots=True)
+class CompanyIdentity:
+    """Who the company is: never customers, and which guarded mailbox has which addresses.
+
+    ``mailboxes`` pairs a guarded mailbox name with its addresses (normalised); the first
+    mailbox is where mail goes that names none of them.
+    """
+
+    own_domains: frozenset[str]
+    own_addresses: frozenset[str] = frozenset()
+    mailboxes: tuple[tuple[str, frozenset[str]], ...] = ()
+
+    @property
+    def mailbox_names(self) -> tuple[str, ...]:
+        """All guarded mailbox names, in configuration order."""
+        return tuple(name for name, _ in self.mailboxes) or ("default",)
+
+    def addresses_of(self, mailbox: str) -> frozenset[str]:
+        """The addresses of one guarded mailbox (empty if unknown)."""
+        return next((addrs for name, addrs in self.mailboxes if name == mailbox), frozenset())
+
+    def mailbox_for(self, addresses: Sequence[str]) -> str:
+        """The first guarded mailbox one of ``addresses`` belongs to, else the first one."""
+        for address in addresses:
+            for name, addrs in self.mailboxes:
+                if address in addrs:
+                    return name
+        return self.mailbox_names[0]
+
+
+class Status(StrEnum):
+    """What happened to a message."""
+
+    PROCESSED = "processed"
+    DUPLICATE = "duplicate"
+    NO_CUSTOMER = "no_customer"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessResult:
+    """The outcome for one message: enough for the log line, the proxy and the audit."""
+
+    status: Status
+    key: MessageKey | None
+    source: Source
+    customer: str | None = None
+    at: datetime | None = None
+    classification: Classification | None = None
+    sender: str | None = None
+    subject: str = ""
+    thread: str | None = None
+    decision: Decision | None = None
+    error: str | None = None
+    duration_ms: float = 0.0
+
+    @property
+    def hold(self) -> bool:
+        """True if the outbound message must not be relayed (the proxy holds it)."""
+        return self.decision is not None and self.decision.held
+
+    def log_fields(self) -> dict[str, Any]:
+        """The canonical log line's fields (never bodies)."""
+        decision = self.decision
+        return {
+            "source": self.source.value,
+            "mailbox": self.key.mailbox if self.key else None,
+            "message_id": self.key.message_id if self.key else None,
+            "direction": self.key.direction.value if self.key else None,
+            "customer": self.customer,
+            "kind": self.classification.kind.value if self.classification else None,
+            "decision": self.status.value,
+            "actions": [a.kind for a in decision.actions] if decision else [],
+            "reasons": [h.rule for h in decision.hits] if decision else [],
+            "error": self.error,
+            "duration_ms": round(self.duration_ms, 3),
+        }
+
+
+class Engine:
+    """The use case of issue 4; one instance per process, safe for concurrent tasks."""
+
+    def __init__(
+        self,
+        store: Store,
+        identity: CompanyIdentity,
+        policy: Policy,
+        *,
+        parse: Callable[[bytes], Facts],
+        classifier: MessageClassifier,
+    ) -> None:
+        self._store = store
+        self._identity = identity
+        self._policy = policy
+        self._parse = parse
+        self._classifier = classifier
+
+    def prepare(
+        self,
+        raw: bytes,
+        *,
+        source: Source,
+        now: datetime,
+        mailbox: str | None = None,
+        direction: Direction | None = None,
+        envelope: Envelope | None = None,
+    ) -> PreparedMessage:
+        """Parse, identify and classify a message (pure CPU work, no store access).
+
+        Raises :class:`MessageError` carrying the message's key when classification fails,
+        so the failure is recorded under the message's real Message-ID.
+        """
+        ident = self._identity
+        facts = self._parse(raw)
+        if direction is None:
+            direction = infer_direction(facts.from_addr, ident.own_domains, ident.own_addresses)
+        recipients = (*facts.to_addrs, *facts.cc_addrs)
+        if mailbox is None:
+            ours = recipients if direction is Direction.INBOUND else (facts.from_addr or "",)
+            mailbox = ident.mailbox_for(ours)
+        fold = self._policy.fold_plus_tags
+        if direction is Direction.INBOUND:
+            candidates: Sequence[str | None] = (facts.from_addr,)
+        else:
+            candidates = recipients
+        customer = next(
+            (
+                c
+                for c in (
+                    customer_of(a, ident.own_domains, ident.own_addresses, fold) for a in candidates
+                )
+                if c
+            ),
+            None,
+        )
+        # Live sources decide on receipt time; a Date header from the future is not trusted.
+        at = min(facts.date, now) if facts.date is not None else now
+        message_id = facts.message_id or derive_message_id(raw)
+        key = MessageKey(mailbox, message_id, direction)
+        try:
+            classification = self._classifier.classify(facts)
+        except Exception as exc:  # the classifier promises not to raise; keep the key if it does
+            raise MessageError(key, exc) from exc
+        return PreparedMessage(raw, facts, classification, key, source, customer, at, envelope)
+
+    async def process(
+        self,
+        raw: bytes,
+        *,
+        source: Source,
+        now: datetime,
+        mailbox: str | None = None,
+        direction: Direction | None = None,
+        envelope: Envelope | None = None,
+    ) -> ProcessResult:
+        """Process one message in its own transaction, isolating any failure.
+
+        A failure rolls the transaction back and records the raw message as failed
+        (``Store.record_failure``); if even that fails, the exception propagates so the
+        caller does not acknowledge the message (IMAP: no checkpoint; SMTP: 4xx).
+        """
+        started = time.perf_counter()
+        key: MessageKey | None = None
+        try:
+            prepared = self.prepare(
+                raw,
+                source=source,
+                now=now,
+                mailbox=mailbox,
+                direction=direction,
+                envelope=envelope,
+            )
+            key = prepared.key
+            async with self._store.unit_of_work() as uow:
+                result = await self.process_prepared(uow, prepared, now)
+        except Exception as exc:  # per-message isolation: see the module docstring
+            if isinstance(exc, MessageError):
+                key, exc = exc.key, exc.cause
+            error = f"{type(exc).__name__}: {exc}"
+            if key is None:
+                key = MessageKey(
+                    mailbox or self._identity.mailbox_names[0],
+                    derive_message_id(raw),
+                    direction or Direction.INBOUND,
+                )
+            await self._store.record_failure(FailedMessage(key, source, raw, error, now))
+            result = ProcessResult(Status.FAILED, key, source, error=error)
+        return replace(result, duration_ms=(time.perf_counter() - started) * 1000)
+
+    async def process_prepared(
+        self, uow: UnitOfWork, prepared: PreparedMessage, now: datetime
+    ) -> ProcessResult:
+        """Decide and write one prepared message through ``uow`` (raises on failure).
+
+        The audit calls this inside one ``Store.batch``; ``apply`` is the last store call,
+        so a message that raises earlier leaves nothing behind in the batch.
+        """
+        key, customer = prepared.key, prepared.customer
+        base = _result_base(prepared)
+        if customer is None:
+            applied = await uow.apply(no_customer_write(prepared, now))
+            return ProcessResult(Status.NO_CUSTOMER if applied else Status.DUPLICATE, **base)
+        mailboxes = self._identity.mailbox_names
+        if key.mailbox not in mailboxes:
+            mailboxes = (key.mailbox, *mailboxes)
+        locked = await uow.lock_customers(customer, mailboxes, now)
+        if await uow.is_recorded(key):
+            return ProcessResult(Status.DUPLICATE, **base)
+        facts = prepared.facts
+        ref = CustomerRef(key.mailbox, customer)
+        ids = thread_ids(key.message_id, facts.in_reply_to, facts.references)
+        subject_key = normalize_subject(facts.subject)
+        since = prepared.at - self._policy.thread_window
+        root = await uow.find_thread(ref, ids, subject_key, since) or key.message_id
+        peers = tuple(
+            Peer(name, self._identity.addresses_of(name), CustomerState.from_dict(state))
+            for name, state in sorted(locked.states.items())
+            if name != key.mailbox
+        )
+        event = self._event(prepared, customer, root, peers)
+        state = CustomerState.from_dict(locked.states.get(key.mailbox))
+        decision = decide(state, event, self._policy, now)
+        thread = ThreadInfo(ref, root, subject_key, ids)
+        await uow.apply(event_write(prepared, decision, thread, self._policy, now))
+        return ProcessResult(Status.PROCESSED, thread=root, decision=decision, **base)
+
+    def _event(
+        self, prepared: PreparedMessage, customer: str, root: str, peers: tuple[Peer, ...]
+    ) -> Event:
+        facts, cls = prepared.facts, prepared.classification
+        return Event(
+            direction=prepared.key.direction,
+            automated=cls.automated,
+            at=prepared.at,
+            thread=root,
+            message_id=prepared.key.message_id,
+            counterpart=customer,
+            kind=cls.kind,
+            frustration=cls.frustration,
+            frustration_evidence=cls.frustration_evidence,
+            evidence=cls.evidence,
+            mentioned=tuple(facts.mentioned_addresses()),
+            recipients=(*facts.to_addrs, *facts.cc_addrs),
+            mailbox=prepared.key.mailbox,
+            source=prepared.source,
+            mailbox_addresses=self._identity.addresses_of(prepared.key.mailbox),
+            peers=peers,
+        )
+
+    async def tick(self, now: datetime, limit: int = 500) -> int:
+        """Run the time-driven evaluation (SLA) for every due customer; return how many.
+
+        Each customer is locked and re-evaluated in its own transaction, so a tick running
+        beside message processing never loses an update.
+        """
+        count = 0
+        for ref in await self._store.due_for_tick(now, limit):
+            async with self._store.unit_of_work() as uow:
+                locked = await uow.lock_customers(ref.address, (ref.mailbox,), now)
+                state = CustomerState.from_dict(locked.states.get(ref.mailbox))
+                decision = decide_tick(state, self._policy, now, ref.mailbox)
+                await uow.apply(tick_write(ref, decision, self._policy, now))
+            count += 1
+        return count
+
+
+def _result_base(prepared: PreparedMessage) -> dict[str, Any]:
+    return {
+        "key": prepared.key,
+        "source": prepared.source,
+        "customer": prepared.customer,
+        "at": prepared.at,
+        "classification": prepared.classification,
+        "sender": prepared.facts.from_addr,
+        "subject": prepared.facts.subject,
+    }
+
+
+def audit_engine_factory(**kwargs: Any) -> Any:
+    """The audit's engine factory; see :func:`mailguard.audit_engine.audit_engine_factory`.
+
+    Re-exported here because ``bench/audit_bench.py`` and the CLI name the engine by this
+    module; imported lazily since that module builds on this one.
+    """
+    from mailguard.audit_engine import audit_engine_factory as build
+
+    return build(**kwargs)

@@ -1,0 +1,290 @@
+"""Turning a policy decision into the store's one-transaction write (:class:`EventWrite`).
+
+Kept apart from :mod:`mailguard.service` so the mapping from domain actions to escalation
+rows and outbox entries can be read (and tested) on its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from mailguard.domain.model import Classification, Evidence, Source
+from mailguard.domain.policy import (
+    Action,
+    CircuitBreak,
+    Decision,
+    Escalate,
+    HoldOutbound,
+    Notify,
+    Policy,
+    Resolve,
+    RuleHit,
+    next_due,
+)
+from mailguard.ports import (
+    CustomerRef,
+    DecisionRecord,
+    EscalationNotify,
+    EscalationOpen,
+    EscalationResolve,
+    EventWrite,
+    HeldMessage,
+    MessageKey,
+    MessageRecord,
+    OutboxAction,
+    StateWrite,
+    ThreadWrite,
+)
+
+
+class Facts(Protocol):
+    """What the engine reads from ``mailguard.domain.facts.MessageFacts``."""
+
+    @property
+    def message_id(self) -> str | None: ...
+    @property
+    def in_reply_to(self) -> tuple[str, ...]: ...
+    @property
+    def references(self) -> tuple[str, ...]: ...
+    @property
+    def subject(self) -> str: ...
+    @property
+    def from_addr(self) -> str | None: ...
+    @property
+    def to_addrs(self) -> tuple[str, ...]: ...
+    @property
+    def cc_addrs(self) -> tuple[str, ...]: ...
+    @property
+    def date(self) -> datetime | None: ...
+    @property
+    def size(self) -> int: ...
+    def mentioned_addresses(self) -> tuple[str, ...]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    """The SMTP envelope of a message from the proxy (kept with held mail)."""
+
+    mail_from: str | None
+    rcpt_tos: tuple[str, ...]
+    mail_options: tuple[str, ...] = ()
+    rcpt_options: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedMessage:
+    """A message parsed, classified and identified, before any store access."""
+
+    raw: bytes
+    facts: Facts
+    classification: Classification
+    key: MessageKey
+    source: Source
+    customer: str | None
+    at: datetime
+    envelope: Envelope | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadInfo:
+    """The thread a customer message was placed in."""
+
+    customer: CustomerRef
+    root: str
+    subject_key: str
+    message_ids: tuple[str, ...]
+
+
+def evidence_json(evidence: Sequence[Evidence]) -> list[dict[str, Any]]:
+    """Evidence as the JSON the store keeps."""
+    return [{"rule": e.rule, "matched": e.matched, "weight": e.weight} for e in evidence]
+
+
+def hits_json(hits: Sequence[RuleHit]) -> list[dict[str, Any]]:
+    """Rule hits as the JSON of the decision log."""
+    return [
+        {"rule": h.rule, "detail": h.detail, "evidence": evidence_json(h.evidence)} for h in hits
+    ]
+
+
+def _payload(action: Action, customer: str) -> dict[str, Any]:
+    payload: dict[str, Any] = {"customer": customer, "reason": action.reason}
+    if isinstance(action, Escalate):
+        payload |= {
+            "mailbox": action.mailbox,
+            "rule": action.rule,
+            "thread": action.thread,
+            "link_key": action.link_key,
+        }
+    elif isinstance(action, Notify):
+        payload |= {"mailbox": action.mailbox, "level": action.level.value, "rule": action.rule}
+    elif isinstance(action, CircuitBreak):
+        payload |= {"counterpart": action.counterpart, "until": action.until.isoformat()}
+    elif isinstance(action, HoldOutbound):
+        payload |= {"message_id": action.message_id}
+    else:
+        payload |= {"mailbox": action.mailbox, "by": action.by}
+    return payload
+
+
+def _target(action: Action, customer: str) -> str:
+    if isinstance(action, HoldOutbound):
+        return action.message_id
+    if isinstance(action, CircuitBreak):
+        return action.counterpart
+    return customer
+
+
+def outbox(
+    actions: Sequence[Action], customer: str, key_prefix: str, source: Source, now: datetime
+) -> tuple[OutboxAction, ...]:
+    """Outbox entries for the actions; keys are unique per event and action position.
+
+    Holding only means something for mail that has not left yet, i.e. mail from the SMTP
+    proxy; for a copy read from Sent (or an audit) the hold stays in the decision log only.
+    """
+    result = []
+    for index, action in enumerate(actions):
+        if isinstance(action, HoldOutbound) and source is not Source.SMTP:
+            continue
+        result.append(
+            OutboxAction(
+                kind=action.kind,
+                target=_target(action, customer),
+                idempotency_key=f"{key_prefix}:{index}:{action.kind}",
+                payload=_payload(action, customer),
+                created_at=now,
+            )
+        )
+    return tuple(result)
+
+
+def _escalation_rows(
+    decision: Decision, customer: str, at: datetime, now: datetime
+) -> tuple[tuple[EscalationOpen, ...], tuple[EscalationResolve, ...], tuple[EscalationNotify, ...]]:
+    by_rule = {h.rule: h for h in decision.hits}
+    opened = tuple(
+        EscalationOpen(
+            customer=CustomerRef(a.mailbox, customer),
+            thread_root=a.thread,
+            rule=a.rule,
+            reason=a.reason,
+            evidence=evidence_json(by_rule[a.rule].evidence) if a.rule in by_rule else [],
+            opened_at=now,
+            link_key=a.link_key,
+        )
+        for a in decision.actions
+        if isinstance(a, Escalate)
+    )
+    resolved = tuple(
+        EscalationResolve(CustomerRef(a.mailbox, customer), at, a.by)
+        for a in decision.actions
+        if isinstance(a, Resolve)
+    )
+    notified = tuple(
+        EscalationNotify(CustomerRef(a.mailbox, customer), a.level.value, now)
+        for a in decision.actions
+        if isinstance(a, Notify) and a.rule == "sla"
+    )
+    return opened, resolved, notified
+
+
+def _states(decision: Decision, ref: CustomerRef, policy: Policy) -> tuple[StateWrite, ...]:
+    writes = [StateWrite(ref, decision.state.to_dict(), next_due(decision.state, policy))]
+    for mailbox, state in sorted(decision.peer_states.items()):
+        peer = CustomerRef(mailbox, ref.address)
+        writes.append(StateWrite(peer, state.to_dict(), next_due(state, policy)))
+    return tuple(writes)
+
+
+def message_record(prepared: PreparedMessage, thread_root: str | None) -> MessageRecord:
+    """The "messages seen" row of a prepared message."""
+    cls = prepared.classification
+    return MessageRecord(
+        key=prepared.key,
+        source=prepared.source,
+        customer=prepared.customer,
+        thread_root=thread_root,
+        kind=cls.kind.value,
+        automated=cls.automated,
+        evidence=evidence_json(cls.evidence),
+        frustration=cls.frustration,
+        at=prepared.at,
+        size=prepared.facts.size,
+        subject=prepared.facts.subject,
+        sender=prepared.facts.from_addr,
+    )
+
+
+def no_customer_write(prepared: PreparedMessage, now: datetime) -> EventWrite:
+    """Record a message that concerns no customer (internal mail): no thread, no policy."""
+    return EventWrite(
+        message=message_record(prepared, None),
+        decision=DecisionRecord(None, prepared.key, [], "no customer: company-side mail", now),
+    )
+
+
+def event_write(
+    prepared: PreparedMessage,
+    decision: Decision,
+    thread: ThreadInfo,
+    policy: Policy,
+    now: datetime,
+) -> EventWrite:
+    """Everything one customer message changes, for :meth:`UnitOfWork.apply`."""
+    key, ref = prepared.key, thread.customer
+    opened, resolved, notified = _escalation_rows(decision, ref.address, prepared.at, now)
+    prefix = f"{key.mailbox}:{key.direction.value}:{key.message_id}"
+    held = None
+    hold = next((a for a in decision.actions if isinstance(a, HoldOutbound)), None)
+    if hold is not None and prepared.source is Source.SMTP:
+        env = prepared.envelope
+        held = HeldMessage(
+            key=key,
+            raw=prepared.raw,
+            reason=hold.reason,
+            held_at=now,
+            mail_from=env.mail_from if env else None,
+            rcpt_tos=env.rcpt_tos if env else (),
+            mail_options=env.mail_options if env else (),
+            rcpt_options=env.rcpt_options if env else (),
+        )
+    return EventWrite(
+        message=message_record(prepared, thread.root),
+        decision=DecisionRecord(ref, key, hits_json(decision.hits), decision.explain, now),
+        thread=ThreadWrite(
+            ref.mailbox,
+            ref.address,
+            thread.root,
+            thread.subject_key,
+            thread.message_ids,
+            prepared.at,
+        ),
+        states=_states(decision, ref, policy),
+        opened=opened,
+        resolved=resolved,
+        notified=notified,
+        actions=outbox(decision.actions, ref.address, prefix, prepared.source, now),
+        held=held,
+    )
+
+
+def tick_write(ref: CustomerRef, decision: Decision, policy: Policy, now: datetime) -> EventWrite:
+    """The write for a time-driven evaluation (no message)."""
+    opened, resolved, notified = _escalation_rows(decision, ref.address, now, now)
+    # One SLA stage of one escalation notifies once: key the outbox entry by the escalation
+    # and the stage so a repeated tick can never notify twice.
+    stages = ",".join(f"{e.opened_at.isoformat()}#{e.stage}" for e in decision.state.escalations)
+    prefix = f"sla:{ref.mailbox}:{ref.address}:{stages}"
+    return EventWrite(
+        message=None,
+        decision=DecisionRecord(ref, None, hits_json(decision.hits), decision.explain, now),
+        states=_states(decision, ref, policy),
+        opened=opened,
+        resolved=resolved,
+        notified=notified,
+        actions=outbox(decision.actions, ref.address, prefix, Source.IMAP, now),
+    )

@@ -1,0 +1,95 @@
+"""Translate the validated configuration into the domain's frozen settings.
+
+The domain never sees pydantic: it takes plain frozen dataclasses, so that it stays pure
+and its tests need no YAML. This module is the one place where the two meet.
+"""
+
+from __future__ import annotations
+
+from mailguard.config import Config
+from mailguard.domain.classify import ClassifierSettings
+from mailguard.domain.model import Kind
+from mailguard.domain.policy import (
+    FrustrationRule,
+    PingPongRule,
+    Policy,
+    ReferralRingRule,
+    RepeatContactRule,
+    SlaRule,
+    StreakRule,
+)
+from mailguard.domain.rules import FrustrationTerm, PatternRule
+from mailguard.service import CompanyIdentity
+
+
+def policy_of(config: Config) -> Policy:
+    """The loop policy with the configured rules, thresholds and windows."""
+    p = config.policy
+    return Policy(
+        automated_streak=StreakRule(
+            enabled=p.automated_streak.enabled,
+            min_messages=p.automated_streak.min_messages,
+            window=p.automated_streak.window,
+        ),
+        repeat_contact=RepeatContactRule(
+            enabled=p.repeat_contact.enabled,
+            min_messages=p.repeat_contact.min_messages,
+            window=p.repeat_contact.window,
+        ),
+        bot_ping_pong=PingPongRule(
+            enabled=p.bot_ping_pong.enabled,
+            max_exchanges=p.bot_ping_pong.max_exchanges,
+            window=p.bot_ping_pong.window,
+            cooldown=p.bot_ping_pong.cooldown,
+        ),
+        referral_ring=ReferralRingRule(
+            enabled=p.referral_ring.enabled,
+            window=p.referral_ring.window,
+            partner_addresses=frozenset(config.company.partner_addresses),
+        ),
+        frustration=FrustrationRule(
+            enabled=p.frustration.enabled, threshold=p.frustration.threshold
+        ),
+        sla=SlaRule(enabled=p.sla.enabled, first=p.sla.first, second=p.sla.second),
+        thread_window=p.thread_window,
+        fold_plus_tags=p.fold_plus_tags,
+    )
+
+
+def classifier_settings_of(config: Config) -> ClassifierSettings:
+    """The company's robots, agents, human markers and extra rules for the classifier."""
+    company = config.company
+    return ClassifierSettings(
+        helpdesk_senders=frozenset(company.helpdesk_senders),
+        agent_addresses=frozenset(company.agents),
+        human_markers=tuple((m.header, m.pattern) for m in company.human_markers),
+        extra_rules=tuple(
+            PatternRule(
+                name=r.name,
+                kind=Kind(r.kind),
+                target=r.target,
+                pattern=r.pattern,
+                language=r.language,
+                weight=r.weight,
+            )
+            for r in config.classifier.extra_rules
+        ),
+        extra_frustration=tuple(
+            FrustrationTerm(name=t.name, pattern=t.pattern, weight=t.weight, language=t.language)
+            for t in config.classifier.frustration_terms
+        ),
+    )
+
+
+def identity_of(config: Config) -> CompanyIdentity:
+    """Who the company is, and which guarded mailbox owns which addresses.
+
+    A guarded mailbox's own addresses are company addresses even outside the configured
+    domains, so a support address at another domain is never taken for a customer.
+    """
+    mailbox_addresses = {a for m in config.mailboxes for a in m.addresses}
+    return CompanyIdentity(
+        own_domains=frozenset(config.company.domains),
+        own_addresses=frozenset(config.company.addresses) | mailbox_addresses,
+        mailboxes=tuple((m.name, frozenset(m.addresses)) for m in config.mailboxes),
+    )

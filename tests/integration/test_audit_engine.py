@@ -1,0 +1,66 @@
+"""``mailguard audit`` through the real engine: every scenario replayed in one run."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+from mailguard.audit.main import audit_main, run_audit
+from mailguard.audit.render import FORMATS, render
+from mailguard.service import audit_engine_factory
+
+SCENARIOS = Path(__file__).resolve().parent.parent / "data" / "scenarios"
+COMPANY = {
+    "own_domains": frozenset({"example.com"}),
+    "mailboxes": {
+        "support": frozenset({"support@example.com"}),
+        "gutscheine": frozenset({"gutscheine@example.com"}),
+        "shop": frozenset({"shop@example.com"}),
+    },
+    "partner_addresses": frozenset({"service@voucher-partner.example.net"}),
+}
+
+
+def emls(*folders: str) -> list[str]:
+    """The scenario messages (the folders also hold README.md, which is not mail)."""
+    roots = [SCENARIOS / f for f in folders] or [SCENARIOS]
+    return sorted(str(p) for root in roots for p in root.rglob("*.eml"))
+
+
+async def test_audit_of_all_scenarios_reports_each_pattern(tmp_path: Path) -> None:
+    factory = audit_engine_factory(db_path=str(tmp_path / "audit.sqlite3"), **COMPANY)
+    report = await run_audit(emls(), engine_factory=factory)
+    assert report.failure_count == 0
+    assert report.skipped_count == 0
+    assert report.duplicates == 0
+    trapped = {rule: {t.customer for t in ts} for rule, ts in report.trapped.items()}
+    assert {"automated_streak", "frustration", "referral_ring"} <= set(trapped)
+    assert {"petra.meier@example.org", "j.carter@example.org"} <= trapped["automated_streak"]
+    assert "linda.nguyen@example.org" in trapped["referral_ring"]
+    ring = [t for t in report.trapped["referral_ring"] if t.customer == "thomas.schulz@example.de"]
+    assert {t.mailbox for t in ring} >= {"gutscheine"}
+    assert any(t.linked_mailboxes for t in ring)
+    assert report.rule_hits.get("bot_ping_pong", 0) >= 6
+    assert report.rule_hits.get("sla", 0) >= 4
+    assert report.held >= 6
+    for fmt in FORMATS:
+        assert render(report, fmt).strip()
+    assert json.loads(render(report, "json"))
+
+
+def test_audit_main_writes_the_report_through_the_real_engine(tmp_path: Path) -> None:
+    out = tmp_path / "report.html"
+    err = io.StringIO()
+    code = audit_main(
+        emls("automated_streak_en", "frustration_en"),
+        fmt="html",
+        output=str(out),
+        engine_factory=audit_engine_factory(**COMPANY),
+        progress=False,
+        stderr=err,
+    )
+    assert code == 0, err.getvalue()
+    html = out.read_text(encoding="utf-8")
+    assert "<svg" in html
+    assert "automated_streak" in html and "frustration" in html

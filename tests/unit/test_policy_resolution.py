@@ -1,0 +1,76 @@
+"""Resolution and reset: a human reply or an agent's "handled" resolves; duplicates are no-ops."""
+
+from __future__ import annotations
+
+import pytest
+
+from mailguard.domain.policy import Policy, decide, decide_handled
+from mailguard.domain.state import CustomerState
+from tests.unit.policy_script import Step, at, event_for, kinds, run
+
+STREAK = [Step(0, "in"), Step(0.1, "out-auto"), Step(30, "in"), Step(30.1, "out-auto")]
+
+
+@pytest.mark.parametrize(
+    ("steps", "expected_last"),
+    [
+        pytest.param([*STREAK, Step(31, "out")], ["resolve"], id="human-reply-resolves"),
+        pytest.param([Step(0, "in"), Step(1, "out")], [], id="nothing-to-resolve"),
+        pytest.param(
+            [*STREAK, Step(31, "out"), Step(32, "in"), Step(32.1, "out-auto")],
+            [],
+            id="counters-reset-after-reply",
+        ),
+        pytest.param(
+            [
+                *STREAK,
+                Step(31, "out"),
+                Step(40, "in"),
+                Step(40.1, "out-auto"),
+                Step(50, "in"),
+                Step(50.1, "out-auto"),
+            ],
+            ["escalate", "notify", "hold_outbound"],
+            id="new-streak-after-reset",
+        ),
+    ],
+)
+def test_human_reply_resolves_and_resets(steps: list[Step], expected_last: list[str]) -> None:
+    decisions, state = run(steps, Policy())
+    assert kinds(decisions[-1]) == expected_last
+
+
+def test_handled_signal_resolves_and_resets() -> None:
+    policy = Policy()
+    _, state = run(STREAK, policy)
+    decision = decide_handled(state, policy, at(32), "support", "agent@example.com")
+    assert kinds(decision) == ["resolve"]
+    assert decision.state.escalations == ()
+    assert decision.state.history == ()
+    again = decide_handled(decision.state, policy, at(33), "support", "agent@example.com")
+    assert kinds(again) == []
+
+
+def test_same_event_twice_changes_nothing() -> None:
+    policy = Policy()
+    decisions, state = run(STREAK, policy)
+    repeated = decide(state, event_for(STREAK[3], 3), policy, at(31))
+    assert repeated.duplicate
+    assert repeated.state == state
+    assert repeated.actions == ()
+
+
+def test_state_survives_json_round_trip() -> None:
+    import json
+
+    policy = Policy()
+    _, state = run([*STREAK, Step(31, "in-auto"), Step(31.1, "out-auto")], policy)
+    restored = CustomerState.from_dict(json.loads(json.dumps(state.to_dict())))
+    assert restored == state
+    assert CustomerState.from_dict(None) == CustomerState()
+
+
+def test_old_history_is_pruned() -> None:
+    policy = Policy()
+    _, state = run([Step(0, "in"), Step(24 * 30, "in")], policy)
+    assert [e.at for e in state.history] == [at(24 * 30)]
