@@ -168,7 +168,8 @@ def statements(dialect: str) -> Statements:
 class _Positional:
     sql: str
     names: tuple[str, ...]
-    processors: tuple[Callable[[Any], Any] | None, ...]
+    # (position, bind processor) for the parameters whose type converts values.
+    processors: tuple[tuple[int, Callable[[Any], Any]], ...]
 
 
 _positional_cache: dict[tuple[Insert | Update, str, tuple[str, ...]], _Positional] = {}
@@ -180,11 +181,12 @@ def _positional(statement: Insert | Update, dialect: Dialect, keys: tuple[str, .
     if found is None:
         compiled = statement.compile(dialect=dialect, column_keys=list(keys))
         names = tuple(compiled.positiontup or ())
-        processors = tuple(
-            compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
-            for name in names
-        )
-        found = _Positional(compiled.string, names, processors)
+        processors = []
+        for position, name in enumerate(names):
+            processor = compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
+            if processor is not None:
+                processors.append((position, processor))
+        found = _Positional(compiled.string, names, tuple(processors))
         _positional_cache[cache_key] = found
     return found
 
@@ -195,18 +197,20 @@ async def executemany(
     """Execute ``statement`` once per row of ``rows`` (dicts with identical keys).
 
     Equivalent to ``conn.execute(statement, rows)``, but binds each row through the
-    column types' own bind processors into a positional tuple once, instead of
-    SQLAlchemy's general per-row parameter machinery: that machinery, not the
-    database, was most of the cost of a batch flush.
+    column types' own bind processors into a positional tuple, instead of SQLAlchemy's
+    general per-row parameter machinery: that machinery, not the database, was most of
+    the cost of a batch flush.
     """
     if not rows:
         return
     plan = _positional(statement, conn.dialect, tuple(rows[0]))
-    pairs = tuple(zip(plan.names, plan.processors, strict=True))
-    params = [
-        tuple(row[name] if proc is None else proc(row[name]) for name, proc in pairs)
-        for row in rows
-    ]
+    names, processors = plan.names, plan.processors
+    params: list[tuple[Any, ...]] = []
+    for row in rows:
+        values = [row[name] for name in names]
+        for position, processor in processors:
+            values[position] = processor(values[position])
+        params.append(tuple(values))
     await conn.exec_driver_sql(plan.sql, params)
 
 
