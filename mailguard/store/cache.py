@@ -154,10 +154,12 @@ class WorkCache:
     customers: dict[tuple[str, str], CustomerEntry] = field(default_factory=dict)
     threads: dict[tuple[int, str], ThreadEntry] = field(default_factory=dict)
     by_subject: dict[tuple[int, str], list[ThreadEntry]] = field(default_factory=dict)
-    # (customer id, Message-ID) -> root of the thread the id is indexed for.
-    ids: dict[tuple[int, str], str] = field(default_factory=dict)
-    # (mailbox, Message-ID, direction value) of every message recorded by this work.
-    recorded: set[tuple[str, str, str]] = field(default_factory=set)
+    # customer id -> Message-ID -> the thread the id is indexed for. Nested rather
+    # than keyed by tuples: a replay indexes a few hundred thousand ids, and the
+    # tuples alone would cost tens of megabytes.
+    ids: dict[int, dict[str, ThreadEntry]] = field(default_factory=dict)
+    # (mailbox, direction value) -> Message-IDs of every message recorded by this work.
+    recorded: dict[tuple[str, str], set[str]] = field(default_factory=dict)
     links: dict[str, int] = field(default_factory=dict)
     action_keys: set[str] = field(default_factory=set)
     # Ids a batch allocates itself for new rows (it is the only writer).
@@ -201,6 +203,14 @@ class WorkCache:
         self.threads[key] = entry
         self.by_subject.setdefault((entry.customer_id, entry.subject_key), []).append(entry)
         return entry
+
+    def is_recorded(self, mailbox: str, message_id: str, direction: str) -> bool:
+        """True if this work recorded the message."""
+        return message_id in self.recorded.get((mailbox, direction), ())
+
+    def record(self, mailbox: str, message_id: str, direction: str) -> None:
+        """Remember that this work recorded the message."""
+        self.recorded.setdefault((mailbox, direction), set()).add(message_id)
 
     def clear_buffers(self) -> None:
         """Forget the rows a flush has written."""

@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Sequence
-from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext, suppress
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, exists, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from mailguard.ports import CustomerRef, FailedMessage
@@ -28,6 +29,10 @@ from mailguard.store import tables as t
 from mailguard.store.engine import create_engine, writer
 from mailguard.store.models import HeldState, OutboxState
 from mailguard.store.work import Work
+
+# SQLite page cache sizes in KiB (a negative cache_size pragma means KiB).
+BATCH_CACHE_KIB = 32 * 1024
+DEFAULT_CACHE_KIB = 2000
 
 
 class SqlStore:
@@ -77,8 +82,12 @@ class SqlStore:
         if flush_every < 1:
             raise ValueError("flush_every must be at least 1")
         async with self._one_writer(), self._writer.connect() as conn:
-            work = await Work.batch(conn, flush_every)
+            if self._sqlite:
+                # A replay's indexes outgrow SQLite's default 2 MB page cache quickly;
+                # a larger cache for this one connection keeps the B-trees in memory.
+                await conn.exec_driver_sql(f"PRAGMA cache_size=-{BATCH_CACHE_KIB}")
             try:
+                work = await Work.batch(conn, flush_every)
                 yield work
                 await work.flush()
                 await conn.commit()
@@ -86,6 +95,12 @@ class SqlStore:
                 # Only the part since the last flush is lost: flushed parts committed.
                 await conn.rollback()
                 raise
+            finally:
+                if self._sqlite:
+                    # Best effort on a connection that may have just failed: the
+                    # original exception matters more than restoring the cache size.
+                    with suppress(DBAPIError):
+                        await conn.exec_driver_sql(f"PRAGMA cache_size=-{DEFAULT_CACHE_KIB}")
 
     async def due_for_tick(self, now: datetime, limit: int = 500) -> Sequence[CustomerRef]:
         """Customers whose ``next_due`` is <= ``now``, earliest first."""

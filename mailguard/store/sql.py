@@ -8,12 +8,15 @@ thousands of events a second costs more than the database does.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 from sqlalchemy import Insert, Select, Table, Update, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from mailguard.ports import DecisionRecord as DecisionWrite
 from mailguard.ports import EscalationOpen, HeldMessage, MessageRecord, OutboxAction
@@ -159,6 +162,56 @@ def statements(dialect: str) -> Statements:
             select(func.coalesce(func.max(thr.id), 0)).scalar_subquery(),
         ),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class _Positional:
+    sql: str
+    names: tuple[str, ...]
+    # (position, bind processor) for the parameters whose type converts values.
+    processors: tuple[tuple[int, Callable[[Any], Any]], ...]
+
+
+_positional_cache: dict[tuple[Insert | Update, str, tuple[str, ...]], _Positional] = {}
+
+
+def _positional(statement: Insert | Update, dialect: Dialect, keys: tuple[str, ...]) -> _Positional:
+    cache_key = (statement, dialect.name, keys)
+    found = _positional_cache.get(cache_key)
+    if found is None:
+        compiled = statement.compile(dialect=dialect, column_keys=list(keys))
+        names = tuple(compiled.positiontup or ())
+        processors = []
+        for position, name in enumerate(names):
+            processor = compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
+            if processor is not None:
+                processors.append((position, processor))
+        found = _Positional(compiled.string, names, tuple(processors))
+        _positional_cache[cache_key] = found
+    return found
+
+
+async def executemany(
+    conn: AsyncConnection, statement: Insert | Update, rows: Sequence[JsonDict]
+) -> None:
+    """Execute ``statement`` once per row of ``rows`` (dicts with identical keys).
+
+    Equivalent to ``conn.execute(statement, rows)``, but binds each row through the
+    column types' own bind processors into a positional tuple, instead of SQLAlchemy's
+    general per-row parameter machinery: that machinery, not the database, was most of
+    the cost of a batch flush.
+    """
+    if not rows:
+        return
+    plan = _positional(statement, conn.dialect, tuple(rows[0]))
+    names, processors = plan.names, plan.processors
+    params: list[tuple[Any, ...]] = []
+    for row in rows:
+        values = [row[name] for name in names]
+        for position, processor in processors:
+            values[position] = processor(values[position])
+        params.append(tuple(values))
+    await conn.exec_driver_sql(plan.sql, params)
 
 
 def message_row(message: MessageRecord, customer_id: int | None, thread_id: int | None) -> JsonDict:

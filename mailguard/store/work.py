@@ -76,7 +76,7 @@ class Work:
         return LockedCustomers(address=address, states=states)
 
     async def is_recorded(self, key: MessageKey) -> bool:
-        if (key.mailbox, key.message_id, key.direction.value) in self._cache.recorded:
+        if self._cache.is_recorded(key.mailbox, key.message_id, key.direction.value):
             return True
         if self._fresh:
             return False
@@ -132,7 +132,7 @@ class Work:
                 if inserted is None:
                     return False
             key = message.key
-            self._cache.recorded.add((key.mailbox, key.message_id, key.direction.value))
+            self._cache.record(key.mailbox, key.message_id, key.direction.value)
         if write.thread is not None:
             await self._apply_thread(write.thread)
         if message is not None:
@@ -181,13 +181,14 @@ class Work:
         cache = self._cache
         dirty = [c for c in cache.customers.values() if c.dirty]
         if dirty:
-            await self._conn.execute(self._sql.update_customers, [c.update_params() for c in dirty])
+            params = [c.update_params() for c in dirty]
+            await sql.executemany(self._conn, self._sql.update_customers, params)
             for c in dirty:
                 c.dirty = False
         touched = [th for th in cache.threads.values() if th.dirty]
         if touched:
             params = [{"b_id": th.id, "b_last": th.last_activity} for th in touched]
-            await self._conn.execute(self._sql.update_threads, params)
+            await sql.executemany(self._conn, self._sql.update_threads, params)
             for th in touched:
                 th.dirty = False
         for statement, rows in (
@@ -196,8 +197,7 @@ class Work:
             (self._sql.insert_actions, cache.actions),
             (self._sql.insert_decisions, cache.decisions),
         ):
-            if rows:
-                await self._conn.execute(statement, rows)
+            await sql.executemany(self._conn, statement, rows)
         cache.clear_buffers()
         self._pending_events = 0
 
@@ -207,9 +207,9 @@ class Work:
         if not (cache.new_customers or cache.new_threads):
             return
         if cache.new_customers:
-            await self._conn.execute(self._sql.insert_customers, cache.new_customers)
+            await sql.executemany(self._conn, self._sql.insert_customers, cache.new_customers)
         if cache.new_threads:
-            await self._conn.execute(self._sql.insert_threads, cache.new_threads)
+            await sql.executemany(self._conn, self._sql.insert_threads, cache.new_threads)
         cache.new_customers.clear()
         cache.new_threads.clear()
         if self._conn.dialect.name == "postgresql":
@@ -266,20 +266,15 @@ class Work:
         self, customer_id: int, message_ids: Sequence[str]
     ) -> list[ThreadEntry]:
         wanted = list(dict.fromkeys(message_ids))
-        roots: dict[str, str] = {}
-        for mid in wanted:
-            root = self._cache.ids.get((customer_id, mid))
-            if root is not None:
-                roots[mid] = root
+        indexed = self._cache.ids.get(customer_id, {})
+        found = {mid: indexed[mid] for mid in wanted if mid in indexed}
         if wanted and not self._fresh:
             params = {"b_customer": customer_id, "b_ids": wanted}
             for row in await self._conn.execute(self._sql.threads_by_ids, params):
                 # The table is the authority: an id this work indexed in memory may
                 # have lost to an older row (ON CONFLICT DO NOTHING) at flush.
-                entry = self._cache.adopt_thread(ThreadEntry.from_row(row[1:]))
-                roots[row[0]] = entry.root
-        threads = {root: self._cache.threads[(customer_id, root)] for root in roots.values()}
-        return list(threads.values())
+                found[row[0]] = self._cache.adopt_thread(ThreadEntry.from_row(row[1:]))
+        return list({entry.id: entry for entry in found.values()}.values())
 
     async def _thread(self, customer_id: int, root: str) -> ThreadEntry | None:
         entry = self._cache.threads.get((customer_id, root))
@@ -310,10 +305,11 @@ class Work:
         elif write.at > entry.last_activity:
             entry.last_activity = write.at
             entry.dirty = True
+        indexed = self._cache.ids.setdefault(customer.id, {})
         for mid in dict.fromkeys((write.root, *write.message_ids)):
-            if (customer.id, mid) not in self._cache.ids:
+            if mid not in indexed:
                 # First writer wins, in memory as in the table (ON CONFLICT DO NOTHING).
-                self._cache.ids[(customer.id, mid)] = write.root
+                indexed[mid] = entry
                 self._cache.thread_ids.append(
                     {"customer_id": customer.id, "message_id": mid, "thread_id": entry.id}
                 )

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import logging
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -88,3 +92,30 @@ def test_migration_scripts_ship_inside_the_package() -> None:
     assert sorted(p.name for p in (location / "versions").glob("0*.py"))[0] == "0001_initial.py"
     # The documented top-level location is the same directory.
     assert (REPO_ROOT / "migrations").resolve() == location
+
+
+def test_migrations_work_from_an_installed_copy_of_the_package(tmp_path: Path) -> None:
+    """A non-editable install has only the package: no repository, no top-level dir."""
+    site = tmp_path / "site-packages"
+    shutil.copytree(
+        REPO_ROOT / "mailguard", site / "mailguard", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    database = tmp_path / "db" / "mailguard.db"
+    script = (
+        "import asyncio, sys\n"
+        "from mailguard.store import schema\n"
+        "assert schema.migrations_dir().is_relative_to(sys.argv[2]), schema.migrations_dir()\n"
+        "asyncio.run(schema.upgrade(sys.argv[1]))\n"
+        "print(asyncio.run(schema.current(sys.argv[1])))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script, f"sqlite:///{database}", str(site)],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(site)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == schema.head_revision()
