@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from mailguard.domain.facts import MessageFacts, normalize_address
 from mailguard.domain.frustration import FrustrationScorer
+from mailguard.domain.gate import Gate, GateText
 from mailguard.domain.language import detect_language
 from mailguard.domain.lexicon import FROM_RULES, HEADER_RULES, SUBJECT_RULES
 from mailguard.domain.lexicon_body import BODY_RULES
@@ -67,6 +68,7 @@ def is_reply_subject(subject: str) -> bool:
 class _Rule:
     rule: PatternRule
     regex: re.Pattern[str]
+    gate: Gate | None
 
 
 def _compile(rule: PatternRule) -> _Rule:
@@ -75,7 +77,8 @@ def _compile(rule: PatternRule) -> _Rule:
     regex = compile_pattern(rule.pattern)
     if regex is None:
         raise ValueError(f"rule {rule.name!r}: pattern is not a valid regular expression")
-    return _Rule(rule, regex)
+    gate = Gate.of(rule.pattern) if rule.target == BODY else None
+    return _Rule(rule, regex, gate)
 
 
 def _clip(text: str) -> str:
@@ -158,9 +161,12 @@ class Classifier:
                     fire(item.rule, match.group(0).strip())
         text = facts.body_text()
         language = detect_language(facts.subject + "\n" + text)
+        prepared = GateText.of(text)
         for item in self._body:
             lang = item.rule.language
             if lang and language and lang != language:
+                continue
+            if not prepared.opens(item.gate):
                 continue
             match = item.regex.search(text)
             if match:

@@ -43,7 +43,7 @@ def normalize_address(addr: str) -> str:
     if cleaned.lower().startswith("mailto:"):
         cleaned = cleaned[7:]
     local, sep, domain = cleaned.rpartition("@")
-    if not sep or not local or not domain or any(ch.isspace() for ch in cleaned):
+    if not sep or not local or not domain or len(cleaned.split()) != 1:
         return ""
     if "@" in local and not (local.startswith('"') and local.endswith('"')):
         return ""

@@ -39,14 +39,14 @@ for _lang, _words in _WORDS.items():
     for _word in _words:
         _INDEX[_word] = (*_INDEX.get(_word, ()), _lang)
 
-_TOKEN = re.compile(r"[a-zà-öø-ÿ']+")
 _SCRIPTS = (
     ("ja", re.compile(r"[\u3040-\u30ff]")),
     ("ko", re.compile(r"[\uac00-\ud7af]")),
     ("zh", re.compile(r"[\u4e00-\u9fff]")),
     ("ru", re.compile(r"[\u0400-\u04ff]")),
 )
-SAMPLE_CHARS = 1500
+SAMPLE_CHARS = 600
+_STRIP = ".,;:!?()\"'«»„“”¡¿"
 
 
 def detect_language(text: str) -> str | None:
@@ -57,8 +57,10 @@ def detect_language(text: str) -> str | None:
             if len(pattern.findall(sample)) >= 4:
                 return code
     counts: dict[str, float] = {}
-    for token in _TOKEN.findall(sample.lower()):
-        langs = _INDEX.get(token)
+    # str.split is far cheaper than a tokenizing regex; stripping punctuation recovers
+    # the function words that end a clause.
+    for word in sample.lower().split():
+        langs = _INDEX.get(word) or _INDEX.get(word.strip(_STRIP))
         if langs:
             share = 1.0 / len(langs)
             for lang in langs:

@@ -145,7 +145,7 @@ BODY_RULES: tuple[PatternRule, ...] = (
        r"\bdelivery has been delayed\b|\bhas not yet been delivered\b|"
        r"\b(?:user|recipient|mailbox) (?:unknown|not found|unavailable|full)\b|"
        r"\brecipient address rejected\b|\bhost or domain name not found\b|"
-       r"\b5\.\d\.\d{1,3}\b|\bdiagnostic-code\b|\bremote-mta\b|"
+       r"\bdiagnostic-code\b|\bremote-mta\b|"
        r"\bihre nachricht (?:konnte|wurde) nicht zugestellt|\bkonnte nicht zugestellt werden\b|"
        r"\bvotre message n'a pas pu [êe]tre (?:remis|distribu)|\bno se ha podido entregar\b|"
        r"\bnon [èe] stato possibile recapitare\b|\bkon niet worden (?:bezorgd|afgeleverd)\b|"
