@@ -160,8 +160,10 @@ class Classifier:
                 if match:
                     fire(item.rule, match.group(0).strip())
         text = facts.body_text()
-        language = detect_language(facts.subject + "\n" + text)
-        prepared = GateText.of(text)
+        # One lower-cased, tokenized copy of subject and text serves the language guess,
+        # the body-rule gates and the frustration gates; a wider text only opens more gates.
+        prepared = GateText.of(facts.subject + "\n" + text)
+        language = detect_language(facts.subject + "\n" + text, prepared.words or None)
         for item in self._body:
             lang = item.rule.language
             if lang and language and lang != language:
@@ -171,7 +173,7 @@ class Classifier:
             match = item.regex.search(text)
             if match:
                 fire(item.rule, match.group(0))
-        return self._verdict(facts, evidence, votes, overruled, language, text)
+        return self._verdict(facts, evidence, votes, overruled, language, text, prepared)
 
     def _company_side(
         self, facts: MessageFacts, evidence: list[Evidence], votes: list[tuple[Kind, float]]
@@ -193,7 +195,7 @@ class Classifier:
 
     def _match_headers(self, facts: MessageFacts, fire: _Fire) -> None:
         for name, rules in self._header.items():
-            value = facts.header(name)
+            value = facts.header_lower(name)
             if value is None:
                 continue
             for item in rules:
@@ -208,6 +210,7 @@ class Classifier:
         overruled: bool,
         language: str | None,
         text: str,
+        prepared: GateText,
     ) -> Classification:
         score = sum(-w if kind is Kind.HUMAN else w for kind, w in votes)
         automated = score >= AUTOMATED_THRESHOLD and not overruled
@@ -219,7 +222,9 @@ class Classifier:
                 confidence = 0.99
             else:
                 confidence = 0.95 - 0.45 * min(max(score, 0.0), 1.0)
-            frustration, clues = self._frustration.score(facts.subject + "\n" + text, language)
+            frustration, clues = self._frustration.score(
+                facts.subject + "\n" + text, language, prepared
+            )
             return Classification(
                 kind=Kind.HUMAN,
                 automated=False,

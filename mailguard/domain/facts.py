@@ -82,7 +82,10 @@ class MessageFacts:
 
     def header(self, name: str) -> str | None:
         """The decoded value of the first field called ``name`` (case-insensitive), or None."""
-        key = name.lower()
+        return self.header_lower(name.lower())
+
+    def header_lower(self, key: str) -> str | None:
+        """:meth:`header` for a name already in lower case (the classifier's hot path)."""
         raw = self._first.get(key)
         if raw is None:
             return None

@@ -85,7 +85,7 @@ _NOT_LETTER = re.compile(r"[\W\d_]+")
 _NOT_UPPER = re.compile(r"[^A-ZÀ-ÖØ-Þ]+")
 _SHOUT_WORD = re.compile(r"\b[A-ZÄÖÜ]{3,}\b")
 _MARKS = re.compile(r"[!?]{3,}|(?:!\s*){3,}")
-SHOUT_SAMPLE = 2000
+SHOUT_SAMPLE = 800
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,10 +131,15 @@ class FrustrationScorer:
                 raise ValueError(f"frustration term {term.name!r}: bad pattern: {exc}") from exc
             self._terms.append(_Compiled(term, regex, Gate.of(term.pattern)))
 
-    def score(self, text: str, language: str | None) -> tuple[float, tuple[Evidence, ...]]:
-        """(score in 0..1, evidence) for ``text`` written in ``language`` (None = unknown)."""
+    def score(
+        self, text: str, language: str | None, prepared: GateText | None = None
+    ) -> tuple[float, tuple[Evidence, ...]]:
+        """(score in 0..1, evidence) for ``text`` written in ``language`` (None = unknown).
+
+        ``prepared`` may pass a GateText of ``text`` (or of a text containing it).
+        """
         evidence: list[Evidence] = []
-        prepared = GateText.of(text)
+        prepared = prepared or GateText.of(text)
         for compiled in self._terms:
             term = compiled.term
             if term.language and language and term.language != language:

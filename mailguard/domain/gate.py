@@ -21,7 +21,7 @@ from dataclasses import dataclass
 _MAX_PREFIXES = 64
 _MIN_LENGTH = 2
 _LONG_ENOUGH = 14
-_MIN_ANCHOR = 4
+_MIN_ANCHOR = 1
 _ZERO_WIDTH_ESCAPES = frozenset("BAZ")
 # Stands for a \b word boundary inside a derived prefix; no pattern literal can be NUL
 # because the marker is stripped before any substring test.
@@ -254,7 +254,6 @@ def _anchor_word(prefix: str) -> str | None:
         return None
     word = match.group(0)
     if len(word) < _MIN_ANCHOR:
-        # Short words ("ich", "the") are in most texts; the whole prefix is more selective.
         return None
     follower = body[match.end()]
     if follower == _BOUNDARY:
