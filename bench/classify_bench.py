@@ -27,8 +27,13 @@ from mailguard.domain.facts import parse_facts
 TARGET_RATIO = 0.8
 TARGET_BIG_FACTOR = 2.0
 
-_SUBJECTS = ["Rückfrage zu Ihrer Bestellung", "Lieferung verspätet – bitte prüfen",
-             "Frage zur Rechnung Nr. 4711", "Änderung meiner Adresse", "Kündigung zum 31.12."]
+_SUBJECTS = [
+    "Rückfrage zu Ihrer Bestellung",
+    "Lieferung verspätet – bitte prüfen",
+    "Frage zur Rechnung Nr. 4711",
+    "Änderung meiner Adresse",
+    "Kündigung zum 31.12.",
+]
 _SENTENCES = [
     "Sehr geehrte Damen und Herren, ich habe am Montag eine Bestellung aufgegeben.",
     "Leider ist die Lieferung bis heute nicht angekommen und ich habe keine Nachricht erhalten.",
@@ -69,12 +74,17 @@ def make_message(rng: random.Random, i: int, big: bool) -> bytes:
     elif roll < 0.20:
         extra = "Auto-Submitted: auto-replied\r\n"
         text = "This is the mail system at host mx.example.\r\n" + text
-    plain = f"Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n{text}"
+    plain = (
+        f"Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n{text}"
+    )
     if rng.random() < 0.5:
-        html = "<html><body>" + "".join(f"<p>{s}</p>" for s in text.split("\r\n")) + "</body></html>"
+        html = (
+            "<html><body>" + "".join(f"<p>{s}</p>" for s in text.split("\r\n")) + "</body></html>"
+        )
         body = (
             'Content-Type: multipart/alternative; boundary="alt"\r\n\r\n--alt\r\n'
-            f"{plain}\r\n--alt\r\nContent-Type: text/html; charset=utf-8\r\n\r\n{html}\r\n--alt--\r\n"
+            f"{plain}\r\n--alt\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"
+            f"{html}\r\n--alt--\r\n"
         )
     else:
         body = plain
@@ -83,7 +93,7 @@ def make_message(rng: random.Random, i: int, big: bool) -> bytes:
         body = (
             'Content-Type: multipart/mixed; boundary="mix"\r\n\r\n--mix\r\n'
             f"{body}\r\n--mix\r\nContent-Type: application/pdf\r\n"
-            'Content-Transfer-Encoding: base64\r\nContent-Disposition: attachment; '
+            "Content-Transfer-Encoding: base64\r\nContent-Disposition: attachment; "
             f'filename="scan.pdf"\r\n\r\n{blob}\r\n--mix--\r\n'
         )
     return (_headers(rng, i, extra) + body).encode("utf-8")
@@ -146,8 +156,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"(b) message_from_bytes policy.default: {rate_b:10.0f} msgs/s")
     print(f"(c) mailguard facts + classify:        {rate_c:10.0f} msgs/s")
     print(f"ratio c/a: {ratio:.2f} (target >= {TARGET_RATIO})")
-    print(f"per message: small {per_small * 1e6:.0f} us, 1 MB {per_large * 1e6:.0f} us, "
-          f"factor {factor:.2f} (target <= {TARGET_BIG_FACTOR})")
+    print(
+        f"per message: small {per_small * 1e6:.0f} us, 1 MB {per_large * 1e6:.0f} us, "
+        f"factor {factor:.2f} (target <= {TARGET_BIG_FACTOR})"
+    )
     return 0 if ratio >= TARGET_RATIO and factor <= TARGET_BIG_FACTOR else 1
 
 

@@ -69,8 +69,12 @@ def plan() -> list[tuple[str, str, Callable[[Ctx], Made]]]:
         ]
         items += [("human", lang, lambda c, v=v: human(c, v)) for v in range(HUMAN_VARIANTS)]
         items += [("human", lang, lambda c, v=v: human(c, v)) for v in (0, 1)]
-    items += [("notification", "en", cron_report), ("notification", "en", account_notice),
-              ("notification", "de", account_notice), ("bulk", "en", lambda c: newsletter(c, 3))]
+    items += [
+        ("notification", "en", cron_report),
+        ("notification", "en", account_notice),
+        ("notification", "de", account_notice),
+        ("bulk", "en", lambda c: newsletter(c, 3)),
+    ]
     return items
 
 
@@ -80,7 +84,7 @@ def main(argv: list[str]) -> int:
     out.mkdir(parents=True, exist_ok=True)
     for old in out.glob("*.eml"):
         old.unlink()
-    rng = random.Random(SEED)
+    rng = random.Random(SEED)  # noqa: S311 - reproducible test data, not cryptography
     rows = ["file\tautomated\tkind\tlang\tsystem\tnote"]
     for number, (kind, lang, make) in enumerate(plan(), start=1):
         raw, system, note = make(Ctx(rng, lang))

@@ -149,16 +149,7 @@ class Classifier:
             # RFC 5321 section 4.5.5: the null reverse-path is for DSNs and auto-replies.
             evidence.append(Evidence("null_return_path", "Return-Path: <>", 0.6))
             votes.append((Kind.NOTIFICATION, 0.6))
-        if facts.from_addr:
-            for item in self._from:
-                match = item.regex.search(facts.from_addr)
-                if match:
-                    fire(item.rule, facts.from_addr)
-        if not is_reply_subject(facts.subject):
-            for item in self._subject:
-                match = item.regex.search(facts.subject)
-                if match:
-                    fire(item.rule, match.group(0).strip())
+        self._match_sender_and_subject(facts, fire)
         text = facts.body_text()
         # One lower-cased, tokenized copy of subject and text serves the language guess,
         # the body-rule gates and the frustration gates; a wider text only opens more gates.
@@ -192,6 +183,18 @@ class Classifier:
             evidence.append(Evidence("configured_helpdesk_sender", sender, 3.0))
             votes.append((Kind.AUTO_REPLY, 3.0))
         return False
+
+    def _match_sender_and_subject(self, facts: MessageFacts, fire: _Fire) -> None:
+        if facts.from_addr:
+            for item in self._from:
+                if item.regex.search(facts.from_addr):
+                    fire(item.rule, facts.from_addr)
+        # A reply's subject repeats the subject it answers ("AW: Automatische Antwort: ...").
+        if not is_reply_subject(facts.subject):
+            for item in self._subject:
+                match = item.regex.search(facts.subject)
+                if match:
+                    fire(item.rule, match.group(0).strip())
 
     def _match_headers(self, facts: MessageFacts, fire: _Fire) -> None:
         for name, rules in self._header.items():

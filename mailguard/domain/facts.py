@@ -116,7 +116,7 @@ class MessageFacts:
     def _extract(self) -> tuple[str, str, bool, tuple[str, ...]]:
         cached = self._cache.get(" body")
         if isinstance(cached, tuple):
-            return cached  # type: ignore[return-value]
+            return cached
         extracted = first_text(
             self._body, self.header("content-type"), self.header("content-transfer-encoding") or ""
         )
@@ -231,6 +231,4 @@ def parse_facts(raw: bytes) -> MessageFacts:
 
 
 # Fields decoded while parsing; everything else is decoded on demand by header().
-_EAGER = frozenset(
-    {"message-id", "in-reply-to", "references", "subject", "return-path", "date"}
-)
+_EAGER = frozenset({"message-id", "in-reply-to", "references", "subject", "return-path", "date"})

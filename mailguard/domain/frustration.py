@@ -21,58 +21,107 @@ def _t(name: str, pattern: str, weight: float, lang: str | None) -> FrustrationT
 
 
 SHIPPED_TERMS: tuple[FrustrationTerm, ...] = (
-    _t("repeat_count_en",
-       r"\bfor the (?:second|third|fourth|fifth|sixth|\d+(?:st|nd|rd|th)) time\b|"
-       r"\b(?:second|third|fourth|fifth) (?:e-?mail|message|attempt|request|"
-       r"time i(?:'m| am) writing)\b|\bhow many (?:more )?times\b|\bagain and again\b|"
-       r"\b(?:several|many|multiple|numerous|countless) (?:times|e-?mails|messages|attempts)\b|"
-       r"\bi (?:have )?(?:already )?(?:written|e-?mailed|contacted|called) (?:you )?"
-       r"(?:twice|three times|several times|multiple times|\d+ times)\b", 0.4, "en"),
-    _t("still_no_answer_en",
-       r"\bstill (?:no|not|haven't|have not|hasn't|waiting|nothing)\b|"
-       r"\bno(?: ?one|body) (?:has )?(?:answered|replied|responded|got back|gets back|"
-       r"is answering)\b|\b(?:never|not once) (?:got|received|had) (?:an? )?(?:answer|reply|"
-       r"response)\b|\bonly (?:ever )?(?:get|got|getting) (?:an? )?(?:automatic|automated|"
-       r"auto)", 0.4, "en"),
+    _t(
+        "repeat_count_en",
+        r"\bfor the (?:second|third|fourth|fifth|sixth|\d+(?:st|nd|rd|th)) time\b|"
+        r"\b(?:second|third|fourth|fifth) (?:e-?mail|message|attempt|request|"
+        r"time i(?:'m| am) writing)\b|\bhow many (?:more )?times\b|\bagain and again\b|"
+        r"\b(?:several|many|multiple|numerous|countless) (?:times|e-?mails|messages|attempts)\b|"
+        r"\bi (?:have )?(?:already )?(?:written|e-?mailed|contacted|called) (?:you )?"
+        r"(?:twice|three times|several times|multiple times|\d+ times)\b",
+        0.4,
+        "en",
+    ),
+    _t(
+        "still_no_answer_en",
+        r"\bstill (?:no|not|haven't|have not|hasn't|waiting|nothing)\b|"
+        r"\bno(?: ?one|body) (?:has )?(?:answered|replied|responded|got back|gets back|"
+        r"is answering)\b|\b(?:never|not once) (?:got|received|had) (?:an? )?(?:answer|reply|"
+        r"response)\b|\bonly (?:ever )?(?:get|got|getting) (?:an? )?(?:automatic|automated|"
+        r"auto)",
+        0.4,
+        "en",
+    ),
     _t("again_en", r"\b(?:once again|yet again|again)\b", 0.15, "en"),
-    _t("complaint_en",
-       r"\b(?:complain(?:t|ts|ing)?|unacceptable|ridiculous|disgrace(?:ful)?|outrageous|"
-       r"appalling|terrible service|worst|furious|angry|fed up|sick (?:and tired )?of|"
-       r"scam|fraud|rip-?off|incompetent|useless)\b", 0.35, "en"),
-    _t("cancel_en",
-       r"\b(?:cancel(?:l?ing|l?ed|lation)?|terminate my (?:contract|account|subscription)|"
-       r"close my account|take my business elsewhere|switch(?:ing)? to (?:a )?competitor)\b",
-       0.35, "en"),
-    _t("legal_en",
-       r"\b(?:lawyer|attorney|solicitor|legal action|legal steps|sue you|take you to court|"
-       r"small claims|ombudsman|consumer protection|better business bureau|trading standards|"
-       r"chargeback|charge back|dispute (?:the|this) (?:charge|payment)|final warning|"
-       r"last chance)\b", 0.5, "en"),
+    _t(
+        "complaint_en",
+        r"\b(?:complain(?:t|ts|ing)?|unacceptable|ridiculous|disgrace(?:ful)?|outrageous|"
+        r"appalling|terrible service|worst|furious|angry|fed up|sick (?:and tired )?of|"
+        r"scam|fraud|rip-?off|incompetent|useless)\b",
+        0.35,
+        "en",
+    ),
+    _t(
+        "cancel_en",
+        r"\b(?:cancel(?:l?ing|l?ed|lation)?|terminate my (?:contract|account|subscription)|"
+        r"close my account|take my business elsewhere|switch(?:ing)? to (?:a )?competitor)\b",
+        0.35,
+        "en",
+    ),
+    _t(
+        "legal_en",
+        r"\b(?:lawyer|attorney|solicitor|legal action|legal steps|sue you|take you to court|"
+        r"small claims|ombudsman|consumer protection|better business bureau|trading standards|"
+        r"chargeback|charge back|dispute (?:the|this) (?:charge|payment)|final warning|"
+        r"last chance)\b",
+        0.5,
+        "en",
+    ),
     _t("refund_en", r"\b(?:refund|money back|reimburse(?:ment)?)\b", 0.25, "en"),
-    _t("repeat_count_de",
-       r"\bzum (?:zweiten|dritten|vierten|f[üu]nften|sechsten|\d+\.) ?mal\b|"
-       r"\bwie oft (?:noch|soll|muss)\b|\b(?:mehrfach|mehrmals|wiederholt|x-mal|zigmal)\b|"
-       r"\bseit (?:wochen|tagen|monaten)\b", 0.4, "de"),
-    _t("still_no_answer_de",
-       r"\b(?:immer noch|noch immer|bis heute|nach wie vor) (?:keine?|nicht|nichts)\b|"
-       r"\bkeine (?:antwort|reaktion|r[üu]ckmeldung)\b|\bnur (?:eine )?automatische\b|"
-       r"\bniemand (?:antwortet|meldet sich|reagiert)\b", 0.4, "de"),
+    _t(
+        "repeat_count_de",
+        r"\bzum (?:zweiten|dritten|vierten|f[üu]nften|sechsten|\d+\.) ?mal\b|"
+        r"\bwie oft (?:noch|soll|muss)\b|\b(?:mehrfach|mehrmals|wiederholt|x-mal|zigmal)\b|"
+        r"\bseit (?:wochen|tagen|monaten)\b",
+        0.4,
+        "de",
+    ),
+    _t(
+        "still_no_answer_de",
+        r"\b(?:immer noch|noch immer|bis heute|nach wie vor) (?:keine?|nicht|nichts)\b|"
+        r"\bkeine (?:antwort|reaktion|r[üu]ckmeldung)\b|\bnur (?:eine )?automatische\b|"
+        r"\bniemand (?:antwortet|meldet sich|reagiert)\b",
+        0.4,
+        "de",
+    ),
     _t("again_de", r"\b(?:schon wieder|erneut|wieder einmal|abermals)\b", 0.3, "de"),
-    _t("complaint_de",
-       r"\b(?:beschwerde|beschwere|reklamation|unversch[äa]mt(?:heit)?|frechheit|"
-       r"skandal(?:[öo]s)?|inakzeptabel|entt[äa]uscht|zumutung|ärgerlich|verärgert|"
-       r"sauer|betrug|abzocke|katastrophe|katastrophal)\b", 0.35, "de"),
-    _t("cancel_de", r"\b(?:k[üu]ndig(?:ung|e|en)|vertrag (?:aufl[öo]sen|beenden)|widerruf)\w*",
-       0.35, "de"),
-    _t("legal_de",
-       r"\b(?:anwalt|anw[äa]ltin|rechtsanwalt|anwaltlich|verbraucherzentrale|"
-       r"rechtliche schritte|gericht|klage|schlichtungsstelle|bundesnetzagentur|"
-       r"letzte (?:frist|mahnung|chance|warnung)|frist bis)\w*", 0.5, "de"),
+    _t(
+        "complaint_de",
+        r"\b(?:beschwerde|beschwere|reklamation|unversch[äa]mt(?:heit)?|frechheit|"
+        r"skandal(?:[öo]s)?|inakzeptabel|entt[äa]uscht|zumutung|ärgerlich|verärgert|"
+        r"sauer|betrug|abzocke|katastrophe|katastrophal)\b",
+        0.35,
+        "de",
+    ),
+    _t(
+        "cancel_de",
+        r"\b(?:k[üu]ndig(?:ung|e|en)|vertrag (?:aufl[öo]sen|beenden)|widerruf)\w*",
+        0.35,
+        "de",
+    ),
+    _t(
+        "legal_de",
+        r"\b(?:anwalt|anw[äa]ltin|rechtsanwalt|anwaltlich|verbraucherzentrale|"
+        r"rechtliche schritte|gericht|klage|schlichtungsstelle|bundesnetzagentur|"
+        r"letzte (?:frist|mahnung|chance|warnung)|frist bis)\w*",
+        0.5,
+        "de",
+    ),
     _t("refund_de", r"\b(?:r[üu]ckerstattung|erstattung|geld zur[üu]ck|gutschrift)\b", 0.25, "de"),
-    _t("complaint_fr", r"\b(?:plainte|r[ée]clamation|inadmissible|inacceptable|avocat|"
-       r"r[ée]siliation|rembourse(?:ment|z))\b", 0.35, "fr"),
-    _t("complaint_es", r"\b(?:queja|reclamaci[óo]n|inaceptable|abogado|cancelaci[óo]n|"
-       r"reembolso|otra vez|todav[íi]a no)\b", 0.35, "es"),
+    _t(
+        "complaint_fr",
+        r"\b(?:plainte|r[ée]clamation|inadmissible|inacceptable|avocat|"
+        r"r[ée]siliation|rembourse(?:ment|z))\b",
+        0.35,
+        "fr",
+    ),
+    _t(
+        "complaint_es",
+        r"\b(?:queja|reclamaci[óo]n|inaceptable|abogado|cancelaci[óo]n|"
+        r"reembolso|otra vez|todav[íi]a no)\b",
+        0.35,
+        "es",
+    ),
 )
 
 _NEGATION = re.compile(

@@ -32,8 +32,12 @@ HEADER_RULES: tuple[PatternRule, ...] = (
     # RFC 3834 section 5: any value except "no" marks automatic mail.
     PatternRule("rfc3834_auto_replied", AR, "header:Auto-Submitted", r"^auto-replied", None, 2.0),
     PatternRule(
-        "rfc3834_auto_generated", NO, "header:Auto-Submitted", r"^auto-(?:generated|notified)",
-        None, 2.0,
+        "rfc3834_auto_generated",
+        NO,
+        "header:Auto-Submitted",
+        r"^auto-(?:generated|notified)",
+        None,
+        2.0,
     ),
     PatternRule("rfc3834_other", AR, "header:Auto-Submitted", r"^(?!no\b|auto-)\S", None, 1.5),
     # "Auto-Submitted: no" is an explicit statement that a person wrote the message.
@@ -51,24 +55,56 @@ HEADER_RULES: tuple[PatternRule, ...] = (
     PatternRule("x_mail_autoreply", AR, "header:X-Mail-Autoreply", _SET, None, 1.5),
     PatternRule("x_autoresponder", AR, "header:X-Autoresponder", _SET, None, 1.5),
     # Outlook sets this on ordinary mail too, so it only ever tips a close call.
-    PatternRule("x_auto_response_suppress", NO, "header:X-Auto-Response-Suppress",
-                r"\b(?:all|oof|autoreply)\b", None, 0.3),
-    PatternRule("exchange_inbox_rules_loop", AR, "header:X-MS-Exchange-Inbox-Rules-Loop",
-                r"\S", None, 0.5),
+    PatternRule(
+        "x_auto_response_suppress",
+        NO,
+        "header:X-Auto-Response-Suppress",
+        r"\b(?:all|oof|autoreply)\b",
+        None,
+        0.3,
+    ),
+    PatternRule(
+        "exchange_inbox_rules_loop", AR, "header:X-MS-Exchange-Inbox-Rules-Loop", r"\S", None, 0.5
+    ),
     PatternRule("exchange_ndr", BO, "header:X-MS-Exchange-Message-Is-Ndr", r"", None, 2.0),
-    PatternRule("exchange_generated", NO, "header:X-MS-Exchange-Generated-Message-Source",
-                r"\S", None, 0.6),
+    PatternRule(
+        "exchange_generated", NO, "header:X-MS-Exchange-Generated-Message-Source", r"\S", None, 0.6
+    ),
     PatternRule("x_failed_recipients", BO, "header:X-Failed-Recipients", r"\S", None, 2.0),
     # RFC 3462/6522 multipart/report: DSN (RFC 3464), MDN (RFC 8098), ARF (RFC 5965).
-    PatternRule("dsn_report", BO, "header:Content-Type",
-                r"^multipart/report\b.*report-type\s*=\s*\"?delivery-status", None, 2.5),
-    PatternRule("mdn_report", NO, "header:Content-Type",
-                r"^multipart/report\b.*report-type\s*=\s*\"?disposition-notification", None, 2.0),
-    PatternRule("arf_report", NO, "header:Content-Type",
-                r"^multipart/report\b.*report-type\s*=\s*\"?feedback-report", None, 2.0),
-    PatternRule("other_report", NO, "header:Content-Type",
-                r"^multipart/report\b(?!.*report-type\s*=\s*\"?(?:delivery-status|"
-                r"disposition-notification|feedback-report))", None, 1.0),
+    PatternRule(
+        "dsn_report",
+        BO,
+        "header:Content-Type",
+        r"^multipart/report\b.*report-type\s*=\s*\"?delivery-status",
+        None,
+        2.5,
+    ),
+    PatternRule(
+        "mdn_report",
+        NO,
+        "header:Content-Type",
+        r"^multipart/report\b.*report-type\s*=\s*\"?disposition-notification",
+        None,
+        2.0,
+    ),
+    PatternRule(
+        "arf_report",
+        NO,
+        "header:Content-Type",
+        r"^multipart/report\b.*report-type\s*=\s*\"?feedback-report",
+        None,
+        2.0,
+    ),
+    PatternRule(
+        "other_report",
+        NO,
+        "header:Content-Type",
+        r"^multipart/report\b(?!.*report-type\s*=\s*\"?(?:delivery-status|"
+        r"disposition-notification|feedback-report))",
+        None,
+        1.0,
+    ),
     PatternRule("dsn_plain", BO, "header:Content-Type", r"^message/delivery-status", None, 2.0),
     # RFC 2369 / RFC 2919 list headers and the bulk senders' own fields.
     PatternRule("list_id", BU, "header:List-Id", r"\S", None, 1.2),
@@ -85,69 +121,145 @@ HEADER_RULES: tuple[PatternRule, ...] = (
     PatternRule("mailchimp_user", BU, "header:X-MC-User", r"\S", None, 1.0),
     PatternRule("ses_outgoing", NO, "header:X-SES-Outgoing", r"\S", None, 0.6),
     PatternRule(
-        "bulk_mailer", BU, "header:X-Mailer",
+        "bulk_mailer",
+        BU,
+        "header:X-Mailer",
         r"mailchimp|sendinblue|brevo|mailjet|cleverreach|rapidmail|newsletter2go|"
         r"campaign ?monitor|phplist|mailpoet|klaviyo|hubspot|marketo|exacttarget|"
         r"constant ?contact|getresponse|aweber|mautic|sendy|listmonk|mailman|sympa|ezmlm|"
-        r"majordomo|listserv|emarsys|inxmail|optivo|episerver|newsletter", None, 1.0,
+        r"majordomo|listserv|emarsys|inxmail|optivo|episerver|newsletter",
+        None,
+        1.0,
     ),
     PatternRule(
-        "helpdesk_mailer", TA, "header:X-Mailer",
+        "helpdesk_mailer",
+        TA,
+        "header:X-Mailer",
         r"zendesk|freshdesk|otrs|znuny|jira|servicenow|zammad|freescout|help ?scout|"
-        r"request tracker|kayako|osticket|gorgias|deskpro|spiceworks", None, 0.4,
+        r"request tracker|kayako|osticket|gorgias|deskpro|spiceworks",
+        None,
+        0.4,
     ),
-    PatternRule("helpdesk_agent", TA, "header:User-Agent",
-                r"zendesk|freshdesk|otrs|znuny|zammad|freescout|request tracker", None, 0.4),
+    PatternRule(
+        "helpdesk_agent",
+        TA,
+        "header:User-Agent",
+        r"zendesk|freshdesk|otrs|znuny|zammad|freescout|request tracker",
+        None,
+        0.4,
+    ),
     PatternRule("rt_ticket", TA, "header:RT-Ticket", r"\S", None, 0.3),
     PatternRule("jira_fingerprint", TA, "header:X-JIRA-FingerPrint", r"\S", None, 0.5),
     PatternRule("otrs_loop", AR, "header:X-OTRS-Loop", _SET, None, 1.0),
-    PatternRule("delivery_system_name", BO, "header:From",
-                r"mail delivery (?:sub)?system|mailer-daemon|mail administrator|"
-                r"microsoft outlook\b.*<(?:postmaster|mailer)", None, 1.0),
-    PatternRule("bounce_return_path", BU, "header:Return-Path",
-                r"^<?(?:bounces?[+.-]|[^@]*[+-]bounces?\b|[^@]*@bounces?\.)", None, 0.4),
+    PatternRule(
+        "delivery_system_name",
+        BO,
+        "header:From",
+        r"mail delivery (?:sub)?system|mailer-daemon|mail administrator|"
+        r"microsoft outlook\b.*<(?:postmaster|mailer)",
+        None,
+        1.0,
+    ),
+    PatternRule(
+        "bounce_return_path",
+        BU,
+        "header:Return-Path",
+        r"^<?(?:bounces?[+.-]|[^@]*[+-]bounces?\b|[^@]*@bounces?\.)",
+        None,
+        0.4,
+    ),
     # Majordomo, LISTSERV and Mailman send list traffic from the list owner's address.
-    PatternRule("list_owner_return_path", BU, "header:Return-Path",
-                r"^<?(?:owner-[^@\s]+|[^@\s]+-(?:owner|request))@", None, 1.0),
-    PatternRule("list_owner_sender", BU, "header:Sender",
-                r"(?:^|<|\s)(?:owner-[^@\s]+|[^@\s<]+-(?:owner|request|bounces))@", None, 1.0),
-    PatternRule("noreply_return_path", NO, "header:Return-Path",
-                r"^<?(?:no-?reply|do-?not-?reply|donotreply)[\w.+-]*@", None, 0.8),
+    PatternRule(
+        "list_owner_return_path",
+        BU,
+        "header:Return-Path",
+        r"^<?(?:owner-[^@\s]+|[^@\s]+-(?:owner|request))@",
+        None,
+        1.0,
+    ),
+    PatternRule(
+        "list_owner_sender",
+        BU,
+        "header:Sender",
+        r"(?:^|<|\s)(?:owner-[^@\s]+|[^@\s<]+-(?:owner|request|bounces))@",
+        None,
+        1.0,
+    ),
+    PatternRule(
+        "noreply_return_path",
+        NO,
+        "header:Return-Path",
+        r"^<?(?:no-?reply|do-?not-?reply|donotreply)[\w.+-]*@",
+        None,
+        0.8,
+    ),
     PatternRule("php_script", NO, "header:X-PHP-Originating-Script", r"\S", None, 0.6),
     # A known mail program operated by a person speaks against automation (bounces and
     # robots do not use Thunderbird), but does not overrule a real RFC 3834 header.
-    PatternRule("human_mail_client", H, "header:User-Agent",
-                r"thunderbird|icedove|seamonkey|evolution|kmail|mutt|neomutt|alpine|"
-                r"roundcube|squirrelmail|horde|apple ?mail|claws|sylpheed|gnus|mozilla/", None,
-                0.4),
-    PatternRule("human_mailer", H, "header:X-Mailer",
-                r"^(?:microsoft (?:office )?outlook|apple mail|iphone mail|ipad mail|"
-                r"lotus notes|thunderbird|evolution|kmail|the bat|eudora|pegasus|foxmail|"
-                r"windows (?:live )?mail|mozilla|mutt|claws|sylpheed|becky|opera|em client)",
-                None, 0.4),
+    PatternRule(
+        "human_mail_client",
+        H,
+        "header:User-Agent",
+        r"thunderbird|icedove|seamonkey|evolution|kmail|mutt|neomutt|alpine|"
+        r"roundcube|squirrelmail|horde|apple ?mail|claws|sylpheed|gnus|mozilla/",
+        None,
+        0.4,
+    ),
+    PatternRule(
+        "human_mailer",
+        H,
+        "header:X-Mailer",
+        r"^(?:microsoft (?:office )?outlook|apple mail|iphone mail|ipad mail|"
+        r"lotus notes|thunderbird|evolution|kmail|the bat|eudora|pegasus|foxmail|"
+        r"windows (?:live )?mail|mozilla|mutt|claws|sylpheed|becky|opera|em client)",
+        None,
+        0.4,
+    ),
     PatternRule("boxtrapper", CR, "header:X-Boxtrapper", r"\S", None, 2.0),
 )
 
 FROM_RULES: tuple[PatternRule, ...] = (
-    PatternRule("mailer_daemon_sender", BO, "from",
-                r"^(?:mailer-?daemon|mail-?daemon|mdaemon|mailadmin)@", None, 1.2),
+    PatternRule(
+        "mailer_daemon_sender",
+        BO,
+        "from",
+        r"^(?:mailer-?daemon|mail-?daemon|mdaemon|mailadmin)@",
+        None,
+        1.2,
+    ),
     # Postmaster is also a role people write from, so it needs company.
     PatternRule("postmaster_sender", BO, "from", r"^postmaster@", None, 0.8),
     # Unix service accounts: cron jobs, database and monitoring reports.
-    PatternRule("system_account_sender", NO, "from",
-                r"^(?:root|cron|crond|daemon|nobody|www-data|apache|nginx|httpd|oracle|postgres|"
-                r"mysql|nagios|icinga|zabbix|jenkins|monit|munin|logwatch|backup|scheduler|"
-                r"smartd|anacron)@", None, 1.0),
     PatternRule(
-        "noreply_sender", NO, "from",
+        "system_account_sender",
+        NO,
+        "from",
+        r"^(?:root|cron|crond|daemon|nobody|www-data|apache|nginx|httpd|oracle|postgres|"
+        r"mysql|nagios|icinga|zabbix|jenkins|monit|munin|logwatch|backup|scheduler|"
+        r"smartd|anacron)@",
+        None,
+        1.0,
+    ),
+    PatternRule(
+        "noreply_sender",
+        NO,
+        "from",
         r"^(?:no-?reply|do-?not-?reply|donotreply|no_reply|noreply-[\w.-]*|nicht-?antworten|"
         r"keine-?antwort|ne-?pas-?repondre|nepasrepondre|no-?responder|non-?rispondere|"
-        r"niet-?beantwoorden|nao-?responda|no-?respond)[\w.+-]*@", None, 1.0,
+        r"niet-?beantwoorden|nao-?responda|no-?respond)[\w.+-]*@",
+        None,
+        1.0,
     ),
-    PatternRule("robot_sender", NO, "from",
-                r"^(?:notifications?|notify|alerts?|robot|daemon|automailer|auto-?confirm|"
-                r"autoresponder|auto-?reply|bounces?|newsletters?|news|mailings?|marketing|"
-                r"updates|info-?mail)[\w.+-]*@", None, 0.6),
+    PatternRule(
+        "robot_sender",
+        NO,
+        "from",
+        r"^(?:notifications?|notify|alerts?|robot|daemon|automailer|auto-?confirm|"
+        r"autoresponder|auto-?reply|bounces?|newsletters?|news|mailings?|marketing|"
+        r"updates|info-?mail)[\w.+-]*@",
+        None,
+        0.6,
+    ),
 )
 
 _REPLY = r"^\s*(?:\[[^\]]{1,40}\]\s*)?"
@@ -155,16 +267,22 @@ _REPLY = r"^\s*(?:\[[^\]]{1,40}\]\s*)?"
 SUBJECT_RULES: tuple[PatternRule, ...] = (
     # Exchange, Outlook and Gmail prefix the original subject with a localized marker.
     PatternRule(
-        "subject_auto_reply", AR, "subject",
+        "subject_auto_reply",
+        AR,
+        "subject",
         _REPLY + r"(?:auto(?:matic|mated)?[ _-]?(?:reply|response|answer)|autoreply|"
         r"autoresponse|auto:|automatische antwort|automatische r[üu]ckantwort|"
         r"r[ée]ponse automatique|respuesta autom[áa]tica|risposta automatica|"
         r"automatisch antwoord|resposta autom[áa]tica|autosvar|automaattinen vastaus|"
         r"automatyczna odpowied[źz]|automatick[áa] odpov[ěe]d|otomatik yan[ıi]t|"
-        r"автоматический ответ|自動応答|自动回复)", None, 1.0,
+        r"автоматический ответ|自動応答|自动回复)",
+        None,
+        1.0,
     ),
     PatternRule(
-        "subject_out_of_office", OOO, "subject",
+        "subject_out_of_office",
+        OOO,
+        "subject",
         _REPLY + r"(?:out of (?:the )?office|ooo|away from (?:the )?office|on vacation|"
         r"on holiday|on leave|absence notice|vacation (?:reply|notice)|abwesenheitsnotiz|"
         r"abwesenheit|abwesend|nicht im b[üu]ro|urlaubsabwesenheit|au[ßs]er haus|"
@@ -172,10 +290,14 @@ SUBJECT_RULES: tuple[PatternRule, ...] = (
         r"fuera de (?:la )?oficina|ausente|ausencia|de vacaciones|fuori (?:sede|ufficio)|"
         r"assente|assenza|in ferie|afwezig(?:heid)?|niet op kantoor|buiten kantoor|"
         r"met vakantie|fora do escrit[óo]rio|aus[êe]ncia|de f[ée]rias)"
-        r"\s*(?:[:(\-\u2013]|$)", None, 1.0,
+        r"\s*(?:[:(\-\u2013]|$)",
+        None,
+        1.0,
     ),
     PatternRule(
-        "subject_bounce", BO, "subject",
+        "subject_bounce",
+        BO,
+        "subject",
         _REPLY + r"(?:undeliver(?:ed|able)|delivery status notification|"
         r"(?:mail )?delivery (?:has )?fail(?:ed|ure)|mail delivery (?:system|subsystem)|"
         r"returned mail|failure notice|non[- ]?deliver|nondeliverable|"
@@ -190,26 +312,38 @@ SUBJECT_RULES: tuple[PatternRule, ...] = (
         r"impossibile recapitare|onbestelbaar|niet bezorgd|kan niet worden bezorgd|"
         r"n[ãa]o (?:foi )?entregue|falha na entrega|imposs[íi]vel entregar|"
         r"virus (?:alert|found|detected|warning)|banned (?:contents|filename)|"
-        r"(?:mail|message) (?:blocked|rejected|quarantined))", None, 1.0,
+        r"(?:mail|message) (?:blocked|rejected|quarantined))",
+        None,
+        1.0,
     ),
     PatternRule(
-        "subject_receipt", NO, "subject",
+        "subject_receipt",
+        NO,
+        "subject",
         _REPLY + r"(?:read:|gelesen:|lu ?:|le[íi]do:|letto:|gelezen:|lido:|not read:|"
         r"nicht gelesen:|read receipt|lesebest[äa]tigung|return receipt|displayed:|"
-        r"delivered:|zugestellt:)", None, 1.0,
+        r"delivered:|zugestellt:)",
+        None,
+        1.0,
     ),
     PatternRule(
-        "subject_challenge", CR, "subject",
+        "subject_challenge",
+        CR,
+        "subject",
         r"(?:please confirm your (?:e-?mail|message)|verify your (?:e-?mail|message)|"
         r"spam ?arrest|boxtrapper|sender verification|sender confirmation|"
         r"confirm(?:ation)? (?:required|needed) (?:for|to deliver)|auto-?response: please verify|"
         r"(?:whitelist|approved senders?) (?:request|confirmation)|"
         r"bitte best[äa]tigen sie ihre (?:e-?mail|nachricht)|absender-?(?:verifizierung|"
         r"best[äa]tigung)|anti-?spam (?:verification|confirmation)|challenge[- ]response|"
-        r"v[ée]rification de l'exp[ée]diteur)", None, 1.0,
+        r"v[ée]rification de l'exp[ée]diteur)",
+        None,
+        1.0,
     ),
     PatternRule(
-        "subject_ticket_ack", TA, "subject",
+        "subject_ticket_ack",
+        TA,
+        "subject",
         r"(?:we(?:'ve| have)? received your|(?:request|ticket|case) received|"
         r"thank(?:s| you) for contacting|"
         r"(?:ticket|case|request)\s*#?\s*[\w-]*\d+\s*(?:has been |was )?(?:created|received|"
@@ -229,11 +363,24 @@ SUBJECT_RULES: tuple[PatternRule, ...] = (
         r"(?:#?\s*[\w-]*\d+ )?is (?:ontvangen|aangemaakt|geregistreerd)|"
         r"recebemos (?:a sua|sua|o seu|seu)|confirma[çc][ãa]o de rece[çc][ãa]o|"
         r"(?:a sua|sua) solicita[çc][ãa]o (?:#?\s*[\w-]*\d+ )?foi (?:recebida|regist))",
-        None, 1.0,
+        None,
+        1.0,
     ),
-    PatternRule("subject_auto_reply_suffix", AR, "subject",
-                r"[(\[](?:automatic|auto)[ -]?(?:response|reply|answer)[)\]]\s*$", None, 1.0),
-    PatternRule("subject_ticket_tag", TA, "subject",
-                r"[\[(](?:ticket|case|request|anfrage|vorgang|incident|#)\s*[#:]?\s*[\w-]*\d{3,}"
-                r"[\])]", None, 0.3),
+    PatternRule(
+        "subject_auto_reply_suffix",
+        AR,
+        "subject",
+        r"[(\[](?:automatic|auto)[ -]?(?:response|reply|answer)[)\]]\s*$",
+        None,
+        1.0,
+    ),
+    PatternRule(
+        "subject_ticket_tag",
+        TA,
+        "subject",
+        r"[\[(](?:ticket|case|request|anfrage|vorgang|incident|#)\s*[#:]?\s*[\w-]*\d{3,}"
+        r"[\])]",
+        None,
+        0.3,
+    ),
 )
