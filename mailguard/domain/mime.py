@@ -36,6 +36,8 @@ _HTML_QUOTE = re.compile(
 )
 _HTML_BREAK = re.compile(r"<(?:br|/p|/div|/tr|/h[1-6]|li|/li|p|div|tr|hr)\b[^>]*>", re.IGNORECASE)
 _HTML_TAG = re.compile(r"<[^>]{0,2000}>")
+_BASE64 = re.compile(rb"[A-Za-z0-9+/]*={0,2}")
+_NOT_BASE64 = re.compile(rb"[^A-Za-z0-9+/]+")
 _SPACES = re.compile(r"[ \t\r\f\v\xa0]+")
 
 
@@ -77,11 +79,14 @@ def _decode_transfer(data: bytes, encoding: str, defects: list[str]) -> bytes:
     encoding = encoding.strip().lower()
     if encoding == "base64":
         compact = b"".join(data[:MAX_ENCODED_TEXT].split())
+        if not _BASE64.fullmatch(compact):
+            # The stdlib decoder silently skips foreign bytes; report them, then do the same.
+            defects.append("broken base64 in a text part")
+        compact = _NOT_BASE64.sub(b"", compact)
         compact = compact[: len(compact) - len(compact) % 4]
         try:
             return base64.b64decode(compact)
         except (binascii.Error, ValueError):
-            defects.append("broken base64 in a text part")
             return b""
     if encoding == "quoted-printable":
         return binascii.a2b_qp(data[:MAX_ENCODED_TEXT])

@@ -120,9 +120,11 @@ def test_human_reply_to_an_absence_note_is_human(lang: str, subject: str, body: 
     [
         ("Ihre Anfrage #12345 ist eingegangen", "Ihre Ticketnummer: 12345.", Kind.TICKET_ACK),
         ("[Acme] Request received: Login", "Your ticket number is #4711.", Kind.TICKET_ACK),
-        ("Please confirm your message to anna@example.org",
-         "To have your message delivered, please click the link below to confirm.",
-         Kind.CHALLENGE_RESPONSE),
+        (
+            "Please confirm your message to anna@example.org",
+            "To have your message delivered, please click the link below to confirm.",
+            Kind.CHALLENGE_RESPONSE,
+        ),
         ("Unzustellbar: Rechnung", "Ihre Nachricht konnte nicht zugestellt werden.", Kind.BOUNCE),
         ("Gelesen: Rechnung", "Ihre Nachricht wurde gelesen.", Kind.NOTIFICATION),
     ],
@@ -139,10 +141,12 @@ def test_subject_and_body_phrases(subject: str, body: str, kind: Kind) -> None:
         ("Out of office next week", "I will be out of the office next week, reply by Friday."),
         ("AW: Automatische Antwort: Rechnung", "Schon wieder nur eine automatische Antwort!"),
         ("Antwort: Rechnung", "Danke, das passt so."),
-        ("Fwd: Undelivered Mail Returned to Sender",
-         "My mail bounced, see below.\n\n---------- Forwarded message ---------\n"
-         "This is the mail system at host mx.example.org.\nI'm sorry to have to inform you that "
-         "your message could not be delivered."),
+        (
+            "Fwd: Undelivered Mail Returned to Sender",
+            "My mail bounced, see below.\n\n---------- Forwarded message ---------\n"
+            "This is the mail system at host mx.example.org.\nI'm sorry to have to inform you that "
+            "your message could not be delivered.",
+        ),
         ("Newsletter", "Please unsubscribe me, I keep getting your newsletter."),
         ("Thanks", "Thank you for your message, I will check it tomorrow."),
     ],
@@ -179,8 +183,9 @@ def test_configured_helpdesk_agent_and_marker() -> None:
     assert robot.automated and "configured_helpdesk_sender" in rules(robot)
     bot = classify(mail(sender="Bot <bot@example.com>"), classifier)
     assert bot.automated
-    agent = classify(mail(("Auto-Submitted", "auto-replied"),
-                          sender="maria@helpdesk.example.com"), classifier)
+    agent = classify(
+        mail(("Auto-Submitted", "auto-replied"), sender="maria@helpdesk.example.com"), classifier
+    )
     assert not agent.automated and "configured_agent" in rules(agent)
     marked = classify(
         mail(("X-Helpdesk-Author", "agent: Tom"), sender="desk@helpdesk.example.com"), classifier

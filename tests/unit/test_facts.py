@@ -60,7 +60,9 @@ def test_header_fields_are_decoded_and_normalised() -> None:
 
 
 def test_encoded_words_joined_across_folds() -> None:
-    facts = parse_facts(mail(subject="=?iso-8859-1?q?Abwesenheitsnotiz:_Pr=FCfung?=\r\n =?utf-8?b?IGbDvHI=?="))
+    facts = parse_facts(
+        mail(subject="=?iso-8859-1?q?Abwesenheitsnotiz:_Pr=FCfung?=\r\n =?utf-8?b?IGbDvHI=?=")
+    )
     assert facts.subject == "Abwesenheitsnotiz: Prüfung für"
 
 
@@ -105,7 +107,8 @@ def test_html_only_body_is_converted_and_blockquote_dropped() -> None:
 def test_first_text_part_of_nested_multipart_is_used() -> None:
     body = (
         "--A\nContent-Type: multipart/alternative; boundary=B\n\n--B\n"
-        "Content-Type: text/plain; charset=iso-8859-1\nContent-Transfer-Encoding: quoted-printable\n\n"
+        "Content-Type: text/plain; charset=iso-8859-1\n"
+        "Content-Transfer-Encoding: quoted-printable\n\n"
         "Gr=FC=DFe aus K=F6ln\n--B\nContent-Type: text/html\n\n<p>html</p>\n--B--\n"
         "--A\nContent-Type: application/pdf\n\nJVBER\n--A--\n"
     )
@@ -140,8 +143,6 @@ def test_mentioned_addresses_come_from_own_text_only() -> None:
 def test_date_without_zone_is_utc_and_bad_date_is_reported() -> None:
     naive = parse_facts(b"From: a@b.c\r\nDate: Mon, 03 Mar 2025 10:00:00 -0000\r\n\r\nhi")
     assert naive.date == datetime(2025, 3, 3, 10, 0, tzinfo=UTC)
-    broken = parse_facts(
-        b"From: a@b.c\r\nDate: yesterday-ish\r\nMessage-ID: <x@y>\r\n\r\nhi"
-    )
+    broken = parse_facts(b"From: a@b.c\r\nDate: yesterday-ish\r\nMessage-ID: <x@y>\r\n\r\nhi")
     assert broken.date is None
     assert any("Date" in defect for defect in broken.malformed)
