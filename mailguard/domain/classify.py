@@ -43,6 +43,11 @@ __all__ = [
 ]
 
 AUTOMATED_THRESHOLD = 1.0
+# Clues below this weight are weak (a person may write "thank you for your message", quote a
+# ticket number or say "we will get back to you"); together they count at most WEAK_CAP,
+# so they decide "automated" only in company of a stronger clue.
+WEAK_WEIGHT = 0.5
+WEAK_CAP = 0.9
 # Catch-all kinds say "a robot wrote this" more than "this sort of robot".
 _GENERIC_VOTE = {Kind.AUTO_REPLY: 0.3, Kind.NOTIFICATION: 0.3}
 # Kinds that name the sort of robot, most specific first (which also breaks ties) ...
@@ -215,7 +220,7 @@ class Classifier:
         text: str,
         prepared: GateText,
     ) -> Classification:
-        score = sum(-w if kind is Kind.HUMAN else w for kind, w in votes)
+        score = _automation_score(votes)
         automated = score >= AUTOMATED_THRESHOLD and not overruled
         defects = facts.malformed + facts.body_defects()
         if defects:
@@ -247,6 +252,18 @@ class Classifier:
             evidence=tuple(evidence),
             malformed=bool(defects),
         )
+
+
+def _automation_score(votes: list[tuple[Kind, float]]) -> float:
+    strong = weak = human = 0.0
+    for kind, weight in votes:
+        if kind is Kind.HUMAN:
+            human += weight
+        elif weight < WEAK_WEIGHT:
+            weak += weight
+        else:
+            strong += weight
+    return strong + min(weak, WEAK_CAP) - human
 
 
 def _pick_kind(votes: list[tuple[Kind, float]]) -> Kind:

@@ -201,7 +201,7 @@ BODY_RULES: tuple[PatternRule, ...] = (
         r"(?:uw|je) (?:verzoek|aanvraag)) (?:[èe] stata|a [ée]t[ée]|ha sido|foi|is) (?:bien )?"
         r"(?:ricevuta|presa in carico|registrata|re[çc]ue|enregistr[ée]e|recibida|registrada|"
         r"recebida|ontvangen|geregistreerd)",
-        0.6,
+        0.45,
         None,
     ),
     _b(
@@ -210,7 +210,7 @@ BODY_RULES: tuple[PatternRule, ...] = (
         r"\b(?:ticket|case|request|reference|anfrage|vorgang|ticketnummer|dossier|caso|"
         r"pratica|zaak|chamado)(?:[ -]?(?:number|nummer|no\.?|nr\.?|id|num[ée]ro|n[úu]mero))?"
         r"\s*(?:is\s*)?[:#]\s*#?\s*[A-Z0-9-]*\d{3,}",
-        0.5,
+        0.45,
         None,
     ),
     _b(
@@ -291,7 +291,7 @@ BODY_RULES: tuple[PatternRule, ...] = (
         r"\bse d[ée]sabonner\b|\bdarse de baja\b|\bcancelar (?:la |a )?suscripci[óo]n\b|"
         r"\bdisiscriviti\b|\bannulla(?:re)? l'iscrizione\b|\buitschrijven\b|"
         r"\bcancelar (?:a )?inscri[çc][ãa]o\b|\bdescadastr",
-        0.5,
+        0.45,
         None,
     ),
     _b(
@@ -302,7 +302,7 @@ BODY_RULES: tuple[PatternRule, ...] = (
         r"\byou (?:are receiving|received|receive) this (?:e-?mail|message|newsletter) because\b|"
         r"\bsie erhalten diese (?:e-?mail|nachricht|newsletter)\b|\bmanage (?:your )?(?:e-?mail )?"
         r"(?:preferences|subscription)",
-        0.5,
+        0.6,
         None,
     ),
     _b(
