@@ -129,6 +129,14 @@ def ooo_gmail(c: Ctx) -> Made:
     return assemble(headers, entity), "gmail", "Gmail vacation responder, Re: subject"
 
 
+def ooo_webmail(c: Ctx) -> Made:
+    """A webmail absence note with no header and no subject marker: only the text tells."""
+    body = c.fill(str(c.t["ooo_body"][0]))  # type: ignore[index]
+    headers = c.base(_person(c), f"Re: {c.orig}")
+    headers.append(("In-Reply-To", msgid(c.rng, "support.example.com")))
+    return assemble(headers, text_part(body)), "webmail", "absence note, body only"
+
+
 def ooo_notes(c: Ctx) -> Made:
     body = c.fill(c.rng.choice(c.t["ooo_body"]))  # type: ignore[arg-type]
     headers = c.base(_person(c), f"{c.t['ooo_subject']}: {c.orig}")

@@ -205,7 +205,22 @@ def human(c: Ctx, variant: int) -> Made:
     elif variant == 7:
         subject = f"Antwort: {c.orig}"
         client, note = "notes", "Lotus Notes reply ('Antwort:')"
+    elif variant == 8:
+        return _agent_reply(c)
     return _human_message(c, subject, text, client, html_only, note)
+
+
+def _agent_reply(c: Ctx) -> Made:
+    """A support agent's personal answer sent through the helpdesk: robot-like phrases."""
+    text = (
+        f"Hello {c.values['first']},\n\nthank you for your message. I checked your ticket "
+        f"#{c.ticket} and corrected the invoice; the new one is attached. We will get back "
+        "to you if anything else is needed.\n\nBest regards\nMaria, Acme Support"
+    )
+    sender = addr("Maria (Acme Support)", f"support@{COMPANY.lower()}.zendesk.com")
+    headers = c.base(sender, f"[Acme] Re: {c.orig}")
+    headers += [("X-Mailer", "Zendesk Mailer"), ("In-Reply-To", msgid(c.rng, c.domain))]
+    return assemble(headers, text_part(text)), "zendesk", "agent's personal reply via helpdesk"
 
 
 def _human_message(

@@ -27,6 +27,7 @@ from classify_set_auto import (
     ooo_gmail,
     ooo_notes,
     ooo_sieve,
+    ooo_webmail,
     ticket_ack,
 )
 from classify_set_other import (
@@ -41,7 +42,7 @@ from classify_set_other import (
 )
 
 SEED = 20250303
-HUMAN_VARIANTS = 8
+HUMAN_VARIANTS = 9
 
 
 def plan() -> list[tuple[str, str, Callable[[Ctx], Made]]]:
@@ -53,6 +54,7 @@ def plan() -> list[tuple[str, str, Callable[[Ctx], Made]]]:
             ("out_of_office", lang, lambda c: ooo_exchange(c, False)),
             ("out_of_office", lang, ooo_sieve),
             ("out_of_office", lang, ooo_gmail if index % 2 else ooo_notes),
+            ("out_of_office", lang, ooo_webmail),
             ("auto_reply", lang, lambda c, i=index: auto_reply(c, i % 4)),
             ("auto_reply", lang, lambda c, i=index: auto_reply(c, (i + 2) % 4)),
             ("ticket_ack", lang, lambda c, i=index: ticket_ack(c, i)),

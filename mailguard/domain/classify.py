@@ -221,7 +221,8 @@ class Classifier:
         prepared: GateText,
     ) -> Classification:
         score = _automation_score(votes)
-        automated = score >= AUTOMATED_THRESHOLD and not overruled
+        # The epsilon keeps float summation order from deciding a message on the threshold.
+        automated = score >= AUTOMATED_THRESHOLD - 1e-9 and not overruled
         defects = facts.malformed + facts.body_defects()
         if defects:
             evidence.append(Evidence("malformed", _clip("; ".join(dict.fromkeys(defects))), 0.0))
