@@ -77,6 +77,7 @@ class MessageFacts:
     malformed: tuple[str, ...]
     _raw_headers: tuple[tuple[str, bytes], ...] = field(default=(), repr=False, compare=False)
     _first: dict[str, bytes] = field(default_factory=dict, repr=False, compare=False)
+    _clipped: bool = field(default=False, repr=False, compare=False)
     _body: bytes = field(default=b"", repr=False, compare=False)
     _cache: dict[str, object] = field(default_factory=dict, repr=False, compare=False)
 
@@ -118,7 +119,10 @@ class MessageFacts:
         if isinstance(cached, tuple):
             return cached
         extracted = first_text(
-            self._body, self.header("content-type"), self.header("content-transfer-encoding") or ""
+            self._body,
+            self.header("content-type"),
+            self.header("content-transfer-encoding") or "",
+            self._clipped,
         )
         full = extracted.text[:RAW_TEXT_CHARS].replace("\x00", "")
         own = strip_quotes(full)[:BODY_TEXT_CHARS]
@@ -180,7 +184,7 @@ def parse_facts(raw: bytes) -> MessageFacts:
     head, body_start, clipped = split_head(raw)
     if clipped:
         defects.append("header block has no end within 1 MiB")
-    if b"\x00" in head or b"\x00" in raw[body_start : body_start + 65536]:
+    if b"\x00" in head or raw.find(b"\x00", body_start, body_start + 65536) >= 0:
         defects.append("NUL bytes in the message")
     fields, field_defects = parse_fields(head)
     defects.extend(field_defects)
@@ -226,7 +230,8 @@ def parse_facts(raw: bytes) -> MessageFacts:
         _raw_headers=tuple(fields),
         _first=first,
         # Only the window the body walker reads is kept, so facts never pin a huge message.
-        _body=raw[body_start : body_start + BODY_WINDOW + 1],
+        _body=raw[body_start : body_start + BODY_WINDOW],
+        _clipped=len(raw) - body_start > BODY_WINDOW,
     )
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from mailguard.domain.headers import decode_bytes, parse_fields, split_head
 
 # How far into the body we look for the text part; text beyond this is not read.
-BODY_WINDOW = 256 * 1024
+BODY_WINDOW = 128 * 1024
 # Encoded bytes of one text part that we decode (base64 of ~24 KB of text).
 MAX_ENCODED_TEXT = 32 * 1024
 MAX_DEPTH = 20
@@ -190,13 +190,19 @@ class _Walker:
             pos = nxt + 1
 
 
-def first_text(body: bytes, content_type: str | None, transfer_encoding: str) -> BodyText:
-    """The first text/plain part of ``body`` (or text from the first HTML part), bounded."""
+def first_text(
+    body: bytes, content_type: str | None, transfer_encoding: str, clipped: bool = False
+) -> BodyText:
+    """The first text/plain part of ``body`` (or text from the first HTML part), bounded.
+
+    ``clipped`` says the caller already cut ``body`` to the window; longer bodies are cut
+    here.
+    """
     walker = _Walker()
-    clipped = len(body) > BODY_WINDOW
-    window = body[:BODY_WINDOW] if clipped else body
+    if len(body) > BODY_WINDOW:
+        body, clipped = body[:BODY_WINDOW], True
     ctype, params = parse_content_type(content_type)
-    text = walker.visit(window, ctype, params, transfer_encoding, "", 0, False)
+    text = walker.visit(body, ctype, params, transfer_encoding, "", 0, False)
     if clipped:
         # Clipping is expected for big attachments; only a clipped *text* is worth noting,
         # and the multipart walker reports a missing closing boundary itself, so drop that.

@@ -149,9 +149,11 @@ def test_subject_and_body_phrases(subject: str, body: str, kind: Kind) -> None:
         ),
         ("Newsletter", "Please unsubscribe me, I keep getting your newsletter."),
         ("Thanks", "Thank you for your message, I will check it tomorrow."),
-        ("[Acme] Re: Invoice",
-         "Hello Anna,\n\nthank you for your message. I checked your ticket #48213 and fixed the "
-         "invoice. We will get back to you if anything else is needed.\n\nMaria"),
+        (
+            "[Acme] Re: Invoice",
+            "Hello Anna,\n\nthank you for your message. I checked your ticket #48213 and fixed the "
+            "invoice. We will get back to you if anything else is needed.\n\nMaria",
+        ),
     ],
 )
 def test_hard_human_cases(subject: str, body: str) -> None:
