@@ -115,6 +115,7 @@ class Classifier:
             else:
                 name = rule.target[len(HEADER_PREFIX) :].strip().lower()
                 self._header.setdefault(name, []).append(compiled)
+        self._header_rank = {name: rank for rank, name in enumerate(self._header)}
         self._helpdesk = frozenset(
             entry.lower() if entry.startswith("@") else normalize_address(entry)
             for entry in self.settings.helpdesk_senders
@@ -202,11 +203,14 @@ class Classifier:
                     fire(item.rule, match.group(0).strip())
 
     def _match_headers(self, facts: MessageFacts, fire: _Fire) -> None:
-        for name, rules in self._header.items():
+        # Only fields the message has: one set intersection instead of ~50 lookups, then
+        # the rule table's order so that evidence reads the same every time.
+        present = self._header.keys() & facts.field_names()
+        for name in sorted(present, key=self._header_rank.__getitem__):
             value = facts.header_lower(name)
             if value is None:
                 continue
-            for item in rules:
+            for item in self._header[name]:
                 if item.regex.search(value):
                     fire(item.rule, f"{item.rule.target[len(HEADER_PREFIX) :]}: {value}")
 

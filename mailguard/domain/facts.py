@@ -8,6 +8,7 @@ window, so the cost per message does not grow with attachment size.
 from __future__ import annotations
 
 import re
+from collections.abc import KeysView
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -96,6 +97,10 @@ class MessageFacts:
         value = collapse(decode_value(raw, []))
         self._cache[key] = value
         return value
+
+    def field_names(self) -> KeysView[str]:
+        """Lower-case names of the header fields present (a set-like view)."""
+        return self._first.keys()
 
     def header_all(self, name: str) -> tuple[str, ...]:
         """Decoded values of every field called ``name``, in order."""

@@ -152,17 +152,18 @@ def _negated(text: str, start: int) -> bool:
 def _shouting(text: str) -> list[Evidence]:
     found: list[Evidence] = []
     sample = text[:SHOUT_SAMPLE]
-    # Counting by deleting runs is a C-speed pass; a per-character loop is not.
-    letters = len(_NOT_LETTER.sub("", sample))
+    words = _SHOUT_WORD.findall(sample)
+    # Counting by deleting runs is a C-speed pass; a per-character loop is not. Shouting
+    # needs a dozen letters in all-capital words, so acronyms ("PDF", "DHL") skip the count.
+    shouted = sum(len(word) for word in words)
+    letters = len(_NOT_LETTER.sub("", sample)) if shouted >= 12 else 0
     if letters >= 20:
         upper = len(_NOT_UPPER.sub("", sample))
         if upper / letters > 0.6:
             found.append(Evidence("frustration:shouting", f"{upper}/{letters} capitals", 0.4))
-    else:
-        words = _SHOUT_WORD.findall(text)
-        if len(words) >= 2:
-            found.append(Evidence("frustration:shouting", " ".join(words[:5]), 0.3))
-    marks = _MARKS.search(sample)
+    elif len(words) >= 2:
+        found.append(Evidence("frustration:shouting", " ".join(words[:5]), 0.3))
+    marks = _MARKS.search(sample) if sample.count("!") + sample.count("?") >= 3 else None
     if marks:
         found.append(Evidence("frustration:exclamation", marks.group(0).strip(), 0.2))
     return found
