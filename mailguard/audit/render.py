@@ -90,6 +90,7 @@ def summary_rows(report: AuditReport) -> list[tuple[str, str]]:
         ("duplicates ignored", str(report.duplicates)),
         ("messages failed", str(report.failure_count)),
         ("entries skipped (unreadable)", str(report.skipped_count)),
+        ("files ignored (not mail)", str(report.ignored_count)),
     ]
 
 
@@ -145,6 +146,9 @@ def _problems_text(report: AuditReport) -> list[str]:
     if report.skipped_count:
         out += ["", f"Unreadable entries skipped: {report.skipped_count}"]
         out += [f"  {s.name}: {s.reason}" for s in report.skipped]
+    if report.ignored_count:
+        out += ["", f"Files ignored (not mail): {report.ignored_count}"]
+        out += [f"  {s.name}" for s in report.ignored]
     return out
 
 
@@ -217,6 +221,7 @@ def report_to_dict(report: AuditReport) -> dict[str, Any]:
             "duplicates": report.duplicates,
             "failed": report.failure_count,
             "skipped": report.skipped_count,
+            "ignored": report.ignored_count,
             "first_message_at": utc_iso(report.first_at),
             "last_message_at": utc_iso(report.last_at),
         },
@@ -270,6 +275,10 @@ def report_to_dict(report: AuditReport) -> dict[str, Any]:
             "count": report.skipped_count,
             "entries": [{"name": s.name, "reason": s.reason} for s in report.skipped],
         },
+        "ignored": {
+            "count": report.ignored_count,
+            "entries": [{"name": s.name, "reason": s.reason} for s in report.ignored],
+        },
     }
 
 
@@ -299,6 +308,7 @@ def _trap_dict(trap: TrappedCustomer) -> dict[str, Any]:
                 "escalated": e.escalated,
                 "resolved": e.resolved,
                 "held": e.held,
+                "origin": e.origin,
             }
             for e in trap.timeline
         ],

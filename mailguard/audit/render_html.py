@@ -115,6 +115,7 @@ def _trap(trap: TrappedCustomer) -> str:
                 _e(event.sender or "?"),
                 _e(event.subject),
                 _e(", ".join(marks)),
+                _e(event.origin),
             ]
         )
     evidence = "".join(f'<li class="ev">{_e(text)}</li>' for text in trap.evidence)
@@ -125,7 +126,7 @@ def _trap(trap: TrappedCustomer) -> str:
         f"<details><summary>{_e(trap.customer)} in {_e(trap.mailbox)}: escalated "
         f"{_e(utc_iso(trap.escalated_at))} ({state}{linked})</summary>"
         f"<ul>{evidence}</ul>"
-        + _table(["time (UTC)", "dir", "kind", "sender", "subject", "rules"], rows)
+        + _table(["time (UTC)", "dir", "kind", "sender", "subject", "rules", "found in"], rows)
         + omitted
         + "</details>"
     )
@@ -171,6 +172,9 @@ def _problems(report: AuditReport) -> str:
         out.append(
             _table(["entry", "reason"], [[_e(s.name), _e(s.reason)] for s in report.skipped])
         )
+    if report.ignored_count:
+        out.append(f"<h2>Files ignored (not mail): {report.ignored_count}</h2>")
+        out.append("<ul>" + "".join(f"<li>{_e(s.name)}</li>" for s in report.ignored) + "</ul>")
     return "\n".join(out)
 
 

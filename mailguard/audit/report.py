@@ -55,6 +55,7 @@ class TimelineEvent:
     escalated: str | None
     resolved: bool
     held: bool
+    origin: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,6 +191,8 @@ class AuditReport:
     failures: tuple[Failure, ...]
     skipped_count: int
     skipped: tuple[SkippedEntry, ...]
+    ignored_count: int = 0
+    ignored: tuple[SkippedEntry, ...] = ()
     sources: tuple[str, ...] = field(default=())
 
     @property
@@ -234,6 +237,8 @@ class ReportBuilder:
         self._failure_count = 0
         self._skipped: list[SkippedEntry] = []
         self._skipped_count = 0
+        self._ignored: list[SkippedEntry] = []
+        self._ignored_count = 0
 
     def add(self, record: AuditRecord) -> None:
         """Account for one replayed message."""
@@ -266,6 +271,11 @@ class ReportBuilder:
         """Entries the readers could not read; ``count`` may exceed ``len(entries)``."""
         self._skipped.extend(entries)
         self._skipped_count += count
+
+    def add_ignored(self, entries: tuple[SkippedEntry, ...], count: int) -> None:
+        """Files that are not mail at all (a README, an index file); reported, not an error."""
+        self._ignored.extend(entries)
+        self._ignored_count += count
 
     def _count_day(self, record: AuditRecord, at: datetime) -> None:
         row = self._days.setdefault(at.date(), [0, 0, 0, 0])
@@ -357,6 +367,8 @@ class ReportBuilder:
             failures=tuple(self._failures),
             skipped_count=self._skipped_count,
             skipped=tuple(self._skipped),
+            ignored_count=self._ignored_count,
+            ignored=tuple(self._ignored),
             sources=self._sources,
         )
 
@@ -428,6 +440,7 @@ def _event(record: AuditRecord, at: datetime) -> TimelineEvent:
         escalated=record.escalated,
         resolved=record.resolved,
         held=record.held,
+        origin=record.origin,
     )
 
 

@@ -144,12 +144,16 @@ class MailIndex:
 
     Iterating reads the messages in date order (undated ones last, in the order they
     were found). Entries that fail on the second read are added to ``skipped``.
+    Files inside a folder that are simply not mail (a README, a mail client's index
+    file) are ``ignored``: reported, but not a sign that the export is damaged.
     """
 
     def __init__(self) -> None:
         self._locators: list[_Locator] = []
         self._skipped: list[SkippedEntry] = []
         self.skipped_count = 0
+        self._ignored: list[SkippedEntry] = []
+        self.ignored_count = 0
         self._sorted = True
 
     def __len__(self) -> int:
@@ -160,11 +164,22 @@ class MailIndex:
         """The first ``MAX_SKIPPED_NAMES`` skipped entries (``skipped_count`` is exact)."""
         return tuple(self._skipped)
 
+    @property
+    def ignored(self) -> tuple[SkippedEntry, ...]:
+        """The first ``MAX_SKIPPED_NAMES`` files that are not mail (``ignored_count`` is exact)."""
+        return tuple(self._ignored)
+
     def skip(self, name: str, reason: str) -> None:
         """Record an unreadable file or entry; never raises."""
         self.skipped_count += 1
         if len(self._skipped) < MAX_SKIPPED_NAMES:
             self._skipped.append(SkippedEntry(name, reason))
+
+    def ignore(self, name: str, reason: str) -> None:
+        """Record a file that is not mail at all."""
+        self.ignored_count += 1
+        if len(self._ignored) < MAX_SKIPPED_NAMES:
+            self._ignored.append(SkippedEntry(name, reason))
 
     def add(
         self,
@@ -307,7 +322,7 @@ def _scan_file(index: MailIndex, path: Path, *, explicit: bool) -> None:
         folder = path.parent.name or None
         _index_single(index, path, head, folder, _mtime(path))
     else:
-        index.skip(str(path), "not a message, mbox or Maildir")
+        index.ignore(str(path), "not a message, mbox or Maildir")
 
 
 def _scan_single(index: MailIndex, path: Path, folder: str, fallback: datetime | None) -> None:

@@ -33,6 +33,7 @@ def record(at: datetime, direction: Direction, kind: Kind, **extra: object) -> A
         "subject": "Gutschein ungültig",
         "thread_id": "t1",
         "message_id": f"m{at.timestamp()}@example.org",
+        "origin": f"export/INBOX.mbox#{int(at.timestamp()) % 1000}",
     }
     fields.update(extra)
     return AuditRecord(**fields)  # type: ignore[arg-type]
@@ -61,6 +62,7 @@ def report() -> AuditReport:
     )
     builder.add_failure("export/INBOX.mbox#9", "UnicodeError: <bad>")
     builder.add_skipped((SkippedEntry("export/empty.eml", "empty file"),), 1)
+    builder.add_ignored((SkippedEntry("export/Inbox.msf", "not a message, mbox or Maildir"),), 1)
     return builder.build()
 
 
@@ -71,6 +73,7 @@ def test_every_format_mentions_the_trapped_customer_and_rule(report: AuditReport
     assert "automated_streak" in text
     assert "export/INBOX.mbox#9" in text
     assert "export/empty.eml" in text
+    assert "export/Inbox.msf" in text
 
 
 def test_unknown_format_is_refused(report: AuditReport) -> None:
@@ -140,6 +143,7 @@ EXPECTED_TOP = [
     "replies_over_time",
     "failures",
     "skipped",
+    "ignored",
 ]
 EXPECTED_SUMMARY = [
     "messages",
@@ -151,6 +155,7 @@ EXPECTED_SUMMARY = [
     "duplicates",
     "failed",
     "skipped",
+    "ignored",
     "first_message_at",
     "last_message_at",
 ]
@@ -177,6 +182,7 @@ EXPECTED_EVENT = [
     "escalated",
     "resolved",
     "held",
+    "origin",
 ]
 
 
@@ -223,6 +229,10 @@ def test_json_schema_is_stable(report: AuditReport) -> None:
         "entries": [{"origin": "export/INBOX.mbox#9", "error": "UnicodeError: <bad>"}],
     }
     assert data["skipped"]["count"] == 1
+    assert data["ignored"] == {
+        "count": 1,
+        "entries": [{"name": "export/Inbox.msf", "reason": "not a message, mbox or Maildir"}],
+    }
 
 
 def test_json_keeps_non_ascii_readable(report: AuditReport) -> None:
