@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from html import escape
 
-from mailguard.audit.render import format_duration, summary_rows
+from mailguard.audit.render import format_duration, summary_rows, trap_heading
 from mailguard.audit.report import AuditReport, Bucket, TrappedCustomer, utc_iso
 from mailguard.domain.model import Direction
 
@@ -94,13 +94,8 @@ def _trapped(report: AuditReport) -> str:
 
 
 def _trap(trap: TrappedCustomer) -> str:
-    if trap.open:
-        state = '<span class="open">open</span>'
-    else:
-        state = f'<span class="resolved">resolved {_e(utc_iso(trap.resolved_at))}</span>'
-    linked = (
-        f", linked with {_e(', '.join(trap.linked_mailboxes))}" if trap.linked_mailboxes else ""
-    )
+    css = "open" if trap.open else "resolved"
+    heading = f'<span class="{css}">{_e(trap_heading(trap))}</span>'
     rows = []
     for event in trap.timeline:
         css = "auto" if event.automated else "human"
@@ -123,8 +118,7 @@ def _trap(trap: TrappedCustomer) -> str:
         f"<p>{trap.timeline_omitted} later event(s) omitted.</p>" if trap.timeline_omitted else ""
     )
     return (
-        f"<details><summary>{_e(trap.customer)} in {_e(trap.mailbox)}: escalated "
-        f"{_e(utc_iso(trap.escalated_at))} ({state}{linked})</summary>"
+        f"<details><summary>{heading}</summary>"
         f"<ul>{evidence}</ul>"
         + _table(["time (UTC)", "dir", "kind", "sender", "subject", "rules", "found in"], rows)
         + omitted

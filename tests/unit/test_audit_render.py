@@ -151,6 +151,7 @@ EXPECTED_SUMMARY = [
     "outbound",
     "customers",
     "trapped_customers",
+    "escalated_customers",
     "held_outbound",
     "duplicates",
     "failed",
@@ -163,8 +164,11 @@ EXPECTED_TRAP = [
     "mailbox",
     "customer",
     "rule",
+    "first_hit_at",
+    "hits",
     "escalated_at",
     "escalations",
+    "episodes",
     "resolved_at",
     "linked_mailboxes",
     "evidence",
@@ -246,7 +250,7 @@ def test_markdown_escapes_table_breaking_text(report: AuditReport) -> None:
     assert '| "\\>\\<a href="https://evil.example/"\\>@example.org | 1 |' in md
     assert "ticket\\_ack answered" in md
     # Timelines are code spans, where Markdown shows text literally; only ` is replaced.
-    assert "`2026-11-02T09:00:00Z <- human human anna@example.org: <script>" in md
+    assert "`2026-11-02T09:00:00Z <- human anna@example.org: <script>" in md
     # Every table row has the same number of unescaped cell separators as its header.
     for line in md.splitlines():
         if line.startswith("| customer | mailbox"):
@@ -257,7 +261,9 @@ def test_text_lists_summary_and_timeline(report: AuditReport) -> None:
     text = render(report, "text")
     assert re.search(r"messages replayed\s+8", text)
     assert "ESCALATED by automated_streak" in text
-    assert "-> automated ticket_ack support@example.com: Gutschein ungültig" in text
+    assert "-> ticket_ack support@example.com: Gutschein ungültig" in text
+    assert "<- human anna@example.org" in text
+    assert "first hit 2026-11-04T09:02:00Z, 1 hit(s), escalated 2026-11-04T09:02:00Z, OPEN" in text
 
 
 @pytest.mark.parametrize(
