@@ -6,6 +6,7 @@ import json
 import re
 import xml.etree.ElementTree as ET  # noqa: S405 - parses our own output only
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -278,3 +279,19 @@ def test_text_lists_summary_and_timeline(report: AuditReport) -> None:
 def test_format_duration(seconds: int, expected: str) -> None:
     assert format_duration(timedelta(seconds=seconds)) == expected
     assert format_duration(None) == "-"
+
+
+def test_docs_example_matches_the_json_shape(report: AuditReport) -> None:
+    docs = Path(__file__).resolve().parents[2] / "docs" / "audit.md"
+    example = json.loads(docs.read_text(encoding="utf-8").split("```json\n")[1].split("```")[0])
+    data = report_to_dict(report)
+    assert list(example) == list(data)
+    assert list(example["summary"]) == list(data["summary"])
+    assert list(example["first_human_reply"]) == list(data["first_human_reply"])
+    doc_trap = example["trapped"]["automated_streak"][0]
+    trap = data["trapped"]["automated_streak"][0]
+    assert list(doc_trap) == list(trap)
+    assert list(doc_trap["timeline"][0]) == list(trap["timeline"][0])
+    assert list(example["replies_over_time"]["buckets"][0]) == list(
+        data["replies_over_time"]["buckets"][0]
+    )
