@@ -38,10 +38,10 @@ CUSTOMER_DOMAINS = (
     "kunden.example.de",
     "acme-retail.example.org",
 )
-FIRST = ("anna", "ben", "clara", "david", "emma", "felix", "greta", "hannah", "jonas", "lena")
-FIRST += ("james", "olivia", "liam", "mia", "noah", "sofia", "lucas", "amelia", "mehmet", "yuki")
-LAST = ("mueller", "schmidt", "schneider", "fischer", "weber", "meyer", "wagner", "becker")
-LAST += ("smith", "jones", "taylor", "brown", "williams", "nguyen", "kowalski", "yilmaz")
+FIRST = "anna ben clara david emma felix greta hannah jonas lena james olivia liam mia".split()
+FIRST += "noah sofia lucas amelia mehmet yuki".split()
+LAST = "mueller schmidt schneider fischer weber meyer wagner becker smith jones taylor".split()
+LAST += "brown williams nguyen kowalski yilmaz".split()
 AGENTS = ("Julia Becker", "Tom Richter", "Sarah Klein", "Mark Evans")
 
 # Localised phrases, kept as data beside this script.
@@ -309,7 +309,10 @@ class Generator:
     def _noise(self, at: datetime) -> list[Mail]:
         if self.rng.random() < 0.6:
             sender = ("Vendor News", "news@mailer.vendor.example")
-            headers = ("Precedence: bulk", "List-Unsubscribe: <mailto:unsub@mailer.vendor.example>")
+            headers: tuple[str, ...] = (
+                "Precedence: bulk",
+                "List-Unsubscribe: <mailto:unsub@mailer.vendor.example>",
+            )
             subject, text = "Unser Newsletter im " + at.strftime("%B"), "Neuigkeiten.\n"
         else:
             sender = ("Mail Delivery System", "MAILER-DAEMON@mx.example.net")
