@@ -49,6 +49,7 @@ async def run_audit(
     async with engine_factory() as engine:
         await replay_all(iter(index), engine, builder, on_progress=on_progress)
     builder.add_skipped(index.skipped, index.skipped_count)
+    builder.add_ignored(index.ignored, index.ignored_count)
     return builder.build()
 
 

@@ -57,7 +57,12 @@ def format_duration(value: timedelta | None) -> str:
 def event_line(event: TimelineEvent) -> str:
     """One timeline event as a line of plain text (the renderers escape it as needed)."""
     arrow = "->" if event.direction is Direction.OUTBOUND else "<-"
-    who = "automated" if event.automated else "human"
+    # Every kind but "human" is automated; say so only where the kind alone does not.
+    what = (
+        event.kind.value
+        if event.automated == event.kind.automated
+        else (f"{event.kind.value} ({'automated' if event.automated else 'human'})")
+    )
     marks = []
     if event.escalated:
         marks.append(f"ESCALATED by {event.escalated}")
@@ -69,7 +74,7 @@ def event_line(event: TimelineEvent) -> str:
         marks.append("rules: " + ", ".join(event.rules))
     tail = f"  [{'; '.join(marks)}]" if marks else ""
     when = utc_iso(event.at) or ""
-    return f"{when} {arrow} {who} {event.kind.value} {event.sender or '?'}: {event.subject}{tail}"
+    return f"{when} {arrow} {what} {event.sender or '?'}: {event.subject}{tail}"
 
 
 def summary_rows(report: AuditReport) -> list[tuple[str, str]]:
@@ -80,7 +85,8 @@ def summary_rows(report: AuditReport) -> list[tuple[str, str]]:
         ("inbound / outbound", f"{report.inbound} / {report.outbound}"),
         ("period", f"{utc_iso(report.first_at) or '-'} .. {utc_iso(report.last_at) or '-'}"),
         ("customers", str(report.customers)),
-        ("customers trapped (any rule)", str(report.trapped_count)),
+        ("customers caught by any rule", str(report.trapped_count)),
+        ("customers escalated", str(report.escalated_count)),
         ("outbound replies held", str(report.held)),
         ("first human reply: answered", str(w.answered)),
         ("first human reply: median", format_duration(w.median)),
@@ -90,17 +96,24 @@ def summary_rows(report: AuditReport) -> list[tuple[str, str]]:
         ("duplicates ignored", str(report.duplicates)),
         ("messages failed", str(report.failure_count)),
         ("entries skipped (unreadable)", str(report.skipped_count)),
+        ("files ignored (not mail)", str(report.ignored_count)),
     ]
 
 
-def _trap_heading(trap: TrappedCustomer) -> str:
-    state = "open" if trap.open else f"resolved {utc_iso(trap.resolved_at)}"
-    linked = f", linked with {', '.join(trap.linked_mailboxes)}" if trap.linked_mailboxes else ""
-    times = f", escalated {trap.escalations}x" if trap.escalations > 1 else ""
-    return (
-        f"{trap.customer} in {trap.mailbox}: escalated {utc_iso(trap.escalated_at)}"
-        f" ({state}{times}{linked})"
-    )
+def trap_heading(trap: TrappedCustomer) -> str:
+    """One line saying who was caught, when, whether escalated, and how it ended."""
+    parts = [f"first hit {utc_iso(trap.first_hit_at)}", f"{trap.hits} hit(s)"]
+    if trap.escalated_at is None:
+        parts.append("not escalated by this rule")
+    else:
+        times = f" ({trap.escalations}x)" if trap.escalations > 1 else ""
+        parts.append(f"escalated {utc_iso(trap.escalated_at)}{times}")
+    if trap.linked_mailboxes:
+        parts.append(f"linked with {', '.join(trap.linked_mailboxes)}")
+    if trap.episodes > 1:
+        parts.append(f"{trap.episodes} episodes")
+    parts.append("OPEN" if trap.open else f"resolved {utc_iso(trap.resolved_at)}")
+    return f"{trap.customer} in {trap.mailbox}: {', '.join(parts)}"
 
 
 def render_text(report: AuditReport) -> str:
@@ -112,7 +125,7 @@ def render_text(report: AuditReport) -> str:
     for rule, traps in report.trapped.items():
         out.append(f"{rule}: {len(traps)} customer(s), {report.rule_hits.get(rule, 0)} hit(s)")
         for trap in traps:
-            out.append(f"  * {_trap_heading(trap)}")
+            out.append(f"  * {trap_heading(trap)}")
             out += [f"      evidence: {text}" for text in trap.evidence]
             out += [f"      {event_line(event)}" for event in trap.timeline]
             if trap.timeline_omitted:
@@ -145,6 +158,9 @@ def _problems_text(report: AuditReport) -> list[str]:
     if report.skipped_count:
         out += ["", f"Unreadable entries skipped: {report.skipped_count}"]
         out += [f"  {s.name}: {s.reason}" for s in report.skipped]
+    if report.ignored_count:
+        out += ["", f"Files ignored (not mail): {report.ignored_count}"]
+        out += [f"  {s.name}" for s in report.ignored]
     return out
 
 
@@ -169,7 +185,7 @@ def render_markdown(report: AuditReport) -> str:
         hits = report.rule_hits.get(rule, 0)
         out += [f"### {_md(rule)}: {len(traps)} customer(s), {hits} hit(s)", ""]
         for trap in traps:
-            out.append(f"- **{_md(_trap_heading(trap))}**")
+            out.append(f"- **{_md(trap_heading(trap))}**")
             out += [f"  - evidence: {_md(text)}" for text in trap.evidence]
             out += [f"  - `{_md_code(event_line(e))}`" for e in trap.timeline]
             if trap.timeline_omitted:
@@ -213,10 +229,12 @@ def report_to_dict(report: AuditReport) -> dict[str, Any]:
             "outbound": report.outbound,
             "customers": report.customers,
             "trapped_customers": report.trapped_count,
+            "escalated_customers": report.escalated_count,
             "held_outbound": report.held,
             "duplicates": report.duplicates,
             "failed": report.failure_count,
             "skipped": report.skipped_count,
+            "ignored": report.ignored_count,
             "first_message_at": utc_iso(report.first_at),
             "last_message_at": utc_iso(report.last_at),
         },
@@ -270,6 +288,10 @@ def report_to_dict(report: AuditReport) -> dict[str, Any]:
             "count": report.skipped_count,
             "entries": [{"name": s.name, "reason": s.reason} for s in report.skipped],
         },
+        "ignored": {
+            "count": report.ignored_count,
+            "entries": [{"name": s.name, "reason": s.reason} for s in report.ignored],
+        },
     }
 
 
@@ -282,8 +304,11 @@ def _trap_dict(trap: TrappedCustomer) -> dict[str, Any]:
         "mailbox": trap.mailbox,
         "customer": trap.customer,
         "rule": trap.rule,
+        "first_hit_at": utc_iso(trap.first_hit_at),
+        "hits": trap.hits,
         "escalated_at": utc_iso(trap.escalated_at),
         "escalations": trap.escalations,
+        "episodes": trap.episodes,
         "resolved_at": utc_iso(trap.resolved_at),
         "linked_mailboxes": list(trap.linked_mailboxes),
         "evidence": list(trap.evidence),
@@ -299,6 +324,7 @@ def _trap_dict(trap: TrappedCustomer) -> dict[str, Any]:
                 "escalated": e.escalated,
                 "resolved": e.resolved,
                 "held": e.held,
+                "origin": e.origin,
             }
             for e in trap.timeline
         ],

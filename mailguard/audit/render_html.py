@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from html import escape
 
-from mailguard.audit.render import format_duration, summary_rows
+from mailguard.audit.render import format_duration, summary_rows, trap_heading
 from mailguard.audit.report import AuditReport, Bucket, TrappedCustomer, utc_iso
 from mailguard.domain.model import Direction
 
@@ -94,13 +94,8 @@ def _trapped(report: AuditReport) -> str:
 
 
 def _trap(trap: TrappedCustomer) -> str:
-    if trap.open:
-        state = '<span class="open">open</span>'
-    else:
-        state = f'<span class="resolved">resolved {_e(utc_iso(trap.resolved_at))}</span>'
-    linked = (
-        f", linked with {_e(', '.join(trap.linked_mailboxes))}" if trap.linked_mailboxes else ""
-    )
+    css = "open" if trap.open else "resolved"
+    heading = f'<span class="{css}">{_e(trap_heading(trap))}</span>'
     rows = []
     for event in trap.timeline:
         css = "auto" if event.automated else "human"
@@ -115,6 +110,7 @@ def _trap(trap: TrappedCustomer) -> str:
                 _e(event.sender or "?"),
                 _e(event.subject),
                 _e(", ".join(marks)),
+                _e(event.origin),
             ]
         )
     evidence = "".join(f'<li class="ev">{_e(text)}</li>' for text in trap.evidence)
@@ -122,10 +118,9 @@ def _trap(trap: TrappedCustomer) -> str:
         f"<p>{trap.timeline_omitted} later event(s) omitted.</p>" if trap.timeline_omitted else ""
     )
     return (
-        f"<details><summary>{_e(trap.customer)} in {_e(trap.mailbox)}: escalated "
-        f"{_e(utc_iso(trap.escalated_at))} ({state}{linked})</summary>"
+        f"<details><summary>{heading}</summary>"
         f"<ul>{evidence}</ul>"
-        + _table(["time (UTC)", "dir", "kind", "sender", "subject", "rules"], rows)
+        + _table(["time (UTC)", "dir", "kind", "sender", "subject", "rules", "found in"], rows)
         + omitted
         + "</details>"
     )
@@ -171,6 +166,9 @@ def _problems(report: AuditReport) -> str:
         out.append(
             _table(["entry", "reason"], [[_e(s.name), _e(s.reason)] for s in report.skipped])
         )
+    if report.ignored_count:
+        out.append(f"<h2>Files ignored (not mail): {report.ignored_count}</h2>")
+        out.append("<ul>" + "".join(f"<li>{_e(s.name)}</li>" for s in report.ignored) + "</ul>")
     return "\n".join(out)
 
 
