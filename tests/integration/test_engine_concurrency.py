@@ -7,6 +7,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 from mailguard.domain.model import Source
+from mailguard.domain.state import CustomerState
 from mailguard.service import Status
 from mailguard.store import tables as t
 from tests.integration.engine_support import (
@@ -45,7 +46,8 @@ async def test_concurrent_messages_for_one_customer_lose_nothing(db_url: str) ->
         state = await customer_state(store, "support", CUSTOMER)
         assert state is not None
         # Every task's message is in the one saved state: no read-modify-write was lost.
-        assert sorted(e["mid"] for e in state["history"]) == sorted(
+        history = CustomerState.from_dict(state).history
+        assert sorted(e.message_id for e in history) == sorted(
             f"q{n}@example.org" for n in range(TASKS)
         )
         # One row per guarded mailbox: the engine locks the customer's rows in every mailbox

@@ -74,3 +74,23 @@ def test_old_history_is_pruned() -> None:
     policy = Policy()
     _, state = run([Step(0, "in"), Step(24 * 30, "in")], policy)
     assert [e.at for e in state.history] == [at(24 * 30)]
+
+
+def test_state_timestamps_round_trip_to_the_microsecond() -> None:
+    import json
+    from datetime import UTC, datetime
+
+    from mailguard.domain.model import Direction, Kind
+    from mailguard.domain.state import Entry
+
+    when = datetime(2026, 3, 2, 8, 0, 1, 123457, tzinfo=UTC)
+    entry = Entry(when, Direction.INBOUND, False, Kind.HUMAN, "t", "m@x", "c@x.org", ("p@y",))
+    state = CustomerState().with_entry(entry)
+    restored = CustomerState.from_dict(json.loads(json.dumps(state.to_dict())))
+    assert restored.history[0].at == when
+    assert restored.seen[0][2] == when
+    assert restored == state
+
+
+def test_an_unknown_state_format_starts_afresh() -> None:
+    assert CustomerState.from_dict({"v": 999, "history": [[1, 2, 3]]}) == CustomerState()
