@@ -30,7 +30,6 @@ from mailguard.domain.rules import (
     ClassifierSettings,
     FrustrationTerm,
     PatternRule,
-    compile_pattern,
     validate_target,
 )
 
@@ -79,9 +78,10 @@ class _Rule:
 def _compile(rule: PatternRule) -> _Rule:
     if not validate_target(rule.target):
         raise ValueError(f"rule {rule.name!r}: unknown target {rule.target!r}")
-    regex = compile_pattern(rule.pattern)
-    if regex is None:
-        raise ValueError(f"rule {rule.name!r}: pattern is not a valid regular expression")
+    try:
+        regex = re.compile(rule.pattern, re.IGNORECASE)
+    except re.error as exc:
+        raise ValueError(f"rule {rule.name!r}: invalid regular expression: {exc}") from exc
     gate = Gate.of(rule.pattern) if rule.target == BODY else None
     return _Rule(rule, regex, gate)
 

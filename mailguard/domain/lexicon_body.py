@@ -313,7 +313,11 @@ BODY_RULES: tuple[PatternRule, ...] = (
         r"verschickt|unterwegs|zugestellt)\b|\bvotre colis\b|\bsu pedido ha sido enviado\b|"
         r"\bil tuo ordine [èe] stato spedito\b|\buw pakket is\b|\bseu pedido foi enviado\b|"
         r"\b(?:reset your password|password reset request|your verification code)\b|"
-        r"\bsign-?in attempt\b|\bsecurity alert\b",
+        r"\bsign-?in attempt\b|\bsecurity alert\b|\bthank you for your (?:order|purchase)\b|"
+        r"\bvielen dank f[üu]r ihre bestellung\b|\bmerci pour votre commande\b|"
+        r"\bgracias por (?:su|tu) (?:pedido|compra)\b|"
+        r"\bgrazie per il (?:tuo|suo) (?:ordine|acquisto)\b|"
+        r"\bbedankt voor (?:je|uw) bestelling\b|\bobrigad[oa] pela (?:sua )?(?:encomenda|compra)\b",
         0.4,
         None,
     ),

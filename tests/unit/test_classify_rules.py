@@ -149,6 +149,9 @@ def test_subject_and_body_phrases(subject: str, body: str, kind: Kind) -> None:
         ),
         ("Newsletter", "Please unsubscribe me, I keep getting your newsletter."),
         ("Thanks", "Thank you for your message, I will check it tomorrow."),
+        ("Undelivered parcel 4711", "My parcel was returned to you, please send it again."),
+        ("We have received your invoice but it is wrong", "The amount is too high."),
+        ("Cannot verify your email address", "The link in your mail does not work."),
         (
             "[Acme] Re: Invoice",
             "Hello Anna,\n\nthank you for your message. I checked your ticket #48213 and fixed the "
@@ -229,3 +232,14 @@ def test_evidence_names_what_matched() -> None:
     matched = {item.rule: item.matched for item in result.evidence}
     assert matched["rfc3834_auto_replied"] == "Auto-Submitted: auto-replied"
     assert matched["subject_out_of_office"] == "Abwesenheitsnotiz:"
+
+
+def test_order_confirmation_from_a_shop_robot() -> None:
+    raw = mail(
+        subject="Bestellbestätigung 4711",
+        sender="Shop <bestellung@shop.example.de>",
+        body="Vielen Dank für Ihre Bestellung. Diese E-Mail wurde automatisch erstellt.",
+    )
+    result = classify(raw)
+    assert result.automated
+    assert result.kind in (Kind.NOTIFICATION, Kind.AUTO_REPLY)
