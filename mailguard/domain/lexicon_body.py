@@ -172,7 +172,7 @@ BODY_RULES: tuple[PatternRule, ...] = (
         "thanks_for_message",
         AR,
         r"\bthank(?:s| you) for (?:your (?:e-?mail|message|enquiry|inquiry|request|mail)|"
-        r"contacting)\b|\bvielen dank f[üu]r ihre (?:e-?mail|nachricht|anfrage)\b|"
+        r"contacting|reaching out)\b|\bvielen dank f[üu]r ihre (?:e-?mail|nachricht|anfrage)\b|"
         r"\bmerci (?:pour|de) votre (?:message|e-?mail|courriel|demande)\b|"
         r"\bgracias por (?:su|tu) (?:mensaje|correo|consulta)\b|"
         r"\bgrazie per (?:la sua|il suo|la tua|il tuo) (?:messaggio|e-?mail|richiesta)\b|"
@@ -188,9 +188,10 @@ BODY_RULES: tuple[PatternRule, ...] = (
         "message_received",
         AR,
         r"\bwe(?:'ve| have)? (?:successfully )?received your (?:request|message|e-?mail|enquiry|"
-        r"inquiry|ticket)|\byour (?:request|ticket|case) (?:#?\s*[\w-]*\d+ )?has been "
-        r"(?:received|created|logged|opened)|\bihre anfrage (?:ist (?:bei uns )?eingegangen|"
-        r"wurde (?:erfolgreich )?(?:empfangen|erstellt|aufgenommen|registriert))|"
+        r"inquiry|ticket)|\byour (?:request|ticket|case|e-?mail|message)(?: with (?:the )?subject "
+        r".{1,80}?)? (?:#?\s*[\w-]*\d+ )?has been (?:received|created|logged|opened)|"
+        r"\bihre (?:anfrage|e-?mail|nachricht)(?: mit dem betreff .{1,80}?)? (?:ist (?:bei uns )?"
+        r"eingegangen|wurde (?:erfolgreich )?(?:empfangen|erstellt|aufgenommen|registriert))|"
         r"\bwir haben ihre (?:anfrage|nachricht|e-?mail) erhalten|"
         r"\bnous avons (?:bien )?re[çc]u votre (?:demande|message|e-?mail|courriel)|"
         r"\bhemos recibido (?:su|tu) (?:solicitud|mensaje|correo|consulta)|"
