@@ -1,8 +1,8 @@
 """The classifier: automated or human, which kind, how sure, how frustrated, and why.
 
 Every clue is a named rule with a weight (see ``lexicon``). The automated score is the
-sum of the weights of the rules that fired, minus those of rules of kind ``human``;
-1.0 or more means automated. The kind is the best vote among the automated kinds, where
+sum of the weights of the rules that fired, where weak clues (below 0.5) count at most
+0.9 together, minus the weights of rules of kind ``human``; 1.0 or more means automated. The kind is the best vote among the automated kinds, where
 the two catch-all kinds (auto_reply, notification) vote at a discount so that a specific
 clue (an absence phrase, a DSN, a ticket number) decides what sort of robot wrote it.
 Configured agents and human markers overrule everything: they are the operator's word.
@@ -56,7 +56,7 @@ _GENERIC = (Kind.BULK, Kind.AUTO_REPLY, Kind.NOTIFICATION)
 _SPECIFIC_MINIMUM = 0.5
 _REPLY_PREFIX = re.compile(
     r"^\s*(?:\[[^\]]{1,40}\]\s*)?(?:re|aw|antw|antwort|sv|vs|odp|r|rif|ref|réf|tr|wg|fwd?|"
-    r"enc|res|rv|doorst|trs|vl|ynt|ha|答复|回复|転送)\s*(?:\[\d+\]|\(\d+\))?\s*[:：]",
+    r"enc|res|rv|i|doorst|trs|vl|ynt|答复|回复|転送)\s*(?:\[\d+\]|\(\d+\))?\s*[:：]",
     re.IGNORECASE,
 )
 _MATCH_CHARS = 120
