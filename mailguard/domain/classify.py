@@ -2,10 +2,11 @@
 
 Every clue is a named rule with a weight (see ``lexicon``). The automated score is the
 sum of the weights of the rules that fired, where weak clues (below 0.5) count at most
-0.9 together, minus the weights of rules of kind ``human``; 1.0 or more means automated. The kind is the best vote among the automated kinds, where
-the two catch-all kinds (auto_reply, notification) vote at a discount so that a specific
-clue (an absence phrase, a DSN, a ticket number) decides what sort of robot wrote it.
-Configured agents and human markers overrule everything: they are the operator's word.
+0.9 together, minus the weights of rules of kind ``human``; 1.0 or more means automated.
+The kind is the best vote among the automated kinds, where the two catch-all kinds
+(auto_reply, notification) vote at a discount so that a specific clue (an absence phrase,
+a DSN, a ticket number) decides what sort of robot wrote it. Configured agents and human
+markers overrule everything: they are the operator's word.
 """
 
 from __future__ import annotations
