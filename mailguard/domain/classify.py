@@ -76,6 +76,29 @@ class _Rule:
     gate: Gate | None
 
 
+def _inside_quotes(text: str, start: int) -> bool:
+    """Whether ``start`` lies inside inline quotation marks opened earlier on its line."""
+    line_start = max(text.rfind("\n", 0, start) + 1, start - 300)
+    before = text[line_start:start]
+    if before.count('"') % 2:
+        return True
+    if "„" in before:  # German „…“: the low mark opens, the high one closes.
+        return before.count("„") > before.count("“")
+    return before.count("“") > before.count("”") or before.count("«") > before.count("»")
+
+
+def _unquoted_match(regex: re.Pattern[str], text: str) -> re.Match[str] | None:
+    """The first match not inside inline quotation marks.
+
+    A person quoting a robot ('I keep getting "This is an automated response"') writes the
+    robot's words in quotes; those words are not the person's own.
+    """
+    for match in regex.finditer(text):
+        if not _inside_quotes(text, match.start()):
+            return match
+    return None
+
+
 def _compile(rule: PatternRule) -> _Rule:
     if not validate_target(rule.target):
         raise ValueError(f"rule {rule.name!r}: unknown target {rule.target!r}")
@@ -168,7 +191,7 @@ class Classifier:
                 continue
             if not prepared.opens(item.gate):
                 continue
-            match = item.regex.search(text)
+            match = _unquoted_match(item.regex, text)
             if match:
                 fire(item.rule, match.group(0))
         return self._verdict(facts, evidence, votes, overruled, language, text, prepared)
