@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from classify_mail import mail
 
 from mailguard.domain.classify import (
     Classifier,
@@ -13,6 +12,7 @@ from mailguard.domain.classify import (
 )
 from mailguard.domain.facts import parse_facts
 from mailguard.domain.model import Classification, Kind
+from tests.unit.classify_mail import mail
 
 CLASSIFIER = Classifier()
 DSN = 'multipart/report; report-type=delivery-status; boundary="b"'
