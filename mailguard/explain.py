@@ -93,5 +93,14 @@ def explain_main(path: str, *, as_json: bool, settings: ClassifierSettings | Non
         return EXIT_UNREADABLE
     facts = parse_facts(raw)
     result = Classifier(settings).classify(facts)
-    print(render_explanation(facts, result, as_json=as_json))
+    _emit(render_explanation(facts, result, as_json=as_json))
     return EXIT_OK
+
+
+def _emit(text: str) -> None:
+    """Print, escaping what the terminal's encoding cannot show instead of failing."""
+    try:
+        print(text)
+    except UnicodeEncodeError:
+        encoding = sys.stdout.encoding or "ascii"
+        print(text.encode(encoding, "backslashreplace").decode(encoding))

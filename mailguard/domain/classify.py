@@ -1,11 +1,12 @@
 """The classifier: automated or human, which kind, how sure, how frustrated, and why.
 
 Every clue is a named rule with a weight (see ``lexicon``). The automated score is the
-sum of the weights of the rules that fired, minus those of rules of kind ``human``;
-1.0 or more means automated. The kind is the best vote among the automated kinds, where
-the two catch-all kinds (auto_reply, notification) vote at a discount so that a specific
-clue (an absence phrase, a DSN, a ticket number) decides what sort of robot wrote it.
-Configured agents and human markers overrule everything: they are the operator's word.
+sum of the weights of the rules that fired, where weak clues (below 0.5) count at most
+0.9 together, minus the weights of rules of kind ``human``; 1.0 or more means automated.
+The kind is the best vote among the automated kinds, where the two catch-all kinds
+(auto_reply, notification) vote at a discount so that a specific clue (an absence phrase,
+a DSN, a ticket number) decides what sort of robot wrote it. Configured agents and human
+markers overrule everything: they are the operator's word.
 """
 
 from __future__ import annotations
@@ -30,7 +31,6 @@ from mailguard.domain.rules import (
     ClassifierSettings,
     FrustrationTerm,
     PatternRule,
-    compile_pattern,
     validate_target,
 )
 
@@ -57,7 +57,7 @@ _GENERIC = (Kind.BULK, Kind.AUTO_REPLY, Kind.NOTIFICATION)
 _SPECIFIC_MINIMUM = 0.5
 _REPLY_PREFIX = re.compile(
     r"^\s*(?:\[[^\]]{1,40}\]\s*)?(?:re|aw|antw|antwort|sv|vs|odp|r|rif|ref|réf|tr|wg|fwd?|"
-    r"enc|res|rv|doorst|trs|vl|ynt|ha|答复|回复|転送)\s*(?:\[\d+\]|\(\d+\))?\s*[:：]",
+    r"enc|res|rv|i|doorst|trs|vl|ynt|答复|回复|転送)\s*(?:\[\d+\]|\(\d+\))?\s*[:：]",
     re.IGNORECASE,
 )
 _MATCH_CHARS = 120
@@ -76,12 +76,36 @@ class _Rule:
     gate: Gate | None
 
 
+def _inside_quotes(text: str, start: int) -> bool:
+    """Whether ``start`` lies inside inline quotation marks opened earlier on its line."""
+    line_start = max(text.rfind("\n", 0, start) + 1, start - 300)
+    before = text[line_start:start]
+    if before.count('"') % 2:
+        return True
+    if "„" in before:  # German „…“: the low mark opens, the high one closes.
+        return before.count("„") > before.count("“")
+    return before.count("“") > before.count("”") or before.count("«") > before.count("»")
+
+
+def _unquoted_match(regex: re.Pattern[str], text: str) -> re.Match[str] | None:
+    """The first match not inside inline quotation marks.
+
+    A person quoting a robot ('I keep getting "This is an automated response"') writes the
+    robot's words in quotes; those words are not the person's own.
+    """
+    for match in regex.finditer(text):
+        if not _inside_quotes(text, match.start()):
+            return match
+    return None
+
+
 def _compile(rule: PatternRule) -> _Rule:
     if not validate_target(rule.target):
         raise ValueError(f"rule {rule.name!r}: unknown target {rule.target!r}")
-    regex = compile_pattern(rule.pattern)
-    if regex is None:
-        raise ValueError(f"rule {rule.name!r}: pattern is not a valid regular expression")
+    try:
+        regex = re.compile(rule.pattern, re.IGNORECASE)
+    except re.error as exc:
+        raise ValueError(f"rule {rule.name!r}: invalid regular expression: {exc}") from exc
     gate = Gate.of(rule.pattern) if rule.target == BODY else None
     return _Rule(rule, regex, gate)
 
@@ -167,7 +191,7 @@ class Classifier:
                 continue
             if not prepared.opens(item.gate):
                 continue
-            match = item.regex.search(text)
+            match = _unquoted_match(item.regex, text)
             if match:
                 fire(item.rule, match.group(0))
         return self._verdict(facts, evidence, votes, overruled, language, text, prepared)

@@ -154,8 +154,11 @@ class MessageFacts:
 
     def mentioned_addresses(self) -> tuple[str, ...]:
         """Normalised addresses written in :meth:`body_text`, first occurrence order."""
+        text = self.body_text()
+        if "@" not in text:
+            return ()
         seen: dict[str, None] = {}
-        for match in _MENTIONED.finditer(self.body_text()):
+        for match in _MENTIONED.finditer(text):
             address = normalize_address(match.group(0))
             if address:
                 seen.setdefault(address, None)

@@ -271,9 +271,10 @@ class GateText:
     @classmethod
     def of(cls, text: str) -> GateText:
         lowered = text.lower()
-        if len(lowered) != len(text):
-            # Lower-casing changed the length (e.g. U+0130): equivalence with the regex's
-            # case-insensitive matching is not assured, so every gate opens.
+        if len(lowered) != len(text) or "ı" in lowered or "ſ" in lowered:
+            # Lower-casing changed the length (U+0130), or the text holds a letter that
+            # re.IGNORECASE equates with an ASCII one although lower() does not (dotless i,
+            # long s): equivalence with the regex is not assured, so every gate opens.
             return cls(None, frozenset())
         return cls(lowered, frozenset(_WORD.findall(lowered)))
 

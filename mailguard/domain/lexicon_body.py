@@ -172,7 +172,7 @@ BODY_RULES: tuple[PatternRule, ...] = (
         "thanks_for_message",
         AR,
         r"\bthank(?:s| you) for (?:your (?:e-?mail|message|enquiry|inquiry|request|mail)|"
-        r"contacting)\b|\bvielen dank f[üu]r ihre (?:e-?mail|nachricht|anfrage)\b|"
+        r"contacting|reaching out)\b|\bvielen dank f[üu]r ihre (?:e-?mail|nachricht|anfrage)\b|"
         r"\bmerci (?:pour|de) votre (?:message|e-?mail|courriel|demande)\b|"
         r"\bgracias por (?:su|tu) (?:mensaje|correo|consulta)\b|"
         r"\bgrazie per (?:la sua|il suo|la tua|il tuo) (?:messaggio|e-?mail|richiesta)\b|"
@@ -188,9 +188,10 @@ BODY_RULES: tuple[PatternRule, ...] = (
         "message_received",
         AR,
         r"\bwe(?:'ve| have)? (?:successfully )?received your (?:request|message|e-?mail|enquiry|"
-        r"inquiry|ticket)|\byour (?:request|ticket|case) (?:#?\s*[\w-]*\d+ )?has been "
-        r"(?:received|created|logged|opened)|\bihre anfrage (?:ist (?:bei uns )?eingegangen|"
-        r"wurde (?:erfolgreich )?(?:empfangen|erstellt|aufgenommen|registriert))|"
+        r"inquiry|ticket)|\byour (?:request|ticket|case|e-?mail|message)(?: with (?:the )?subject "
+        r".{1,80}?)? (?:#?\s*[\w-]*\d+ )?has been (?:received|created|logged|opened)|"
+        r"\bihre (?:anfrage|e-?mail|nachricht)(?: mit dem betreff .{1,80}?)? (?:ist (?:bei uns )?"
+        r"eingegangen|wurde (?:erfolgreich )?(?:empfangen|erstellt|aufgenommen|registriert))|"
         r"\bwir haben ihre (?:anfrage|nachricht|e-?mail) erhalten|"
         r"\bnous avons (?:bien )?re[çc]u votre (?:demande|message|e-?mail|courriel)|"
         r"\bhemos recibido (?:su|tu) (?:solicitud|mensaje|correo|consulta)|"
@@ -313,7 +314,11 @@ BODY_RULES: tuple[PatternRule, ...] = (
         r"verschickt|unterwegs|zugestellt)\b|\bvotre colis\b|\bsu pedido ha sido enviado\b|"
         r"\bil tuo ordine [èe] stato spedito\b|\buw pakket is\b|\bseu pedido foi enviado\b|"
         r"\b(?:reset your password|password reset request|your verification code)\b|"
-        r"\bsign-?in attempt\b|\bsecurity alert\b",
+        r"\bsign-?in attempt\b|\bsecurity alert\b|\bthank you for your (?:order|purchase)\b|"
+        r"\bvielen dank f[üu]r ihre bestellung\b|\bmerci pour votre commande\b|"
+        r"\bgracias por (?:su|tu) (?:pedido|compra)\b|"
+        r"\bgrazie per il (?:tuo|suo) (?:ordine|acquisto)\b|"
+        r"\bbedankt voor (?:je|uw) bestelling\b|\bobrigad[oa] pela (?:sua )?(?:encomenda|compra)\b",
         0.4,
         None,
     ),

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from classify_mail import mail
 
 from mailguard.domain.classify import Classifier, ClassifierSettings, FrustrationTerm
 from mailguard.domain.facts import parse_facts
 from mailguard.domain.frustration import FrustrationScorer
 from mailguard.domain.model import Classification
+from tests.unit.classify_mail import mail
 
 SCORER = FrustrationScorer()
 

@@ -6,9 +6,9 @@ import base64
 from datetime import UTC, datetime
 
 import pytest
-from classify_mail import mail
 
 from mailguard.domain.facts import normalize_address, parse_facts
+from tests.unit.classify_mail import mail
 
 
 @pytest.mark.parametrize(

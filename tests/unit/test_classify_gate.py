@@ -61,4 +61,7 @@ def test_text_whose_length_changes_when_lowered_opens_every_gate() -> None:
     gate = Gate.of(r"\bunsubscribe\b")
     assert gate is not None
     assert GateText.of("İstanbul").opens(gate)
+    # re.IGNORECASE equates the long s and the dotless i with ASCII letters; lower() does not.
+    assert re.compile(r"\bunsubscribe\b", re.IGNORECASE).search("unſubscribe")
+    assert GateText.of("unſubscribe").opens(gate)
     assert not GateText.of("nothing here").opens(gate)

@@ -8,11 +8,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from classify_mail import mail
 
 from mailguard.domain.classify import Classifier
 from mailguard.domain.facts import parse_facts
 from mailguard.explain import explain_main, render_explanation
+from tests.unit.classify_mail import mail
 
 OOO = mail(
     ("Auto-Submitted", "auto-replied"),
