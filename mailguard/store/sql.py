@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Insert, Select, Table, Update, bindparam, func, select, update
+from sqlalchemy import Insert, Select, Table, Update, bindparam, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -302,3 +302,13 @@ def held_row(held: HeldMessage) -> JsonDict:
         "held_at": held.held_at,
         "updated_at": held.held_at,
     }
+
+
+async def is_empty(conn: AsyncConnection) -> bool:
+    """True when the database holds no customer, message, thread or escalation yet."""
+    for table in ("customers", "messages", "threads", "escalations"):
+        # Table names are constants from this module, never input.
+        found = await conn.execute(text(f"SELECT 1 FROM {table} LIMIT 1"))  # noqa: S608
+        if found.first() is not None:
+            return False
+    return True

@@ -60,7 +60,7 @@ class Work:
         max_customer, max_thread = (await conn.execute(work._sql.max_ids)).one()
         work._cache.next_customer_id = max_customer + 1
         work._cache.next_thread_id = max_thread + 1
-        work._fresh = await _is_empty(conn)
+        work._fresh = await sql.is_empty(conn)
         return work
 
     # -- reads -------------------------------------------------------------------------
@@ -392,13 +392,3 @@ class Work:
             await self._conn.execute(self._sql.link_partner, {"b_key": link_key})
         ).scalar()
         return found
-
-
-async def _is_empty(conn: AsyncConnection) -> bool:
-    """True when the database holds no customer, message, thread or escalation yet."""
-    for table in ("customers", "messages", "threads", "escalations"):
-        # Table names are constants from this module, never input.
-        found = await conn.execute(text(f"SELECT 1 FROM {table} LIMIT 1"))  # noqa: S608
-        if found.first() is not None:
-            return False
-    return True

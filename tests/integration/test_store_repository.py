@@ -308,17 +308,3 @@ async def test_failed_messages_are_kept_and_not_recorded(store: SqlStore) -> Non
     assert (row.first_failed_at, row.last_failed_at, row.source) == (at(0), at(5), Source.IMAP)
     async with store.unit_of_work() as uow:
         assert not await uow.is_recorded(key("bad@x"))
-
-
-async def test_outbox_executor_calls(store: SqlStore) -> None:
-    async with store.unit_of_work() as uow:
-        await uow.apply(event("1@x", at(0), actions=(action("k1", at(1)), action("k2", at(0)))))
-    pending = await store.pending_actions()
-    assert [a["idempotency_key"] for a in pending] == ["k2", "k1"]
-    await store.finish_action(pending[0]["id"], at(5))
-    await store.finish_action(pending[1]["id"], at(5), error="IMAP down")
-    assert [a["idempotency_key"] for a in await store.pending_actions()] == ["k1"]
-    await store.finish_action(pending[1]["id"], at(6), error="IMAP still down", give_up=True)
-    assert await store.pending_actions() == []
-    states = [(r.state, r.attempts, r.last_error) for r in await _rows(store, t.outbox_actions)]
-    assert states == [("failed", 2, "IMAP still down"), ("done", 1, None)]  # k1, k2
