@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
+from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 
@@ -34,6 +34,7 @@ class StoreOperations:
         self._writer = writer(engine)
         self._sqlite = engine.dialect.name == "sqlite"
         self._write_lock = asyncio.Lock() if self._sqlite else None
+        self._writer_task: asyncio.Task[object] | None = None
 
     @property
     def engine(self) -> AsyncEngine:
@@ -44,10 +45,27 @@ class StoreOperations:
         """Close every pooled connection."""
         await self._engine.dispose()
 
-    def _one_writer(self) -> AbstractAsyncContextManager[object]:
+    @asynccontextmanager
+    async def _one_writer(self) -> AsyncIterator[None]:
         # Queue this process's SQLite writers here rather than in SQLite's busy
         # handler, which would pin a pooled connection and a thread per waiter.
-        return self._write_lock if self._write_lock is not None else nullcontext()
+        if self._write_lock is None:
+            yield
+            return
+        task = asyncio.current_task()
+        if task is not None and task is self._writer_task:
+            # asyncio.Lock is not reentrant: waiting here would hang this task forever.
+            raise RuntimeError(
+                "a SQLite write transaction was opened inside another one in the same "
+                "task (e.g. record_failure inside a unit of work or batch); finish the "
+                "outer one first"
+            )
+        async with self._write_lock:
+            self._writer_task = task
+            try:
+                yield
+            finally:
+                self._writer_task = None
 
     @asynccontextmanager
     async def _write_transaction(self) -> AsyncIterator[AsyncConnection]:
