@@ -236,15 +236,22 @@ class Work:
             if entry is None:
                 entry = self._cache.new_customer(mailbox, address, now)
             return entry
-        row_values = CustomerEntry.insert_values(mailbox, address, now)
-        new_id = (await self._conn.execute(self._sql.insert_customer, row_values)).scalar()
-        if new_id is not None:
-            # A row this transaction inserted is locked by it until commit.
-            entry = CustomerEntry.new(new_id, mailbox, address, now)
-        else:
-            params = {"b_mailbox": mailbox, "b_address": address}
+        params = {"b_mailbox": mailbox, "b_address": address}
+        # Lock an existing row first and insert only when there is none: an INSERT …
+        # ON CONFLICT DO NOTHING on every event would burn a sequence value per event
+        # on PostgreSQL. A concurrent insert of the same customer makes ours do
+        # nothing; the second SELECT … FOR UPDATE then waits for and locks that row.
+        row = (await self._conn.execute(self._sql.lock_customer, params)).first()
+        if row is None:
+            row_values = CustomerEntry.insert_values(mailbox, address, now)
+            new_id = (await self._conn.execute(self._sql.insert_customer, row_values)).scalar()
+            if new_id is not None:
+                # A row this transaction inserted is locked by it until commit.
+                entry = CustomerEntry.new(new_id, mailbox, address, now)
+                self._cache.add_customer(entry)
+                return entry
             row = (await self._conn.execute(self._sql.lock_customer, params)).one()
-            entry = CustomerEntry.from_row(row)
+        entry = CustomerEntry.from_row(row)
         self._cache.add_customer(entry)
         return entry
 

@@ -308,3 +308,13 @@ async def test_failed_messages_are_kept_and_not_recorded(store: SqlStore) -> Non
     assert (row.first_failed_at, row.last_failed_at, row.source) == (at(0), at(5), Source.IMAP)
     async with store.unit_of_work() as uow:
         assert not await uow.is_recorded(key("bad@x"))
+
+
+async def test_locking_an_existing_customer_burns_no_ids(store: SqlStore) -> None:
+    for minute in range(5):
+        async with store.unit_of_work() as uow:
+            await uow.lock_customers(CUSTOMER, [MAILBOX], at(minute))
+    async with store.unit_of_work() as uow:
+        await uow.lock_customers("second@example.org", [MAILBOX], at(9))
+    rows = await _rows(store, t.customers)
+    assert [(r.id, r.address) for r in rows] == [(1, CUSTOMER), (2, "second@example.org")]
