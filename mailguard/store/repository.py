@@ -56,7 +56,13 @@ class SqlStore(StoreOperations):
 
     @asynccontextmanager
     async def batch(self, *, flush_every: int = 1000) -> AsyncIterator[Work]:
-        """Buffered writes committed every ``flush_every`` events, for offline replay."""
+        """Buffered writes committed every ``flush_every`` events, for offline replay.
+
+        The batch must be the database's only writer while it runs (the audit's own
+        temporary SQLite file): it allocates the ids of new customers and threads
+        itself and trusts its memory over the database. On SQLite it holds the write
+        lock from start to end, so other writers wait rather than corrupt it.
+        """
         if flush_every < 1:
             raise ValueError("flush_every must be at least 1")
         async with self._one_writer(), self._writer.connect() as conn:
