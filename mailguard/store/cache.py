@@ -160,7 +160,6 @@ class WorkCache:
     ids: dict[int, dict[str, ThreadEntry]] = field(default_factory=dict)
     # (mailbox, direction value) -> Message-IDs of every message recorded by this work.
     recorded: dict[tuple[str, str], set[str]] = field(default_factory=dict)
-    links: dict[str, int] = field(default_factory=dict)
     action_keys: set[str] = field(default_factory=set)
     # Ids a batch allocates itself for new rows (it is the only writer).
     next_customer_id: int = 1
@@ -172,6 +171,7 @@ class WorkCache:
     messages: list[dict[str, Any]] = field(default_factory=list)
     actions: list[dict[str, Any]] = field(default_factory=list)
     decisions: list[dict[str, Any]] = field(default_factory=list)
+    held: list[dict[str, Any]] = field(default_factory=list)
 
     def add_customer(self, entry: CustomerEntry) -> None:
         """Remember a customer row read or created by this work."""
@@ -218,3 +218,4 @@ class WorkCache:
         self.messages.clear()
         self.actions.clear()
         self.decisions.clear()
+        self.held.clear()

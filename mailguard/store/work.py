@@ -37,6 +37,7 @@ from mailguard.ports import (
 )
 from mailguard.store import sql
 from mailguard.store.cache import CustomerEntry, ThreadEntry, WorkCache
+from mailguard.store.escalations import Escalations
 
 
 class Work:
@@ -51,16 +52,21 @@ class Work:
         self._flush_every = flush_every
         self._fresh = False
         self._cache = WorkCache()
+        self._escalations = Escalations(conn, self._sql, buffered=False, next_id=1)
         self._pending_events = 0
 
     @classmethod
     async def batch(cls, conn: AsyncConnection, flush_every: int) -> Work:
         """A buffered work for a replay; it must be the database's only writer."""
         work = cls(conn, buffered=True, flush_every=flush_every)
-        max_customer, max_thread = (await conn.execute(work._sql.max_ids)).one()
+        max_customer, max_thread, max_escalation = (await conn.execute(work._sql.max_ids)).one()
         work._cache.next_customer_id = max_customer + 1
         work._cache.next_thread_id = max_thread + 1
         work._fresh = await sql.is_empty(conn)
+        # Only a batch that saw an empty database knows every open escalation.
+        work._escalations = Escalations(
+            conn, work._sql, buffered=work._fresh, next_id=max_escalation + 1
+        )
         return work
 
     # -- reads -------------------------------------------------------------------------
@@ -161,14 +167,13 @@ class Work:
             await self._open(opening)
         for notify in write.notified:
             entry = await self._customer(notify.customer.mailbox, notify.customer.address, at)
-            params = {"b_customer": entry.id, "b_level": notify.level, "b_at": notify.at}
-            await self._conn.execute(self._sql.notify, params)
+            await self._escalations.notify(entry.id, notify.level, notify.at)
         for action in write.actions:
             if action.idempotency_key not in self._cache.action_keys:
                 self._cache.action_keys.add(action.idempotency_key)
                 self._cache.actions.append(sql.action_row(action))
         if write.held is not None:
-            await self._conn.execute(self._sql.insert_held, sql.held_row(write.held))
+            self._cache.held.append(sql.held_row(write.held))
         customer_id = None
         if write.decision.customer is not None:
             ref = write.decision.customer
@@ -178,6 +183,7 @@ class Work:
     async def flush(self) -> None:
         """Write every buffered row and update, parents first; the caller commits."""
         await self._flush_new_rows()
+        await self._escalations.flush()
         cache = self._cache
         dirty = [c for c in cache.customers.values() if c.dirty]
         if dirty:
@@ -196,6 +202,7 @@ class Work:
             (self._sql.insert_messages, cache.messages),
             (self._sql.insert_actions, cache.actions),
             (self._sql.insert_decisions, cache.decisions),
+            (self._sql.insert_held, cache.held),
         ):
             await sql.executemany(self._conn, statement, rows)
         cache.clear_buffers()
@@ -363,9 +370,7 @@ class Work:
         entry = await self._customer(customer.mailbox, customer.address, at)
         if not entry.escalated:
             return  # the summary column says there is nothing open to resolve
-        await self._conn.execute(
-            self._sql.resolve, {"b_customer": entry.id, "b_at": at, "b_by": by}
-        )
+        await self._escalations.resolve(entry.id, at, by)
         entry.escalated = False
         entry.dirty = True
 
@@ -375,27 +380,11 @@ class Work:
         thread = None
         if opening.thread_root is not None:
             thread = await self._thread(entry.id, opening.thread_root)
-        partner = await self._link_partner(opening.link_key)
-        # The escalation row refers to customer and thread rows a batch may not have
-        # written yet.
-        await self._flush_new_rows()
-        row = sql.escalation_row(opening, entry.id, None if thread is None else thread.id, partner)
-        new_id = (await self._conn.execute(self._sql.insert_escalation, row)).scalar_one()
-        if opening.link_key is not None:
-            self._cache.links[opening.link_key] = new_id
-        if partner is not None:
-            await self._conn.execute(self._sql.link_back, {"b_id": partner, "b_link": new_id})
+        if not self._fresh:
+            # Written at once, the row needs the customer and thread rows a batch may
+            # still be holding back.
+            await self._flush_new_rows()
+        await self._escalations.open(opening, entry.id, None if thread is None else thread.id)
         entry.escalated = True
         entry.escalations += 1
         entry.dirty = True
-
-    async def _link_partner(self, link_key: str | None) -> int | None:
-        if link_key is None:
-            return None
-        partner = self._cache.links.get(link_key)
-        if partner is not None or self._fresh:
-            return partner
-        found: int | None = (
-            await self._conn.execute(self._sql.link_partner, {"b_key": link_key})
-        ).scalar()
-        return found
