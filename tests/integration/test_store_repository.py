@@ -318,3 +318,10 @@ async def test_locking_an_existing_customer_burns_no_ids(store: SqlStore) -> Non
         await uow.lock_customers("second@example.org", [MAILBOX], at(9))
     rows = await _rows(store, t.customers)
     assert [(r.id, r.address) for r in rows] == [(1, CUSTOMER), (2, "second@example.org")]
+
+
+async def test_a_customer_without_state_has_sql_null(work: Opener, store: SqlStore) -> None:
+    async with work() as uow:
+        await uow.lock_customers(CUSTOMER, [MAILBOX], T0)
+        await uow.apply(event("1@x", at(0)))
+    assert await _count(store, t.customers, t.customers.c.policy_state.is_(None)) == 1
