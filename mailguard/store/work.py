@@ -105,7 +105,7 @@ class Work:
             return None
         by_id = await self._threads_by_ids(entry.id, message_ids)
         if by_id:
-            return max(by_id, key=lambda th: th.last_activity).root
+            return max(by_id, key=_recency).root
         if not subject_key:
             return None
         candidates = [
@@ -120,7 +120,7 @@ class Work:
                 candidates.append(self._cache.adopt_thread(ThreadEntry.from_row(row)))
         if not candidates:
             return None
-        return max(candidates, key=lambda th: th.last_activity).root
+        return max(candidates, key=_recency).root
 
     # -- writes ------------------------------------------------------------------------
 
@@ -160,7 +160,7 @@ class Work:
             entry.state = state.state
             entry.next_due = state.next_due
             entry.last_seen = at
-            entry.dirty = True
+            self._cache.customer_changed(entry)
         for resolve in write.resolved:
             await self._resolve(resolve.customer, resolve.resolved_at, resolve.resolved_by)
         for opening in write.opened:
@@ -185,18 +185,16 @@ class Work:
         await self._flush_new_rows()
         await self._escalations.flush()
         cache = self._cache
-        dirty = [c for c in cache.customers.values() if c.dirty]
-        if dirty:
-            params = [c.update_params() for c in dirty]
-            await sql.executemany(self._conn, self._sql.update_customers, params)
-            for c in dirty:
-                c.dirty = False
-        touched = [th for th in cache.threads.values() if th.dirty]
-        if touched:
-            params = [{"b_id": th.id, "b_last": th.last_activity} for th in touched]
-            await sql.executemany(self._conn, self._sql.update_threads, params)
-            for th in touched:
-                th.dirty = False
+        await sql.executemany(
+            self._conn,
+            self._sql.update_customers,
+            [c.update_params() for c in cache.changed_customers.values()],
+        )
+        await sql.executemany(
+            self._conn,
+            self._sql.update_threads,
+            [{"b_id": th.id, "b_last": th.last_activity} for th in cache.changed_threads.values()],
+        )
         for statement, rows in (
             (self._sql.insert_thread_ids, cache.thread_ids),
             (self._sql.insert_messages, cache.messages),
@@ -318,7 +316,7 @@ class Work:
             )
         elif write.at > entry.last_activity:
             entry.last_activity = write.at
-            entry.dirty = True
+            self._cache.thread_changed(entry)
         indexed = self._cache.ids.setdefault(customer.id, {})
         for mid in dict.fromkeys((write.root, *write.message_ids)):
             if mid not in indexed:
@@ -362,7 +360,7 @@ class Work:
         entry = self._cache.customers[(message.key.mailbox, message.customer)]
         entry.count(inbound=message.key.direction is Direction.INBOUND, automated=message.automated)
         entry.last_seen = max(entry.last_seen, message.at)
-        entry.dirty = True
+        self._cache.customer_changed(entry)
 
     # -- escalations ---------------------------------------------------------------------
 
@@ -372,7 +370,7 @@ class Work:
             return  # the summary column says there is nothing open to resolve
         await self._escalations.resolve(entry.id, at, by)
         entry.escalated = False
-        entry.dirty = True
+        self._cache.customer_changed(entry)
 
     async def _open(self, opening: EscalationOpen) -> None:
         ref = opening.customer
@@ -387,4 +385,9 @@ class Work:
         await self._escalations.open(opening, entry.id, None if thread is None else thread.id)
         entry.escalated = True
         entry.escalations += 1
-        entry.dirty = True
+        self._cache.customer_changed(entry)
+
+
+def _recency(thread: ThreadEntry) -> tuple[datetime, int]:
+    # Latest activity first; on a tie the newer thread, as the SQL lookup orders.
+    return thread.last_activity, thread.id
