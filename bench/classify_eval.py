@@ -26,7 +26,6 @@ from pathlib import Path
 
 from mailguard.domain.classify import Classifier
 from mailguard.domain.facts import parse_facts
-from mailguard.domain.model import Kind
 
 TARGET_PRECISION = 0.98
 TARGET_RECALL = 0.95

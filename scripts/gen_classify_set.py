@@ -27,6 +27,7 @@ from classify_set_auto import (
     ooo_gmail,
     ooo_notes,
     ooo_sieve,
+    ooo_webmail,
     ticket_ack,
 )
 from classify_set_other import (
@@ -41,7 +42,7 @@ from classify_set_other import (
 )
 
 SEED = 20250303
-HUMAN_VARIANTS = 8
+HUMAN_VARIANTS = 9
 
 
 def plan() -> list[tuple[str, str, Callable[[Ctx], Made]]]:
@@ -53,6 +54,7 @@ def plan() -> list[tuple[str, str, Callable[[Ctx], Made]]]:
             ("out_of_office", lang, lambda c: ooo_exchange(c, False)),
             ("out_of_office", lang, ooo_sieve),
             ("out_of_office", lang, ooo_gmail if index % 2 else ooo_notes),
+            ("out_of_office", lang, ooo_webmail),
             ("auto_reply", lang, lambda c, i=index: auto_reply(c, i % 4)),
             ("auto_reply", lang, lambda c, i=index: auto_reply(c, (i + 2) % 4)),
             ("ticket_ack", lang, lambda c, i=index: ticket_ack(c, i)),
@@ -69,8 +71,12 @@ def plan() -> list[tuple[str, str, Callable[[Ctx], Made]]]:
         ]
         items += [("human", lang, lambda c, v=v: human(c, v)) for v in range(HUMAN_VARIANTS)]
         items += [("human", lang, lambda c, v=v: human(c, v)) for v in (0, 1)]
-    items += [("notification", "en", cron_report), ("notification", "en", account_notice),
-              ("notification", "de", account_notice), ("bulk", "en", lambda c: newsletter(c, 3))]
+    items += [
+        ("notification", "en", cron_report),
+        ("notification", "en", account_notice),
+        ("notification", "de", account_notice),
+        ("bulk", "en", lambda c: newsletter(c, 3)),
+    ]
     return items
 
 
@@ -80,7 +86,7 @@ def main(argv: list[str]) -> int:
     out.mkdir(parents=True, exist_ok=True)
     for old in out.glob("*.eml"):
         old.unlink()
-    rng = random.Random(SEED)
+    rng = random.Random(SEED)  # noqa: S311 - reproducible test data, not cryptography
     rows = ["file\tautomated\tkind\tlang\tsystem\tnote"]
     for number, (kind, lang, make) in enumerate(plan(), start=1):
         raw, system, note = make(Ctx(rng, lang))

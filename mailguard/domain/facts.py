@@ -8,6 +8,7 @@ window, so the cost per message does not grow with attachment size.
 from __future__ import annotations
 
 import re
+from collections.abc import KeysView
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -43,7 +44,7 @@ def normalize_address(addr: str) -> str:
     if cleaned.lower().startswith("mailto:"):
         cleaned = cleaned[7:]
     local, sep, domain = cleaned.rpartition("@")
-    if not sep or not local or not domain or any(ch.isspace() for ch in cleaned):
+    if not sep or not local or not domain or len(cleaned.split()) != 1:
         return ""
     if "@" in local and not (local.startswith('"') and local.endswith('"')):
         return ""
@@ -77,12 +78,16 @@ class MessageFacts:
     malformed: tuple[str, ...]
     _raw_headers: tuple[tuple[str, bytes], ...] = field(default=(), repr=False, compare=False)
     _first: dict[str, bytes] = field(default_factory=dict, repr=False, compare=False)
+    _clipped: bool = field(default=False, repr=False, compare=False)
     _body: bytes = field(default=b"", repr=False, compare=False)
     _cache: dict[str, object] = field(default_factory=dict, repr=False, compare=False)
 
     def header(self, name: str) -> str | None:
         """The decoded value of the first field called ``name`` (case-insensitive), or None."""
-        key = name.lower()
+        return self.header_lower(name.lower())
+
+    def header_lower(self, key: str) -> str | None:
+        """:meth:`header` for a name already in lower case (the classifier's hot path)."""
         raw = self._first.get(key)
         if raw is None:
             return None
@@ -92,6 +97,10 @@ class MessageFacts:
         value = collapse(decode_value(raw, []))
         self._cache[key] = value
         return value
+
+    def field_names(self) -> KeysView[str]:
+        """Lower-case names of the header fields present (a set-like view)."""
+        return self._first.keys()
 
     def header_all(self, name: str) -> tuple[str, ...]:
         """Decoded values of every field called ``name``, in order."""
@@ -113,9 +122,12 @@ class MessageFacts:
     def _extract(self) -> tuple[str, str, bool, tuple[str, ...]]:
         cached = self._cache.get(" body")
         if isinstance(cached, tuple):
-            return cached  # type: ignore[return-value]
+            return cached
         extracted = first_text(
-            self._body, self.header("content-type"), self.header("content-transfer-encoding") or ""
+            self._body,
+            self.header("content-type"),
+            self.header("content-transfer-encoding") or "",
+            self._clipped,
         )
         full = extracted.text[:RAW_TEXT_CHARS].replace("\x00", "")
         own = strip_quotes(full)[:BODY_TEXT_CHARS]
@@ -142,8 +154,11 @@ class MessageFacts:
 
     def mentioned_addresses(self) -> tuple[str, ...]:
         """Normalised addresses written in :meth:`body_text`, first occurrence order."""
+        text = self.body_text()
+        if "@" not in text:
+            return ()
         seen: dict[str, None] = {}
-        for match in _MENTIONED.finditer(self.body_text()):
+        for match in _MENTIONED.finditer(text):
             address = normalize_address(match.group(0))
             if address:
                 seen.setdefault(address, None)
@@ -177,7 +192,7 @@ def parse_facts(raw: bytes) -> MessageFacts:
     head, body_start, clipped = split_head(raw)
     if clipped:
         defects.append("header block has no end within 1 MiB")
-    if b"\x00" in head or b"\x00" in raw[body_start : body_start + 65536]:
+    if b"\x00" in head or raw.find(b"\x00", body_start, body_start + 65536) >= 0:
         defects.append("NUL bytes in the message")
     fields, field_defects = parse_fields(head)
     defects.extend(field_defects)
@@ -223,7 +238,8 @@ def parse_facts(raw: bytes) -> MessageFacts:
         _raw_headers=tuple(fields),
         _first=first,
         # Only the window the body walker reads is kept, so facts never pin a huge message.
-        _body=raw[body_start : body_start + BODY_WINDOW + 1],
+        _body=raw[body_start : body_start + BODY_WINDOW],
+        _clipped=len(raw) - body_start > BODY_WINDOW,
     )
 
 

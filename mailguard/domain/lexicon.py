@@ -298,19 +298,24 @@ SUBJECT_RULES: tuple[PatternRule, ...] = (
         "subject_bounce",
         BO,
         "subject",
-        _REPLY + r"(?:undeliver(?:ed|able)|delivery status notification|"
+        # Short words need the delimiter robots put after them ("Undeliverable: ..."), so a
+        # customer's "Undelivered parcel" stays human.
+        _REPLY + r"(?:(?:undeliver(?:ed|able)|unzustellbar|nicht zustellbar|non remis|"
+        r"non distribu[ée]|onbestelbaar|non recapitabile|no entregado|n[ãa]o (?:foi )?entregue|"
+        r"r[üu]ckl[äa]ufer|returned mail|nondeliverable)(?: mail| message| e-?mail)?"
+        r"\s*(?::|$|\(|-\s)|undelivered mail returned to sender|delivery status notification|"
         r"(?:mail )?delivery (?:has )?fail(?:ed|ure)|mail delivery (?:system|subsystem)|"
-        r"returned mail|failure notice|non[- ]?deliver|nondeliverable|"
+        r"failure notice|non[- ]?delivery (?:report|notification)|"
         r"message (?:not delivered|delivery failed|could not be delivered)|"
         r"delivery (?:notification|report)|warning: (?:could not send|message delayed)|"
         r"delayed mail|mail could not be delivered|returned to sender|mail system error|"
-        r"unzustellbar|nicht zustellbar|r[üu]ckl[äa]ufer|zustellung (?:fehlgeschlagen|"
-        r"nicht m[öo]glich|verz[öo]gert)|fehlgeschlagen:|non remis|non distribu|"
+        r"zustellung (?:fehlgeschlagen|nicht m[öo]glich|verz[öo]gert)|fehlgeschlagen:|"
+        r"benachrichtigung zum [üu]bermittlungsstatus|notification d'[ée]tat de (?:la )?remise|"
         r"[ée]chec de (?:la )?(?:remise|distribution|livraison)|"
         r"no (?:se puede|se pudo|se ha podido) entregar|no entregado|imposible entregar|"
-        r"notificaci[óo]n de estado de entrega|non recapitabile|mancato recapito|"
-        r"impossibile recapitare|onbestelbaar|niet bezorgd|kan niet worden bezorgd|"
-        r"n[ãa]o (?:foi )?entregue|falha na entrega|imposs[íi]vel entregar|"
+        r"notificaci[óo]n de estado de entrega|mancato recapito|"
+        r"impossibile recapitare|niet bezorgd:|kan niet worden bezorgd|"
+        r"falha na entrega|imposs[íi]vel entregar|"
         r"virus (?:alert|found|detected|warning)|banned (?:contents|filename)|"
         r"(?:mail|message) (?:blocked|rejected|quarantined))",
         None,
@@ -330,21 +335,36 @@ SUBJECT_RULES: tuple[PatternRule, ...] = (
         "subject_challenge",
         CR,
         "subject",
-        r"(?:please confirm your (?:e-?mail|message)|verify your (?:e-?mail|message)|"
-        r"spam ?arrest|boxtrapper|sender verification|sender confirmation|"
+        r"(?:spam ?arrest|boxtrapper|" + _REPLY + r"(?:please confirm your (?:e-?mail|message)|"
+        r"please verify your (?:e-?mail|message)|sender verification|sender confirmation|"
         r"confirm(?:ation)? (?:required|needed) (?:for|to deliver)|auto-?response: please verify|"
         r"(?:whitelist|approved senders?) (?:request|confirmation)|"
         r"bitte best[äa]tigen sie ihre (?:e-?mail|nachricht)|absender-?(?:verifizierung|"
         r"best[äa]tigung)|anti-?spam (?:verification|confirmation)|challenge[- ]response|"
-        r"v[ée]rification de l'exp[ée]diteur)",
+        r"v[ée]rification de l'exp[ée]diteur))",
         None,
         1.0,
+    ),
+    PatternRule(
+        "subject_transactional",
+        NO,
+        "subject",
+        _REPLY + r"(?:order confirmation|confirmation of your order|your order (?:#?\s*[\w-]*\d+ )?"
+        r"(?:has been )?(?:confirmed|shipped|dispatched)|bestellbest[äa]tigung|"
+        r"auftragsbest[äa]tigung|versandbest[äa]tigung|confirmation de (?:votre )?commande|"
+        r"confirmaci[óo]n del? pedido|conferma (?:dell')?ordine|orderbevestiging|"
+        r"bevestiging van (?:je|uw) bestelling|confirma[çc][ãa]o d[oa] (?:seu |sua )?(?:pedido|"
+        r"encomenda)|password reset|reset your password|passwort zur[üu]cksetzen|"
+        r"verify your e-?mail|confirm your (?:e-?mail|account|registration|subscription))",
+        None,
+        0.6,
     ),
     PatternRule(
         "subject_ticket_ack",
         TA,
         "subject",
-        r"(?:we(?:'ve| have)? received your|(?:request|ticket|case) received|"
+        _REPLY + r"(?:we(?:'ve| have)? received your (?:request|message|e-?mail|enquiry|inquiry|"
+        r"ticket|case|mail|support request)|(?:request|ticket|case) received|"
         r"thank(?:s| you) for contacting|"
         r"(?:ticket|case|request)\s*#?\s*[\w-]*\d+\s*(?:has been |was )?(?:created|received|"
         r"opened|logged|registered)|your (?:support )?(?:request|ticket|case|enquiry|inquiry)"

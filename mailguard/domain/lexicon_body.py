@@ -40,7 +40,8 @@ BODY_RULES: tuple[PatternRule, ...] = (
     _b(
         "absence_return_en",
         OOO,
-        r"\b(?:limited|no|without) access to (?:my )?e-?mails?\b|\bunable to read your message\b|\bupon my return\b|"
+        r"\b(?:limited|no|without) access to (?:my )?e-?mails?\b|\bunable to read your message\b|"
+        r"\bupon my return\b|"
         r"\bwhen i (?:return|am back|get back)\b|\bi will (?:be )?(?:back|return(?:ing)?) "
         r"(?:on|to the office|in the office)\b|\bin (?:urgent cases|case of (?:an )?emergency|"
         r"urgent matters)\b",
@@ -171,7 +172,7 @@ BODY_RULES: tuple[PatternRule, ...] = (
         "thanks_for_message",
         AR,
         r"\bthank(?:s| you) for (?:your (?:e-?mail|message|enquiry|inquiry|request|mail)|"
-        r"contacting)\b|\bvielen dank f[üu]r ihre (?:e-?mail|nachricht|anfrage)\b|"
+        r"contacting|reaching out)\b|\bvielen dank f[üu]r ihre (?:e-?mail|nachricht|anfrage)\b|"
         r"\bmerci (?:pour|de) votre (?:message|e-?mail|courriel|demande)\b|"
         r"\bgracias por (?:su|tu) (?:mensaje|correo|consulta)\b|"
         r"\bgrazie per (?:la sua|il suo|la tua|il tuo) (?:messaggio|e-?mail|richiesta)\b|"
@@ -187,9 +188,10 @@ BODY_RULES: tuple[PatternRule, ...] = (
         "message_received",
         AR,
         r"\bwe(?:'ve| have)? (?:successfully )?received your (?:request|message|e-?mail|enquiry|"
-        r"inquiry|ticket)|\byour (?:request|ticket|case) (?:#?\s*[\w-]*\d+ )?has been "
-        r"(?:received|created|logged|opened)|\bihre anfrage (?:ist (?:bei uns )?eingegangen|"
-        r"wurde (?:erfolgreich )?(?:empfangen|erstellt|aufgenommen|registriert))|"
+        r"inquiry|ticket)|\byour (?:request|ticket|case|e-?mail|message)(?: with (?:the )?subject "
+        r".{1,80}?)? (?:#?\s*[\w-]*\d+ )?has been (?:received|created|logged|opened)|"
+        r"\bihre (?:anfrage|e-?mail|nachricht)(?: mit dem betreff .{1,80}?)? (?:ist (?:bei uns )?"
+        r"eingegangen|wurde (?:erfolgreich )?(?:empfangen|erstellt|aufgenommen|registriert))|"
         r"\bwir haben ihre (?:anfrage|nachricht|e-?mail) erhalten|"
         r"\bnous avons (?:bien )?re[çc]u votre (?:demande|message|e-?mail|courriel)|"
         r"\bhemos recibido (?:su|tu) (?:solicitud|mensaje|correo|consulta)|"
@@ -200,7 +202,7 @@ BODY_RULES: tuple[PatternRule, ...] = (
         r"(?:uw|je) (?:verzoek|aanvraag)) (?:[èe] stata|a [ée]t[ée]|ha sido|foi|is) (?:bien )?"
         r"(?:ricevuta|presa in carico|registrata|re[çc]ue|enregistr[ée]e|recibida|registrada|"
         r"recebida|ontvangen|geregistreerd)",
-        0.6,
+        0.45,
         None,
     ),
     _b(
@@ -209,7 +211,7 @@ BODY_RULES: tuple[PatternRule, ...] = (
         r"\b(?:ticket|case|request|reference|anfrage|vorgang|ticketnummer|dossier|caso|"
         r"pratica|zaak|chamado)(?:[ -]?(?:number|nummer|no\.?|nr\.?|id|num[ée]ro|n[úu]mero))?"
         r"\s*(?:is\s*)?[:#]\s*#?\s*[A-Z0-9-]*\d{3,}",
-        0.5,
+        0.45,
         None,
     ),
     _b(
@@ -236,7 +238,7 @@ BODY_RULES: tuple[PatternRule, ...] = (
         r"\bdelivery has been delayed\b|\bhas not yet been delivered\b|"
         r"\b(?:user|recipient|mailbox) (?:unknown|not found|unavailable|full)\b|"
         r"\brecipient address rejected\b|\bhost or domain name not found\b|"
-        r"\b5\.\d\.\d{1,3}\b|\bdiagnostic-code\b|\bremote-mta\b|"
+        r"\bdiagnostic-code\b|\bremote-mta\b|"
         r"\bihre nachricht (?:konnte|wurde) nicht zugestellt|\bkonnte nicht zugestellt werden\b|"
         r"\bvotre message n'a pas pu [êe]tre (?:remis|distribu)|\bno se ha podido entregar\b|"
         r"\bnon [èe] stato possibile recapitare\b|\bkon niet worden (?:bezorgd|afgeleverd)\b|"
@@ -263,7 +265,8 @@ BODY_RULES: tuple[PatternRule, ...] = (
     _b(
         "machine_notice",
         NO,
-        r"\b(?:dear|valued) (?:customer|user|member|subscriber)\b|\bsehr geehrte(?:r)? kund(?:e|in)\b|"
+        r"\b(?:dear|valued) (?:customer|user|member|subscriber)\b|"
+        r"\bsehr geehrte(?:r)? kund(?:e|in)\b|"
         r"\bcher client\b|\bestimado cliente\b|\bgentile cliente\b|\bbeste klant\b|"
         r"\bcar[oa] cliente\b|\b(?:you have|you've) (?:received|got) a new (?:fax|voicemail|"
         r"voice message)\b|\bnew fax (?:message )?(?:from|received)\b|\bsie haben (?:soeben )?"
@@ -275,7 +278,8 @@ BODY_RULES: tuple[PatternRule, ...] = (
         "filter_report",
         NO,
         r"\bspam detection software\b|\bhas identified (?:this|the) incoming (?:e-?mail|message) "
-        r"as possible\b|\bsoftware zur erkennung von \W?spam\b|\bhat die eingegangene e-?mail als\b",
+        r"as possible\b|\bsoftware zur erkennung von \W?spam\b|"
+        r"\bhat die eingegangene e-?mail als\b",
         1.0,
         None,
     ),
@@ -288,7 +292,7 @@ BODY_RULES: tuple[PatternRule, ...] = (
         r"\bse d[ée]sabonner\b|\bdarse de baja\b|\bcancelar (?:la |a )?suscripci[óo]n\b|"
         r"\bdisiscriviti\b|\bannulla(?:re)? l'iscrizione\b|\buitschrijven\b|"
         r"\bcancelar (?:a )?inscri[çc][ãa]o\b|\bdescadastr",
-        0.5,
+        0.45,
         None,
     ),
     _b(
@@ -299,7 +303,7 @@ BODY_RULES: tuple[PatternRule, ...] = (
         r"\byou (?:are receiving|received|receive) this (?:e-?mail|message|newsletter) because\b|"
         r"\bsie erhalten diese (?:e-?mail|nachricht|newsletter)\b|\bmanage (?:your )?(?:e-?mail )?"
         r"(?:preferences|subscription)",
-        0.5,
+        0.6,
         None,
     ),
     _b(
@@ -310,7 +314,11 @@ BODY_RULES: tuple[PatternRule, ...] = (
         r"verschickt|unterwegs|zugestellt)\b|\bvotre colis\b|\bsu pedido ha sido enviado\b|"
         r"\bil tuo ordine [èe] stato spedito\b|\buw pakket is\b|\bseu pedido foi enviado\b|"
         r"\b(?:reset your password|password reset request|your verification code)\b|"
-        r"\bsign-?in attempt\b|\bsecurity alert\b",
+        r"\bsign-?in attempt\b|\bsecurity alert\b|\bthank you for your (?:order|purchase)\b|"
+        r"\bvielen dank f[üu]r ihre bestellung\b|\bmerci pour votre commande\b|"
+        r"\bgracias por (?:su|tu) (?:pedido|compra)\b|"
+        r"\bgrazie per il (?:tuo|suo) (?:ordine|acquisto)\b|"
+        r"\bbedankt voor (?:je|uw) bestelling\b|\bobrigad[oa] pela (?:sua )?(?:encomenda|compra)\b",
         0.4,
         None,
     ),

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from mailguard.domain.headers import decode_bytes, parse_fields, split_head
 
 # How far into the body we look for the text part; text beyond this is not read.
-BODY_WINDOW = 256 * 1024
+BODY_WINDOW = 128 * 1024
 # Encoded bytes of one text part that we decode (base64 of ~24 KB of text).
 MAX_ENCODED_TEXT = 32 * 1024
 MAX_DEPTH = 20
@@ -36,6 +36,8 @@ _HTML_QUOTE = re.compile(
 )
 _HTML_BREAK = re.compile(r"<(?:br|/p|/div|/tr|/h[1-6]|li|/li|p|div|tr|hr)\b[^>]*>", re.IGNORECASE)
 _HTML_TAG = re.compile(r"<[^>]{0,2000}>")
+_BASE64 = re.compile(rb"[A-Za-z0-9+/]*={0,2}")
+_NOT_BASE64 = re.compile(rb"[^A-Za-z0-9+/]+")
 _SPACES = re.compile(r"[ \t\r\f\v\xa0]+")
 
 
@@ -77,11 +79,14 @@ def _decode_transfer(data: bytes, encoding: str, defects: list[str]) -> bytes:
     encoding = encoding.strip().lower()
     if encoding == "base64":
         compact = b"".join(data[:MAX_ENCODED_TEXT].split())
+        if not _BASE64.fullmatch(compact):
+            # The stdlib decoder silently skips foreign bytes; report them, then do the same.
+            defects.append("broken base64 in a text part")
+        compact = _NOT_BASE64.sub(b"", compact)
         compact = compact[: len(compact) - len(compact) % 4]
         try:
             return base64.b64decode(compact)
         except (binascii.Error, ValueError):
-            defects.append("broken base64 in a text part")
             return b""
     if encoding == "quoted-printable":
         return binascii.a2b_qp(data[:MAX_ENCODED_TEXT])
@@ -185,13 +190,19 @@ class _Walker:
             pos = nxt + 1
 
 
-def first_text(body: bytes, content_type: str | None, transfer_encoding: str) -> BodyText:
-    """The first text/plain part of ``body`` (or text from the first HTML part), bounded."""
+def first_text(
+    body: bytes, content_type: str | None, transfer_encoding: str, clipped: bool = False
+) -> BodyText:
+    """The first text/plain part of ``body`` (or text from the first HTML part), bounded.
+
+    ``clipped`` says the caller already cut ``body`` to the window; longer bodies are cut
+    here.
+    """
     walker = _Walker()
-    clipped = len(body) > BODY_WINDOW
-    window = body[:BODY_WINDOW] if clipped else body
+    if len(body) > BODY_WINDOW:
+        body, clipped = body[:BODY_WINDOW], True
     ctype, params = parse_content_type(content_type)
-    text = walker.visit(window, ctype, params, transfer_encoding, "", 0, False)
+    text = walker.visit(body, ctype, params, transfer_encoding, "", 0, False)
     if clipped:
         # Clipping is expected for big attachments; only a clipped *text* is worth noting,
         # and the multipart walker reports a missing closing boundary itself, so drop that.

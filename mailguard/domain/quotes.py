@@ -52,6 +52,15 @@ _SIGNATURE = re.compile(
 )
 
 
+# Every separator, signature and quoted-header line starts like this; one cheap match per
+# line decides whether the specific (slower) patterns need to run at all.
+_CUT_START = re.compile(
+    r"(?:[-_*]|begin|anfang|sent|von|gesendet|envoy|enviado|inviato|verzonden|get outlook|"
+    r"from|de|da|van|od|fr[åa]n)",
+    re.IGNORECASE,
+)
+
+
 def _is_header_block(lines: list[str], index: int) -> bool:
     """True when ``lines[index]`` starts a quoted "From:/Sent:" block (Outlook, Notes)."""
     if not _HEADER_FROM.match(lines[index]):
@@ -69,7 +78,9 @@ def strip_quotes(text: str) -> str:
         stripped = line.strip()
         if stripped.startswith(">") or stripped.startswith("|>"):
             continue
-        if _SEPARATOR.match(stripped) or _SIGNATURE.match(line.rstrip()):
+        if _CUT_START.match(stripped) and (
+            _SEPARATOR.match(stripped) or _SIGNATURE.match(line.rstrip())
+        ):
             break
         # Attribution lines end with a colon; testing that first keeps this pass cheap.
         if stripped.endswith(":") and _ATTRIBUTION.match(stripped):
@@ -79,7 +90,7 @@ def strip_quotes(text: str) -> str:
             pair = stripped + " " + lines[index + 1].strip()
             if len(pair) < 300 and _ATTRIBUTION.match(pair):
                 break
-        if _is_header_block(lines, index):
+        if _CUT_START.match(stripped) and _is_header_block(lines, index):
             break
         kept.append(line)
     while kept and not kept[-1].strip():

@@ -1,0 +1,289 @@
+"""Cheap literal gates in front of regular expressions.
+
+Python's ``re`` walks every start position of a text for every pattern; forty phrase
+patterns over a few KB of body cost milliseconds per message. Most phrase patterns can only
+match where one of a few literal strings starts ("i am", "ich bin", "unsubscribe").
+:func:`literal_prefixes` derives that set from the pattern text, and a substring test on
+the lower-cased text (a C-speed scan) decides whether the regex needs to run at all.
+
+The derivation is deliberately conservative: it understands literals, escapes, groups,
+alternation, small character classes and quantifiers, and gives up (returns None, meaning
+"always run the regex") on anything else. A gate may let a non-matching text through; it
+must never hold back a text the pattern would match, so every branch of an alternation
+has to yield a prefix or the whole gate is dropped.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_MAX_PREFIXES = 64
+_MIN_LENGTH = 2
+_LONG_ENOUGH = 14
+_MIN_ANCHOR = 1
+_ZERO_WIDTH_ESCAPES = frozenset("BAZ")
+# Stands for a \b word boundary inside a derived prefix; no pattern literal can be NUL
+# because the marker is stripped before any substring test.
+_BOUNDARY = "\x00"
+_LITERAL_ESCAPES = frozenset(".-'\"/:()[]{}?*+|\\ #&!,;<>=@%")
+
+
+class _Stop(Exception):
+    """The pattern uses syntax this module does not reason about."""
+
+
+def _skip_class(pattern: str, index: int) -> int:
+    """Index just past the character class starting at ``pattern[index] == '['``."""
+    i = index + 1
+    if i < len(pattern) and pattern[i] == "^":
+        i += 1
+    if i < len(pattern) and pattern[i] == "]":
+        i += 1
+    while i < len(pattern) and pattern[i] != "]":
+        i += 2 if pattern[i] == "\\" else 1
+    if i >= len(pattern):
+        raise _Stop
+    return i + 1
+
+
+def _class_chars(body: str) -> set[str] | None:
+    """The characters of a simple class body like ``àa`` (no ranges, escapes, negation)."""
+    if not body or body.startswith("^") or "\\" in body or "-" in body[1:-1] or len(body) > 4:
+        return None
+    return set(body)
+
+
+def _quantifier(pattern: str, index: int) -> tuple[int, bool, int]:
+    """(minimum count, whether more than one is allowed, index after) at ``index``."""
+    if index >= len(pattern):
+        return 1, False, index
+    char = pattern[index]
+    if char in "?*+":
+        end = index + 1
+        if end < len(pattern) and pattern[end] in "?+":
+            end += 1
+        return (1 if char == "+" else 0), char != "?", end
+    if char == "{":
+        close = pattern.find("}", index)
+        if close < 0:
+            raise _Stop
+        bounds = pattern[index + 1 : close].split(",", 1)
+        low = bounds[0].strip() or "0"
+        if not low.isdigit():
+            raise _Stop
+        end = close + 1
+        if end < len(pattern) and pattern[end] in "?+":
+            end += 1
+        return int(low), len(bounds) > 1 or int(low) > 1, end
+    return 1, False, index
+
+
+def _skip_rest(pattern: str, index: int) -> int:
+    """Advance to the ``|`` or ``)`` that ends the current branch (or the end)."""
+    depth = 0
+    i = index
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "\\":
+            i += 2
+            continue
+        if char == "[":
+            i = _skip_class(pattern, i)
+            continue
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            if depth == 0:
+                return i
+            depth -= 1
+        elif char == "|" and depth == 0:
+            return i
+        i += 1
+    return i
+
+
+def _atom(pattern: str, i: int) -> tuple[set[str] | None, int, bool]:
+    """Literal options of the atom at ``i``, the index after it, and whether the options
+    are the whole text the atom can match (False: only its beginnings)."""
+    char = pattern[i]
+    if char == "\\":
+        escaped = pattern[i + 1 : i + 2]
+        if escaped == "b":
+            return {_BOUNDARY}, i + 2, True
+        if escaped in _ZERO_WIDTH_ESCAPES:
+            return {""}, i + 2, True
+        return ({escaped} if escaped in _LITERAL_ESCAPES else None), i + 2, True
+    if char == "(":
+        if pattern.startswith("(?:", i):
+            start = i + 3
+        elif pattern.startswith("(?", i):
+            return None, i, False
+        else:
+            start = i + 1
+        options, close, complete = _alternation(pattern, start)
+        if close >= len(pattern) or pattern[close] != ")":
+            raise _Stop
+        return options, close + 1, complete
+    if char == "[":
+        end = _skip_class(pattern, i)
+        return _class_chars(pattern[i + 1 : end - 1]), end, True
+    if char in ".$":
+        return None, i + 1, False
+    return {char}, i + 1, True
+
+
+def _branch(pattern: str, index: int) -> tuple[set[str], int, bool]:
+    """Prefixes of one branch from ``index``: (prefixes, branch end, whether complete)."""
+    current = {""}
+    i = index
+    while i < len(pattern) and pattern[i] not in "|)":
+        if _shortest(current) >= _LONG_ENOUGH:
+            # Selective enough; longer prefixes would only multiply the substring tests.
+            return current, _skip_rest(pattern, i), False
+        if pattern[i] == "^":
+            i += 1
+            continue
+        options, after, whole = _atom(pattern, i)
+        if options is None:
+            return current, _skip_rest(pattern, i), False
+        minimum, repeats, after_q = _quantifier(pattern, after)
+        if minimum == 0 and repeats:
+            return current, _skip_rest(pattern, i), False
+        grown = {head + tail for head in current for tail in options}
+        # An optional atom may be absent from the match, so both continuations count.
+        extended = current | grown if minimum == 0 else grown
+        if len(extended) > _MAX_PREFIXES:
+            if _shortest(current) > _MIN_LENGTH:
+                # Enough already: stop here rather than test dozens of substrings.
+                return current, _skip_rest(pattern, i), False
+            raise _Stop
+        current = extended
+        if repeats or not whole:
+            # What follows is not adjacent to these prefixes in every match.
+            return current, _skip_rest(pattern, i), False
+        i = after_q
+    return current, i, True
+
+
+def _alternation(pattern: str, index: int) -> tuple[set[str], int, bool]:
+    """Union of the prefixes of all branches from ``index`` up to ``)`` or the end."""
+    result: set[str] = set()
+    complete = True
+    i = index
+    while True:
+        prefixes, end, whole = _branch(pattern, i)
+        result |= prefixes
+        complete = complete and whole
+        if end >= len(pattern) or pattern[end] == ")":
+            return result, end, complete
+        i = end + 1
+
+
+def _shortest(prefixes: set[str]) -> int:
+    return min(len(prefix.replace(_BOUNDARY, "")) for prefix in prefixes)
+
+
+def _minimal(prefixes: frozenset[str]) -> frozenset[str]:
+    """Drop strings that contain another member: testing the shorter one suffices."""
+    ordered = sorted(prefixes, key=len)
+    kept: list[str] = []
+    for prefix in ordered:
+        if not any(short in prefix for short in kept):
+            kept.append(prefix)
+    return frozenset(kept)
+
+
+def literal_prefixes(pattern: str) -> frozenset[str] | None:
+    """Lower-case strings one of which occurs in every match of ``pattern``; None if unknown.
+
+    A string may start with a word-boundary marker; see :class:`Gate`.
+    """
+    try:
+        prefixes, end, _ = _alternation(pattern, 0)
+    except (_Stop, IndexError):
+        return None
+    if end != len(pattern) or not prefixes or _shortest(prefixes) < _MIN_LENGTH:
+        return None
+    return frozenset(prefix.lower() for prefix in prefixes)
+
+
+_WORD = re.compile(r"\w+")
+
+
+@dataclass(frozen=True, slots=True)
+class Gate:
+    """What must be present in a text for a pattern to possibly match it.
+
+    ``anchored`` maps a whole word (a ``\\w+`` token) to the prefixes that start with it:
+    a set intersection with the text's words rules most of them out at once, and only the
+    prefixes of words that are present get a substring test. ``loose`` holds prefixes with
+    no usable first word, tested as substrings.
+    """
+
+    anchored: dict[str, tuple[str, ...]]
+    anchors: frozenset[str]
+    loose: tuple[str, ...]
+
+    @classmethod
+    def of(cls, pattern: str) -> Gate | None:
+        prefixes = literal_prefixes(pattern)
+        if prefixes is None:
+            return None
+        anchored: dict[str, set[str]] = {}
+        loose: set[str] = set()
+        for prefix in prefixes:
+            anchor = _anchor_word(prefix)
+            plain = prefix.replace(_BOUNDARY, "")
+            if anchor:
+                anchored.setdefault(anchor, set()).add(plain)
+            else:
+                loose.add(plain)
+        frozen = {word: tuple(_minimal(frozenset(texts))) for word, texts in anchored.items()}
+        return cls(frozen, frozenset(frozen), tuple(_minimal(frozenset(loose))))
+
+
+def _anchor_word(prefix: str) -> str | None:
+    """The complete first word of a prefix that starts at a word boundary, if any."""
+    if not prefix.startswith(_BOUNDARY):
+        return None
+    body = prefix.lstrip(_BOUNDARY)
+    match = _WORD.match(body)
+    if match is None or match.end() >= len(body):
+        # The word runs to the end of the prefix: the text's word may be longer.
+        return None
+    word = match.group(0)
+    if len(word) < _MIN_ANCHOR:
+        return None
+    follower = body[match.end()]
+    if follower == _BOUNDARY:
+        return word
+    return word if not follower.isalnum() and follower != "_" else None
+
+
+@dataclass(frozen=True, slots=True)
+class GateText:
+    """A text prepared once for many gate tests."""
+
+    lowered: str | None
+    words: frozenset[str]
+
+    @classmethod
+    def of(cls, text: str) -> GateText:
+        lowered = text.lower()
+        if len(lowered) != len(text) or "ı" in lowered or "ſ" in lowered:
+            # Lower-casing changed the length (U+0130), or the text holds a letter that
+            # re.IGNORECASE equates with an ASCII one although lower() does not (dotless i,
+            # long s): equivalence with the regex is not assured, so every gate opens.
+            return cls(None, frozenset())
+        return cls(lowered, frozenset(_WORD.findall(lowered)))
+
+    def opens(self, gate: Gate | None) -> bool:
+        """Whether the pattern behind ``gate`` could match this text."""
+        if gate is None or self.lowered is None:
+            return True
+        lowered = self.lowered
+        for word in gate.anchors & self.words:
+            if any(text in lowered for text in gate.anchored[word]):
+                return True
+        return any(text in lowered for text in gate.loose)
