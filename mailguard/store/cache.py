@@ -1,7 +1,8 @@
 """In-memory copies of the rows a unit of work or batch has read or written.
 
 The entries are mutable on purpose: they are the transaction's working copy of a row,
-updated in place by ``apply`` and written back by ``Work.flush`` when ``dirty``.
+updated in place by ``apply``, marked changed in the :class:`WorkCache`, and written
+back by ``Work.flush``.
 """
 
 from __future__ import annotations
@@ -34,7 +35,6 @@ class CustomerEntry:
     automated_out: int = 0
     escalations: int = 0
     escalated: bool = False
-    dirty: bool = False
 
     @staticmethod
     def columns() -> tuple[ColumnElement[Any], ...]:
@@ -133,7 +133,6 @@ class ThreadEntry:
     root: str
     subject_key: str
     last_activity: datetime
-    dirty: bool = False
 
     @staticmethod
     def columns() -> tuple[ColumnElement[Any], ...]:
@@ -160,8 +159,10 @@ class WorkCache:
     ids: dict[int, dict[str, ThreadEntry]] = field(default_factory=dict)
     # (mailbox, direction value) -> Message-IDs of every message recorded by this work.
     recorded: dict[tuple[str, str], set[str]] = field(default_factory=dict)
-    links: dict[str, int] = field(default_factory=dict)
     action_keys: set[str] = field(default_factory=set)
+    # Entries changed since the last flush, by id.
+    changed_customers: dict[int, CustomerEntry] = field(default_factory=dict)
+    changed_threads: dict[int, ThreadEntry] = field(default_factory=dict)
     # Ids a batch allocates itself for new rows (it is the only writer).
     next_customer_id: int = 1
     next_thread_id: int = 1
@@ -172,6 +173,15 @@ class WorkCache:
     messages: list[dict[str, Any]] = field(default_factory=list)
     actions: list[dict[str, Any]] = field(default_factory=list)
     decisions: list[dict[str, Any]] = field(default_factory=list)
+    held: list[dict[str, Any]] = field(default_factory=list)
+
+    def customer_changed(self, entry: CustomerEntry) -> None:
+        """Schedule the customer row's update for the next flush."""
+        self.changed_customers[entry.id] = entry
+
+    def thread_changed(self, entry: ThreadEntry) -> None:
+        """Schedule the thread row's update for the next flush."""
+        self.changed_threads[entry.id] = entry
 
     def add_customer(self, entry: CustomerEntry) -> None:
         """Remember a customer row read or created by this work."""
@@ -218,3 +228,6 @@ class WorkCache:
         self.messages.clear()
         self.actions.clear()
         self.decisions.clear()
+        self.held.clear()
+        self.changed_customers.clear()
+        self.changed_threads.clear()

@@ -84,10 +84,12 @@ class Base(DeclarativeBase):
     """Declarative base carrying the shared, naming-conventioned metadata."""
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    # none_as_null: Python None is SQL NULL, not the JSON text "null", so that
+    # "no policy state yet" can be found with IS NULL.
     type_annotation_map = {
         datetime: UTCDateTime(),
-        dict[str, Any]: JSON(),
-        list[Any]: JSON(),
+        dict[str, Any]: JSON(none_as_null=True),
+        list[Any]: JSON(none_as_null=True),
     }
 
 

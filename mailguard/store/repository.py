@@ -12,22 +12,21 @@ waits (busy timeout) instead of failing half-way.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Sequence
-from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext, suppress
+from contextlib import asynccontextmanager, suppress
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, exists, select, update
+from sqlalchemy import delete, exists, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from mailguard.ports import CustomerRef, FailedMessage
 from mailguard.store import tables as t
-from mailguard.store.engine import create_engine, writer
+from mailguard.store.engine import create_engine
 from mailguard.store.models import HeldState, OutboxState
+from mailguard.store.operations import StoreOperations
 from mailguard.store.work import Work
 
 # SQLite page cache sizes in KiB (a negative cache_size pragma means KiB).
@@ -35,38 +34,17 @@ BATCH_CACHE_KIB = 32 * 1024
 DEFAULT_CACHE_KIB = 2000
 
 
-class SqlStore:
-    """Persistence for the engine on SQLite or PostgreSQL (``mailguard.ports.Store``)."""
+class SqlStore(StoreOperations):
+    """Persistence for the engine on SQLite or PostgreSQL (``mailguard.ports.Store``).
 
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
-        self._writer = writer(engine)
-        self._sqlite = engine.dialect.name == "sqlite"
-        self._write_lock = asyncio.Lock() if self._sqlite else None
+    The adapters' queries (checkpoints, outbox, held mail, decision log) come from
+    :class:`~mailguard.store.operations.StoreOperations`.
+    """
 
     @classmethod
     def from_url(cls, url: str | URL, **engine_kwargs: Any) -> SqlStore:
         """A store on a new engine for ``url`` (see :func:`mailguard.store.engine.async_url`)."""
         return cls(create_engine(url, **engine_kwargs))
-
-    @property
-    def engine(self) -> AsyncEngine:
-        """The engine the store uses; for health checks and tests."""
-        return self._engine
-
-    async def close(self) -> None:
-        """Close every pooled connection."""
-        await self._engine.dispose()
-
-    def _one_writer(self) -> AbstractAsyncContextManager[object]:
-        # Queue this process's SQLite writers here rather than in SQLite's busy
-        # handler, which would pin a pooled connection and a thread per waiter.
-        return self._write_lock if self._write_lock is not None else nullcontext()
-
-    @asynccontextmanager
-    async def _write_transaction(self) -> AsyncIterator[AsyncConnection]:
-        async with self._one_writer(), self._writer.begin() as conn:
-            yield conn
 
     # -- the port ------------------------------------------------------------------------
 
@@ -78,7 +56,13 @@ class SqlStore:
 
     @asynccontextmanager
     async def batch(self, *, flush_every: int = 1000) -> AsyncIterator[Work]:
-        """Buffered writes committed every ``flush_every`` events, for offline replay."""
+        """Buffered writes committed every ``flush_every`` events, for offline replay.
+
+        The batch must be the database's only writer while it runs (the audit's own
+        temporary SQLite file): it allocates the ids of new customers and threads
+        itself and trusts its memory over the database. On SQLite it holds the write
+        lock from start to end, so other writers wait rather than corrupt it.
+        """
         if flush_every < 1:
             raise ValueError("flush_every must be at least 1")
         async with self._one_writer(), self._writer.connect() as conn:
@@ -191,36 +175,3 @@ class SqlStore:
                 result = await conn.execute(statement)
                 counts[table] = max(result.rowcount, 0)
         return counts
-
-    # -- outbox (for the executor) -------------------------------------------------------
-
-    async def pending_actions(self, limit: int = 100) -> list[dict[str, Any]]:
-        """Pending outbox actions, oldest first: dicts with the ``outbox_actions`` columns."""
-        c = t.outbox_actions.c
-        async with self._engine.connect() as conn:
-            rows = await conn.execute(
-                select(t.outbox_actions)
-                .where(c.state == OutboxState.PENDING)
-                .order_by(c.created_at, c.id)
-                .limit(limit)
-            )
-            return [dict(row._mapping) for row in rows]
-
-    async def finish_action(
-        self, action_id: int, now: datetime, *, error: str | None = None, give_up: bool = False
-    ) -> None:
-        """Record an attempt at an action: done without ``error``; else pending or failed.
-
-        A failed attempt stays pending (the executor retries it) unless ``give_up``.
-        """
-        c = t.outbox_actions.c
-        if error is None:
-            state = OutboxState.DONE
-        else:
-            state = OutboxState.FAILED if give_up else OutboxState.PENDING
-        async with self._write_transaction() as conn:
-            await conn.execute(
-                update(t.outbox_actions)
-                .where(c.id == action_id)
-                .values(state=state, attempts=c.attempts + 1, last_error=error, updated_at=now)
-            )

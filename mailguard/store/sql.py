@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Insert, Select, Table, Update, bindparam, func, select, update
+from sqlalchemy import Insert, Select, Table, Update, bindparam, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -61,6 +61,9 @@ class Statements:
     insert_actions: Insert
     insert_decisions: Insert
     insert_escalation: Insert
+    insert_escalations: Insert
+    resolve_by_id: Update
+    notify_by_id: Update
     link_back: Update
     link_partner: Select[Any]
     resolve: Update
@@ -144,6 +147,13 @@ def statements(dialect: str) -> Statements:
         insert_actions=insert_ignore(dialect, t.outbox_actions, "idempotency_key"),
         insert_decisions=t.decisions.insert(),
         insert_escalation=t.escalations.insert().returning(esc.id),
+        insert_escalations=t.escalations.insert(),
+        resolve_by_id=update(t.escalations)
+        .where(esc.id == _b("b_id"), esc.resolved_at.is_(None))
+        .values(resolved_at=_b("b_at"), resolved_by=_b("b_by")),
+        notify_by_id=update(t.escalations)
+        .where(esc.id == _b("b_id"))
+        .values(notify_level=_b("b_level"), last_notified_at=_b("b_at")),
         # Point the earlier escalation of a ring back at the new one unless it is
         # linked already.
         link_back=update(t.escalations)
@@ -160,6 +170,7 @@ def statements(dialect: str) -> Statements:
         max_ids=select(
             select(func.coalesce(func.max(cust.id), 0)).scalar_subquery(),
             select(func.coalesce(func.max(thr.id), 0)).scalar_subquery(),
+            select(func.coalesce(func.max(esc.id), 0)).scalar_subquery(),
         ),
     )
 
@@ -302,3 +313,13 @@ def held_row(held: HeldMessage) -> JsonDict:
         "held_at": held.held_at,
         "updated_at": held.held_at,
     }
+
+
+async def is_empty(conn: AsyncConnection) -> bool:
+    """True when the database holds no customer, message, thread or escalation yet."""
+    for table in ("customers", "messages", "threads", "escalations"):
+        # Table names are constants from this module, never input.
+        found = await conn.execute(text(f"SELECT 1 FROM {table} LIMIT 1"))  # noqa: S608
+        if found.first() is not None:
+            return False
+    return True

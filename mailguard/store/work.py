@@ -37,6 +37,7 @@ from mailguard.ports import (
 )
 from mailguard.store import sql
 from mailguard.store.cache import CustomerEntry, ThreadEntry, WorkCache
+from mailguard.store.escalations import Escalations
 
 
 class Work:
@@ -51,16 +52,21 @@ class Work:
         self._flush_every = flush_every
         self._fresh = False
         self._cache = WorkCache()
+        self._escalations = Escalations(conn, self._sql, buffered=False, next_id=1)
         self._pending_events = 0
 
     @classmethod
     async def batch(cls, conn: AsyncConnection, flush_every: int) -> Work:
         """A buffered work for a replay; it must be the database's only writer."""
         work = cls(conn, buffered=True, flush_every=flush_every)
-        max_customer, max_thread = (await conn.execute(work._sql.max_ids)).one()
+        max_customer, max_thread, max_escalation = (await conn.execute(work._sql.max_ids)).one()
         work._cache.next_customer_id = max_customer + 1
         work._cache.next_thread_id = max_thread + 1
-        work._fresh = await _is_empty(conn)
+        work._fresh = await sql.is_empty(conn)
+        # Only a batch that saw an empty database knows every open escalation.
+        work._escalations = Escalations(
+            conn, work._sql, buffered=work._fresh, next_id=max_escalation + 1
+        )
         return work
 
     # -- reads -------------------------------------------------------------------------
@@ -99,7 +105,7 @@ class Work:
             return None
         by_id = await self._threads_by_ids(entry.id, message_ids)
         if by_id:
-            return max(by_id, key=lambda th: th.last_activity).root
+            return max(by_id, key=_recency).root
         if not subject_key:
             return None
         candidates = [
@@ -114,7 +120,7 @@ class Work:
                 candidates.append(self._cache.adopt_thread(ThreadEntry.from_row(row)))
         if not candidates:
             return None
-        return max(candidates, key=lambda th: th.last_activity).root
+        return max(candidates, key=_recency).root
 
     # -- writes ------------------------------------------------------------------------
 
@@ -154,21 +160,20 @@ class Work:
             entry.state = state.state
             entry.next_due = state.next_due
             entry.last_seen = at
-            entry.dirty = True
+            self._cache.customer_changed(entry)
         for resolve in write.resolved:
             await self._resolve(resolve.customer, resolve.resolved_at, resolve.resolved_by)
         for opening in write.opened:
             await self._open(opening)
         for notify in write.notified:
             entry = await self._customer(notify.customer.mailbox, notify.customer.address, at)
-            params = {"b_customer": entry.id, "b_level": notify.level, "b_at": notify.at}
-            await self._conn.execute(self._sql.notify, params)
+            await self._escalations.notify(entry.id, notify.level, notify.at)
         for action in write.actions:
             if action.idempotency_key not in self._cache.action_keys:
                 self._cache.action_keys.add(action.idempotency_key)
                 self._cache.actions.append(sql.action_row(action))
         if write.held is not None:
-            await self._conn.execute(self._sql.insert_held, sql.held_row(write.held))
+            self._cache.held.append(sql.held_row(write.held))
         customer_id = None
         if write.decision.customer is not None:
             ref = write.decision.customer
@@ -178,24 +183,24 @@ class Work:
     async def flush(self) -> None:
         """Write every buffered row and update, parents first; the caller commits."""
         await self._flush_new_rows()
+        await self._escalations.flush()
         cache = self._cache
-        dirty = [c for c in cache.customers.values() if c.dirty]
-        if dirty:
-            params = [c.update_params() for c in dirty]
-            await sql.executemany(self._conn, self._sql.update_customers, params)
-            for c in dirty:
-                c.dirty = False
-        touched = [th for th in cache.threads.values() if th.dirty]
-        if touched:
-            params = [{"b_id": th.id, "b_last": th.last_activity} for th in touched]
-            await sql.executemany(self._conn, self._sql.update_threads, params)
-            for th in touched:
-                th.dirty = False
+        await sql.executemany(
+            self._conn,
+            self._sql.update_customers,
+            [c.update_params() for c in cache.changed_customers.values()],
+        )
+        await sql.executemany(
+            self._conn,
+            self._sql.update_threads,
+            [{"b_id": th.id, "b_last": th.last_activity} for th in cache.changed_threads.values()],
+        )
         for statement, rows in (
             (self._sql.insert_thread_ids, cache.thread_ids),
             (self._sql.insert_messages, cache.messages),
             (self._sql.insert_actions, cache.actions),
             (self._sql.insert_decisions, cache.decisions),
+            (self._sql.insert_held, cache.held),
         ):
             await sql.executemany(self._conn, statement, rows)
         cache.clear_buffers()
@@ -236,15 +241,22 @@ class Work:
             if entry is None:
                 entry = self._cache.new_customer(mailbox, address, now)
             return entry
-        row_values = CustomerEntry.insert_values(mailbox, address, now)
-        new_id = (await self._conn.execute(self._sql.insert_customer, row_values)).scalar()
-        if new_id is not None:
-            # A row this transaction inserted is locked by it until commit.
-            entry = CustomerEntry.new(new_id, mailbox, address, now)
-        else:
-            params = {"b_mailbox": mailbox, "b_address": address}
+        params = {"b_mailbox": mailbox, "b_address": address}
+        # Lock an existing row first and insert only when there is none: an INSERT …
+        # ON CONFLICT DO NOTHING on every event would burn a sequence value per event
+        # on PostgreSQL. A concurrent insert of the same customer makes ours do
+        # nothing; the second SELECT … FOR UPDATE then waits for and locks that row.
+        row = (await self._conn.execute(self._sql.lock_customer, params)).first()
+        if row is None:
+            row_values = CustomerEntry.insert_values(mailbox, address, now)
+            new_id = (await self._conn.execute(self._sql.insert_customer, row_values)).scalar()
+            if new_id is not None:
+                # A row this transaction inserted is locked by it until commit.
+                entry = CustomerEntry.new(new_id, mailbox, address, now)
+                self._cache.add_customer(entry)
+                return entry
             row = (await self._conn.execute(self._sql.lock_customer, params)).one()
-            entry = CustomerEntry.from_row(row)
+        entry = CustomerEntry.from_row(row)
         self._cache.add_customer(entry)
         return entry
 
@@ -304,7 +316,7 @@ class Work:
             )
         elif write.at > entry.last_activity:
             entry.last_activity = write.at
-            entry.dirty = True
+            self._cache.thread_changed(entry)
         indexed = self._cache.ids.setdefault(customer.id, {})
         for mid in dict.fromkeys((write.root, *write.message_ids)):
             if mid not in indexed:
@@ -348,7 +360,7 @@ class Work:
         entry = self._cache.customers[(message.key.mailbox, message.customer)]
         entry.count(inbound=message.key.direction is Direction.INBOUND, automated=message.automated)
         entry.last_seen = max(entry.last_seen, message.at)
-        entry.dirty = True
+        self._cache.customer_changed(entry)
 
     # -- escalations ---------------------------------------------------------------------
 
@@ -356,11 +368,9 @@ class Work:
         entry = await self._customer(customer.mailbox, customer.address, at)
         if not entry.escalated:
             return  # the summary column says there is nothing open to resolve
-        await self._conn.execute(
-            self._sql.resolve, {"b_customer": entry.id, "b_at": at, "b_by": by}
-        )
+        await self._escalations.resolve(entry.id, at, by)
         entry.escalated = False
-        entry.dirty = True
+        self._cache.customer_changed(entry)
 
     async def _open(self, opening: EscalationOpen) -> None:
         ref = opening.customer
@@ -368,37 +378,16 @@ class Work:
         thread = None
         if opening.thread_root is not None:
             thread = await self._thread(entry.id, opening.thread_root)
-        partner = await self._link_partner(opening.link_key)
-        # The escalation row refers to customer and thread rows a batch may not have
-        # written yet.
-        await self._flush_new_rows()
-        row = sql.escalation_row(opening, entry.id, None if thread is None else thread.id, partner)
-        new_id = (await self._conn.execute(self._sql.insert_escalation, row)).scalar_one()
-        if opening.link_key is not None:
-            self._cache.links[opening.link_key] = new_id
-        if partner is not None:
-            await self._conn.execute(self._sql.link_back, {"b_id": partner, "b_link": new_id})
+        if not self._fresh:
+            # Written at once, the row needs the customer and thread rows a batch may
+            # still be holding back.
+            await self._flush_new_rows()
+        await self._escalations.open(opening, entry.id, None if thread is None else thread.id)
         entry.escalated = True
         entry.escalations += 1
-        entry.dirty = True
-
-    async def _link_partner(self, link_key: str | None) -> int | None:
-        if link_key is None:
-            return None
-        partner = self._cache.links.get(link_key)
-        if partner is not None or self._fresh:
-            return partner
-        found: int | None = (
-            await self._conn.execute(self._sql.link_partner, {"b_key": link_key})
-        ).scalar()
-        return found
+        self._cache.customer_changed(entry)
 
 
-async def _is_empty(conn: AsyncConnection) -> bool:
-    """True when the database holds no customer, message, thread or escalation yet."""
-    for table in ("customers", "messages", "threads", "escalations"):
-        # Table names are constants from this module, never input.
-        found = await conn.execute(text(f"SELECT 1 FROM {table} LIMIT 1"))  # noqa: S608
-        if found.first() is not None:
-            return False
-    return True
+def _recency(thread: ThreadEntry) -> tuple[datetime, int]:
+    # Latest activity first; on a tie the newer thread, as the SQL lookup orders.
+    return thread.last_activity, thread.id

@@ -6,6 +6,7 @@ import asyncio
 
 import pytest
 
+from mailguard.domain.model import Source
 from mailguard.store.repository import SqlStore
 from tests.integration.store_support import CUSTOMER, MAILBOX, T0, at, event
 
@@ -82,3 +83,23 @@ async def test_two_processes_share_one_sqlite_file(sqlite_url: str) -> None:
     finally:
         for store in stores:
             await store.close()
+
+
+async def test_nested_sqlite_write_fails_loudly_instead_of_hanging(sqlite_url: str) -> None:
+    from mailguard.ports import FailedMessage
+    from mailguard.store import schema
+    from tests.integration.store_support import key
+
+    await schema.upgrade(sqlite_url)
+    store = SqlStore.from_url(sqlite_url)
+    try:
+        async with store.unit_of_work():
+            failure = FailedMessage(key("x@x"), Source.IMAP, b"raw", "boom", T0)
+            # asyncio.timeout, unlike wait_for, stays in this task.
+            with pytest.raises(RuntimeError, match="inside another one"):
+                async with asyncio.timeout(5):
+                    await store.record_failure(failure)
+        # Outside, the same call works.
+        await store.record_failure(failure)
+    finally:
+        await store.close()

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import PrimaryKeyConstraint, inspect
 from sqlalchemy.engine import Connection
 
 from mailguard.errors import StorageError
@@ -119,3 +119,34 @@ def test_migrations_work_from_an_installed_copy_of_the_package(tmp_path: Path) -
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == schema.head_revision()
+
+
+def _constraint_names(connection: Connection) -> dict[str, set[str]]:
+    inspector = inspect(connection)
+    names: dict[str, set[str]] = {}
+    for table in Base.metadata.tables:
+        found = {c["name"] for c in inspector.get_check_constraints(table)}
+        found |= {c["name"] for c in inspector.get_unique_constraints(table)}
+        found |= {c["name"] for c in inspector.get_foreign_keys(table)}
+        names[table] = {name for name in found if name}
+    return names
+
+
+async def test_constraints_carry_the_models_names(db_url: str) -> None:
+    """Later migrations alter constraints by name: the names must be the models' ones."""
+    await schema.upgrade(db_url)
+    engine = create_engine(db_url)
+    try:
+        async with engine.connect() as conn:
+            migrated = await conn.run_sync(_constraint_names)
+    finally:
+        await engine.dispose()
+    expected = {
+        name: {
+            str(c.name)
+            for c in table.constraints
+            if c.name and not isinstance(c, PrimaryKeyConstraint)
+        }
+        for name, table in Base.metadata.tables.items()
+    }
+    assert migrated == expected

@@ -310,15 +310,18 @@ async def test_failed_messages_are_kept_and_not_recorded(store: SqlStore) -> Non
         assert not await uow.is_recorded(key("bad@x"))
 
 
-async def test_outbox_executor_calls(store: SqlStore) -> None:
+async def test_locking_an_existing_customer_burns_no_ids(store: SqlStore) -> None:
+    for minute in range(5):
+        async with store.unit_of_work() as uow:
+            await uow.lock_customers(CUSTOMER, [MAILBOX], at(minute))
     async with store.unit_of_work() as uow:
-        await uow.apply(event("1@x", at(0), actions=(action("k1", at(1)), action("k2", at(0)))))
-    pending = await store.pending_actions()
-    assert [a["idempotency_key"] for a in pending] == ["k2", "k1"]
-    await store.finish_action(pending[0]["id"], at(5))
-    await store.finish_action(pending[1]["id"], at(5), error="IMAP down")
-    assert [a["idempotency_key"] for a in await store.pending_actions()] == ["k1"]
-    await store.finish_action(pending[1]["id"], at(6), error="IMAP still down", give_up=True)
-    assert await store.pending_actions() == []
-    states = [(r.state, r.attempts, r.last_error) for r in await _rows(store, t.outbox_actions)]
-    assert states == [("failed", 2, "IMAP still down"), ("done", 1, None)]  # k1, k2
+        await uow.lock_customers("second@example.org", [MAILBOX], at(9))
+    rows = await _rows(store, t.customers)
+    assert [(r.id, r.address) for r in rows] == [(1, CUSTOMER), (2, "second@example.org")]
+
+
+async def test_a_customer_without_state_has_sql_null(work: Opener, store: SqlStore) -> None:
+    async with work() as uow:
+        await uow.lock_customers(CUSTOMER, [MAILBOX], T0)
+        await uow.apply(event("1@x", at(0)))
+    assert await _count(store, t.customers, t.customers.c.policy_state.is_(None)) == 1

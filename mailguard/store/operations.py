@@ -1,0 +1,224 @@
+"""What the adapters around the engine read and write, outside the engine's port.
+
+The IMAP watcher keeps per-folder checkpoints, the outbox executor takes pending
+actions and reports attempts, the SMTP side releases or discards held mail, and
+``mailguard explain`` reads the decision log. :class:`StoreOperations` also owns the
+connection handling both it and :class:`~mailguard.store.repository.SqlStore` use:
+on SQLite one writer at a time (an in-process lock, and ``BEGIN IMMEDIATE`` against
+other processes), on PostgreSQL plain transactions with row locks where needed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from mailguard.store import tables as t
+from mailguard.store.engine import writer
+from mailguard.store.models import HeldState, OutboxState
+from mailguard.store.records import Checkpoint, HeldMail, LoggedDecision, PendingAction
+
+
+class StoreOperations:
+    """Connection handling plus the adapters' queries; the base of ``SqlStore``."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._writer = writer(engine)
+        self._sqlite = engine.dialect.name == "sqlite"
+        self._write_lock = asyncio.Lock() if self._sqlite else None
+        self._writer_task: asyncio.Task[object] | None = None
+
+    @property
+    def engine(self) -> AsyncEngine:
+        """The engine the store uses; for health checks and tests."""
+        return self._engine
+
+    async def close(self) -> None:
+        """Close every pooled connection."""
+        await self._engine.dispose()
+
+    @asynccontextmanager
+    async def _one_writer(self) -> AsyncIterator[None]:
+        # Queue this process's SQLite writers here rather than in SQLite's busy
+        # handler, which would pin a pooled connection and a thread per waiter.
+        if self._write_lock is None:
+            yield
+            return
+        task = asyncio.current_task()
+        if task is not None and task is self._writer_task:
+            # asyncio.Lock is not reentrant: waiting here would hang this task forever.
+            raise RuntimeError(
+                "a SQLite write transaction was opened inside another one in the same "
+                "task (e.g. record_failure inside a unit of work or batch); finish the "
+                "outer one first"
+            )
+        async with self._write_lock:
+            self._writer_task = task
+            try:
+                yield
+            finally:
+                self._writer_task = None
+
+    @asynccontextmanager
+    async def _write_transaction(self) -> AsyncIterator[AsyncConnection]:
+        async with self._one_writer(), self._writer.begin() as conn:
+            yield conn
+
+    def _insert(self, conn: AsyncConnection, table: Any) -> Any:
+        return (postgresql if conn.dialect.name == "postgresql" else sqlite).insert(table)
+
+    # -- IMAP checkpoints ----------------------------------------------------------------
+
+    async def load_checkpoint(self, mailbox: str, folder: str) -> Checkpoint | None:
+        """The saved checkpoint of one folder, or None before its first sync."""
+        c = t.sync_checkpoints.c
+        async with self._engine.connect() as conn:
+            row = (
+                await conn.execute(
+                    select(
+                        c.mailbox,
+                        c.folder,
+                        c.uidvalidity,
+                        c.last_uid,
+                        c.highestmodseq,
+                        c.updated_at,
+                    ).where(c.mailbox == mailbox, c.folder == folder)
+                )
+            ).first()
+        return None if row is None else Checkpoint(*row)
+
+    async def save_checkpoint(self, checkpoint: Checkpoint) -> None:
+        """Insert or replace the checkpoint of ``checkpoint.mailbox``/``folder``."""
+        values = {
+            "mailbox": checkpoint.mailbox,
+            "folder": checkpoint.folder,
+            "uidvalidity": checkpoint.uidvalidity,
+            "last_uid": checkpoint.last_uid,
+            "highestmodseq": checkpoint.highestmodseq,
+            "updated_at": checkpoint.updated_at,
+        }
+        async with self._write_transaction() as conn:
+            stmt = self._insert(conn, t.sync_checkpoints).values(values)
+            await conn.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=["mailbox", "folder"],
+                    set_={key: stmt.excluded[key] for key in values if key != "folder"},
+                )
+            )
+
+    # -- outbox (for the executor) -------------------------------------------------------
+
+    async def pending_actions(self, limit: int = 100) -> list[PendingAction]:
+        """Pending outbox actions, oldest first."""
+        c = t.outbox_actions.c
+        async with self._engine.connect() as conn:
+            rows = await conn.execute(
+                select(
+                    c.id,
+                    c.kind,
+                    c.target,
+                    c.idempotency_key,
+                    c.payload,
+                    c.attempts,
+                    c.last_error,
+                    c.created_at,
+                )
+                .where(c.state == OutboxState.PENDING)
+                .order_by(c.created_at, c.id)
+                .limit(limit)
+            )
+            return [PendingAction(*row) for row in rows]
+
+    async def finish_action(
+        self, action_id: int, now: datetime, *, error: str | None = None, give_up: bool = False
+    ) -> None:
+        """Record an attempt at an action: done without ``error``; else pending or failed.
+
+        A failed attempt stays pending (the executor retries it) unless ``give_up``.
+        """
+        c = t.outbox_actions.c
+        if error is None:
+            state = OutboxState.DONE
+        else:
+            state = OutboxState.FAILED if give_up else OutboxState.PENDING
+        async with self._write_transaction() as conn:
+            await conn.execute(
+                update(t.outbox_actions)
+                .where(c.id == action_id)
+                .values(state=state, attempts=c.attempts + 1, last_error=error, updated_at=now)
+            )
+
+    # -- held mail -----------------------------------------------------------------------
+
+    async def held_mail(self, mailbox: str | None = None, limit: int = 100) -> list[HeldMail]:
+        """Messages still held (oldest first), of one mailbox or all."""
+        c = t.held_messages.c
+        query = select(t.held_messages).where(c.state == HeldState.HELD)
+        if mailbox is not None:
+            query = query.where(c.mailbox == mailbox)
+        async with self._engine.connect() as conn:
+            rows = await conn.execute(query.order_by(c.held_at, c.id).limit(limit))
+            return [
+                HeldMail(
+                    id=row.id,
+                    mailbox=row.mailbox,
+                    message_id=row.message_id,
+                    direction=row.direction,
+                    raw=row.raw,
+                    envelope_sender=row.envelope_sender,
+                    envelope_recipients=tuple(row.envelope_recipients),
+                    mail_options=tuple(row.mail_options),
+                    rcpt_options=tuple(row.rcpt_options),
+                    reason=row.reason,
+                    state=str(row.state),
+                    held_at=row.held_at,
+                )
+                for row in rows
+            ]
+
+    async def settle_held(self, held_id: int, state: HeldState, now: datetime) -> bool:
+        """Mark a held message released or discarded; False if it was no longer held.
+
+        The condition on the current state makes two agents (or replicas) releasing
+        the same message at once release it once.
+        """
+        if state is HeldState.HELD:
+            raise ValueError("a held message can only be released or discarded")
+        c = t.held_messages.c
+        async with self._write_transaction() as conn:
+            result = await conn.execute(
+                update(t.held_messages)
+                .where(c.id == held_id, c.state == HeldState.HELD)
+                .values(state=state, updated_at=now)
+            )
+        return result.rowcount == 1
+
+    # -- decision log --------------------------------------------------------------------
+
+    async def decisions_for(self, mailbox: str, message_id: str) -> list[LoggedDecision]:
+        """The logged decisions about one message, oldest first."""
+        d, cust = t.decisions.c, t.customers.c
+        async with self._engine.connect() as conn:
+            rows = await conn.execute(
+                select(
+                    d.mailbox,
+                    cust.address,
+                    d.message_id,
+                    d.direction,
+                    d.rule_hits,
+                    d.explain,
+                    d.decided_at,
+                )
+                .select_from(t.decisions.outerjoin(t.customers, d.customer_id == cust.id))
+                .where(d.mailbox == mailbox, d.message_id == message_id)
+                .order_by(d.decided_at, d.id)
+            )
+            return [LoggedDecision(*row) for row in rows]
