@@ -287,9 +287,7 @@ class ReportBuilder:
             last_at=self._last,
             kinds=kinds,
             rule_hits={rule: self._rule_hits[rule] for rule in rules},
-            trapped={
-                rule: tuple(t.freeze() for t in self._trapped.get(rule, ())) for rule in rules
-            },
+            trapped={rule: self._frozen_traps(rule) for rule in rules},
             top_automated_senders=tuple(self._automated_senders.most_common(TOP_SENDERS)),
             waits=self._wait_stats(),
             bucket=self._bucket_size(),
@@ -302,6 +300,11 @@ class ReportBuilder:
             ignored=tuple(self._ignored),
             sources=self._sources,
         )
+
+    def _frozen_traps(self, rule: str) -> tuple[TrappedCustomer, ...]:
+        # Customers still caught come first: they are the ones an operator must act on.
+        traps = sorted(self._trapped.get(rule, ()), key=lambda t: (not t.open, t.first_at))
+        return tuple(t.freeze() for t in traps)
 
     def _wait_stats(self) -> WaitStats:
         waits = sorted(self._waits)
