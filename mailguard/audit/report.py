@@ -10,6 +10,7 @@ per-day reply counts and one float per answered wait. ``build`` turns that into 
 from __future__ import annotations
 
 import math
+import sys
 from array import array
 from collections import Counter, deque
 from datetime import date, datetime, timedelta
@@ -363,12 +364,15 @@ def _event(record: AuditRecord, at: datetime) -> TimelineEvent:
     subject = record.subject
     if len(subject) > SUBJECT_MAX:
         subject = subject[: SUBJECT_MAX - 1] + "…"
+    # Up to a dozen events per customer stay in memory until the end of the replay, and
+    # their senders repeat (the customer, our helpdesk): one shared string each.
+    sender = sys.intern(record.sender) if record.sender is not None else None
     return TimelineEvent(
         at=at,
         direction=record.direction,
         kind=record.kind,
         automated=record.automated,
-        sender=record.sender,
+        sender=sender,
         subject=subject,
         rules=tuple(
             dict.fromkeys([*(h.rule for h in record.rule_hits), *filter(None, [record.escalated])])
