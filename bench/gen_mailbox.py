@@ -75,13 +75,13 @@ class Mail:
 class Generator:
     """Produces messages conversation by conversation from one seeded RNG."""
 
-    def __init__(self, seed: int, start: datetime, days: int) -> None:
+    def __init__(self, seed: int, start: datetime, days: int, customers: int) -> None:
         self.rng = random.Random(seed)
         self.start = start
         self.span = timedelta(days=days)
         self.serial = 0
         self.ticket = 10000
-        self.customers = [self._customer(i) for i in range(4096)]
+        self.customers = [self._customer(i) for i in range(customers)]
 
     def _customer(self, i: int) -> tuple[str, str, str]:
         first, last = self.rng.choice(FIRST), self.rng.choice(LAST)
@@ -332,7 +332,9 @@ def _encode_subject(subject: str) -> str:
 
 def generate(out: Path, messages: int, fmt: str, seed: int, days: int = 180) -> int:
     """Write ``messages`` messages under ``out``; returns the number written."""
-    gen = Generator(seed, datetime(2026, 1, 5, tzinfo=UTC), days)
+    # About six messages per customer over the period, as in a real support mailbox where
+    # most people write once or twice and a few come back again and again.
+    gen = Generator(seed, datetime(2026, 1, 5, tzinfo=UTC), days, max(64, messages // 6))
     writer = _MboxWriter(out) if fmt == "mbox" else _MaildirWriter(out)
     written = 0
     try:

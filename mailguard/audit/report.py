@@ -10,6 +10,7 @@ per-day reply counts and one float per answered wait. ``build`` turns that into 
 from __future__ import annotations
 
 import math
+import sys
 from array import array
 from collections import Counter, deque
 from datetime import date, datetime, timedelta
@@ -287,9 +288,7 @@ class ReportBuilder:
             last_at=self._last,
             kinds=kinds,
             rule_hits={rule: self._rule_hits[rule] for rule in rules},
-            trapped={
-                rule: tuple(t.freeze() for t in self._trapped.get(rule, ())) for rule in rules
-            },
+            trapped={rule: self._frozen_traps(rule) for rule in rules},
             top_automated_senders=tuple(self._automated_senders.most_common(TOP_SENDERS)),
             waits=self._wait_stats(),
             bucket=self._bucket_size(),
@@ -302,6 +301,11 @@ class ReportBuilder:
             ignored=tuple(self._ignored),
             sources=self._sources,
         )
+
+    def _frozen_traps(self, rule: str) -> tuple[TrappedCustomer, ...]:
+        # Customers still caught come first: they are the ones an operator must act on.
+        traps = sorted(self._trapped.get(rule, ()), key=lambda t: (not t.open, t.first_at))
+        return tuple(t.freeze() for t in traps)
 
     def _wait_stats(self) -> WaitStats:
         waits = sorted(self._waits)
@@ -360,12 +364,15 @@ def _event(record: AuditRecord, at: datetime) -> TimelineEvent:
     subject = record.subject
     if len(subject) > SUBJECT_MAX:
         subject = subject[: SUBJECT_MAX - 1] + "…"
+    # Up to a dozen events per customer stay in memory until the end of the replay, and
+    # their senders repeat (the customer, our helpdesk): one shared string each.
+    sender = sys.intern(record.sender) if record.sender is not None else None
     return TimelineEvent(
         at=at,
         direction=record.direction,
         kind=record.kind,
         automated=record.automated,
-        sender=record.sender,
+        sender=sender,
         subject=subject,
         rules=tuple(
             dict.fromkeys([*(h.rule for h in record.rule_hits), *filter(None, [record.escalated])])

@@ -295,3 +295,55 @@ def test_docs_example_matches_the_json_shape(report: AuditReport) -> None:
     assert list(example["replies_over_time"]["buckets"][0]) == list(
         data["replies_over_time"]["buckets"][0]
     )
+
+
+def many_traps() -> AuditReport:
+    builder = ReportBuilder()
+    for i in range(3):
+        customer = f"c{i}@example.org"
+        at = T0 + timedelta(hours=i)
+        hit = (RuleHit("repeat_contact", f"evidence {i}"), RuleHit("sla", f"late {i}"))
+        builder.add(
+            record(
+                at,
+                Direction.INBOUND,
+                Kind.HUMAN,
+                customer=customer,
+                subject=f"subject {i}",
+                rule_hits=hit,
+                escalated="repeat_contact",
+            )  # fmt: skip
+        )
+    # c0 gets a human reply: its traps are resolved and must be listed after the open ones.
+    builder.add(
+        record(T0 + timedelta(hours=5), Direction.OUTBOUND, Kind.HUMAN, customer="c0@example.org")
+    )
+    return builder.build()
+
+
+def test_open_traps_come_first() -> None:
+    traps = many_traps().trapped["repeat_contact"]
+    assert [t.customer for t in traps] == ["c1@example.org", "c2@example.org", "c0@example.org"]
+    assert [t.open for t in traps] == [True, True, False]
+
+
+@pytest.mark.parametrize("fmt", ["text", "md", "html"])
+def test_human_formats_list_everyone_but_detail_only_the_first(fmt: str) -> None:
+    report = many_traps()
+    text = render(report, fmt, detail_limit=1)
+    for i in range(3):
+        assert f"c{i}@example.org in support" in text
+    # Only the first per rule (c1) shows evidence and timeline.
+    assert "evidence 1" in text and "late 1" in text
+    assert "evidence 2" not in text and "subject 2" not in text and "evidence 0" not in text
+    assert "Timelines shown for the first 1" in text or "timelines shown for the first 1" in text
+    if fmt == "html":
+        ET.fromstring(text.removeprefix("<!DOCTYPE html>\n"))  # noqa: S314 - our own output
+
+
+def test_streamed_json_equals_the_whole_document_with_several_rules() -> None:
+    report = many_traps()
+    data = json.loads(render(report, "json"))
+    assert data == report_to_dict(report)
+    assert len(data["trapped"]["repeat_contact"]) == len(data["trapped"]["sla"]) == 3
+    assert [t["customer"] for t in data["trapped"]["sla"]][-1] == "c0@example.org"
