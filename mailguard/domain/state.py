@@ -176,7 +176,10 @@ class CustomerState:
 
     def with_entry(self, entry: Entry) -> CustomerState:
         """Add a message in time order and remember its key."""
-        history = tuple(sorted((*self.history, entry), key=lambda e: e.at))[-MAX_HISTORY:]
+        if not self.history or self.history[-1].at <= entry.at:
+            history = (*self.history, entry)[-MAX_HISTORY:]  # the usual case: in time order
+        else:
+            history = tuple(sorted((*self.history, entry), key=lambda e: e.at))[-MAX_HISTORY:]
         seen = (*self.seen, (entry.message_id, entry.direction.value, entry.at))[-MAX_SEEN:]
         return replace(self, history=history, seen=seen)
 
@@ -190,6 +193,13 @@ class CustomerState:
     def pruned(self, now: datetime, keep: timedelta) -> CustomerState:
         """Forget history, seen keys and breakers older than ``keep`` (the largest window)."""
         cutoff = now - keep
+        # Most messages prune nothing; keep the same object then (cheaper, and equal anyway).
+        if (
+            (not self.history or self.history[0].at >= cutoff)
+            and all(key[2] >= cutoff for key in self.seen)
+            and all(b.until > now for b in self.breakers)
+        ):
+            return self
         return replace(
             self,
             history=tuple(e for e in self.history if e.at >= cutoff),

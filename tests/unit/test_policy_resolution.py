@@ -94,3 +94,15 @@ def test_state_timestamps_round_trip_to_the_microsecond() -> None:
 
 def test_an_unknown_state_format_starts_afresh() -> None:
     assert CustomerState.from_dict({"v": 999, "history": [[1, 2, 3]]}) == CustomerState()
+
+
+def test_late_message_is_placed_in_time_order_and_counts() -> None:
+    # The Sent copy of a robot reply may be read after the customer's next message.
+    from mailguard.domain.policy import RepeatContactRule
+
+    policy = Policy(repeat_contact=RepeatContactRule(enabled=False))
+    _, state = run([Step(0, "in"), Step(30, "in"), Step(30.1, "out-auto")], policy)
+    late = decide(state, event_for(Step(0.1, "out-auto"), 9), policy, at(31))
+    assert [e.at for e in late.state.history] == sorted(e.at for e in late.state.history)
+    assert late.escalated
+    assert late.hits[0].rule == "automated_streak"
