@@ -15,13 +15,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager, suppress
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, exists, select
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 
-from mailguard.ports import CustomerRef, FailedMessage
+from mailguard.ports import CustomerRef, FailedMessage, Store
 from mailguard.store import tables as t
 from mailguard.store.engine import create_engine
 from mailguard.store.models import HeldState, OutboxState
@@ -174,3 +174,9 @@ class SqlStore(StoreOperations):
                 result = await conn.execute(statement)
                 counts[table] = max(result.rowcount, 0)
         return counts
+
+
+if TYPE_CHECKING:
+    # mypy proves here that SqlStore (and Work) implement the ports structurally.
+    def _implements_port(store: SqlStore) -> Store:
+        return store
