@@ -42,7 +42,7 @@ from typing import Any
 
 from mailguard.audit.main import run_audit
 from mailguard.audit.records import AuditRecord
-from mailguard.audit.render import FORMATS, render
+from mailguard.audit.render import FORMATS, iter_render
 from mailguard.audit.replay import AuditEngine, EngineFactory
 from mailguard.audit.sources import RawMessage, looks_like_sent_folder, scan_paths
 from mailguard.domain.model import Direction, Kind
@@ -132,7 +132,10 @@ def run_phase(phase: str, mailbox: Path, engine: str) -> dict[str, Any]:
             extra = {
                 "trapped": {rule: len(ts) for rule, ts in report.trapped.items() if ts},
                 "failed": report.failure_count,
-                "report_bytes": {fmt: len(render(report, fmt).encode()) for fmt in FORMATS},
+                "report_bytes": {
+                    fmt: sum(len(chunk.encode()) for chunk in iter_render(report, fmt))
+                    for fmt in FORMATS
+                },
             }
     seconds = time.perf_counter() - started
     return {

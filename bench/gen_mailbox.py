@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import base64
 import hashlib
+import json
 import random
 import sys
 from collections.abc import Iterator
@@ -24,7 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 OUR_DOMAIN = "example.com"
 SUPPORT = "support@example.com"
@@ -37,41 +38,15 @@ CUSTOMER_DOMAINS = (
     "kunden.example.de",
     "acme-retail.example.org",
 )
-FIRST = ("anna", "ben", "clara", "david", "emma", "felix", "greta", "hannah", "jonas", "lena")
-FIRST += ("james", "olivia", "liam", "mia", "noah", "sofia", "lucas", "amelia", "mehmet", "yuki")
-LAST = ("mueller", "schmidt", "schneider", "fischer", "weber", "meyer", "wagner", "becker")
-LAST += ("smith", "jones", "taylor", "brown", "williams", "nguyen", "kowalski", "yilmaz")
+FIRST = "anna ben clara david emma felix greta hannah jonas lena james olivia liam mia".split()
+FIRST += "noah sofia lucas amelia mehmet yuki".split()
+LAST = "mueller schmidt schneider fischer weber meyer wagner becker smith jones taylor".split()
+LAST += "brown williams nguyen kowalski yilmaz".split()
 AGENTS = ("Julia Becker", "Tom Richter", "Sarah Klein", "Mark Evans")
 
-TOPICS_DE = (
-    ("Gutschein lässt sich nicht einlösen", "mein Gutschein {code} wird als ungültig angezeigt"),
-    ("Rücksendung Bestellung {order}", "ich habe {order} zurückgeschickt, wo bleibt das Geld"),
-    ("Falsche Rechnung {order}", "auf der Rechnung zu {order} steht ein falscher Betrag"),
-    ("Lieferung unvollständig", "in der Lieferung zu {order} fehlen zwei Artikel"),
-    ("Passwort zurücksetzen", "der Link zum Zurücksetzen meines Passworts funktioniert nicht"),
-)  # fmt: skip
-TOPICS_EN = (
-    ("Gift voucher code rejected", "my gift voucher {code} is rejected at checkout"),
-    ("Refund for order {order}", "I returned order {order} three weeks ago and have no refund yet"),
-    ("Wrong invoice {order}", "the invoice for {order} shows the wrong amount"),
-    ("Parcel missing items", "two items of order {order} were missing from the parcel"),
-    ("Cannot log in", "the password reset link says it has expired"),
-)  # fmt: skip
-ANGRY_DE = "Ich schreibe Ihnen jetzt zum dritten Mal! Das ist eine Frechheit, ich kündige, wenn sich nicht sofort jemand meldet."  # noqa: E501
-ANGRY_EN = "This is the third time I am writing and nobody answers. This is unacceptable, I will cancel my account if nobody replies today."  # noqa: E501
-ACK_DE = "vielen Dank für Ihre Nachricht. Ihre Anfrage wurde unter der Ticketnummer {ticket} erfasst.\nDies ist eine automatisch erzeugte Nachricht."  # noqa: E501
-ACK_EN = "Thanks for contacting Example Support. We received your request #{ticket} and will\nget back to you within 2 business days. This is an automated message."  # noqa: E501
-REFER_DE = "Gutscheine werden von unserem Partner verwaltet. Bitte wenden Sie sich an unseren\nGutscheinpartner unter {partner}."  # noqa: E501
-REFER_EN = "Gift vouchers are managed by our voucher partner. Please contact our voucher partner\nat {partner}."  # noqa: E501
-OOO_DE = "Ich bin bis zum {until} nicht im Büro und habe keinen Zugriff auf meine E-Mails."
-OOO_EN = "I am out of the office until {until} with no access to e-mail."
-FILLER = (
-    "Vielen Dank im Voraus.",
-    "Thanks in advance.",
-    "Die Bestellbestätigung liegt mir vor.",
-    "I have attached the receipt.",
-    "Bitte melden Sie sich telefonisch oder per E-Mail.",
-    "Please get back to me as soon as you can.",
+# Localised phrases, kept as data beside this script.
+TEXTS: dict[str, dict[str, Any]] = json.loads(
+    Path(__file__).with_name("mail_texts.json").read_text(encoding="utf-8")
 )
 
 # Conversation patterns and their weights: most customers are served well.
@@ -100,13 +75,13 @@ class Mail:
 class Generator:
     """Produces messages conversation by conversation from one seeded RNG."""
 
-    def __init__(self, seed: int, start: datetime, days: int) -> None:
+    def __init__(self, seed: int, start: datetime, days: int, customers: int) -> None:
         self.rng = random.Random(seed)
         self.start = start
         self.span = timedelta(days=days)
         self.serial = 0
         self.ticket = 10000
-        self.customers = [self._customer(i) for i in range(4096)]
+        self.customers = [self._customer(i) for i in range(customers)]
 
     def _customer(self, i: int) -> tuple[str, str, str]:
         first, last = self.rng.choice(FIRST), self.rng.choice(LAST)
@@ -186,17 +161,15 @@ class Generator:
 
     def _opening(self, at: datetime, angry: bool = False) -> tuple[dict[str, object], str]:
         name, addr, lang = self.rng.choice(self.customers)
-        topics = TOPICS_DE if lang == "de" else TOPICS_EN
-        subject, line = self.rng.choice(topics)
+        subject, line = self.rng.choice(TEXTS[lang]["topics"])
         fill = {
             "code": f"GS-{self.rng.randrange(1000, 9999)}",
             "order": f"{self.rng.randrange(10**6)}",
         }
-        greet = "Guten Tag,\n\n" if lang == "de" else "Hello,\n\n"
-        body = greet + line.format(**fill) + ".\n"
+        body = f"{TEXTS[lang]['greeting']},\n\n{line.format(**fill)}.\n"
         if angry:
-            body += (ANGRY_DE if lang == "de" else ANGRY_EN) + "\n"
-        body += self.rng.choice(FILLER) + "\n\n" + name + "\n"
+            body += TEXTS[lang]["angry"] + "\n"
+        body += self.rng.choice(TEXTS[lang]["filler"]) + "\n\n" + name + "\n"
         self.ticket += 1
         ctx: dict[str, object] = {
             "customer": (name, addr),
@@ -213,29 +186,28 @@ class Generator:
         refs = ctx["refs"]
         assert isinstance(refs, list)
         lang, ticket, subject = ctx["lang"], ctx["ticket"], str(ctx["subject"])
-        support = ("Example Kundenservice" if lang == "de" else "Example Support", SUPPORT)
+        texts = TEXTS[str(lang)]
+        support = (texts["support_name"], SUPPORT)
         headers: tuple[str, ...] = ()
         if kind == "customer":
             sender, to = customer, support
-            subject = ("AW: " if lang == "de" else "Re: ") + subject if refs else subject
+            subject = texts["reply_prefix"] + subject if refs else subject
         elif kind == "ooo":
             sender, to = customer, support
-            subject = ("Abwesenheitsnotiz: " if lang == "de" else "Out of Office: ") + subject
+            subject = texts["ooo_prefix"] + subject
             headers = ("Auto-Submitted: auto-replied", "X-Auto-Response-Suppress: All")
             until = (at + timedelta(days=10)).strftime("%d.%m.%Y")
-            text = (OOO_DE if lang == "de" else OOO_EN).format(until=until)
+            text = texts["ooo"].format(until=until)
         elif kind == "ack":
             sender, to = support, customer
             subject = f"[Ticket#{ticket}] {subject}"
             headers = ("Auto-Submitted: auto-replied", "X-Mailer: Zammad Mail Service")
-            text = text or (ACK_DE if lang == "de" else ACK_EN).format(ticket=ticket)
+            text = text or texts["ack"].format(ticket=ticket)
         else:  # a person on our side
             agent = self.rng.choice(AGENTS)
             sender, to = (f"{agent}, {support[0]}", SUPPORT), customer
             subject = f"Re: [Ticket#{ticket}] {subject}"
-            hello = "Guten Tag" if lang == "de" else "Hello"
-            done = "das haben wir für Sie erledigt." if lang == "de" else "this is sorted out now."
-            text = f"{hello} {customer[0]},\n\n{text or done}\n\n{agent}\n"
+            text = f"{texts['greeting']} {customer[0]},\n\n{text or texts['done']}\n\n{agent}\n"
         previous = ctx.get("last")
         if kind in ("customer", "agent") and isinstance(previous, str) and previous:
             # Replies quote what they answer, as mail clients do by default.
@@ -248,6 +220,12 @@ class Generator:
         refs.append(msg_id)
         return mail
 
+    @staticmethod
+    def _text(ctx: dict[str, object], name: str) -> str:
+        """A localised phrase for this conversation's language."""
+        text: str = TEXTS[str(ctx["lang"])][name]
+        return text.format(partner=PARTNER, support=SUPPORT) + "\n"
+
     def _minutes(self, low: float, high: float) -> timedelta:
         return timedelta(minutes=self.rng.uniform(low, high))
 
@@ -258,7 +236,11 @@ class Generator:
         reply_at = at + (self._minutes(9 * 60, 40 * 60) if late else self._minutes(20, 7 * 60))
         out.append(self._say(ctx, reply_at, "agent"))
         if self.rng.random() < 0.3:
-            out.append(self._say(ctx, reply_at + self._minutes(30, 600), "customer", "Danke!\n"))
+            out.append(
+                self._say(
+                    ctx, reply_at + self._minutes(30, 600), "customer", self._text(ctx, "thanks")
+                )
+            )
         return out
 
     def _served_late(self, at: datetime) -> list[Mail]:
@@ -271,11 +253,7 @@ class Generator:
             out.append(self._say(ctx, at, "customer", body))
             out.append(self._say(ctx, at + self._minutes(0.5, 2), "ack"))
             at += self._minutes(24 * 60, 4 * 24 * 60)
-            body = (
-                "Ich habe immer noch keine Antwort.\n"
-                if ctx["lang"] == "de"
-                else "Still no answer.\n"
-            )
+            body = self._text(ctx, "still_waiting")
         if self.rng.random() < 0.5:
             out.append(self._say(ctx, at, "agent"))
         return out
@@ -285,7 +263,7 @@ class Generator:
         out = [self._say(ctx, at, "customer", body)]
         for _ in range(self.rng.randint(2, 3)):
             at += self._minutes(60, 16 * 60)
-            out.append(self._say(ctx, at, "customer", "Hallo? Bitte antworten Sie.\n"))
+            out.append(self._say(ctx, at, "customer", self._text(ctx, "nudge")))
         return out
 
     def _angry(self, at: datetime) -> list[Mail]:
@@ -312,10 +290,10 @@ class Generator:
 
     def _referral(self, at: datetime) -> list[Mail]:
         ctx, body = self._opening(at)
-        refer = (REFER_DE if ctx["lang"] == "de" else REFER_EN).format(partner=PARTNER)
+        refer = self._text(ctx, "refer")
         out = [self._say(ctx, at, "customer", body)]
         out.append(self._say(ctx, at + self._minutes(1, 2), "ack", refer))
-        back = f"Your partner {PARTNER} says I must contact the shop at {SUPPORT}.\n"
+        back = self._text(ctx, "came_back")
         at += self._minutes(120, 48 * 60)
         out.append(self._say(ctx, at, "customer", back))
         out.append(self._say(ctx, at + self._minutes(1, 2), "ack", refer))
@@ -331,7 +309,10 @@ class Generator:
     def _noise(self, at: datetime) -> list[Mail]:
         if self.rng.random() < 0.6:
             sender = ("Vendor News", "news@mailer.vendor.example")
-            headers = ("Precedence: bulk", "List-Unsubscribe: <mailto:unsub@mailer.vendor.example>")
+            headers: tuple[str, ...] = (
+                "Precedence: bulk",
+                "List-Unsubscribe: <mailto:unsub@mailer.vendor.example>",
+            )
             subject, text = "Unser Newsletter im " + at.strftime("%B"), "Neuigkeiten.\n"
         else:
             sender = ("Mail Delivery System", "MAILER-DAEMON@mx.example.net")
@@ -351,7 +332,9 @@ def _encode_subject(subject: str) -> str:
 
 def generate(out: Path, messages: int, fmt: str, seed: int, days: int = 180) -> int:
     """Write ``messages`` messages under ``out``; returns the number written."""
-    gen = Generator(seed, datetime(2026, 1, 5, tzinfo=UTC), days)
+    # About six messages per customer over the period, as in a real support mailbox where
+    # most people write once or twice and a few come back again and again.
+    gen = Generator(seed, datetime(2026, 1, 5, tzinfo=UTC), days, max(64, messages // 6))
     writer = _MboxWriter(out) if fmt == "mbox" else _MaildirWriter(out)
     written = 0
     try:

@@ -12,12 +12,12 @@ import asyncio
 import os
 import sys
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
 
-from mailguard.audit.render import FORMATS, render
+from mailguard.audit.render import DETAIL_LIMIT, FORMATS, iter_render
 from mailguard.audit.replay import EngineFactory, ProgressCallback, replay_all
 from mailguard.audit.report import AuditReport, ReportBuilder
 from mailguard.audit.sources import scan_paths
@@ -49,6 +49,7 @@ async def run_audit(
     async with engine_factory() as engine:
         await replay_all(iter(index), engine, builder, on_progress=on_progress)
     builder.add_skipped(index.skipped, index.skipped_count)
+    builder.add_ignored(index.ignored, index.ignored_count)
     return builder.build()
 
 
@@ -60,13 +61,15 @@ def audit_main(
     engine_factory: EngineFactory,
     bucket: str = "auto",
     progress: bool | None = None,
+    detail_limit: int = DETAIL_LIMIT,
     stdout: TextIO | None = None,
     stderr: TextIO | None = None,
 ) -> int:
     """Run the audit and write the report to ``output`` (None or "-" = stdout).
 
     ``progress`` None shows a progress bar only when stderr is a terminal, so redirected
-    output and CI logs stay clean. Returns the exit code (see the module docstring).
+    output and CI logs stay clean. ``detail_limit`` caps the timelines per rule in the
+    human formats. Returns the exit code (see the module docstring).
     """
     out = stdout if stdout is not None else sys.stdout
     err = stderr if stderr is not None else sys.stderr
@@ -88,9 +91,8 @@ def audit_main(
                 on_progress=on_progress,
             )
         )
-    text = render(report, fmt)
     try:
-        write_output(text, output, out)
+        write_output(iter_render(report, fmt, detail_limit=detail_limit), output, out)
     except OSError as exc:
         print(f"mailguard audit: cannot write {output}: {exc.strerror or exc}", file=err)
         return EXIT_USAGE
@@ -104,17 +106,17 @@ def audit_main(
     return EXIT_OK
 
 
-def write_output(text: str, output: str | None, stdout: TextIO) -> None:
+def write_output(chunks: Iterable[str], output: str | None, stdout: TextIO) -> None:
     """Write to stdout, or to a file atomically so a failed run never leaves half a report."""
     if output is None or output == "-":
-        stdout.write(text)
+        stdout.writelines(chunks)
         stdout.flush()
         return
     target = Path(output)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent or Path("."))
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+            handle.writelines(chunks)
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -1,40 +1,67 @@
-"""Render an ``AuditReport`` as plain text, Markdown or JSON (HTML lives in ``html``).
+"""Render an ``AuditReport``: the format dispatch and the pieces every format shares.
 
-The JSON shape is a public interface (documented in docs/audit.md, versioned by the
-``schema`` field): keys are never renamed or removed within a schema version, every
-known rule and every kind is always present (with zero counts), and times are ISO 8601
-UTC strings with a trailing "Z".
+Every renderer is a generator of text chunks, so a report on 100,000 messages is
+written out piece by piece and never exists as one big string (or, for JSON, as one
+big dict) in memory. ``render`` joins the chunks for callers that want a string.
+
+In the human formats (text, Markdown, HTML) every caught customer is listed, but only
+the first ``DETAIL_LIMIT`` per rule (open ones first) come with evidence and timeline;
+a report with thousands of timelines is not read by anyone. JSON always has them all.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import timedelta
-from typing import Any
 
+from mailguard.audit.render_json import SCHEMA, iter_json, render_json, report_to_dict
 from mailguard.audit.report import AuditReport, TimelineEvent, TrappedCustomer, utc_iso
 from mailguard.domain.model import Direction
 
-SCHEMA = "mailguard.audit/1"
+__all__ = [
+    "DETAIL_LIMIT",
+    "FORMATS",
+    "SCHEMA",
+    "event_line",
+    "format_duration",
+    "iter_render",
+    "render",
+    "render_json",
+    "report_to_dict",
+    "summary_rows",
+    "trap_heading",
+]
+
 FORMATS = ("text", "md", "html", "json")
+DETAIL_LIMIT = 100
+
+Renderer = Callable[[AuditReport, int], Iterator[str]]
 
 
-def render(report: AuditReport, fmt: str) -> str:
-    """The report in one of ``FORMATS``; raises ValueError for any other format."""
-    from mailguard.audit.render_html import render_html
+def iter_render(
+    report: AuditReport, fmt: str, *, detail_limit: int = DETAIL_LIMIT
+) -> Iterator[str]:
+    """The report in one of ``FORMATS`` as chunks; ValueError for any other format."""
+    # Imported here because those modules import the shared helpers from this one.
+    from mailguard.audit.render_html import iter_html
+    from mailguard.audit.render_text import iter_markdown, iter_text
 
-    renderers: dict[str, Callable[[AuditReport], str]] = {
-        "text": render_text,
-        "md": render_markdown,
-        "html": render_html,
-        "json": render_json,
+    renderers: dict[str, Renderer] = {
+        "text": iter_text,
+        "md": iter_markdown,
+        "html": iter_html,
+        "json": lambda r, _limit: iter_json(r),
     }
     try:
         renderer = renderers[fmt]
     except KeyError:
         raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}") from None
-    return renderer(report)
+    return renderer(report, detail_limit)
+
+
+def render(report: AuditReport, fmt: str, *, detail_limit: int = DETAIL_LIMIT) -> str:
+    """The whole report as one string (see ``iter_render``)."""
+    return "".join(iter_render(report, fmt, detail_limit=detail_limit))
 
 
 def format_duration(value: timedelta | None) -> str:
@@ -57,7 +84,12 @@ def format_duration(value: timedelta | None) -> str:
 def event_line(event: TimelineEvent) -> str:
     """One timeline event as a line of plain text (the renderers escape it as needed)."""
     arrow = "->" if event.direction is Direction.OUTBOUND else "<-"
-    who = "automated" if event.automated else "human"
+    # Every kind but "human" is automated; say so only where the kind alone does not.
+    what = (
+        event.kind.value
+        if event.automated == event.kind.automated
+        else (f"{event.kind.value} ({'automated' if event.automated else 'human'})")
+    )
     marks = []
     if event.escalated:
         marks.append(f"ESCALATED by {event.escalated}")
@@ -69,7 +101,7 @@ def event_line(event: TimelineEvent) -> str:
         marks.append("rules: " + ", ".join(event.rules))
     tail = f"  [{'; '.join(marks)}]" if marks else ""
     when = utc_iso(event.at) or ""
-    return f"{when} {arrow} {who} {event.kind.value} {event.sender or '?'}: {event.subject}{tail}"
+    return f"{when} {arrow} {what} {event.sender or '?'}: {event.subject}{tail}"
 
 
 def summary_rows(report: AuditReport) -> list[tuple[str, str]]:
@@ -80,7 +112,8 @@ def summary_rows(report: AuditReport) -> list[tuple[str, str]]:
         ("inbound / outbound", f"{report.inbound} / {report.outbound}"),
         ("period", f"{utc_iso(report.first_at) or '-'} .. {utc_iso(report.last_at) or '-'}"),
         ("customers", str(report.customers)),
-        ("customers trapped (any rule)", str(report.trapped_count)),
+        ("customers caught by any rule", str(report.trapped_count)),
+        ("customers escalated", str(report.escalated_count)),
         ("outbound replies held", str(report.held)),
         ("first human reply: answered", str(w.answered)),
         ("first human reply: median", format_duration(w.median)),
@@ -90,222 +123,21 @@ def summary_rows(report: AuditReport) -> list[tuple[str, str]]:
         ("duplicates ignored", str(report.duplicates)),
         ("messages failed", str(report.failure_count)),
         ("entries skipped (unreadable)", str(report.skipped_count)),
+        ("files ignored (not mail)", str(report.ignored_count)),
     ]
 
 
-def _trap_heading(trap: TrappedCustomer) -> str:
-    state = "open" if trap.open else f"resolved {utc_iso(trap.resolved_at)}"
-    linked = f", linked with {', '.join(trap.linked_mailboxes)}" if trap.linked_mailboxes else ""
-    times = f", escalated {trap.escalations}x" if trap.escalations > 1 else ""
-    return (
-        f"{trap.customer} in {trap.mailbox}: escalated {utc_iso(trap.escalated_at)}"
-        f" ({state}{times}{linked})"
-    )
-
-
-def render_text(report: AuditReport) -> str:
-    """A plain-text report for a terminal or an e-mail."""
-    out: list[str] = ["mailguard audit", "=" * 15, ""]
-    width = max(len(label) for label, _ in summary_rows(report))
-    out += [f"{label.ljust(width)}  {value}" for label, value in summary_rows(report)]
-    out += ["", "Trapped customers per rule", "-" * 26]
-    for rule, traps in report.trapped.items():
-        out.append(f"{rule}: {len(traps)} customer(s), {report.rule_hits.get(rule, 0)} hit(s)")
-        for trap in traps:
-            out.append(f"  * {_trap_heading(trap)}")
-            out += [f"      evidence: {text}" for text in trap.evidence]
-            out += [f"      {event_line(event)}" for event in trap.timeline]
-            if trap.timeline_omitted:
-                out.append(f"      ... {trap.timeline_omitted} later event(s) omitted")
-    out += ["", "Messages per kind (in / out)", "-" * 28]
-    for kind, counts in report.kinds.items():
-        inbound, outbound = counts[Direction.INBOUND], counts[Direction.OUTBOUND]
-        out.append(f"{kind.value.ljust(20)} {inbound:>8} {outbound:>8}")
-    out += ["", "Top automated senders", "-" * 21]
-    out += [f"{count:>8}  {sender}" for sender, count in report.top_automated_senders] or ["(none)"]
-    out += ["", "Customers still waiting for a first human reply", "-" * 47]
-    out += [
-        f"{format_duration(w.waited):>8}  {w.customer} in {w.mailbox} since {utc_iso(w.since)}"
-        for w in report.waits.still_waiting
-    ] or ["(none)"]
-    out += ["", f"Replies over time (per {report.bucket}: automated / human)", "-" * 40]
-    out += [
-        f"{b.start.isoformat()}  {b.replies_automated:>6} / {b.replies_human:<6}"
-        for b in report.buckets
-    ] or ["(none)"]
-    out += _problems_text(report)
-    return "\n".join(out) + "\n"
-
-
-def _problems_text(report: AuditReport) -> list[str]:
-    out: list[str] = []
-    if report.failure_count:
-        out += ["", f"Messages the engine failed on: {report.failure_count}"]
-        out += [f"  {f.origin}: {f.error}" for f in report.failures]
-    if report.skipped_count:
-        out += ["", f"Unreadable entries skipped: {report.skipped_count}"]
-        out += [f"  {s.name}: {s.reason}" for s in report.skipped]
-    return out
-
-
-def _md(text: str) -> str:
-    """Escape text for a Markdown table cell or list item."""
-    for char in "\\`*_[]<>|#":
-        text = text.replace(char, "\\" + char)
-    return text.replace("\n", " ")
-
-
-def _md_code(text: str) -> str:
-    """Text for an inline code span, which cannot contain its own delimiter."""
-    return text.replace("`", "'")
-
-
-def render_markdown(report: AuditReport) -> str:
-    """A Markdown report (GitHub-flavoured tables), e.g. for a ticket or a wiki page."""
-    out = ["# mailguard audit", "", "| figure | value |", "|---|---|"]
-    out += [f"| {_md(label)} | {_md(value)} |" for label, value in summary_rows(report)]
-    out += ["", "## Trapped customers per rule", ""]
-    for rule, traps in report.trapped.items():
-        hits = report.rule_hits.get(rule, 0)
-        out += [f"### {_md(rule)}: {len(traps)} customer(s), {hits} hit(s)", ""]
-        for trap in traps:
-            out.append(f"- **{_md(_trap_heading(trap))}**")
-            out += [f"  - evidence: {_md(text)}" for text in trap.evidence]
-            out += [f"  - `{_md_code(event_line(e))}`" for e in trap.timeline]
-            if trap.timeline_omitted:
-                out.append(f"  - {trap.timeline_omitted} later event(s) omitted")
-        out.append("")
-    out += ["## Messages per kind", "", "| kind | in | out |", "|---|---:|---:|"]
-    out += [
-        f"| {kind.value} | {c[Direction.INBOUND]} | {c[Direction.OUTBOUND]} |"
-        for kind, c in report.kinds.items()
-    ]
-    out += ["", "## Top automated senders", "", "| sender | messages |", "|---|---:|"]
-    out += [f"| {_md(sender)} | {count} |" for sender, count in report.top_automated_senders]
-    out += ["", "## Customers still waiting for a first human reply", ""]
-    out += ["| customer | mailbox | since | waited |", "|---|---|---|---|"]
-    out += [
-        f"| {_md(w.customer)} | {_md(w.mailbox)} | {utc_iso(w.since)} | "
-        f"{format_duration(w.waited)} |"
-        for w in report.waits.still_waiting
-    ]
-    out += ["", f"## Replies over time (per {report.bucket})", ""]
-    out += ["| from | automated | human |", "|---|---:|---:|"]
-    out += [
-        f"| {b.start.isoformat()} | {b.replies_automated} | {b.replies_human} |"
-        for b in report.buckets
-    ]
-    problems = _problems_text(report)
-    if problems:
-        out += ["", "## Problems", "", "```", *problems[1:], "```"]
-    return "\n".join(out) + "\n"
-
-
-def report_to_dict(report: AuditReport) -> dict[str, Any]:
-    """The stable JSON document (schema ``mailguard.audit/1``) as plain Python data."""
-    w = report.waits
-    return {
-        "schema": SCHEMA,
-        "sources": list(report.sources),
-        "summary": {
-            "messages": report.messages,
-            "inbound": report.inbound,
-            "outbound": report.outbound,
-            "customers": report.customers,
-            "trapped_customers": report.trapped_count,
-            "held_outbound": report.held,
-            "duplicates": report.duplicates,
-            "failed": report.failure_count,
-            "skipped": report.skipped_count,
-            "first_message_at": utc_iso(report.first_at),
-            "last_message_at": utc_iso(report.last_at),
-        },
-        "kinds": {
-            kind.value: {
-                "in": c[Direction.INBOUND],
-                "out": c[Direction.OUTBOUND],
-                "total": c[Direction.INBOUND] + c[Direction.OUTBOUND],
-            }
-            for kind, c in report.kinds.items()
-        },
-        "rule_hits": dict(report.rule_hits),
-        "trapped": {rule: [_trap_dict(t) for t in ts] for rule, ts in report.trapped.items()},
-        "top_automated_senders": [
-            {"sender": sender, "messages": count} for sender, count in report.top_automated_senders
-        ],
-        "first_human_reply": {
-            "answered": w.answered,
-            "median_seconds": _seconds(w.median),
-            "p90_seconds": _seconds(w.p90),
-            "max_seconds": _seconds(w.longest),
-            "still_waiting_count": w.still_waiting_count,
-            "still_waiting": [
-                {
-                    "mailbox": s.mailbox,
-                    "customer": s.customer,
-                    "since": utc_iso(s.since),
-                    "waited_seconds": _seconds(s.waited),
-                }
-                for s in w.still_waiting
-            ],
-        },
-        "replies_over_time": {
-            "bucket": report.bucket,
-            "buckets": [
-                {
-                    "start": b.start.isoformat(),
-                    "replies_automated": b.replies_automated,
-                    "replies_human": b.replies_human,
-                    "inbound_automated": b.inbound_automated,
-                    "inbound_human": b.inbound_human,
-                }
-                for b in report.buckets
-            ],
-        },
-        "failures": {
-            "count": report.failure_count,
-            "entries": [{"origin": f.origin, "error": f.error} for f in report.failures],
-        },
-        "skipped": {
-            "count": report.skipped_count,
-            "entries": [{"name": s.name, "reason": s.reason} for s in report.skipped],
-        },
-    }
-
-
-def _seconds(value: timedelta | None) -> float | None:
-    return None if value is None else value.total_seconds()
-
-
-def _trap_dict(trap: TrappedCustomer) -> dict[str, Any]:
-    return {
-        "mailbox": trap.mailbox,
-        "customer": trap.customer,
-        "rule": trap.rule,
-        "escalated_at": utc_iso(trap.escalated_at),
-        "escalations": trap.escalations,
-        "resolved_at": utc_iso(trap.resolved_at),
-        "linked_mailboxes": list(trap.linked_mailboxes),
-        "evidence": list(trap.evidence),
-        "timeline": [
-            {
-                "at": utc_iso(e.at),
-                "direction": e.direction.value,
-                "kind": e.kind.value,
-                "automated": e.automated,
-                "sender": e.sender,
-                "subject": e.subject,
-                "rules": list(e.rules),
-                "escalated": e.escalated,
-                "resolved": e.resolved,
-                "held": e.held,
-            }
-            for e in trap.timeline
-        ],
-        "timeline_omitted": trap.timeline_omitted,
-    }
-
-
-def render_json(report: AuditReport) -> str:
-    """The JSON document, indented, keys in a fixed order, non-ASCII kept readable."""
-    return json.dumps(report_to_dict(report), indent=2, ensure_ascii=False) + "\n"
+def trap_heading(trap: TrappedCustomer) -> str:
+    """One line saying who was caught, when, whether escalated, and how it ended."""
+    parts = [f"first hit {utc_iso(trap.first_hit_at)}", f"{trap.hits} hit(s)"]
+    if trap.escalated_at is None:
+        parts.append("not escalated by this rule")
+    else:
+        times = f" ({trap.escalations}x)" if trap.escalations > 1 else ""
+        parts.append(f"escalated {utc_iso(trap.escalated_at)}{times}")
+    if trap.linked_mailboxes:
+        parts.append(f"linked with {', '.join(trap.linked_mailboxes)}")
+    if trap.episodes > 1:
+        parts.append(f"{trap.episodes} episodes")
+    parts.append("OPEN" if trap.open else f"resolved {utc_iso(trap.resolved_at)}")
+    return f"{trap.customer} in {trap.mailbox}: {', '.join(parts)}"

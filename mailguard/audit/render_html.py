@@ -9,9 +9,10 @@ attribute quoted), which keeps it parseable by strict tools and lets the tests c
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from html import escape
 
-from mailguard.audit.render import format_duration, summary_rows
+from mailguard.audit.render import DETAIL_LIMIT, format_duration, summary_rows, trap_heading
 from mailguard.audit.report import AuditReport, Bucket, TrappedCustomer, utc_iso
 from mailguard.domain.model import Direction
 
@@ -41,26 +42,27 @@ def _e(value: object) -> str:
     return escape(str(value), quote=True)
 
 
-def render_html(report: AuditReport) -> str:
-    """The whole report as one HTML document."""
-    parts = [
-        "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8"/>',
-        '<meta name="viewport" content="width=device-width, initial-scale=1"/>',
-        f"<title>mailguard audit</title><style>{_CSS}</style></head><body>",
-        "<h1>mailguard audit</h1>",
-        f"<p>Sources: {_e(', '.join(report.sources) or '-')}</p>",
-        _summary(report),
-        f"<h2>Automated vs human replies (per {_e(report.bucket)})</h2>",
-        svg_chart(report.buckets),
-        _trapped(report),
-        _kinds(report),
-        _senders(report),
-        _waiting(report),
-        _problems(report),
-        "</body></html>",
-    ]
-    return "\n".join(p for p in parts if p) + "\n"
+def render_html(report: AuditReport, detail_limit: int = DETAIL_LIMIT) -> str:
+    """The whole report as one HTML document in one string."""
+    return "".join(iter_html(report, detail_limit))
+
+
+def iter_html(report: AuditReport, detail_limit: int) -> Iterator[str]:
+    """The HTML document in chunks, one trapped customer at a time."""
+    yield "<!DOCTYPE html>\n"
+    yield '<html lang="en"><head><meta charset="utf-8"/>\n'
+    yield '<meta name="viewport" content="width=device-width, initial-scale=1"/>\n'
+    yield f"<title>mailguard audit</title><style>{_CSS}</style></head><body>\n"
+    yield "<h1>mailguard audit</h1>\n"
+    yield f"<p>Sources: {_e(', '.join(report.sources) or '-')}</p>\n"
+    yield _summary(report) + "\n"
+    yield f"<h2>Automated vs human replies (per {_e(report.bucket)})</h2>\n"
+    yield svg_chart(report.buckets) + "\n"
+    yield from _trapped(report, detail_limit)
+    for part in (_kinds(report), _senders(report), _waiting(report), _problems(report)):
+        if part:
+            yield part + "\n"
+    yield "</body></html>\n"
 
 
 def _table(head: list[str], rows: list[list[str]], numeric: set[int] | None = None) -> str:
@@ -84,23 +86,25 @@ def _summary(report: AuditReport) -> str:
     return _table(["figure", "value"], rows, {1})
 
 
-def _trapped(report: AuditReport) -> str:
-    out = ["<h2>Trapped customers per rule</h2>"]
+def _trapped(report: AuditReport, detail_limit: int) -> Iterator[str]:
+    yield "<h2>Trapped customers per rule</h2>\n"
     for rule, traps in report.trapped.items():
         hits = report.rule_hits.get(rule, 0)
-        out.append(f"<h3>{_e(rule)}: {len(traps)} customer(s), {hits} hit(s)</h3>")
-        out += [_trap(trap) for trap in traps]
-    return "\n".join(out)
+        yield f"<h3>{_e(rule)}: {len(traps)} customer(s), {hits} hit(s)</h3>\n"
+        for n, trap in enumerate(traps):
+            yield (_trap(trap) if n < detail_limit else _trap_line(trap)) + "\n"
+        if len(traps) > detail_limit:
+            yield f"<p>Timelines shown for the first {detail_limit}; all are in JSON.</p>\n"
+
+
+def _trap_line(trap: TrappedCustomer) -> str:
+    css = "open" if trap.open else "resolved"
+    return f'<p class="{css}">{_e(trap_heading(trap))}</p>'
 
 
 def _trap(trap: TrappedCustomer) -> str:
-    if trap.open:
-        state = '<span class="open">open</span>'
-    else:
-        state = f'<span class="resolved">resolved {_e(utc_iso(trap.resolved_at))}</span>'
-    linked = (
-        f", linked with {_e(', '.join(trap.linked_mailboxes))}" if trap.linked_mailboxes else ""
-    )
+    css = "open" if trap.open else "resolved"
+    heading = f'<span class="{css}">{_e(trap_heading(trap))}</span>'
     rows = []
     for event in trap.timeline:
         css = "auto" if event.automated else "human"
@@ -115,6 +119,7 @@ def _trap(trap: TrappedCustomer) -> str:
                 _e(event.sender or "?"),
                 _e(event.subject),
                 _e(", ".join(marks)),
+                _e(event.origin),
             ]
         )
     evidence = "".join(f'<li class="ev">{_e(text)}</li>' for text in trap.evidence)
@@ -122,10 +127,9 @@ def _trap(trap: TrappedCustomer) -> str:
         f"<p>{trap.timeline_omitted} later event(s) omitted.</p>" if trap.timeline_omitted else ""
     )
     return (
-        f"<details><summary>{_e(trap.customer)} in {_e(trap.mailbox)}: escalated "
-        f"{_e(utc_iso(trap.escalated_at))} ({state}{linked})</summary>"
+        f"<details><summary>{heading}</summary>"
         f"<ul>{evidence}</ul>"
-        + _table(["time (UTC)", "dir", "kind", "sender", "subject", "rules"], rows)
+        + _table(["time (UTC)", "dir", "kind", "sender", "subject", "rules", "found in"], rows)
         + omitted
         + "</details>"
     )
@@ -171,6 +175,9 @@ def _problems(report: AuditReport) -> str:
         out.append(
             _table(["entry", "reason"], [[_e(s.name), _e(s.reason)] for s in report.skipped])
         )
+    if report.ignored_count:
+        out.append(f"<h2>Files ignored (not mail): {report.ignored_count}</h2>")
+        out.append("<ul>" + "".join(f"<li>{_e(s.name)}</li>" for s in report.ignored) + "</ul>")
     return "\n".join(out)
 
 

@@ -10,14 +10,37 @@ per-day reply counts and one float per answered wait. ``build`` turns that into 
 from __future__ import annotations
 
 import math
+import sys
 from array import array
 from collections import Counter, deque
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from mailguard.audit.records import AuditRecord
+from mailguard.audit.report_model import (
+    AuditReport,
+    Bucket,
+    Failure,
+    TimelineEvent,
+    TrappedCustomer,
+    WaitingCustomer,
+    WaitStats,
+    utc_iso,
+)
 from mailguard.audit.sources import SkippedEntry
 from mailguard.domain.model import Direction, Kind
+
+__all__ = [
+    "KNOWN_RULES",
+    "AuditReport",
+    "Bucket",
+    "Failure",
+    "ReportBuilder",
+    "TimelineEvent",
+    "TrappedCustomer",
+    "WaitStats",
+    "WaitingCustomer",
+    "utc_iso",
+]
 
 # The policy's rules in the order the report lists them; unknown rule names from a newer
 # engine are still reported, after these, so the report never drops a finding.
@@ -29,7 +52,7 @@ KNOWN_RULES = (
     "frustration",
     "sla",
 )
-# Events remembered per customer before an escalation, and kept per escalation in total.
+# Events remembered per customer before a rule catches them, and kept per trap in total.
 TIMELINE_BEFORE = 12
 TIMELINE_MAX = 40
 SUBJECT_MAX = 140
@@ -41,61 +64,26 @@ FAILURES_LISTED = 200
 DAY_BUCKETS_MAX = 92
 
 
-@dataclass(frozen=True, slots=True)
-class TimelineEvent:
-    """One message in a trapped customer's timeline."""
-
-    at: datetime
-    direction: Direction
-    kind: Kind
-    automated: bool
-    sender: str | None
-    subject: str
-    rules: tuple[str, ...]
-    escalated: str | None
-    resolved: bool
-    held: bool
-
-
-@dataclass(frozen=True, slots=True)
-class TrappedCustomer:
-    """A customer escalated by one rule in one mailbox, with what led to it and after."""
-
-    mailbox: str
-    customer: str
-    rule: str
-    escalated_at: datetime
-    escalations: int
-    resolved_at: datetime | None
-    evidence: tuple[str, ...]
-    linked_mailboxes: tuple[str, ...]
-    timeline: tuple[TimelineEvent, ...]
-    timeline_omitted: int
-
-    @property
-    def open(self) -> bool:
-        """Still escalated at the end of the replay."""
-        return self.resolved_at is None
-
-
 class _Trap:
     """The builder's mutable form of ``TrappedCustomer``."""
 
-    __slots__ = ("mailbox", "customer", "rule", "at", "evidence", "linked", "timeline",
-                 "escalations", "resolved_at", "omitted")  # fmt: skip
+    __slots__ = ("mailbox", "customer", "rule", "first_at", "hits", "escalated_at",
+                 "escalations", "episodes", "resolved_at", "evidence", "linked", "timeline",
+                 "omitted")  # fmt: skip
 
-    def __init__(
-        self, mailbox: str, customer: str, rule: str, at: datetime, evidence: tuple[str, ...]
-    ) -> None:
+    def __init__(self, mailbox: str, customer: str, rule: str, at: datetime) -> None:
         self.mailbox = mailbox
         self.customer = customer
         self.rule = rule
-        self.at = at
-        self.evidence = evidence
+        self.first_at = at
+        self.hits = 0
+        self.escalated_at: datetime | None = None
+        self.escalations = 0
+        self.episodes = 1
+        self.resolved_at: datetime | None = None
+        self.evidence: list[str] = []
         self.linked: tuple[str, ...] = ()
         self.timeline: list[TimelineEvent] = []
-        self.escalations = 1
-        self.resolved_at: datetime | None = None
         self.omitted = 0
 
     @property
@@ -111,91 +99,30 @@ class _Trap:
         else:
             self.omitted += 1
 
+    def add_evidence(self, texts: list[str]) -> None:
+        """Keep the first few distinct evidence texts (rules repeat theirs on every hit)."""
+        for text in texts:
+            if len(self.evidence) >= EVIDENCE_MAX:
+                return
+            if text and text not in self.evidence:
+                self.evidence.append(text)
+
     def freeze(self) -> TrappedCustomer:
         return TrappedCustomer(
             mailbox=self.mailbox,
             customer=self.customer,
             rule=self.rule,
-            escalated_at=self.at,
+            first_hit_at=self.first_at,
+            hits=self.hits,
+            escalated_at=self.escalated_at,
             escalations=self.escalations,
+            episodes=self.episodes,
             resolved_at=self.resolved_at,
-            evidence=self.evidence,
+            evidence=tuple(self.evidence),
             linked_mailboxes=self.linked,
             timeline=tuple(self.timeline),
             timeline_omitted=self.omitted,
         )
-
-
-@dataclass(frozen=True, slots=True)
-class WaitingCustomer:
-    """A customer whose last human message had no human reply when the export ends."""
-
-    mailbox: str
-    customer: str
-    since: datetime
-    waited: timedelta
-
-
-@dataclass(frozen=True, slots=True)
-class WaitStats:
-    """How long customers waited for a first human reply, over all contact episodes."""
-
-    answered: int
-    median: timedelta | None
-    p90: timedelta | None
-    longest: timedelta | None
-    still_waiting_count: int
-    still_waiting: tuple[WaitingCustomer, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Bucket:
-    """Message counts in one day or week (``start`` is the day, or the week's Monday)."""
-
-    start: date
-    replies_automated: int
-    replies_human: int
-    inbound_automated: int
-    inbound_human: int
-
-
-@dataclass(frozen=True, slots=True)
-class Failure:
-    """A message the engine could not process; the audit carried on without it."""
-
-    origin: str
-    error: str
-
-
-@dataclass(frozen=True, slots=True)
-class AuditReport:
-    """Everything the renderers print; built once by ``ReportBuilder.build``."""
-
-    messages: int
-    inbound: int
-    outbound: int
-    duplicates: int
-    held: int
-    customers: int
-    first_at: datetime | None
-    last_at: datetime | None
-    kinds: dict[Kind, dict[Direction, int]]
-    rule_hits: dict[str, int]
-    trapped: dict[str, tuple[TrappedCustomer, ...]]
-    top_automated_senders: tuple[tuple[str, int], ...]
-    waits: WaitStats
-    bucket: str
-    buckets: tuple[Bucket, ...]
-    failure_count: int
-    failures: tuple[Failure, ...]
-    skipped_count: int
-    skipped: tuple[SkippedEntry, ...]
-    sources: tuple[str, ...] = field(default=())
-
-    @property
-    def trapped_count(self) -> int:
-        """Distinct (mailbox, customer) pairs escalated by any rule."""
-        return len({(t.mailbox, t.customer) for ts in self.trapped.values() for t in ts})
 
 
 class _Track:
@@ -234,6 +161,8 @@ class ReportBuilder:
         self._failure_count = 0
         self._skipped: list[SkippedEntry] = []
         self._skipped_count = 0
+        self._ignored: list[SkippedEntry] = []
+        self._ignored_count = 0
 
     def add(self, record: AuditRecord) -> None:
         """Account for one replayed message."""
@@ -267,6 +196,11 @@ class ReportBuilder:
         self._skipped.extend(entries)
         self._skipped_count += count
 
+    def add_ignored(self, entries: tuple[SkippedEntry, ...], count: int) -> None:
+        """Files that are not mail at all (a README, an index file); reported, not an error."""
+        self._ignored.extend(entries)
+        self._ignored_count += count
+
     def _count_day(self, record: AuditRecord, at: datetime) -> None:
         row = self._days.setdefault(at.date(), [0, 0, 0, 0])
         outbound = record.direction is Direction.OUTBOUND
@@ -283,12 +217,17 @@ class ReportBuilder:
             if trap.open:
                 trap.append(event)
         self._follow_wait(track, record, at)
-        if record.escalated is not None:
-            mailboxes = (record.mailbox, *record.linked_mailboxes)
+        for rule in event.rules:
+            mailboxes: tuple[str, ...] = (record.mailbox,)
+            if rule == record.escalated:
+                # The referral ring escalates in the other mailboxes too, linked.
+                mailboxes += record.linked_mailboxes
             for mailbox in mailboxes:
                 linked = tuple(m for m in mailboxes if m != mailbox)
-                self._escalate((mailbox, customer), record, event, linked)
-        if record.resolved:
+                self._catch((mailbox, customer), rule, record, event, linked)
+        # A person answering the customer ends every trap, as it resolves escalations.
+        human_reply = record.direction is Direction.OUTBOUND and not record.automated
+        if record.resolved or human_reply:
             for trap in track.traps.values():
                 if trap.open:
                     trap.resolved_at = at
@@ -305,29 +244,32 @@ class ReportBuilder:
             self._waits.append(max((at - track.waiting_since).total_seconds(), 0.0))
             track.waiting_since = None
 
-    def _escalate(
+    def _catch(
         self,
         key: tuple[str, str],
+        rule: str,
         record: AuditRecord,
         event: TimelineEvent,
         linked: tuple[str, ...],
     ) -> None:
-        rule = record.escalated or ""
         track = self._tracks.setdefault(key, _Track())
         trap = track.traps.get(rule)
-        if trap is not None:
-            trap.escalations += 1
-            # A new episode after a resolution: follow the customer again from here.
+        if trap is None:
+            trap = track.traps[rule] = _Trap(key[0], key[1], rule, event.at)
+            trap.timeline.extend(track.recent)
+            self._trapped.setdefault(rule, []).append(trap)
+        elif not trap.open:
+            # Caught again after a human reply: a new episode, followed from here.
             trap.resolved_at = None
-            trap.append(event)
-            return
-        evidence = tuple(h.evidence for h in record.rule_hits if h.rule == rule)
-        trap = _Trap(key[0], key[1], rule, event.at, evidence[:EVIDENCE_MAX])
-        trap.linked = linked
-        trap.timeline.extend(track.recent)
+            trap.episodes += 1
         trap.append(event)
-        track.traps[rule] = trap
-        self._trapped.setdefault(rule, []).append(trap)
+        trap.hits += 1
+        trap.add_evidence([h.evidence for h in record.rule_hits if h.rule == rule])
+        if rule == record.escalated:
+            trap.escalations += 1
+            if trap.escalated_at is None:
+                trap.escalated_at = event.at
+            trap.linked = tuple(sorted(set(trap.linked) | set(linked)))
 
     def build(self) -> AuditReport:
         """The report as of now; the builder can keep accepting records afterwards."""
@@ -346,9 +288,7 @@ class ReportBuilder:
             last_at=self._last,
             kinds=kinds,
             rule_hits={rule: self._rule_hits[rule] for rule in rules},
-            trapped={
-                rule: tuple(t.freeze() for t in self._trapped.get(rule, ())) for rule in rules
-            },
+            trapped={rule: self._frozen_traps(rule) for rule in rules},
             top_automated_senders=tuple(self._automated_senders.most_common(TOP_SENDERS)),
             waits=self._wait_stats(),
             bucket=self._bucket_size(),
@@ -357,8 +297,15 @@ class ReportBuilder:
             failures=tuple(self._failures),
             skipped_count=self._skipped_count,
             skipped=tuple(self._skipped),
+            ignored_count=self._ignored_count,
+            ignored=tuple(self._ignored),
             sources=self._sources,
         )
+
+    def _frozen_traps(self, rule: str) -> tuple[TrappedCustomer, ...]:
+        # Customers still caught come first: they are the ones an operator must act on.
+        traps = sorted(self._trapped.get(rule, ()), key=lambda t: (not t.open, t.first_at))
+        return tuple(t.freeze() for t in traps)
 
     def _wait_stats(self) -> WaitStats:
         waits = sorted(self._waits)
@@ -417,22 +364,21 @@ def _event(record: AuditRecord, at: datetime) -> TimelineEvent:
     subject = record.subject
     if len(subject) > SUBJECT_MAX:
         subject = subject[: SUBJECT_MAX - 1] + "…"
+    # Up to a dozen events per customer stay in memory until the end of the replay, and
+    # their senders repeat (the customer, our helpdesk): one shared string each.
+    sender = sys.intern(record.sender) if record.sender is not None else None
     return TimelineEvent(
         at=at,
         direction=record.direction,
         kind=record.kind,
         automated=record.automated,
-        sender=record.sender,
+        sender=sender,
         subject=subject,
-        rules=tuple(dict.fromkeys(h.rule for h in record.rule_hits)),
+        rules=tuple(
+            dict.fromkeys([*(h.rule for h in record.rule_hits), *filter(None, [record.escalated])])
+        ),
         escalated=record.escalated,
         resolved=record.resolved,
         held=record.held,
+        origin=record.origin,
     )
-
-
-def utc_iso(value: datetime | None) -> str | None:
-    """ISO 8601 in UTC with a trailing Z, the report's one time format."""
-    if value is None:
-        return None
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

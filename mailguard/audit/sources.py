@@ -5,11 +5,7 @@ held in memory. ``scan_paths`` therefore makes two passes: the first reads only 
 blocks and remembers a small locator per message (sort time, file, offset, length); the
 iterator then reads each message body lazily, in date order, by seeking to it.
 
-The mbox reader is our own rather than ``mailbox.mbox`` because ``mailbox`` would need a
-second full read just to find each message's Date header, and it splits on any line
-starting with "From " even where no blank line precedes it. We accept a From_ line after
-a blank line (or one that looks like a real From_ envelope line), and undo mboxrd
-quoting (">From " -> "From ") when a message is read back.
+mbox files are indexed by ``mailguard.audit.mbox`` (why not ``mailbox.mbox``: see there).
 """
 
 from __future__ import annotations
@@ -20,9 +16,20 @@ from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import BinaryIO
+
+from mailguard.audit.mbox import header_date, iter_mbox, unescape_mboxrd
+
+__all__ = [
+    "MailIndex",
+    "RawMessage",
+    "SkippedEntry",
+    "header_date",
+    "looks_like_sent_folder",
+    "scan_paths",
+    "unescape_mboxrd",
+]
 
 # How much of a file we read to find its Date header; header blocks longer than this are
 # pathological, and the fallback time (file name or mtime) still places the message.
@@ -33,21 +40,8 @@ MAX_OPEN_MBOXES = 32
 # Names of skipped entries kept for the report; the count is always exact.
 MAX_SKIPPED_NAMES = 1000
 
-_DATE_HEADER = re.compile(rb"^date:[ \t]*(.*(?:\r?\n[ \t].*)*)", re.IGNORECASE | re.MULTILINE)
-_FROM_LINE = re.compile(
-    rb"^From \S+ +\w{3} +(\w{3}) +(\d{1,2}) +(\d{1,2}):(\d{2}):(\d{2}) +(?:\S+ +)?(\d{4})"
-)
-_MBOXRD_QUOTED = re.compile(rb"^>(>*From )", re.MULTILINE)
 _HEADER_LINE = re.compile(rb"^[!-9;-~]+:")
 _MAILDIR_TIME = re.compile(r"^(\d{9,11})\.")
-_MONTHS = {
-    m: i
-    for i, m in enumerate(
-        (b"jan", b"feb", b"mar", b"apr", b"may", b"jun")
-        + (b"jul", b"aug", b"sep", b"oct", b"nov", b"dec"),
-        start=1,
-    )
-}
 _SENT_NAMES = frozenset(
     {
         "sent",
@@ -67,7 +61,6 @@ _SENT_NAMES = frozenset(
         "verzonden items",
     }
 )
-_BLANK = (b"\n", b"\r\n")
 
 
 def looks_like_sent_folder(folder: str | None) -> bool:
@@ -101,55 +94,21 @@ class SkippedEntry:
 _Locator = tuple[float, int, str, int, int, str | None, str]
 
 
-def header_date(block: bytes) -> datetime | None:
-    """The Date header of a raw header block as an aware UTC datetime, or None."""
-    match = _DATE_HEADER.search(block)
-    if match is None:
-        return None
-    value = re.sub(rb"\r?\n[ \t]", b" ", match.group(1)).decode("latin-1").strip()
-    try:
-        parsed = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return None
-    # RFC 5322 "-0000" means "UTC, origin zone unknown"; email.utils returns it naive.
-    if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
-
-
-def _from_line_date(line: bytes) -> datetime | None:
-    """The asctime date of an mbox From_ line; parsed by hand to avoid locale trouble."""
-    match = _FROM_LINE.match(line)
-    if match is None:
-        return None
-    month = _MONTHS.get(match.group(1).lower())
-    if month is None:
-        return None
-    day, hour, minute, second, year = (int(match.group(i)) for i in (2, 3, 4, 5, 6))
-    try:
-        return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
-    except ValueError:
-        return None
-
-
-def unescape_mboxrd(data: bytes) -> bytes:
-    """Undo mbox From_ quoting: one ">" is removed from lines matching ^>+From ."""
-    if b">From " not in data:
-        return data
-    return _MBOXRD_QUOTED.sub(rb"\1", data)
-
-
 class MailIndex:
     """The result of the first pass: where every message is, and what was skipped.
 
     Iterating reads the messages in date order (undated ones last, in the order they
     were found). Entries that fail on the second read are added to ``skipped``.
+    Files inside a folder that are simply not mail (a README, a mail client's index
+    file) are ``ignored``: reported, but not a sign that the export is damaged.
     """
 
     def __init__(self) -> None:
         self._locators: list[_Locator] = []
         self._skipped: list[SkippedEntry] = []
         self.skipped_count = 0
+        self._ignored: list[SkippedEntry] = []
+        self.ignored_count = 0
         self._sorted = True
 
     def __len__(self) -> int:
@@ -160,11 +119,22 @@ class MailIndex:
         """The first ``MAX_SKIPPED_NAMES`` skipped entries (``skipped_count`` is exact)."""
         return tuple(self._skipped)
 
+    @property
+    def ignored(self) -> tuple[SkippedEntry, ...]:
+        """The first ``MAX_SKIPPED_NAMES`` files that are not mail (``ignored_count`` is exact)."""
+        return tuple(self._ignored)
+
     def skip(self, name: str, reason: str) -> None:
         """Record an unreadable file or entry; never raises."""
         self.skipped_count += 1
         if len(self._skipped) < MAX_SKIPPED_NAMES:
             self._skipped.append(SkippedEntry(name, reason))
+
+    def ignore(self, name: str, reason: str) -> None:
+        """Record a file that is not mail at all."""
+        self.ignored_count += 1
+        if len(self._ignored) < MAX_SKIPPED_NAMES:
+            self._ignored.append(SkippedEntry(name, reason))
 
     def add(
         self,
@@ -307,7 +277,7 @@ def _scan_file(index: MailIndex, path: Path, *, explicit: bool) -> None:
         folder = path.parent.name or None
         _index_single(index, path, head, folder, _mtime(path))
     else:
-        index.skip(str(path), "not a message, mbox or Maildir")
+        index.ignore(str(path), "not a message, mbox or Maildir")
 
 
 def _scan_single(index: MailIndex, path: Path, folder: str, fallback: datetime | None) -> None:
@@ -342,60 +312,10 @@ def _mtime(path: Path) -> datetime | None:
 def _scan_mbox(index: MailIndex, path: Path) -> None:
     """Index every message of one mbox file: offset, length, and Date header or From_ date."""
     folder = path.stem if path.suffix.lower() in (".mbox", ".mbx") else path.name
-    scanner = _MboxScanner(index, str(path), folder)
+    name = str(path)
     try:
         with open(path, "rb") as handle:
-            for line in handle:
-                scanner.feed(line)
+            for when, start, length, number in iter_mbox(handle):
+                index.add(when, name, start, length, folder, f"#{number}")
     except OSError as exc:
-        index.skip(str(path), f"unreadable mbox: {exc.strerror or exc}")
-        return
-    scanner.finish()
-
-
-class _MboxScanner:
-    """Line-by-line state of the first pass over one mbox file."""
-
-    def __init__(self, index: MailIndex, name: str, folder: str) -> None:
-        self.index = index
-        self.name = name
-        self.folder = folder
-        self.number = 0
-        self.start = -1
-        self.date: datetime | None = None
-        self.header: list[bytes] | None = None
-        self.offset = 0
-        self.prev_len = 0
-        self.prev_blank = True
-
-    def feed(self, line: bytes) -> None:
-        if line.startswith(b"From ") and (self.prev_blank or _FROM_LINE.match(line)):
-            self.finish()
-            self.number += 1
-            self.start = self.offset + len(line)
-            self.date = _from_line_date(line)
-            self.header = []
-        elif self.header is not None:
-            if line in _BLANK or len(self.header) > 1000:
-                self._end_header()
-            else:
-                self.header.append(line)
-        self.prev_blank = line in _BLANK
-        self.prev_len = len(line)
-        self.offset += len(line)
-
-    def _end_header(self) -> None:
-        if self.header is not None:
-            self.date = header_date(b"".join(self.header)) or self.date
-            self.header = None
-
-    def finish(self) -> None:
-        """Close the message in progress, if any, at the current offset."""
-        if self.start < 0:
-            return
-        self._end_header()
-        # The blank line before a From_ line (or at the end) is the separator, not mail.
-        stop = self.offset - self.prev_len if self.prev_blank else self.offset
-        length = max(stop - self.start, 0)
-        self.index.add(self.date, self.name, self.start, length, self.folder, f"#{self.number}")
-        self.start = -1
+        index.skip(name, f"unreadable mbox: {exc.strerror or exc}")

@@ -179,6 +179,22 @@ def test_engine_failures_and_unreadable_entries_give_exit_1(export: Path) -> Non
     assert "1 message(s) failed" in err.getvalue()
 
 
+def test_files_that_are_not_mail_are_ignored_without_failing_the_audit(export: Path) -> None:
+    (export / "README.txt").write_text("Exported with Thunderbird.\n")
+    out = io.StringIO()
+    code = audit_main(
+        [str(export)],
+        fmt="json",
+        engine_factory=lambda: factory_for(HeaderEngine()),
+        stdout=out,
+        stderr=io.StringIO(),
+    )
+    assert code == EXIT_OK
+    data = json.loads(out.getvalue())
+    assert (data["summary"]["ignored"], data["summary"]["skipped"]) == (1, 0)
+    assert data["ignored"]["entries"][0]["name"].endswith("README.txt")
+
+
 def test_the_same_message_twice_is_a_duplicate(export: Path, tmp_path: Path) -> None:
     copy = tmp_path / "archive"
     copy.mkdir()

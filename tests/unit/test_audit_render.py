@@ -6,6 +6,7 @@ import json
 import re
 import xml.etree.ElementTree as ET  # noqa: S405 - parses our own output only
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -33,6 +34,7 @@ def record(at: datetime, direction: Direction, kind: Kind, **extra: object) -> A
         "subject": "Gutschein ungültig",
         "thread_id": "t1",
         "message_id": f"m{at.timestamp()}@example.org",
+        "origin": f"export/INBOX.mbox#{int(at.timestamp()) % 1000}",
     }
     fields.update(extra)
     return AuditRecord(**fields)  # type: ignore[arg-type]
@@ -61,6 +63,7 @@ def report() -> AuditReport:
     )
     builder.add_failure("export/INBOX.mbox#9", "UnicodeError: <bad>")
     builder.add_skipped((SkippedEntry("export/empty.eml", "empty file"),), 1)
+    builder.add_ignored((SkippedEntry("export/Inbox.msf", "not a message, mbox or Maildir"),), 1)
     return builder.build()
 
 
@@ -71,6 +74,7 @@ def test_every_format_mentions_the_trapped_customer_and_rule(report: AuditReport
     assert "automated_streak" in text
     assert "export/INBOX.mbox#9" in text
     assert "export/empty.eml" in text
+    assert "export/Inbox.msf" in text
 
 
 def test_unknown_format_is_refused(report: AuditReport) -> None:
@@ -140,6 +144,7 @@ EXPECTED_TOP = [
     "replies_over_time",
     "failures",
     "skipped",
+    "ignored",
 ]
 EXPECTED_SUMMARY = [
     "messages",
@@ -147,10 +152,12 @@ EXPECTED_SUMMARY = [
     "outbound",
     "customers",
     "trapped_customers",
+    "escalated_customers",
     "held_outbound",
     "duplicates",
     "failed",
     "skipped",
+    "ignored",
     "first_message_at",
     "last_message_at",
 ]
@@ -158,8 +165,11 @@ EXPECTED_TRAP = [
     "mailbox",
     "customer",
     "rule",
+    "first_hit_at",
+    "hits",
     "escalated_at",
     "escalations",
+    "episodes",
     "resolved_at",
     "linked_mailboxes",
     "evidence",
@@ -177,6 +187,7 @@ EXPECTED_EVENT = [
     "escalated",
     "resolved",
     "held",
+    "origin",
 ]
 
 
@@ -223,6 +234,10 @@ def test_json_schema_is_stable(report: AuditReport) -> None:
         "entries": [{"origin": "export/INBOX.mbox#9", "error": "UnicodeError: <bad>"}],
     }
     assert data["skipped"]["count"] == 1
+    assert data["ignored"] == {
+        "count": 1,
+        "entries": [{"name": "export/Inbox.msf", "reason": "not a message, mbox or Maildir"}],
+    }
 
 
 def test_json_keeps_non_ascii_readable(report: AuditReport) -> None:
@@ -236,7 +251,7 @@ def test_markdown_escapes_table_breaking_text(report: AuditReport) -> None:
     assert '| "\\>\\<a href="https://evil.example/"\\>@example.org | 1 |' in md
     assert "ticket\\_ack answered" in md
     # Timelines are code spans, where Markdown shows text literally; only ` is replaced.
-    assert "`2026-11-02T09:00:00Z <- human human anna@example.org: <script>" in md
+    assert "`2026-11-02T09:00:00Z <- human anna@example.org: <script>" in md
     # Every table row has the same number of unescaped cell separators as its header.
     for line in md.splitlines():
         if line.startswith("| customer | mailbox"):
@@ -247,7 +262,9 @@ def test_text_lists_summary_and_timeline(report: AuditReport) -> None:
     text = render(report, "text")
     assert re.search(r"messages replayed\s+8", text)
     assert "ESCALATED by automated_streak" in text
-    assert "-> automated ticket_ack support@example.com: Gutschein ungültig" in text
+    assert "-> ticket_ack support@example.com: Gutschein ungültig" in text
+    assert "<- human anna@example.org" in text
+    assert "first hit 2026-11-04T09:02:00Z, 1 hit(s), escalated 2026-11-04T09:02:00Z, OPEN" in text
 
 
 @pytest.mark.parametrize(
@@ -262,3 +279,71 @@ def test_text_lists_summary_and_timeline(report: AuditReport) -> None:
 def test_format_duration(seconds: int, expected: str) -> None:
     assert format_duration(timedelta(seconds=seconds)) == expected
     assert format_duration(None) == "-"
+
+
+def test_docs_example_matches_the_json_shape(report: AuditReport) -> None:
+    docs = Path(__file__).resolve().parents[2] / "docs" / "audit.md"
+    example = json.loads(docs.read_text(encoding="utf-8").split("```json\n")[1].split("```")[0])
+    data = report_to_dict(report)
+    assert list(example) == list(data)
+    assert list(example["summary"]) == list(data["summary"])
+    assert list(example["first_human_reply"]) == list(data["first_human_reply"])
+    doc_trap = example["trapped"]["automated_streak"][0]
+    trap = data["trapped"]["automated_streak"][0]
+    assert list(doc_trap) == list(trap)
+    assert list(doc_trap["timeline"][0]) == list(trap["timeline"][0])
+    assert list(example["replies_over_time"]["buckets"][0]) == list(
+        data["replies_over_time"]["buckets"][0]
+    )
+
+
+def many_traps() -> AuditReport:
+    builder = ReportBuilder()
+    for i in range(3):
+        customer = f"c{i}@example.org"
+        at = T0 + timedelta(hours=i)
+        hit = (RuleHit("repeat_contact", f"evidence {i}"), RuleHit("sla", f"late {i}"))
+        builder.add(
+            record(
+                at,
+                Direction.INBOUND,
+                Kind.HUMAN,
+                customer=customer,
+                subject=f"subject {i}",
+                rule_hits=hit,
+                escalated="repeat_contact",
+            )  # fmt: skip
+        )
+    # c0 gets a human reply: its traps are resolved and must be listed after the open ones.
+    builder.add(
+        record(T0 + timedelta(hours=5), Direction.OUTBOUND, Kind.HUMAN, customer="c0@example.org")
+    )
+    return builder.build()
+
+
+def test_open_traps_come_first() -> None:
+    traps = many_traps().trapped["repeat_contact"]
+    assert [t.customer for t in traps] == ["c1@example.org", "c2@example.org", "c0@example.org"]
+    assert [t.open for t in traps] == [True, True, False]
+
+
+@pytest.mark.parametrize("fmt", ["text", "md", "html"])
+def test_human_formats_list_everyone_but_detail_only_the_first(fmt: str) -> None:
+    report = many_traps()
+    text = render(report, fmt, detail_limit=1)
+    for i in range(3):
+        assert f"c{i}@example.org in support" in text
+    # Only the first per rule (c1) shows evidence and timeline.
+    assert "evidence 1" in text and "late 1" in text
+    assert "evidence 2" not in text and "subject 2" not in text and "evidence 0" not in text
+    assert "Timelines shown for the first 1" in text or "timelines shown for the first 1" in text
+    if fmt == "html":
+        ET.fromstring(text.removeprefix("<!DOCTYPE html>\n"))  # noqa: S314 - our own output
+
+
+def test_streamed_json_equals_the_whole_document_with_several_rules() -> None:
+    report = many_traps()
+    data = json.loads(render(report, "json"))
+    assert data == report_to_dict(report)
+    assert len(data["trapped"]["repeat_contact"]) == len(data["trapped"]["sla"]) == 3
+    assert [t["customer"] for t in data["trapped"]["sla"]][-1] == "c0@example.org"

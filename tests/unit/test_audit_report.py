@@ -190,6 +190,43 @@ def test_referral_ring_opens_linked_traps_in_both_mailboxes() -> None:
     assert report.trapped_count == 2
 
 
+def test_a_rule_that_hits_without_escalating_still_catches_the_customer() -> None:
+    c = "ooo@example.org"
+    hold = RuleHit("bot_ping_pong", "automated reply to automated mail held")
+    records = [
+        rec(c, IN, T0),
+        rec(c, IN, T0 + timedelta(hours=1), Kind.OUT_OF_OFFICE),
+        rec(
+            c,
+            OUT,
+            T0 + timedelta(hours=1, minutes=1),
+            Kind.AUTO_REPLY,
+            rule_hits=(hold,),
+            held=True,
+        ),  # fmt: skip
+        rec(
+            c,
+            OUT,
+            T0 + timedelta(hours=2, minutes=1),
+            Kind.AUTO_REPLY,
+            rule_hits=(hold,),
+            held=True,
+        ),  # fmt: skip
+        rec(c, OUT, T0 + timedelta(hours=3)),
+        rec(c, OUT, T0 + timedelta(days=1), Kind.AUTO_REPLY, rule_hits=(hold,), held=True),
+    ]
+    report = build(records).build()
+    (trap,) = report.trapped["bot_ping_pong"]
+    assert trap.escalated_at is None and trap.escalations == 0
+    assert trap.first_hit_at == T0 + timedelta(hours=1, minutes=1)
+    assert (trap.hits, trap.episodes) == (3, 2)
+    # The evidence is kept once, though the rule repeated it on every hit.
+    assert trap.evidence == ("automated reply to automated mail held",)
+    assert trap.open  # the last hit came after the human reply
+    assert report.held == 3
+    assert (report.trapped_count, report.escalated_count) == (1, 0)
+
+
 def test_timeline_is_bounded() -> None:
     c = "frank@example.org"
     records = [rec(c, IN, T0 + timedelta(minutes=i)) for i in range(TIMELINE_BEFORE + 5)]
@@ -211,7 +248,7 @@ def test_re_escalation_after_resolution_counts_episodes() -> None:
         rec(c, IN, T0 + timedelta(days=1), escalated="frustration"),
     ]
     (trap,) = build(records).build().trapped["frustration"]
-    assert trap.escalations == 2
+    assert (trap.escalations, trap.episodes, trap.hits) == (2, 2, 2)
     assert trap.open
     assert trap.escalated_at == T0
 

@@ -139,7 +139,9 @@ def test_eml_directory_is_read_recursively_with_folder_hints(tmp_path: Path) -> 
     index = scan_paths([tmp_path / "export"])
     messages = list(index)
     assert [m.folder for m in messages] == ["2026", "Inbox", "Sent"]
-    assert [s.name for s in index.skipped] == [str(tmp_path / "export" / "notes.txt")]
+    # Not mail is ignored (reported), which is different from a damaged entry.
+    assert [s.name for s in index.ignored] == [str(tmp_path / "export" / "notes.txt")]
+    assert index.skipped_count == 0
 
 
 def test_single_eml_file_and_several_paths_are_merged_by_date(tmp_path: Path) -> None:
@@ -159,7 +161,8 @@ def test_broken_input_is_reported_and_skipped_never_raised(tmp_path: Path) -> No
     (folder / "garbage.bin").write_bytes(os.urandom(64).replace(b"\n", b"x") + b"\x00")
     index = scan_paths([folder, tmp_path / "missing.mbox"])
     reasons = {Path(s.name).name: s.reason for s in index.skipped}
-    assert set(reasons) == {"empty.eml", "dangling.eml", "garbage.bin", "missing.mbox"}
+    assert set(reasons) == {"empty.eml", "dangling.eml", "missing.mbox"}
+    assert [Path(s.name).name for s in index.ignored] == ["garbage.bin"]
     assert reasons["empty.eml"] == "empty file"
     assert "unreadable" in reasons["dangling.eml"]
     assert reasons["missing.mbox"] == "no such file or directory"
