@@ -9,6 +9,7 @@ report lists them); 2 no report (unknown format, no such path, output not writab
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import sys
 import tempfile
@@ -93,6 +94,14 @@ def audit_main(
         )
     try:
         write_output(iter_render(report, fmt, detail_limit=detail_limit), output, out)
+    except BrokenPipeError:
+        # The reader went away (``mailguard audit ... | head``): not an error of ours. Point
+        # stdout at /dev/null so the interpreter's final flush does not complain again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(devnull, out.fileno())
+        os.close(devnull)
+        return EXIT_OK
     except OSError as exc:
         print(f"mailguard audit: cannot write {output}: {exc.strerror or exc}", file=err)
         return EXIT_USAGE
@@ -117,6 +126,11 @@ def write_output(chunks: Iterable[str], output: str | None, stdout: TextIO) -> N
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.writelines(chunks)
+        # mkstemp creates the file 0600; a report is meant to be shared like any file the
+        # user writes, so it gets the permissions the umask gives.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

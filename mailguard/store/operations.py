@@ -1,18 +1,19 @@
 """What the adapters around the engine read and write, outside the engine's port.
 
-The IMAP watcher keeps per-folder checkpoints, the outbox executor takes pending
-actions and reports attempts, the SMTP side releases or discards held mail, and
-``mailguard explain`` reads the decision log. :class:`StoreOperations` also owns the
-connection handling both it and :class:`~mailguard.store.repository.SqlStore` use:
-on SQLite one writer at a time (an in-process lock, and ``BEGIN IMMEDIATE`` against
-other processes), on PostgreSQL plain transactions with row locks where needed.
+Replicas share out mailboxes through leases, the IMAP watcher keeps per-folder
+checkpoints, the outbox executor takes pending actions and reports attempts, the SMTP
+side releases or discards held mail, and ``mailguard explain`` reads the decision log.
+:class:`StoreOperations` also owns the connection handling both it and
+:class:`~mailguard.store.repository.SqlStore` use: on SQLite one writer at a time (an
+in-process lock, and ``BEGIN IMMEDIATE`` against other processes), on PostgreSQL plain
+transactions with row locks where needed.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import datetime
 from typing import Any
 
@@ -22,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from mailguard.store import tables as t
 from mailguard.store.engine import writer
+from mailguard.store.lease import Lease, Leases
 from mailguard.store.models import HeldState, OutboxState
 from mailguard.store.records import Checkpoint, HeldMail, LoggedDecision, PendingAction
 
@@ -35,6 +37,7 @@ class StoreOperations:
         self._sqlite = engine.dialect.name == "sqlite"
         self._write_lock = asyncio.Lock() if self._sqlite else None
         self._writer_task: asyncio.Task[object] | None = None
+        self._leases = Leases(engine)
 
     @property
     def engine(self) -> AsyncEngine:
@@ -74,6 +77,14 @@ class StoreOperations:
 
     def _insert(self, conn: AsyncConnection, table: Any) -> Any:
         return (postgresql if conn.dialect.name == "postgresql" else sqlite).insert(table)
+
+    def lease(self, name: str) -> AbstractAsyncContextManager[Lease]:
+        """Try to take the named lease (e.g. ``"imap:" + mailbox``) without waiting.
+
+        See :mod:`mailguard.store.lease`: on PostgreSQL an advisory lock that other
+        replicas see, released when this process or its connection dies.
+        """
+        return self._leases.lease(name)
 
     # -- IMAP checkpoints ----------------------------------------------------------------
 

@@ -15,14 +15,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager, suppress
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, exists, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 
-from mailguard.ports import CustomerRef, FailedMessage
+from mailguard.ports import CustomerRef, FailedMessage, Store
 from mailguard.store import tables as t
 from mailguard.store.engine import create_engine
 from mailguard.store.models import HeldState, OutboxState
@@ -60,8 +59,9 @@ class SqlStore(StoreOperations):
 
         The batch must be the database's only writer while it runs (the audit's own
         temporary SQLite file): it allocates the ids of new customers and threads
-        itself and trusts its memory over the database. On SQLite it holds the write
-        lock from start to end, so other writers wait rather than corrupt it.
+        itself and trusts its memory over the database. On SQLite each of its
+        transactions takes the database write lock at BEGIN, and this process's other
+        writers stay queued until the batch ends.
         """
         if flush_every < 1:
             raise ValueError("flush_every must be at least 1")
@@ -113,8 +113,7 @@ class SqlStore(StoreOperations):
             "last_failed_at": failure.at,
         }
         async with self._write_transaction() as conn:
-            dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-            stmt = dialect.insert(t.failed_messages).values(values)
+            stmt = self._insert(conn, t.failed_messages).values(values)
             await conn.execute(
                 stmt.on_conflict_do_update(
                     index_elements=["mailbox", "message_id", "direction"],
@@ -175,3 +174,9 @@ class SqlStore(StoreOperations):
                 result = await conn.execute(statement)
                 counts[table] = max(result.rowcount, 0)
         return counts
+
+
+if TYPE_CHECKING:
+    # mypy proves here that SqlStore (and Work) implement the ports structurally.
+    def _implements_port(store: SqlStore) -> Store:
+        return store

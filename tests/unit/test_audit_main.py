@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from email.parser import BytesHeaderParser
@@ -260,3 +261,33 @@ def test_progress_bar_goes_to_stderr_when_asked(export: Path) -> None:
     assert code == EXIT_OK
     assert "replaying" in err.getvalue()
     assert "replaying" not in out.getvalue()
+
+
+def test_report_file_gets_the_umask_permissions(export: Path, tmp_path: Path) -> None:
+    out = tmp_path / "r.txt"
+    code = audit_main(
+        [str(export)],
+        output=str(out),
+        engine_factory=lambda: factory_for(HeaderEngine()),
+        stderr=io.StringIO(),
+    )
+    assert code == EXIT_OK
+    mask = os.umask(0)
+    os.umask(mask)
+    assert out.stat().st_mode & 0o777 == 0o666 & ~mask
+
+
+def test_a_reader_that_goes_away_is_not_an_error(export: Path) -> None:
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # Like `mailguard audit ... | head` after head has exited.
+    err = io.StringIO()
+    with open(write_end, "w", encoding="utf-8") as stdout:
+        code = audit_main(
+            [str(export)],
+            fmt="json",
+            engine_factory=lambda: factory_for(HeaderEngine()),
+            stdout=stdout,
+            stderr=err,
+        )
+    assert code == EXIT_OK
+    assert err.getvalue() == ""

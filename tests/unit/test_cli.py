@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -56,3 +57,63 @@ def test_password_in_database_url_is_not_printed(
     out = capsys.readouterr().out
     assert "hunter2" not in out
     assert "postgresql://mg:***@db.internal/mailguard" in out
+
+
+PLAIN_MESSAGE = (
+    b"From: Jane Doe <jane@example.org>\r\n"
+    b"To: support@example.com\r\n"
+    b"Subject: [ACME-4711] received\r\n"
+    b"Message-ID: <m1@example.org>\r\n"
+    b"Date: Mon, 02 Mar 2026 08:00:00 +0000\r\n"
+    b"\r\n"
+    b"Hello, this is a normal message.\r\n"
+)
+
+
+def test_explain_applies_extra_rules_from_the_config(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    message = tmp_path / "m.eml"
+    message.write_bytes(PLAIN_MESSAGE)
+    assert main(["explain", "--json", str(message)]) == EXIT_OK
+    assert json.loads(capsys.readouterr().out)["automated"] is False
+
+    config = tmp_path / "c.yaml"
+    config.write_text(
+        "classifier:\n  extra_rules:\n"
+        "    - {name: acme_ack, kind: ticket_ack, target: subject, "
+        "pattern: '^\\[ACME-\\d+\\] received', weight: 2.0}\n"
+    )
+    assert main(["explain", "--json", "-c", str(config), str(message)]) == EXIT_OK
+    result = json.loads(capsys.readouterr().out)
+    assert result["automated"] is True
+    assert result["kind"] == "ticket_ack"
+    assert "acme_ack" in [e["rule"] for e in result["evidence"]]
+
+
+def test_explain_names_an_unreadable_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["explain", str(tmp_path / "missing.eml")]) == EXIT_USAGE
+    assert "missing.eml" in capsys.readouterr().err
+
+
+def test_audit_needs_the_company_domains(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "m.eml").write_bytes(PLAIN_MESSAGE)
+    assert main(["audit", str(tmp_path)]) == EXIT_USAGE
+    assert "--own-domain" in capsys.readouterr().err
+    assert main(["audit", "--own-domain", "not a domain", str(tmp_path)]) == EXIT_USAGE
+    assert "--own-domain: 'not a domain' is not a domain name" in capsys.readouterr().err
+
+
+def test_audit_reports_trapped_customers_as_json(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    scenarios = Path(__file__).resolve().parents[1] / "data" / "scenarios"
+    out = tmp_path / "report.json"
+    args = ["audit", "--own-domain", "example.com", "--format", "json", "-o", str(out)]
+    assert main([*args, str(scenarios / "automated_streak_en")]) == EXIT_OK
+    report = json.loads(out.read_text())
+    assert "automated_streak" in json.dumps(report)
