@@ -10,10 +10,12 @@ run: reading every message with our readers and parsing it with a bare compat32
 
 - ``baseline``: readers + ``email.message_from_bytes`` (no audit at all);
 - ``readers``: the two-pass readers alone (scan, then every raw message in date order);
-- ``pipeline``: the whole audit (readers, replay loop, report, all four renderers) with a
+- ``pipeline``: the whole audit (readers, replay loop, report, the HTML renderer) with a
   header-only stand-in engine, i.e. everything the audit adds around the engine;
-- ``audit``: the whole audit through the real engine, built by ``--engine`` (default
-  ``mailguard.service:audit_engine_factory``), called as
+- ``audit``: the whole audit through the real engine (replay, then the HTML report streamed
+  out, as a user runs it; parsing and classifying run in worker processes whose peak RSS
+  is reported beside the main process's and counted in the memory target), built by
+  ``--engine`` (default ``mailguard.service:audit_engine_factory``), called as
   ``builder(db_path=..., own_domains=..., mailboxes=..., partner_addresses=...)`` and
   returning an ``EngineFactory``. Skipped, with the reason, while that does not import.
 
@@ -28,6 +30,7 @@ import asyncio
 import email
 import importlib
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -43,12 +46,14 @@ from typing import Any
 from mailguard.audit.main import run_audit
 from mailguard.audit.records import AuditRecord
 from mailguard.audit.render import FORMATS, iter_render
-from mailguard.audit.replay import AuditEngine, EngineFactory
+from mailguard.audit.replay import AuditEngine, EngineFactory, OneByOne
 from mailguard.audit.sources import RawMessage, looks_like_sent_folder, scan_paths
+from mailguard.audit_engine import default_workers
 from mailguard.domain.model import Direction, Kind
 
 TARGET_RATE = 1000.0
 TARGET_RSS_MB = 300.0
+REPORT_FORMAT = "html"
 DEFAULT_ENGINE = "mailguard.service:audit_engine_factory"
 BENCH_COMPANY: dict[str, Any] = {
     "own_domains": frozenset({"example.com"}),
@@ -62,7 +67,12 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-class HeaderEngine:
+def children_peak_rss_mb() -> float:
+    """Peak RSS of the largest finished child (the audit's parse/classify workers) in MB."""
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
+class HeaderEngine(OneByOne):
     """A stand-in that derives records from headers only: no classifier, no database.
 
     It measures what the audit itself costs around the engine. Its "classification"
@@ -128,7 +138,11 @@ def run_phase(phase: str, mailbox: Path, engine: str) -> dict[str, Any]:
             else:
                 factory = _real_engine_factory(engine, str(Path(tmp) / "audit.sqlite3"))
             report = asyncio.run(run_audit(paths, engine_factory=factory))
+            # What a user waits for: the replay and one report, streamed out.
+            with open(os.devnull, "w", encoding="utf-8") as sink:
+                sink.writelines(iter_render(report, REPORT_FORMAT))
             count = report.messages + report.duplicates + report.failure_count
+            seconds = time.perf_counter() - started
             extra = {
                 "trapped": {rule: len(ts) for rule, ts in report.trapped.items() if ts},
                 "failed": report.failure_count,
@@ -137,13 +151,15 @@ def run_phase(phase: str, mailbox: Path, engine: str) -> dict[str, Any]:
                     for fmt in FORMATS
                 },
             }
-    seconds = time.perf_counter() - started
+    if phase in ("baseline", "readers"):
+        seconds = time.perf_counter() - started
     return {
         "phase": phase,
         "messages": count,
         "seconds": round(seconds, 3),
         "rate": round(count / seconds, 1) if seconds else 0.0,
         "peak_rss_mb": round(peak_rss_mb(), 1),
+        "worker_rss_mb": round(children_peak_rss_mb(), 1),
         **extra,
     }
 
@@ -190,7 +206,10 @@ def main(argv: list[str] | None = None) -> int:
 
 def _print(results: list[dict[str, Any]], check: bool) -> int:
     base = results[0].get("rate") or 0.0
-    print(f"{'phase':<10} {'messages':>9} {'seconds':>8} {'msgs/s':>9} {'peak RSS MB':>12} ratio")
+    print(
+        f"{'phase':<10} {'messages':>9} {'seconds':>8} {'msgs/s':>9} {'peak RSS MB':>12} "
+        f"{'+workers MB':>12} ratio"
+    )
     for r in results:
         if "skipped" in r:
             print(f"{r['phase']:<10} skipped: {r['skipped']}")
@@ -198,7 +217,7 @@ def _print(results: list[dict[str, Any]], check: bool) -> int:
         ratio = r["rate"] / base if base else 0.0
         print(
             f"{r['phase']:<10} {r['messages']:>9} {r['seconds']:>8.2f} {r['rate']:>9.0f} "
-            f"{r['peak_rss_mb']:>12.1f} {ratio:.2f}x"
+            f"{r['peak_rss_mb']:>12.1f} {r['worker_rss_mb']:>12.1f} {ratio:.2f}x"
         )
         if "trapped" in r:
             print(f"{'':<10} trapped per rule {r['trapped']}, failed {r['failed']}")
@@ -207,8 +226,16 @@ def _print(results: list[dict[str, Any]], check: bool) -> int:
     if "skipped" in audit:
         print("real engine not available: audit targets not measured")
         return 1 if check else 0
-    ok = audit["rate"] >= TARGET_RATE and audit["peak_rss_mb"] <= TARGET_RSS_MB
+    # Memory counts the workers too: the main process's peak plus the largest worker's
+    # peak for every worker (an upper bound of what the audit held at once).
+    workers = default_workers()
+    total_mb = audit["peak_rss_mb"] + workers * audit["worker_rss_mb"]
+    ok = audit["rate"] >= TARGET_RATE and total_mb <= TARGET_RSS_MB
     verdict = "met" if ok else "MISSED"
+    print(
+        f"audit memory: {audit['peak_rss_mb']:.0f} MB + {workers} worker(s) x "
+        f"{audit['worker_rss_mb']:.0f} MB = {total_mb:.0f} MB"
+    )
     print(f"targets (>= {TARGET_RATE:.0f} msgs/s, <= {TARGET_RSS_MB:.0f} MB): {verdict}")
     return 0 if ok or not check else 1
 

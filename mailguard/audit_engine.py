@@ -7,16 +7,25 @@ engine the daemon uses, inside one :meth:`Store.batch` so that 100,000 messages 
 
 from __future__ import annotations
 
+import asyncio
+import itertools
+import multiprocessing
+import os
+import pickle
 import shutil
 import tempfile
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+from mailguard.analysis import Analysis, analyse_batch, init_worker
 from mailguard.audit.records import AuditRecord, RuleHit
-from mailguard.audit.replay import AuditEngine, EngineFactory
+from mailguard.audit.replay import AuditEngine, EngineFactory, Outcome
 from mailguard.audit.sources import RawMessage
 from mailguard.domain.classify import Classifier, ClassifierSettings
 from mailguard.domain.facts import parse_facts
@@ -26,6 +35,12 @@ from mailguard.ports import UnitOfWork
 from mailguard.service import CompanyIdentity, Engine, ProcessResult, Status
 from mailguard.store.repository import SqlStore
 from mailguard.store.schema import upgrade
+
+# Parse and classify in chunks (one pickling round trip per chunk, not per message), with
+# a few chunks in flight so the workers never wait for the engine or the engine for them.
+_CHUNK = 64
+_DEPTH = 4
+PARALLEL_FROM = 2000
 
 # Before the first dated message there is no replay clock yet; any fixed instant works
 # because it only orders undated mail first.
@@ -79,22 +94,112 @@ def to_audit_record(result: ProcessResult, origin: str) -> AuditRecord | None:
 
 
 class ReplayEngine:
-    """:class:`mailguard.audit.replay.AuditEngine` on the real engine and one store batch."""
+    """:class:`mailguard.audit.replay.AuditEngine` on the real engine and one store batch.
 
-    def __init__(self, engine: Engine, work: UnitOfWork) -> None:
+    Decisions must be taken one message after the other, in date order; parsing and
+    classifying need nothing from earlier messages. So a large replay parses and classifies
+    ahead in worker processes (up to ``_DEPTH`` chunks of ``_CHUNK`` messages in flight)
+    while this process decides and writes, which uses a second core for the biggest
+    share of the work. A replay smaller than ``parallel_from`` messages stays in-process:
+    starting workers would cost more than it saves.
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        work: UnitOfWork,
+        settings: ClassifierSettings,
+        *,
+        workers: int = 0,
+        parallel_from: int = PARALLEL_FROM,
+    ) -> None:
         self._engine = engine
         self._work = work
+        self._settings = settings
+        self._workers = workers
+        self._parallel_from = parallel_from
         self._clock = _EPOCH
 
-    async def replay(self, message: RawMessage) -> AuditRecord | None:
-        """Process one exported message with ``now`` = its date (see ``AuditEngine``)."""
+    async def replay_stream(
+        self, messages: Iterable[RawMessage]
+    ) -> AsyncIterator[tuple[RawMessage, Outcome]]:
+        """Replay in order; see :meth:`mailguard.audit.replay.AuditEngine.replay_stream`."""
+        stream = iter(messages)
+        head = list(itertools.islice(stream, self._parallel_from))
+        if self._workers < 1 or len(head) < self._parallel_from:
+            for message in itertools.chain(head, stream):
+                yield message, await self._replay_one(message, None)
+            return
+        with _analysis_pool(self._workers, self._settings) as pool:
+            loop = asyncio.get_running_loop()
+            in_flight: deque[tuple[list[RawMessage], asyncio.Future[list[Analysis]]]] = deque()
+            for chunk in _chunks(itertools.chain(head, stream), _CHUNK):
+                raws = [m.raw for m in chunk]
+                in_flight.append((chunk, loop.run_in_executor(pool, analyse_batch, raws)))
+                if len(in_flight) >= _DEPTH:
+                    async for item in self._finish(*in_flight.popleft()):
+                        yield item
+            while in_flight:
+                async for item in self._finish(*in_flight.popleft()):
+                    yield item
+
+    async def _finish(
+        self, chunk: list[RawMessage], analysed: asyncio.Future[list[Analysis]]
+    ) -> AsyncIterator[tuple[RawMessage, Outcome]]:
+        try:
+            analyses: Sequence[Analysis | None] = await analysed
+        except (BrokenProcessPool, OSError, pickle.PicklingError):
+            # A worker died (out of memory, killed): analyse this chunk here instead, so
+            # the audit still covers every message.
+            analyses = [None] * len(chunk)
+        for message, analysis in zip(chunk, analyses, strict=True):
+            yield message, await self._replay_one(message, analysis)
+
+    async def _replay_one(self, message: RawMessage, analysis: Analysis | None) -> Outcome:
         # The replay clock never runs backwards: undated mail is decided at the time of the
         # message before it, so windows stay meaningful.
         if message.date is not None and message.date > self._clock:
             self._clock = message.date
-        prepared = self._engine.prepare(message.raw, source=Source.AUDIT, now=self._clock)
-        result = await self._engine.process_prepared(self._work, prepared, self._clock)
-        return to_audit_record(result, message.origin)
+        try:
+            prepared = self._engine.prepare(
+                message.raw, source=Source.AUDIT, now=self._clock, analysis=analysis
+            )
+            result = await self._engine.process_prepared(self._work, prepared, self._clock)
+            return to_audit_record(result, message.origin)
+        except Exception as exc:  # isolated per message, see AuditEngine.replay_stream
+            return exc
+
+
+def default_workers() -> int:
+    """Worker processes for parsing and classifying: the cores this process may use, less
+    the one that decides and writes; none on a single core."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not every platform has sched_getaffinity
+        cores = os.cpu_count() or 1
+    return max(0, cores - 1)
+
+
+@contextmanager
+def _analysis_pool(workers: int, settings: ClassifierSettings) -> Iterator[ProcessPoolExecutor]:
+    # "spawn", not fork: this process runs an event loop and aiosqlite's thread, and a
+    # forked child could inherit a lock held by one of them.
+    pool = ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=init_worker,
+        initargs=(settings,),
+    )
+    try:
+        yield pool
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _chunks(items: Iterable[RawMessage], size: int) -> Iterator[list[RawMessage]]:
+    iterator = iter(items)
+    while chunk := list(itertools.islice(iterator, size)):
+        yield chunk
 
 
 def audit_engine_factory(
@@ -107,8 +212,14 @@ def audit_engine_factory(
     classifier_settings: ClassifierSettings | None = None,
     db_path: str | None = None,
     flush_every: int = 1000,
+    workers: int | None = None,
+    parallel_from: int = PARALLEL_FROM,
 ) -> EngineFactory:
     """Build the ``EngineFactory`` that ``mailguard audit`` replays through.
+
+    ``workers`` is the number of processes that parse and classify ahead of the engine
+    (None: one per core beyond the first; 0: everything in this process). Replays of fewer
+    than ``parallel_from`` messages run in this process whatever ``workers`` says.
 
     ``db_path`` None uses a temporary SQLite file that is removed afterwards; a path keeps
     the database for inspection (it must not hold data from another run). Partner addresses
@@ -142,7 +253,13 @@ def audit_engine_factory(
                     classifier=Classifier(settings),
                 )
                 async with store.batch(flush_every=flush_every) as work:
-                    yield ReplayEngine(engine, work)
+                    yield ReplayEngine(
+                        engine,
+                        work,
+                        settings,
+                        workers=default_workers() if workers is None else workers,
+                        parallel_from=parallel_from,
+                    )
             finally:
                 await store.close()
 

@@ -18,6 +18,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
+from mailguard.analysis import Analysis
 from mailguard.domain.identity import (
     customer_of,
     derive_message_id,
@@ -192,14 +193,17 @@ class Engine:
         mailbox: str | None = None,
         direction: Direction | None = None,
         envelope: Envelope | None = None,
+        analysis: Analysis | None = None,
     ) -> PreparedMessage:
         """Parse, identify and classify a message (pure CPU work, no store access).
 
+        ``analysis`` is the parse and classification already done elsewhere (a worker
+        process of the audit, see :mod:`mailguard.analysis`); without it they run here.
         Raises :class:`MessageError` carrying the message's key when classification fails,
         so the failure is recorded under the message's real Message-ID.
         """
         ident = self._identity
-        facts = self._parse(raw)
+        facts: Facts = analysis.facts if analysis is not None else self._parse(raw)
         if direction is None:
             direction = infer_direction(facts.from_addr, ident.own_domains, ident.own_addresses)
         recipients = (*facts.to_addrs, *facts.cc_addrs)
@@ -225,6 +229,12 @@ class Engine:
         at = min(facts.date, now) if facts.date is not None else now
         message_id = facts.message_id or derive_message_id(raw)
         key = MessageKey(mailbox, message_id, direction)
+        if analysis is not None:
+            if analysis.classification is None:
+                raise MessageError(key, RuntimeError(analysis.error or "classification failed"))
+            return PreparedMessage(
+                raw, facts, analysis.classification, key, source, customer, at, envelope
+            )
         try:
             classification = self._classifier.classify(facts)
         except Exception as exc:  # the classifier promises not to raise; keep the key if it does

@@ -8,7 +8,8 @@ without a database, and lets the engine batch its writes however it needs to.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 
@@ -16,23 +17,48 @@ from mailguard.audit.records import AuditRecord
 from mailguard.audit.report import ReportBuilder
 from mailguard.audit.sources import RawMessage
 
+Outcome = AuditRecord | None | Exception
+"""What replaying one message gave: its record, None for a duplicate, or what it raised."""
+
 
 class AuditEngine(Protocol):
-    """Process one raw message from an export and say what happened to it."""
+    """Replay raw messages from an export, in order, and say what happened to each."""
 
-    async def replay(self, message: RawMessage) -> AuditRecord | None:
-        """Replay ``message`` through the engine as if it had just arrived.
+    def replay_stream(
+        self, messages: Iterable[RawMessage]
+    ) -> AsyncIterator[tuple[RawMessage, Outcome]]:
+        """Replay every message in the given order as if it had just arrived.
 
         ``message.date`` is the time the reader sorted it by (Date header, else a
         fallback) and is the ``now`` the engine should decide with. ``message.folder``
         is a hint such as "Sent" or "INBOX" for telling outbound from inbound mail.
-        Returns the record for the report, or None when the engine had already
-        processed this message (the same Message-ID and direction seen twice, e.g.
-        in INBOX and in an archive folder): idempotency means it changes nothing.
-        May raise on a message it cannot handle; the replay loop records the
-        failure against ``message.origin`` and carries on with the next message.
+        Yields each message with its outcome, in input order: the record for the report,
+        None when the engine had already processed this message (the same Message-ID and
+        direction seen twice, e.g. in INBOX and in an archive folder: idempotency means it
+        changes nothing), or the exception the message raised. One message's failure never
+        stops the stream. An engine may work ahead on later messages (the real one parses
+        and classifies in worker processes) as long as decisions are taken in order.
         """
         ...
+
+
+class OneByOne(ABC):
+    """Base of engines that replay one message at a time (stand-ins in tests and benches)."""
+
+    @abstractmethod
+    async def replay(self, message: RawMessage) -> AuditRecord | None:
+        """Replay one message; see :meth:`AuditEngine.replay_stream` for the meaning."""
+
+    async def replay_stream(
+        self, messages: Iterable[RawMessage]
+    ) -> AsyncIterator[tuple[RawMessage, Outcome]]:
+        """``replay`` each message in turn, isolating failures."""
+        for message in messages:
+            try:
+                outcome: Outcome = await self.replay(message)
+            except Exception as exc:  # one message's failure is isolated, see AuditEngine
+                outcome = exc
+            yield message, outcome
 
 
 EngineFactory = Callable[[], AbstractAsyncContextManager[AuditEngine]]
@@ -57,16 +83,13 @@ async def replay_all(
     message must never abort the audit of the other 99,999.
     """
     pending = 0
-    for message in messages:
-        try:
-            record = await engine.replay(message)
-        except Exception as exc:  # any failure of one message is isolated, see docstring
-            builder.add_failure(message.origin, f"{type(exc).__name__}: {exc}")
+    async for message, outcome in engine.replay_stream(messages):
+        if isinstance(outcome, Exception):
+            builder.add_failure(message.origin, f"{type(outcome).__name__}: {outcome}")
+        elif outcome is None:
+            builder.add_duplicate()
         else:
-            if record is None:
-                builder.add_duplicate()
-            else:
-                builder.add(record)
+            builder.add(outcome)
         pending += 1
         if on_progress is not None and pending >= progress_every:
             on_progress(pending)

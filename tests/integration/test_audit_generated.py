@@ -83,3 +83,26 @@ def test_html_text_and_markdown_reports(export: Path, tmp_path: Path) -> None:
     assert "Trapped customers per rule" in text and "automated_streak:" in text
     md = run(export, "md", tmp_path)
     assert md.startswith("# mailguard audit\n") and "| figure | value |" in md
+
+
+def test_parsing_in_worker_processes_gives_the_same_report(export: Path, tmp_path: Path) -> None:
+    def report(**parallel: int) -> dict[str, object]:
+        out = tmp_path / f"report-{parallel['workers']}.json"
+        code = audit_main(
+            [str(export)],
+            fmt="json",
+            output=str(out),
+            engine_factory=audit_engine_factory(**COMPANY, **parallel),
+            progress=False,
+            stderr=io.StringIO(),
+        )
+        assert code == EXIT_OK
+        data: dict[str, object] = json.loads(out.read_text(encoding="utf-8"))
+        return data
+
+    in_process = report(workers=0)
+    pooled = report(workers=2, parallel_from=1)
+    for data in (in_process, pooled):
+        data.pop("generated_at", None)
+    assert pooled == in_process
+    assert "automated_streak" in json.dumps(pooled)

@@ -20,12 +20,12 @@ import pytest
 
 from mailguard.audit.main import EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE, audit_main, run_audit
 from mailguard.audit.records import AuditRecord, RuleHit
-from mailguard.audit.replay import AuditEngine
+from mailguard.audit.replay import AuditEngine, OneByOne
 from mailguard.audit.sources import RawMessage, looks_like_sent_folder
 from mailguard.domain.model import Direction, Kind
 
 
-class HeaderEngine:
+class HeaderEngine(OneByOne):
     """Records from headers: Sent folder or our domain = outbound; Auto-Submitted = robot."""
 
     def __init__(self) -> None:
