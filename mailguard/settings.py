@@ -84,12 +84,17 @@ def classifier_settings_of(config: Config) -> ClassifierSettings:
 def identity_of(config: Config) -> CompanyIdentity:
     """Who the company is, and which guarded mailbox owns which addresses.
 
-    A guarded mailbox's own addresses are company addresses even outside the configured
-    domains, so a support address at another domain is never taken for a customer.
+    Guarded mailboxes, agents and named helpdesk senders are company addresses even outside
+    the configured domains, so none of them is ever taken for a customer; a helpdesk entry
+    "@domain" makes the whole domain the company's.
     """
-    mailbox_addresses = {a for m in config.mailboxes for a in m.addresses}
+    company = config.company
+    own = {a for m in config.mailboxes for a in m.addresses}
+    own |= set(company.addresses) | set(company.agents)
+    own |= {s for s in company.helpdesk_senders if not s.startswith("@")}
+    domains = set(company.domains) | {s[1:] for s in company.helpdesk_senders if s[0] == "@"}
     return CompanyIdentity(
-        own_domains=frozenset(config.company.domains),
-        own_addresses=frozenset(config.company.addresses) | mailbox_addresses,
+        own_domains=frozenset(domains),
+        own_addresses=frozenset(own),
         mailboxes=tuple((m.name, frozenset(m.addresses)) for m in config.mailboxes),
     )
