@@ -238,10 +238,14 @@ def svg_chart(buckets: tuple[Bucket, ...]) -> str:
                 f"<title>{_e(buckets[i].start.isoformat())}: {v} {name}</title></circle>"
                 for i, v in enumerate(values)
             ]
-    legend_x = CHART_WIDTH - _RIGHT - 190
-    for i, (name, colour, values) in enumerate(series):
-        lx = legend_x + i * 100
+    # Lay the legend out from the label lengths (about 7 px a character at 11 px), so a
+    # long count never runs into the next entry; right-aligned above the plot.
+    labels = [(f"{name} ({sum(values)})", colour) for name, colour, values in series]
+    widths = [16 + 7 * len(label) + 14 for label, _ in labels]
+    lx = CHART_WIDTH - _RIGHT - sum(widths)
+    for (label, colour), width in zip(labels, widths, strict=True):
         out.append(f'<rect x="{lx}" y="6" width="12" height="12" fill="{colour}"/>')
-        out.append(f'<text x="{lx + 16}" y="16">{name} ({sum(values)})</text>')
+        out.append(f'<text x="{lx + 16}" y="16">{_e(label)}</text>')
+        lx += width
     out.append("</svg>")
     return "\n".join(out)
