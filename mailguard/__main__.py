@@ -4,4 +4,6 @@ from __future__ import annotations
 
 from mailguard.cli import main
 
-raise SystemExit(main())
+# Guarded: the audit's worker processes are spawned and re-import the main module.
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -131,11 +131,10 @@ class ReplayEngine:
                 yield message, await self._replay_one(message, None)
             return
         with _analysis_pool(self._workers, self._settings) as pool:
-            loop = asyncio.get_running_loop()
-            in_flight: deque[tuple[list[RawMessage], asyncio.Future[list[Analysis]]]] = deque()
+            in_flight: deque[tuple[list[RawMessage], asyncio.Future[list[Analysis]] | None]]
+            in_flight = deque()
             for chunk in _chunks(itertools.chain(head, stream), _CHUNK):
-                raws = [m.raw for m in chunk]
-                in_flight.append((chunk, loop.run_in_executor(pool, analyse_batch, raws)))
+                in_flight.append((chunk, _submit(pool, chunk)))
                 if len(in_flight) >= _DEPTH:
                     async for item in self._finish(*in_flight.popleft()):
                         yield item
@@ -144,14 +143,16 @@ class ReplayEngine:
                     yield item
 
     async def _finish(
-        self, chunk: list[RawMessage], analysed: asyncio.Future[list[Analysis]]
+        self, chunk: list[RawMessage], analysed: asyncio.Future[list[Analysis]] | None
     ) -> AsyncIterator[tuple[RawMessage, Outcome]]:
-        try:
-            analyses: Sequence[Analysis | None] = await analysed
-        except (BrokenProcessPool, OSError, pickle.PicklingError):
-            # A worker died (out of memory, killed): analyse this chunk here instead, so
-            # the audit still covers every message.
-            analyses = [None] * len(chunk)
+        analyses: Sequence[Analysis | None] = [None] * len(chunk)
+        if analysed is not None:
+            try:
+                analyses = await analysed
+            except _POOL_FAILURES:
+                # A worker died (out of memory, killed): this chunk is analysed here
+                # instead (analysis None), so the audit still covers every message.
+                pass
         for message, analysis in zip(chunk, analyses, strict=True):
             yield message, await self._replay_one(message, analysis)
 
@@ -194,6 +195,21 @@ def _analysis_pool(workers: int, settings: ClassifierSettings) -> Iterator[Proce
         yield pool
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+_POOL_FAILURES = (BrokenProcessPool, OSError, pickle.PicklingError, RuntimeError)
+
+
+def _submit(
+    pool: ProcessPoolExecutor, chunk: list[RawMessage]
+) -> asyncio.Future[list[Analysis]] | None:
+    """Send a chunk to the workers; None when the pool is unusable (the engine then
+    analyses the chunk itself)."""
+    try:
+        loop = asyncio.get_running_loop()
+        return loop.run_in_executor(pool, analyse_batch, [m.raw for m in chunk])
+    except _POOL_FAILURES:
+        return None
 
 
 def _chunks(items: Iterable[RawMessage], size: int) -> Iterator[list[RawMessage]]:

@@ -106,3 +106,55 @@ def test_parsing_in_worker_processes_gives_the_same_report(export: Path, tmp_pat
         data.pop("generated_at", None)
     assert pooled == in_process
     assert "automated_streak" in json.dumps(pooled)
+
+
+class _BrokenPool:
+    """A process pool whose workers are gone: every submit fails as a dead pool's does."""
+
+    def submit(self, *args: object, **kwargs: object) -> object:
+        from concurrent.futures.process import BrokenProcessPool
+
+        raise BrokenProcessPool("a worker was killed")
+
+
+class _DyingPool:
+    """A process pool whose workers die while working: every result is an exception."""
+
+    def submit(self, *args: object, **kwargs: object) -> object:
+        from concurrent.futures import Future
+        from concurrent.futures.process import BrokenProcessPool
+
+        future: Future[object] = Future()
+        future.set_exception(BrokenProcessPool("terminated abruptly"))
+        return future
+
+
+@pytest.mark.parametrize("pool", [_BrokenPool, _DyingPool], ids=["submit", "result"])
+def test_dead_workers_do_not_lose_a_message(
+    export: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pool: type
+) -> None:
+    from contextlib import contextmanager
+
+    import mailguard.audit_engine as audit_engine
+
+    def report(name: str, **parallel: int) -> str:
+        out = tmp_path / f"{name}.json"
+        code = audit_main(
+            [str(export)],
+            fmt="json",
+            output=str(out),
+            engine_factory=audit_engine_factory(**COMPANY, **parallel),
+            progress=False,
+            stderr=io.StringIO(),
+        )
+        assert code == EXIT_OK
+        return out.read_text(encoding="utf-8")
+
+    expected = report("in-process", workers=0)
+
+    @contextmanager
+    def broken(workers: int, settings: object) -> object:
+        yield pool()
+
+    monkeypatch.setattr(audit_engine, "_analysis_pool", broken)
+    assert report("broken", workers=1, parallel_from=1) == expected
