@@ -28,8 +28,10 @@ from mailguard.store.models import HeldState, OutboxState
 from mailguard.store.operations import StoreOperations
 from mailguard.store.work import Work
 
-# SQLite page cache sizes in KiB (a negative cache_size pragma means KiB).
-BATCH_CACHE_KIB = 32 * 1024
+# SQLite page cache sizes in KiB (a negative cache_size pragma means KiB). Measured on a
+# 100,000-message audit: 8 MB replays as fast as 32 MB did, and the cache fills whatever
+# its size, so the larger one only cost 24 MB of resident memory.
+BATCH_CACHE_KIB = 8 * 1024
 DEFAULT_CACHE_KIB = 2000
 
 
