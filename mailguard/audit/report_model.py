@@ -102,9 +102,15 @@ class Failure:
     error: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class AuditReport:
-    """Everything the renderers print; built once by ``ReportBuilder.build``."""
+    """Everything the renderers print; built once by ``ReportBuilder.build``.
+
+    Its ``repr`` is a one-line summary on purpose: the full one is as large as the JSON
+    report (tens of MB for 100,000 messages), and Python 3.11's ``asyncio.run`` formats
+    the repr of its task's result while restoring the SIGINT handler, which for a large
+    audit was the audit's peak memory.
+    """
 
     messages: int
     inbound: int
@@ -128,6 +134,13 @@ class AuditReport:
     ignored_count: int = 0
     ignored: tuple[SkippedEntry, ...] = ()
     sources: tuple[str, ...] = field(default=())
+
+    def __repr__(self) -> str:
+        caught = {rule: len(traps) for rule, traps in self.trapped.items() if traps}
+        return (
+            f"AuditReport(messages={self.messages}, customers={self.customers}, "
+            f"trapped={caught}, failures={self.failure_count}, skipped={self.skipped_count})"
+        )
 
     @property
     def trapped_count(self) -> int:

@@ -303,3 +303,13 @@ def test_invalid_records_and_bucket_are_refused() -> None:
         rec("a@example.org", IN, T0, linked_mailboxes=("shop",))
     with pytest.raises(ValueError, match="bucket"):
         ReportBuilder(bucket="month")
+
+
+def test_report_repr_is_a_short_summary() -> None:
+    # asyncio.run (Python 3.11) formats the repr of its task's result; a full dataclass repr
+    # of a large report cost more memory than the whole audit.
+    builder = ReportBuilder()
+    report = builder.build()
+    text = repr(report)
+    assert text.startswith("AuditReport(messages=0, customers=0")
+    assert len(text) < 200
