@@ -85,27 +85,25 @@ def test_html_text_and_markdown_reports(export: Path, tmp_path: Path) -> None:
     assert md.startswith("# mailguard audit\n") and "| figure | value |" in md
 
 
-def test_parsing_in_worker_processes_gives_the_same_report(export: Path, tmp_path: Path) -> None:
-    def report(**parallel: int) -> dict[str, object]:
-        out = tmp_path / f"report-{parallel['workers']}.json"
-        code = audit_main(
-            [str(export)],
-            fmt="json",
-            output=str(out),
-            engine_factory=audit_engine_factory(**COMPANY, **parallel),
-            progress=False,
-            stderr=io.StringIO(),
-        )
-        assert code == EXIT_OK
-        data: dict[str, object] = json.loads(out.read_text(encoding="utf-8"))
-        return data
+def json_report(export: Path, out: Path, **parallel: int) -> str:
+    """The JSON report of ``export`` with the given worker settings."""
+    code = audit_main(
+        [str(export)],
+        fmt="json",
+        output=str(out),
+        engine_factory=audit_engine_factory(**COMPANY, **parallel),
+        progress=False,
+        stderr=io.StringIO(),
+    )
+    assert code == EXIT_OK
+    return out.read_text(encoding="utf-8")
 
-    in_process = report(workers=0)
-    pooled = report(workers=2, parallel_from=1)
-    for data in (in_process, pooled):
-        data.pop("generated_at", None)
+
+def test_parsing_in_worker_processes_gives_the_same_report(export: Path, tmp_path: Path) -> None:
+    in_process = json_report(export, tmp_path / "in-process.json", workers=0)
+    pooled = json_report(export, tmp_path / "pooled.json", workers=2, parallel_from=1)
     assert pooled == in_process
-    assert "automated_streak" in json.dumps(pooled)
+    assert "automated_streak" in json.loads(pooled)["trapped"]
 
 
 class _BrokenPool:
@@ -137,24 +135,12 @@ def test_dead_workers_do_not_lose_a_message(
 
     import mailguard.audit_engine as audit_engine
 
-    def report(name: str, **parallel: int) -> str:
-        out = tmp_path / f"{name}.json"
-        code = audit_main(
-            [str(export)],
-            fmt="json",
-            output=str(out),
-            engine_factory=audit_engine_factory(**COMPANY, **parallel),
-            progress=False,
-            stderr=io.StringIO(),
-        )
-        assert code == EXIT_OK
-        return out.read_text(encoding="utf-8")
-
-    expected = report("in-process", workers=0)
+    expected = json_report(export, tmp_path / "in-process.json", workers=0)
 
     @contextmanager
     def broken(workers: int, settings: object) -> object:
         yield pool()
 
     monkeypatch.setattr(audit_engine, "_analysis_pool", broken)
-    assert report("broken", workers=1, parallel_from=1) == expected
+    broken_pool = json_report(export, tmp_path / "broken.json", workers=1, parallel_from=1)
+    assert broken_pool == expected
