@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import stat
 import sys
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
@@ -116,12 +117,25 @@ def audit_main(
 
 
 def write_output(chunks: Iterable[str], output: str | None, stdout: TextIO) -> None:
-    """Write to stdout, or to a file atomically so a failed run never leaves half a report."""
+    """Write to stdout, or to a file atomically so a failed run never leaves half a report.
+
+    Only a regular file (or a new one) is replaced atomically: renaming a temporary file
+    over ``/dev/null``, a FIFO or a terminal would replace the device itself, so those are
+    written in place.
+    """
     if output is None or output == "-":
         stdout.writelines(chunks)
         stdout.flush()
         return
     target = Path(output)
+    try:
+        special = not stat.S_ISREG(target.stat().st_mode)
+    except FileNotFoundError:
+        special = False
+    if special:
+        with target.open("w", encoding="utf-8") as handle:
+            handle.writelines(chunks)
+        return
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent or Path("."))
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:

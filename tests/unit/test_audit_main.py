@@ -291,3 +291,30 @@ def test_a_reader_that_goes_away_is_not_an_error(export: Path) -> None:
         )
     assert code == EXIT_OK
     assert err.getvalue() == ""
+
+
+def test_a_fifo_or_device_is_written_in_place_not_replaced(export: Path, tmp_path: Path) -> None:
+    # Renaming a temporary file over /dev/null once replaced the device node itself; a
+    # FIFO shows the same without touching the machine's /dev.
+    import stat
+    import threading
+
+    fifo = tmp_path / "report.fifo"
+    os.mkfifo(fifo)
+    received: list[str] = []
+    reader = threading.Thread(
+        target=lambda: received.append(fifo.read_text(encoding="utf-8")), daemon=True
+    )
+    reader.start()
+    code = audit_main(
+        [str(export)],
+        fmt="json",
+        output=str(fifo),
+        engine_factory=lambda: factory_for(HeaderEngine()),
+        stderr=io.StringIO(),
+    )
+    reader.join(timeout=10)
+    assert code == EXIT_OK
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
+    assert json.loads(received[0])["summary"]
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".report")) == []
