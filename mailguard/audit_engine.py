@@ -8,6 +8,7 @@ engine the daemon uses, inside one :meth:`Store.batch` so that 100,000 messages 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import multiprocessing
 import os
@@ -145,14 +146,13 @@ class ReplayEngine:
     async def _finish(
         self, chunk: list[RawMessage], analysed: asyncio.Future[list[Analysis]] | None
     ) -> AsyncIterator[tuple[RawMessage, Outcome]]:
+        # No analysis (None) means "analyse here": the pool was unusable at submit time,
+        # or a worker died (out of memory, killed) on this chunk. Either way the audit
+        # still covers every message.
         analyses: Sequence[Analysis | None] = [None] * len(chunk)
         if analysed is not None:
-            try:
+            with contextlib.suppress(*_POOL_FAILURES):
                 analyses = await analysed
-            except _POOL_FAILURES:
-                # A worker died (out of memory, killed): this chunk is analysed here
-                # instead (analysis None), so the audit still covers every message.
-                pass
         for message, analysis in zip(chunk, analyses, strict=True):
             yield message, await self._replay_one(message, analysis)
 
