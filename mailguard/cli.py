@@ -17,7 +17,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from mailguard import __version__
-from mailguard.config import Config, load_config, parse_domain, redact_url
+from mailguard.config import Config, load_config, redact_url
+from mailguard.config_types import parse_domain
 from mailguard.errors import ConfigError, MailguardError
 from mailguard.logsetup import configure_logging
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import difflib
 import ipaddress
 import os
-import re
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
@@ -17,8 +16,6 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
-    BeforeValidator,
-    ConfigDict,
     Field,
     SecretStr,
     ValidationError,
@@ -26,99 +23,22 @@ from pydantic import (
     model_validator,
 )
 
+from mailguard.config_rules import ClassifierConfig, PolicyConfig
+from mailguard.config_types import (
+    MAILBOX_NAME,
+    Address,
+    ByteSize,
+    Domain,
+    Duration,
+    Keyword,
+    Port,
+    Regex,
+    Section,
+    Sender,
+    TlsMode,
+)
 from mailguard.errors import ConfigError, ConfigProblem
 from mailguard.yamlsource import LocatedData, dotted, load_yaml
-
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$")
-_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-_SIZE = re.compile(r"^\s*(\d+)\s*(b|k|kb|m|mb|g|gb)?\s*$", re.IGNORECASE)
-_SIZE_UNITS = {"": 1, "b": 1, "k": 1024, "kb": 1024, "m": 1024**2, "mb": 1024**2}
-_SIZE_UNITS |= {"g": 1024**3, "gb": 1024**3}
-_ADDRESS = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
-_DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$")
-_ATOM = re.compile(r"^[!#-'*+\-/-9=?A-Z^-~]+$")  # RFC 3501 flag-keyword atom characters.
-_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
-
-
-def _duration(value: Any) -> timedelta:
-    if isinstance(value, timedelta):
-        return value
-    if isinstance(value, bool):
-        raise ValueError("expected a duration such as 30s, 15m, 8h, 14d or 2w")
-    if isinstance(value, int | float):
-        return timedelta(seconds=value)
-    match = _DURATION.match(str(value))
-    if not match:
-        raise ValueError(f"{value!r} is not a duration such as 30s, 15m, 8h, 14d or 2w")
-    return timedelta(seconds=float(match.group(1)) * _UNIT_SECONDS[match.group(2)])
-
-
-def _size(value: Any) -> int:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    match = _SIZE.match(str(value))
-    if not match:
-        raise ValueError(f"{value!r} is not a size such as 25MB, 512KB or 1048576")
-    return int(match.group(1)) * _SIZE_UNITS[(match.group(2) or "").lower()]
-
-
-def _address(value: Any) -> str:
-    text = str(value).strip().lower()
-    if not _ADDRESS.match(text):
-        raise ValueError(f"{value!r} is not an e-mail address")
-    return text
-
-
-def _sender(value: Any) -> str:
-    """An address, or ``@domain`` for every address of a domain."""
-    text = str(value).strip().lower()
-    if text.startswith("@"):
-        return "@" + parse_domain(text[1:])
-    return _address(text)
-
-
-def parse_domain(value: Any) -> str:
-    """A domain name, lower-case and IDNA-encoded; ValueError names what is wrong."""
-    text = str(value).strip().lower().rstrip(".")
-    try:
-        text = text.encode("idna").decode("ascii")
-    except UnicodeError as exc:
-        raise ValueError(f"{value!r} is not a domain name") from exc
-    if not _DOMAIN.match(text):
-        raise ValueError(f"{value!r} is not a domain name")
-    return text
-
-
-def _keyword(value: Any) -> str:
-    text = str(value)
-    if not _ATOM.match(text) or text.startswith("\\"):
-        raise ValueError(f"{value!r} is not a valid IMAP keyword (letters, digits, $ and -)")
-    return text
-
-
-def _regex(value: Any) -> str:
-    try:
-        re.compile(str(value))
-    except re.error as exc:
-        raise ValueError(f"invalid regular expression: {exc}") from exc
-    return str(value)
-
-
-Duration = Annotated[timedelta, BeforeValidator(_duration)]
-ByteSize = Annotated[int, BeforeValidator(_size), Field(gt=0)]
-Address = Annotated[str, BeforeValidator(_address)]
-Sender = Annotated[str, BeforeValidator(_sender)]
-Domain = Annotated[str, BeforeValidator(parse_domain)]
-Keyword = Annotated[str, BeforeValidator(_keyword)]
-Regex = Annotated[str, BeforeValidator(_regex)]
-Port = Annotated[int, Field(ge=1, le=65535)]
-TlsMode = Literal["implicit", "starttls", "plain"]
-
-
-class Section(BaseModel):
-    """Base of every config section: frozen, unknown keys forbidden."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 def _is_loopback(host: str) -> bool:
@@ -179,7 +99,7 @@ class KeywordsConfig(Section):
 class MailboxConfig(Section):
     """One guarded support mailbox."""
 
-    name: Annotated[str, Field(pattern=_NAME.pattern)]
+    name: Annotated[str, Field(pattern=MAILBOX_NAME.pattern)]
     addresses: Annotated[list[Address], Field(min_length=1)]
     imap: ImapConfig | None = None
     folders: FoldersConfig = FoldersConfig()
@@ -258,105 +178,6 @@ class ProxyConfig(Section):
                 f"{self.listen_host}; configure tls_cert and tls_key"
             )
         return self
-
-
-class StreakConfig(Section):
-    """Rule automated_streak: every human message answered only by robots."""
-
-    enabled: bool = True
-    min_messages: Annotated[int, Field(ge=1)] = 2
-    window: Duration = timedelta(days=14)
-
-
-class RepeatContactConfig(Section):
-    """Rule repeat_contact: the customer keeps writing and no person answers."""
-
-    enabled: bool = True
-    min_messages: Annotated[int, Field(ge=2)] = 3
-    window: Duration = timedelta(hours=48)
-
-
-class PingPongConfig(Section):
-    """Rule bot_ping_pong: our robot answering their robot."""
-
-    enabled: bool = True
-    max_exchanges: Annotated[int, Field(ge=1)] = 3
-    window: Duration = timedelta(hours=24)
-    cooldown: Duration = timedelta(hours=24)
-
-
-class ReferralRingConfig(Section):
-    """Rule referral_ring: two robots referring the customer to each other."""
-
-    enabled: bool = True
-    window: Duration = timedelta(days=14)
-
-
-class FrustrationConfig(Section):
-    """Rule frustration: an angry message goes to a person at once."""
-
-    enabled: bool = True
-    threshold: Annotated[float, Field(gt=0.0, le=1.0)] = 0.6
-
-
-class SlaConfig(Section):
-    """Rule sla: an escalation nobody answered."""
-
-    enabled: bool = True
-    first: Duration = timedelta(hours=8)
-    second: Duration = timedelta(hours=8)
-
-
-class PolicyConfig(Section):
-    """The loop policy: each rule can be switched off and tuned."""
-
-    automated_streak: StreakConfig = StreakConfig()
-    repeat_contact: RepeatContactConfig = RepeatContactConfig()
-    bot_ping_pong: PingPongConfig = PingPongConfig()
-    referral_ring: ReferralRingConfig = ReferralRingConfig()
-    frustration: FrustrationConfig = FrustrationConfig()
-    sla: SlaConfig = SlaConfig()
-    thread_window: Duration = timedelta(days=14)
-    fold_plus_tags: bool = True
-
-
-class PatternRuleConfig(Section):
-    """An extra classifier rule: a regular expression that votes for a kind of mail.
-
-    A rule of kind ``human`` subtracts its weight from the automated score instead.
-    """
-
-    name: Annotated[str, Field(pattern=r"^[a-z0-9_.-]+$")]
-    kind: Literal[
-        "human",
-        "auto_reply",
-        "out_of_office",
-        "bounce",
-        "bulk",
-        "ticket_ack",
-        "notification",
-        "challenge_response",
-    ]
-    target: Annotated[str, Field(pattern=r"^(subject|body|from|header:[!-9;-~]+)$")]
-    pattern: Regex
-    language: str | None = None
-    weight: Annotated[float, Field(gt=0.0, le=10.0)] = 1.0
-
-
-class FrustrationTermConfig(Section):
-    """An extra frustration phrase."""
-
-    name: Annotated[str, Field(pattern=r"^[a-z0-9_.-]+$")]
-    pattern: Regex
-    weight: Annotated[float, Field(gt=0.0, le=1.0)] = 0.3
-    language: str | None = None
-
-
-class ClassifierConfig(Section):
-    """Extensions to the shipped classification rules."""
-
-    extra_rules: list[PatternRuleConfig] = []
-    frustration_terms: list[FrustrationTermConfig] = []
 
 
 class NotifyConfig(Section):
