@@ -113,6 +113,9 @@ async def run_daemon(config: Config, stop: asyncio.Event | None = None) -> int:
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
+        # Loops without Unix signal support raise NotImplementedError, and a loop outside
+        # the main thread (an embedding test harness) raises RuntimeError; there the
+        # caller stops the daemon through ``stop`` instead.
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(signum, stop.set)
 

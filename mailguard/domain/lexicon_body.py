@@ -9,16 +9,9 @@ rarely say so.
 
 from __future__ import annotations
 
+from mailguard.domain.lexicon import AR, BO, BU, CR, NO, OOO, TA
 from mailguard.domain.model import Kind
 from mailguard.domain.rules import PatternRule
-
-AR = Kind.AUTO_REPLY
-OOO = Kind.OUT_OF_OFFICE
-BO = Kind.BOUNCE
-BU = Kind.BULK
-TA = Kind.TICKET_ACK
-NO = Kind.NOTIFICATION
-CR = Kind.CHALLENGE_RESPONSE
 
 
 def _b(name: str, kind: Kind, pattern: str, weight: float, lang: str | None) -> PatternRule:
