@@ -18,9 +18,9 @@ from pathlib import Path
 
 from mailguard import __version__
 from mailguard.config import Config, load_config, redact_url
-from mailguard.config_types import parse_domain
+from mailguard.config.values import parse_domain
 from mailguard.errors import ConfigError, MailguardError
-from mailguard.logsetup import configure_logging
+from mailguard.ops.logsetup import configure_logging
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -185,17 +185,17 @@ def _db_current(args: argparse.Namespace) -> int:
 
 
 def _explain(args: argparse.Namespace) -> int:
-    from mailguard.explain import explain_main
-    from mailguard.settings import classifier_settings_of
+    from mailguard.app.explain import explain_main
+    from mailguard.config.settings import classifier_settings_of
 
     config = _config(args)
     return explain_main(args.file, as_json=args.json, settings=classifier_settings_of(config))
 
 
 def _audit(args: argparse.Namespace) -> int:
+    from mailguard.audit.engine import audit_engine_factory
     from mailguard.audit.main import audit_main
-    from mailguard.audit_engine import audit_engine_factory
-    from mailguard.settings import classifier_settings_of, identity_of, policy_of
+    from mailguard.config.settings import classifier_settings_of, identity_of, policy_of
 
     config = _config(args)
     identity = identity_of(config)
@@ -236,7 +236,7 @@ def _prepare_data_dir(config: Config) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from mailguard.app import run_daemon
+    from mailguard.app.daemon import run_daemon
 
     config = _config(args)
     configure_logging(config.logging.format, config.logging.level)
