@@ -144,7 +144,7 @@ def _check_config(args: argparse.Namespace) -> int:
     print(f"{args.config}: valid")
     print(f"  mailboxes: {mailboxes or 'none'}")
     if proxy.enabled:
-        upstream = proxy.upstream
+        upstream = config.relay
         print(
             f"  proxy:     {proxy.listen_host}:{proxy.listen_port} -> "
             f"{upstream.host}:{upstream.port} ({upstream.tls})"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import ipaddress
 import os
+import warnings
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
@@ -124,8 +125,8 @@ class CompanyConfig(Section):
     partner_addresses: list[Address] = []
 
 
-class UpstreamConfig(Section):
-    """The relay the SMTP proxy hands mail on to."""
+class RelayConfig(Section):
+    """The upstream SMTP relay mailguard hands mail on to (the proxy, later notifications)."""
 
     host: str = "127.0.0.1"
     port: Port = 25
@@ -138,7 +139,7 @@ class UpstreamConfig(Section):
     pool_size: Annotated[int, Field(ge=1, le=100)] = 4
 
     @model_validator(mode="after")
-    def _check(self) -> UpstreamConfig:
+    def _check(self) -> RelayConfig:
         if (self.user is None) != (self.password is None):
             raise ValueError("user and password must be given together")
         if self.tls == "plain" and self.user and not _is_loopback(self.host):
@@ -148,6 +149,37 @@ class UpstreamConfig(Section):
                     f"{self.host}; use starttls or implicit, or set allow_plain_remote: true"
                 )
         return self
+
+
+UpstreamConfig = RelayConfig
+"""The old name of :class:`RelayConfig` (``proxy.upstream`` before ``relay:``)."""
+
+
+class ConfigDeprecationWarning(FutureWarning):
+    """A configuration key still works but has moved; the message names the new key.
+
+    A ``FutureWarning`` because it is meant for the operator, who sees those by default.
+    """
+
+
+class HandoverConfig(Section):
+    """The handover sentence a rewritten reply carries, per language (DE/EN)."""
+
+    en: str = (
+        "Your request has been passed to a member of our team, who will reply to you personally."
+    )
+    de: str = (
+        "Ihr Anliegen wurde an eine Mitarbeiterin oder einen Mitarbeiter weitergegeben, "
+        "die oder der Ihnen persönlich antworten wird."
+    )
+
+
+class RewriteConfig(Section):
+    """How an automated reply in an escalated thread is rewritten (``escalated: rewrite``)."""
+
+    subject_prefix: str = ""
+    handover: HandoverConfig = HandoverConfig()
+    default_language: Literal["en", "de"] = "en"
 
 
 class ProxyConfig(Section):
@@ -166,12 +198,18 @@ class ProxyConfig(Section):
     tls_key: Path | None = None
     max_message_size: ByteSize = 25 * 1024**2
     max_connections: Annotated[int, Field(ge=1, le=100_000)] = 100
-    upstream: UpstreamConfig = UpstreamConfig()
+    tls_mode: Literal["starttls", "implicit"] = "starttls"
+    require_tls: bool = False
+    escalated: Literal["hold", "rewrite", "divert"] = "hold"
+    rewrite: RewriteConfig = RewriteConfig()
+    trace_header: bool = False
 
     @model_validator(mode="after")
     def _check(self) -> ProxyConfig:
         if (self.tls_cert is None) != (self.tls_key is None):
             raise ValueError("tls_cert and tls_key must be given together")
+        if self.tls_cert is None and (self.tls_mode == "implicit" or self.require_tls):
+            raise ValueError("tls_mode: implicit and require_tls need tls_cert and tls_key")
         if self.auth_users and self.tls_cert is None and not _is_loopback(self.listen_host):
             raise ValueError(
                 "auth_users without tls_cert would accept passwords in clear text on "
@@ -227,12 +265,39 @@ class Config(Section):
     storage: StorageConfig = StorageConfig()
     company: CompanyConfig = CompanyConfig()
     mailboxes: list[MailboxConfig] = []
+    relay: RelayConfig = RelayConfig()
     proxy: ProxyConfig = ProxyConfig()
     policy: PolicyConfig = PolicyConfig()
     classifier: ClassifierConfig = ClassifierConfig()
     notify: NotifyConfig = NotifyConfig()
     logging: LoggingConfig = LoggingConfig()
     http: HttpConfig = HttpConfig()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _moved_upstream(cls, data: Any) -> Any:
+        # proxy.upstream became the top-level relay: section so that notifications can use
+        # the same relay without the proxy. The old key keeps working, with a warning.
+        if not isinstance(data, dict):
+            return data
+        proxy = data.get("proxy")
+        if not isinstance(proxy, dict) or "upstream" not in proxy:
+            return data
+        if "relay" in data:
+            raise ValueError("proxy.upstream and relay are the same setting: keep only relay")
+        warnings.warn(
+            "proxy.upstream is deprecated: move the section to the top-level key relay:",
+            ConfigDeprecationWarning,
+            stacklevel=2,
+        )
+        proxy = {k: v for k, v in proxy.items() if k != "upstream"}
+        return {**data, "proxy": proxy, "relay": data["proxy"]["upstream"]}
+
+    @model_validator(mode="after")
+    def _divert_needs_agents(self) -> Config:
+        if self.proxy.enabled and self.proxy.escalated == "divert" and self.notify.agents is None:
+            raise ValueError("proxy.escalated: divert needs notify.agents (where to divert to)")
+        return self
 
     @field_validator("mailboxes")
     @classmethod

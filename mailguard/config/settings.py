@@ -54,6 +54,7 @@ def policy_of(config: Config) -> Policy:
         sla=SlaRule(enabled=p.sla.enabled, first=p.sla.first, second=p.sla.second),
         thread_window=p.thread_window,
         fold_plus_tags=p.fold_plus_tags,
+        escalated_outbound=config.proxy.escalated,
     )
 
 

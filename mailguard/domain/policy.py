@@ -39,6 +39,7 @@ from mailguard.domain.policy_model import (
     ReferralRingRule,
     RepeatContactRule,
     Resolve,
+    RewriteOutbound,
     RuleHit,
     RuleInfo,
     SlaRule,
@@ -73,6 +74,7 @@ __all__ = [
     "ReferralRingRule",
     "RepeatContactRule",
     "Resolve",
+    "RewriteOutbound",
     "RuleHit",
     "RuleInfo",
     "SlaRule",
@@ -293,12 +295,18 @@ def decide(state: CustomerState, event: Event, policy: Policy, now: datetime) ->
     if (
         event.direction is Direction.OUTBOUND
         and state.escalations
-        and not any(isinstance(a, HoldOutbound) for a in actions)
+        and not any(isinstance(a, HoldOutbound | RewriteOutbound) for a in actions)
     ):
         esc = state.escalations[0]
         ev = Evidence("escalation_open", f"{esc.rule} since {esc.opened_at.isoformat()}")
-        hits.append(RuleHit(esc.rule, (ev,), "automated reply held: customer is with a person"))
-        actions.append(HoldOutbound(event.message_id, f"customer escalated ({esc.rule})"))
+        mode = policy.escalated_outbound
+        done = {"rewrite": "rewritten", "divert": "diverted to the agents"}.get(mode, "held")
+        hits.append(RuleHit(esc.rule, (ev,), f"automated reply {done}: customer is with a person"))
+        reason = f"customer escalated ({esc.rule})"
+        if mode in ("rewrite", "divert"):
+            actions.append(RewriteOutbound(event.message_id, reason, divert=mode == "divert"))
+        else:
+            actions.append(HoldOutbound(event.message_id, reason))
     return Decision(
         state, tuple(actions), tuple(hits), _explain(event, hits, actions, ""), peer_states
     )

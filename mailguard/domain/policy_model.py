@@ -81,6 +81,8 @@ class Policy:
     sla: SlaRule = SlaRule()
     thread_window: timedelta = timedelta(days=14)
     fold_plus_tags: bool = True
+    escalated_outbound: str = "hold"
+    """What happens to an automated reply to an escalated customer: hold, rewrite or divert."""
 
     @property
     def retention(self) -> timedelta:
@@ -204,6 +206,20 @@ class HoldOutbound:
 
 
 @dataclass(frozen=True, slots=True)
+class RewriteOutbound:
+    """Deliver this automated reply, but handed over: rewritten, or diverted to the agents.
+
+    The proxy performs it while the client waits (``divert`` False: headers, subject prefix
+    and a handover sentence; True: sent to the agents' address instead of the customer).
+    """
+
+    message_id: str
+    reason: str
+    divert: bool = False
+    kind: str = "rewrite_outbound"
+
+
+@dataclass(frozen=True, slots=True)
 class CircuitBreak:
     """Hold all outbound automated mail to ``counterpart`` until ``until``."""
 
@@ -234,7 +250,7 @@ class Resolve:
     kind: str = "resolve"
 
 
-Action = Escalate | HoldOutbound | CircuitBreak | Notify | Resolve
+Action = Escalate | HoldOutbound | RewriteOutbound | CircuitBreak | Notify | Resolve
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,6 +286,11 @@ class Decision:
     def held(self) -> bool:
         """True if this decision holds the event's outbound message."""
         return any(isinstance(a, HoldOutbound) for a in self.actions)
+
+    @property
+    def rewrite(self) -> RewriteOutbound | None:
+        """How this decision hands the outbound message over instead of holding it, if so."""
+        return next((a for a in self.actions if isinstance(a, RewriteOutbound)), None)
 
     @property
     def resolved(self) -> bool:

@@ -11,6 +11,8 @@ back and recorded as failed with its raw bytes (never lost), and the caller carr
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -219,17 +221,21 @@ class Engine:
         mailbox: str | None = None,
         direction: Direction | None = None,
         envelope: Envelope | None = None,
+        offload: bool = False,
     ) -> ProcessResult:
         """Process one message in its own transaction, isolating any failure.
 
         A failure rolls the transaction back and records the raw message as failed
         (``Store.record_failure``); if even that fails, the exception propagates so the
         caller does not acknowledge the message (IMAP: no checkpoint; SMTP: 4xx).
+        ``offload`` parses and classifies in a worker thread so a big message does not
+        stall the other tasks on the event loop (the SMTP proxy's sessions).
         """
         started = time.perf_counter()
         key: MessageKey | None = None
         try:
-            prepared = self.prepare(
+            prepare = functools.partial(
+                self.prepare,
                 raw,
                 source=source,
                 now=now,
@@ -237,6 +243,7 @@ class Engine:
                 direction=direction,
                 envelope=envelope,
             )
+            prepared = await asyncio.to_thread(prepare) if offload else prepare()
             key = prepared.key
             async with self._store.unit_of_work() as uow:
                 result = await self.process_prepared(uow, prepared, now)

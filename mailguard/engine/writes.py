@@ -21,6 +21,7 @@ from mailguard.domain.policy import (
     Notify,
     Policy,
     Resolve,
+    RewriteOutbound,
     RuleHit,
     next_due,
 )
@@ -123,7 +124,7 @@ def _payload(action: Action, customer: str) -> dict[str, Any]:
         payload |= {"mailbox": action.mailbox, "level": action.level.value, "rule": action.rule}
     elif isinstance(action, CircuitBreak):
         payload |= {"counterpart": action.counterpart, "until": action.until.isoformat()}
-    elif isinstance(action, HoldOutbound):
+    elif isinstance(action, HoldOutbound | RewriteOutbound):
         payload |= {"message_id": action.message_id}
     else:
         payload |= {"mailbox": action.mailbox, "by": action.by}
@@ -131,7 +132,7 @@ def _payload(action: Action, customer: str) -> dict[str, Any]:
 
 
 def _target(action: Action, customer: str) -> str:
-    if isinstance(action, HoldOutbound):
+    if isinstance(action, HoldOutbound | RewriteOutbound):
         return action.message_id
     if isinstance(action, CircuitBreak):
         return action.counterpart
@@ -145,10 +146,14 @@ def outbox(
 
     Holding only means something for mail that has not left yet, i.e. mail from the SMTP
     proxy; for a copy read from Sent (or an audit) the hold stays in the decision log only.
+    A rewrite or divert is done by the proxy before it answers the client, so it is not an
+    outbox action either (the decision log records it).
     """
     result = []
     for index, action in enumerate(actions):
         if isinstance(action, HoldOutbound) and source is not Source.SMTP:
+            continue
+        if isinstance(action, RewriteOutbound):
             continue
         result.append(
             OutboxAction(

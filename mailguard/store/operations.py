@@ -169,31 +169,49 @@ class StoreOperations:
 
     # -- held mail -----------------------------------------------------------------------
 
-    async def held_mail(self, mailbox: str | None = None, limit: int = 100) -> list[HeldMail]:
-        """Messages still held (oldest first), of one mailbox or all."""
+    async def held_mail(
+        self, mailbox: str | None = None, limit: int = 100, *, every_state: bool = False
+    ) -> list[HeldMail]:
+        """Messages still held (oldest first), of one mailbox or all; ``every_state`` adds
+        released and discarded ones."""
         c = t.held_messages.c
-        query = select(t.held_messages).where(c.state == HeldState.HELD)
+        query = select(t.held_messages)
+        if not every_state:
+            query = query.where(c.state == HeldState.HELD)
         if mailbox is not None:
             query = query.where(c.mailbox == mailbox)
         async with self._engine.connect() as conn:
             rows = await conn.execute(query.order_by(c.held_at, c.id).limit(limit))
-            return [
-                HeldMail(
-                    id=row.id,
-                    mailbox=row.mailbox,
-                    message_id=row.message_id,
-                    direction=row.direction,
-                    raw=row.raw,
-                    envelope_sender=row.envelope_sender,
-                    envelope_recipients=tuple(row.envelope_recipients),
-                    mail_options=tuple(row.mail_options),
-                    rcpt_options=tuple(row.rcpt_options),
-                    reason=row.reason,
-                    state=str(row.state),
-                    held_at=row.held_at,
-                )
-                for row in rows
-            ]
+            return [_held_of(row) for row in rows]
+
+    async def held_by_id(self, held_id: int) -> HeldMail | None:
+        """One held message in whatever state, or None."""
+        c = t.held_messages.c
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(select(t.held_messages).where(c.id == held_id))).first()
+        return None if row is None else _held_of(row)
+
+    async def held_by_key(self, mailbox: str, message_id: str, direction: str) -> HeldMail | None:
+        """The held message with this key in whatever state, or None."""
+        c = t.held_messages.c
+        query = select(t.held_messages).where(
+            c.mailbox == mailbox, c.message_id == message_id, c.direction == direction
+        )
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(query)).first()
+        return None if row is None else _held_of(row)
+
+    async def reopen_held(self, held_id: int, now: datetime) -> bool:
+        """Put a message claimed for release back to held (its relay failed); False if not
+        released."""
+        c = t.held_messages.c
+        async with self._write_transaction() as conn:
+            result = await conn.execute(
+                update(t.held_messages)
+                .where(c.id == held_id, c.state == HeldState.RELEASED)
+                .values(state=HeldState.HELD, updated_at=now)
+            )
+        return result.rowcount == 1
 
     async def settle_held(self, held_id: int, state: HeldState, now: datetime) -> bool:
         """Mark a held message released or discarded; False if it was no longer held.
@@ -233,3 +251,20 @@ class StoreOperations:
                 .order_by(d.decided_at, d.id)
             )
             return [LoggedDecision(*row) for row in rows]
+
+
+def _held_of(row: Any) -> HeldMail:
+    return HeldMail(
+        id=row.id,
+        mailbox=row.mailbox,
+        message_id=row.message_id,
+        direction=row.direction,
+        raw=row.raw,
+        envelope_sender=row.envelope_sender,
+        envelope_recipients=tuple(row.envelope_recipients),
+        mail_options=tuple(row.mail_options),
+        rcpt_options=tuple(row.rcpt_options),
+        reason=row.reason,
+        state=str(row.state),
+        held_at=row.held_at,
+    )

@@ -1,0 +1,211 @@
+"""The proxy's listener, served from the daemon's own event loop (not aiosmtpd's Controller).
+
+Refusals come first, so mailguard is never an open relay:
+
+* a client outside ``allowed_networks`` gets ``554 5.7.1`` as its greeting (RFC 5321 §3.1)
+  and the connection is closed before any command;
+* more than ``max_connections`` sessions: ``421`` and close;
+* with ``auth_users`` AUTH (PLAIN/LOGIN, only after TLS) is required before MAIL;
+  ``require_tls`` refuses MAIL before STARTTLS;
+* messages over ``max_message_size`` get ``552`` (aiosmtpd, after reading the data).
+
+8BITMIME and SMTPUTF8 are announced and the client's MAIL parameters are passed on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import ipaddress
+import ssl
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+import structlog
+from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
+from prometheus_client import Counter, Gauge
+
+from mailguard.config.model import ProxyConfig
+from mailguard.smtp import replies
+from mailguard.smtp.handler import ProxyHandler
+
+log = structlog.get_logger("mailguard.smtp.server")
+
+SMTP_SESSIONS = Gauge("mailguard_smtp_sessions", "Open client sessions of the proxy")
+SMTP_REFUSED = Counter(
+    "mailguard_smtp_refused_connections", "Client connections refused, by reason", ["reason"]
+)
+SMTP_AUTH_FAILURES = Counter("mailguard_smtp_auth_failures", "Failed AUTH attempts")
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+class Gate:
+    """Who may connect, and how many at once."""
+
+    def __init__(self, networks: Sequence[Network], max_connections: int) -> None:
+        self._networks = tuple(networks)
+        self._max = max_connections
+        self.active = 0
+        self.sessions: set[ProxySMTP] = set()
+
+    def allowed(self, peer: Any) -> bool:
+        """True if the peer's address is in one of the allowed networks."""
+        try:
+            address = ipaddress.ip_address(peer[0])
+        except (TypeError, ValueError, IndexError):
+            return False
+        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+            address = address.ipv4_mapped
+        return any(address in net for net in self._networks)
+
+    def refusal(self, peer: Any) -> str | None:
+        """The greeting that refuses this peer, or None to serve it."""
+        if not self.allowed(peer):
+            SMTP_REFUSED.labels("network").inc()
+            log.warning("smtp_client_refused", peer=str(peer[0] if peer else peer))
+            return replies.S554_NOT_ALLOWED
+        if self.active >= self._max:
+            SMTP_REFUSED.labels("connections").inc()
+            return replies.S421_TOO_MANY
+        return None
+
+
+class Authenticator:
+    """Checks AUTH PLAIN/LOGIN credentials against ``proxy.auth_users``."""
+
+    def __init__(self, users: dict[str, str]) -> None:
+        self._users = users
+
+    def __call__(
+        self, server: Any, session: Any, envelope: Any, mechanism: str, data: Any
+    ) -> AuthResult:
+        if mechanism not in ("PLAIN", "LOGIN") or not isinstance(data, LoginPassword):
+            return AuthResult(success=False, handled=False)
+        user = data.login.decode("utf-8", errors="replace")
+        expected = self._users.get(user)
+        given = data.password
+        ok = expected is not None and hmac.compare_digest(expected.encode(), given)
+        if not ok:
+            SMTP_AUTH_FAILURES.inc()
+            log.warning("smtp_auth_failed", user=user)
+        return AuthResult(success=ok, auth_data=user if ok else None)
+
+
+class ProxySMTP(SMTP):
+    """aiosmtpd's SMTP session with the network gate and the connection count."""
+
+    def __init__(self, handler: ProxyHandler, gate: Gate, **kwargs: Any) -> None:
+        super().__init__(handler, **kwargs)
+        self._gate = gate
+
+    async def _handle_client(self) -> None:
+        peer = self.session.peer if self.session is not None else None
+        refusal = self._gate.refusal(peer)
+        if refusal is not None:
+            await self.push(refusal)
+            if self.transport is not None:
+                self.transport.close()
+            return
+        self._gate.active += 1
+        self._gate.sessions.add(self)
+        SMTP_SESSIONS.set(self._gate.active)
+        try:
+            await super()._handle_client()
+        finally:
+            self._gate.active -= 1
+            self._gate.sessions.discard(self)
+            SMTP_SESSIONS.set(self._gate.active)
+
+
+def server_tls_context(cert: str, key: str) -> ssl.SSLContext:
+    """A server context from the configured PEM certificate and key."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    return context
+
+
+class ProxyServer:
+    """The listening socket and its sessions; ``start`` and ``close`` on the running loop."""
+
+    def __init__(self, config: ProxyConfig, handler: ProxyHandler) -> None:
+        self._config = config
+        self._handler = handler
+        self._gate = Gate(config.allowed_networks, config.max_connections)
+        self._server: asyncio.Server | None = None
+        self._tls: ssl.SSLContext | None = None
+        if config.tls_cert is not None and config.tls_key is not None:
+            self._tls = server_tls_context(str(config.tls_cert), str(config.tls_key))
+        users = {u: p.get_secret_value() for u, p in config.auth_users.items()}
+        self._authenticator = Authenticator(users) if users else None
+
+    @property
+    def active_sessions(self) -> int:
+        """Client sessions being served now."""
+        return self._gate.active
+
+    def _session(self) -> ProxySMTP:
+        cfg = self._config
+        implicit = cfg.tls_mode == "implicit"
+        with warnings.catch_warnings():
+            # aiosmtpd warns about AUTH without required TLS; with implicit TLS the whole
+            # session is encrypted, which aiosmtpd does not know about.
+            warnings.simplefilter("ignore", UserWarning)
+            return self._make_session(implicit)
+
+    def _make_session(self, implicit: bool) -> ProxySMTP:
+        cfg = self._config
+        return ProxySMTP(
+            self._handler,
+            self._gate,
+            hostname=cfg.hostname,
+            data_size_limit=cfg.max_message_size,
+            enable_SMTPUTF8=True,
+            decode_data=False,
+            # With implicit TLS the session is encrypted from the start: no STARTTLS offer.
+            tls_context=None if implicit else self._tls,
+            require_starttls=cfg.require_tls and not implicit,
+            auth_required=self._authenticator is not None,
+            auth_require_tls=not implicit,
+            authenticator=self._authenticator,
+            timeout=300,
+        )
+
+    async def start(self) -> int:
+        """Listen; return the bound port (useful with port 0)."""
+        cfg = self._config
+        loop = asyncio.get_running_loop()
+        ssl_context = self._tls if cfg.tls_mode == "implicit" else None
+        self._server = await loop.create_server(
+            self._session, cfg.listen_host, cfg.listen_port, ssl=ssl_context
+        )
+        port = int(self._server.sockets[0].getsockname()[1])
+        log.info(
+            "smtp_proxy_listening",
+            host=cfg.listen_host,
+            port=port,
+            tls=cfg.tls_mode if self._tls else "none",
+            auth=self._authenticator is not None,
+        )
+        return port
+
+    async def close(self, grace: float = 10.0) -> None:
+        """Stop accepting, let messages being decided or relayed finish within ``grace``
+        seconds, then drop every session (a client mid-DATA got no 250 and retries)."""
+        if self._server is None:
+            return
+        self._server.close()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + grace
+        # Polling keeps the handler and the sessions free of shutdown bookkeeping; it runs
+        # once, at shutdown.
+        while self._handler.in_flight and loop.time() < deadline:  # noqa: ASYNC110
+            await asyncio.sleep(0.02)
+        for session in list(self._gate.sessions):
+            if session.transport is not None:
+                session.transport.close()
+        while self._gate.active and loop.time() < deadline:  # noqa: ASYNC110
+            await asyncio.sleep(0.01)
+        await self._server.wait_closed()
+        self._server = None
