@@ -172,13 +172,16 @@ class ProxyServer:
             timeout=300,
         )
 
-    async def start(self) -> int:
-        """Listen; return the bound port (useful with port 0)."""
+    async def start(self, port: int | None = None) -> int:
+        """Listen on the configured port (or ``port``; 0 picks a free one); return it."""
         cfg = self._config
         loop = asyncio.get_running_loop()
         ssl_context = self._tls if cfg.tls_mode == "implicit" else None
         self._server = await loop.create_server(
-            self._session, cfg.listen_host, cfg.listen_port, ssl=ssl_context
+            self._session,
+            cfg.listen_host,
+            cfg.listen_port if port is None else port,
+            ssl=ssl_context,
         )
         port = int(self._server.sockets[0].getsockname()[1])
         log.info(

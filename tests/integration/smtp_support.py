@@ -1,0 +1,194 @@
+"""Real servers on loopback for the proxy tests: an upstream sink with fault injection and
+the proxy itself on the test's own event loop (ephemeral ports).
+
+The sink is a real aiosmtpd server, like Mailman's ``testing/mta.py``: queue an error code
+for the next MAIL, RCPT or DATA (``fail_next``), or stall the next DATA (``stall``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from aiosmtpd.smtp import SMTP
+
+from mailguard.config.model import ProxyConfig, RelayConfig
+from mailguard.domain.policy import Policy
+from mailguard.engine.service import Engine
+from mailguard.smtp.handler import HandoverText, ProxyHandler, ProxySettings
+from mailguard.smtp.relay import Relay
+from mailguard.smtp.server import ProxyServer
+from mailguard.store.repository import SqlStore
+from tests.integration.engine_support import build_engine
+
+
+@dataclass
+class Received:
+    """One message the sink accepted."""
+
+    mail_from: str
+    rcpt_tos: list[str]
+    raw: bytes
+    mail_options: list[str]
+
+
+@dataclass
+class SinkHandler:
+    """Stores what arrives; answers with queued faults first."""
+
+    received: list[Received] = field(default_factory=list)
+    faults: dict[str, list[str]] = field(default_factory=dict)
+    stall_event: asyncio.Event | None = None
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def _fault(self, command: str) -> str | None:
+        queue = self.faults.get(command)
+        return queue.pop(0) if queue else None
+
+    async def handle_MAIL(  # noqa: N802
+        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
+    ) -> str:
+        fault = self._fault("MAIL")
+        if fault:
+            return fault
+        envelope.mail_from = address
+        envelope.mail_options.extend(options)
+        return "250 OK"
+
+    async def handle_RCPT(  # noqa: N802
+        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
+    ) -> str:
+        fault = self._fault("RCPT")
+        if fault:
+            return fault
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        if self.stall_event is not None:
+            await self.stall_event.wait()
+        fault = self._fault("DATA")
+        if fault:
+            return fault
+        self.received.append(
+            Received(
+                envelope.mail_from,
+                list(envelope.rcpt_tos),
+                bytes(envelope.original_content),
+                list(envelope.mail_options),
+            )
+        )
+        self.arrived.set()
+        return "250 2.0.0 Ok: queued as SINK1"
+
+
+class Sink:
+    """The upstream relay of the tests."""
+
+    def __init__(self) -> None:
+        self.handler = SinkHandler()
+        self.port = 0
+        self._server: asyncio.Server | None = None
+
+    @property
+    def received(self) -> list[Received]:
+        return self.handler.received
+
+    def fail_next(self, command: str, reply: str) -> None:
+        """The next ``command`` (MAIL, RCPT or DATA) is answered with ``reply``."""
+        self.handler.faults.setdefault(command, []).append(reply)
+
+    def stall(self) -> asyncio.Event:
+        """Stall every DATA until the returned event is set."""
+        self.handler.stall_event = asyncio.Event()
+        return self.handler.stall_event
+
+    async def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(
+            lambda: SMTP(
+                self.handler, hostname="sink.test", enable_SMTPUTF8=True, data_size_limit=None
+            ),
+            "127.0.0.1",
+            0,
+        )
+        self.port = int(self._server.sockets[0].getsockname()[1])
+
+    async def close(self) -> None:
+        if self.handler.stall_event is not None:
+            self.handler.stall_event.set()
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+
+
+@asynccontextmanager
+async def running_sink() -> AsyncIterator[Sink]:
+    sink = Sink()
+    await sink.start()
+    try:
+        yield sink
+    finally:
+        await sink.close()
+
+
+HANDOVER = HandoverText(
+    subject_prefix="[handed over] ",
+    sentences={"en": "A person will answer you shortly.", "de": "Ein Mensch antwortet bald."},
+    default_language="en",
+)
+
+
+@dataclass
+class Proxy:
+    """A running proxy: its port, engine, store, relay and server."""
+
+    port: int
+    engine: Engine
+    store: SqlStore
+    relay: Relay
+    server: ProxyServer
+    handler: ProxyHandler
+
+
+@asynccontextmanager
+async def running_proxy(
+    store: SqlStore,
+    upstream_port: int,
+    *,
+    policy: Policy | None = None,
+    agents: str | None = "agents@example.com",
+    timeout: float = 2.0,
+    trace_header: bool = False,
+    **proxy_options: Any,
+) -> AsyncIterator[Proxy]:
+    """The proxy on 127.0.0.1:<ephemeral> relaying to ``upstream_port``."""
+    engine = build_engine(store, policy)
+    relay = Relay(
+        RelayConfig(
+            host="127.0.0.1", port=upstream_port, timeout=timedelta(seconds=timeout), pool_size=4
+        )
+    )
+    options: dict[str, Any] = {
+        "allowed_networks": [ipaddress.IPv4Network("127.0.0.1/32")],
+    }
+    options.update(proxy_options)
+    config = ProxyConfig(**options)
+    handler = ProxyHandler(
+        engine,
+        relay,
+        store,
+        ProxySettings(HANDOVER, agents=agents, trace_header=trace_header),
+    )
+    server = ProxyServer(config, handler)
+    port = await server.start(0)
+    try:
+        yield Proxy(port, engine, store, relay, server, handler)
+    finally:
+        await server.close(grace=2)
+        await relay.close()
