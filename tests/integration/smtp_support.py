@@ -163,7 +163,7 @@ async def running_proxy(
     *,
     policy: Policy | None = None,
     agents: str | None = "agents@example.com",
-    timeout: float = 2.0,
+    relay_timeout: float = 2.0,
     trace_header: bool = False,
     **proxy_options: Any,
 ) -> AsyncIterator[Proxy]:
@@ -171,7 +171,10 @@ async def running_proxy(
     engine = build_engine(store, policy)
     relay = Relay(
         RelayConfig(
-            host="127.0.0.1", port=upstream_port, timeout=timedelta(seconds=timeout), pool_size=4
+            host="127.0.0.1",
+            port=upstream_port,
+            timeout=timedelta(seconds=relay_timeout),
+            pool_size=4,
         )
     )
     options: dict[str, Any] = {

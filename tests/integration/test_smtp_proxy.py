@@ -243,7 +243,7 @@ async def test_upstream_replies_are_mapped(
 
 async def test_stalled_upstream_gives_451(store: SqlStore, sink: Sink) -> None:
     release = sink.stall()
-    async with running_proxy(store, sink.port, timeout=0.5) as proxy:
+    async with running_proxy(store, sink.port, relay_timeout=0.5) as proxy:
         code, _ = await send(proxy.port, reply("human-stall@example.com", automated=False))
         release.set()
     assert code == 451
