@@ -15,6 +15,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from mailguard import __version__
 from mailguard.config import Config, load_config, redact_url
@@ -106,6 +107,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_config_arg(audit)
     audit.set_defaults(handler=_audit)
 
+    _add_held_commands(commands)
+
     run = commands.add_parser(
         "run",
         help="run the daemon",
@@ -114,6 +117,26 @@ def build_parser() -> argparse.ArgumentParser:
     _add_config_arg(run)
     run.set_defaults(handler=_run)
     return parser
+
+
+def _add_held_commands(commands: Any) -> None:
+    held = commands.add_parser("held", help="list, show, release or drop mail the proxy held")
+    actions = held.add_subparsers(dest="held_command", metavar="ACTION", required=True)
+    listing = actions.add_parser("list", help="held messages, oldest first")
+    listing.add_argument("--all", action="store_true", help="released and dropped ones too")
+    listing.add_argument("--mailbox", metavar="NAME", help="only this guarded mailbox")
+    show = actions.add_parser("show", help="envelope, reason and headers of one message")
+    show.add_argument("--raw", action="store_true", help="write the raw message to stdout")
+    release = actions.add_parser("release", help="relay the original message, once")
+    release.add_argument(
+        "--force", action="store_true", help="send a released message again (see docs/smtp.md)"
+    )
+    drop = actions.add_parser("drop", help="discard a held message")
+    for parser in (listing, show, release, drop):
+        _add_config_arg(parser)
+        parser.set_defaults(handler=_held)
+    for parser in (show, release, drop):
+        parser.add_argument("id", type=int, help="the id from mailguard held list")
 
 
 def _add_config_arg(parser: argparse.ArgumentParser, *, required: bool = False) -> None:
@@ -228,6 +251,23 @@ def _audit(args: argparse.Namespace) -> int:
         engine_factory=factory,
         progress=args.progress,
     )
+
+
+def _held(args: argparse.Namespace) -> int:
+    from mailguard.app import held
+
+    config = _config(args)
+    command = args.held_command
+    if command == "list":
+        work = held.held_list(config, every_state=args.all, mailbox=args.mailbox)
+    elif command == "show":
+        work = held.held_show(config, args.id, raw=args.raw)
+    elif command == "release":
+        configure_logging(config.logging.format, "warning")
+        work = held.held_release(config, args.id, force=args.force)
+    else:
+        work = held.held_drop(config, args.id)
+    return asyncio.run(work)
 
 
 def _prepare_data_dir(config: Config) -> None:

@@ -17,6 +17,7 @@ import structlog
 from prometheus_client import Counter
 from sqlalchemy.exc import SQLAlchemyError
 
+from mailguard.app.proxy import ProxyService
 from mailguard.config import Config, redact_url
 from mailguard.config.settings import engine_settings_of
 from mailguard.engine.factory import build_engine
@@ -111,25 +112,28 @@ async def run_daemon(config: Config, stop: asyncio.Event | None = None) -> int:
         await upgrade(config.storage_url)
         log.info("storage_upgraded", url=redact_url(config.storage_url))
     store = SqlStore.from_url(config.storage_url)
-    maintenance = Maintenance(
-        build_engine(store, engine_settings_of(config)),
-        store,
-        timedelta(days=config.retention_days),
-    )
+    engine = build_engine(store, engine_settings_of(config))
+    maintenance = Maintenance(engine, store, timedelta(days=config.retention_days))
+    proxy = ProxyService(config, engine, store) if config.proxy.enabled else None
     health = HealthServer(lambda: {"storage": "ok" if maintenance.healthy else "failing"})
     port = None
     try:
         if config.http.enabled:
             port = await health.start(config.http.listen_host, config.http.listen_port)
+        smtp_port = await proxy.start() if proxy is not None else None
         log.info(
             "daemon_started",
             mailboxes=[m.name for m in config.mailboxes],
             http_port=port,
+            smtp_port=smtp_port,
             dry_run=config.dry_run,
         )
         worker = asyncio.create_task(maintenance.loop(config.maintenance_interval, stop))
         await stop.wait()
         log.info("daemon_stopping")
+        if proxy is not None:
+            # Listeners first: no new mail while the rest winds down.
+            await proxy.close(SHUTDOWN_GRACE)
         await health.close()
         try:
             async with asyncio.timeout(SHUTDOWN_GRACE):
@@ -139,6 +143,8 @@ async def run_daemon(config: Config, stop: asyncio.Event | None = None) -> int:
             with contextlib.suppress(asyncio.CancelledError):
                 await worker
     finally:
+        if proxy is not None:
+            await proxy.close(0)
         await store.close()
     log.info("daemon_stopped")
     return 0

@@ -28,6 +28,7 @@ def test_run_serves_health_and_stops_on_sigterm(tmp_path: Path) -> None:
     config = tmp_path / "mailguard.yaml"
     config.write_text(
         f"data_dir: {tmp_path / 'data'}\nhttp: {{listen_port: {port}}}\nlogging: {{format: json}}\n"
+        f"proxy: {{listen_port: {_free_port()}}}\n"
     )
     proc = subprocess.Popen(
         [sys.executable, "-m", "mailguard", "run", "-c", str(config)],

@@ -1,0 +1,158 @@
+"""Releasing and dropping held mail: each held message leaves at most once.
+
+Release order and why:
+
+1. **claim** - the held row moves from ``held`` to ``released`` in one conditional update
+   (``settle_held``); of two agents or replicas releasing at once exactly one wins, and a
+   second ``release`` is refused.
+2. **relay** - the original bytes with the original envelope, through the pooled relay.
+3. on a relay failure (4xx, 5xx, upstream down) the claim is undone (``released`` ->
+   ``held``) so the message can be released again later.
+
+A crash (or SIGKILL) between 1 and the end of 2 leaves the row ``released`` while the
+relay may or may not have taken it. We choose *at most once* there: sending a robot's reply
+twice to a customer who is with a person is the failure mailguard exists to prevent, the
+raw bytes stay in the database (``mailguard held list --all`` shows the row, ``held show``
+its content), and the log has ``held_release_started`` without ``held_released`` for it.
+An operator who checked the relay's log for the Message-ID can send it again with
+``mailguard held release --force ID``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+import structlog
+from prometheus_client import Counter
+
+from mailguard.errors import MailguardError
+from mailguard.smtp.relay import Relay, RelayResult
+
+log = structlog.get_logger("mailguard.smtp.held")
+
+HELD_SETTLED = Counter(
+    "mailguard_smtp_held_settled", "Held messages released or dropped", ["action"]
+)
+
+HELD = "held"
+RELEASED = "released"
+DISCARDED = "discarded"
+
+
+class HeldRecord(Protocol):
+    """A held message as the store returns it (``mailguard.store.records.HeldMail``)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def mailbox(self) -> str: ...
+    @property
+    def message_id(self) -> str: ...
+    @property
+    def raw(self) -> bytes: ...
+    @property
+    def envelope_sender(self) -> str | None: ...
+    @property
+    def envelope_recipients(self) -> tuple[str, ...]: ...
+    @property
+    def mail_options(self) -> tuple[str, ...]: ...
+    @property
+    def rcpt_options(self) -> tuple[str, ...]: ...
+    @property
+    def reason(self) -> str: ...
+    @property
+    def state(self) -> str: ...
+    @property
+    def held_at(self) -> datetime: ...
+
+
+class HeldStore(Protocol):
+    """The store's held-mail operations (``mailguard.store.operations``)."""
+
+    async def held_by_id(self, held_id: int) -> Any: ...
+
+    async def settle_held(self, held_id: int, state: Any, now: datetime) -> bool: ...
+
+    async def reopen_held(self, held_id: int, now: datetime) -> bool: ...
+
+
+class HeldError(MailguardError):
+    """A held message cannot be released or dropped; ``held_id`` and ``problem`` say why."""
+
+    def __init__(self, held_id: int, problem: str) -> None:
+        self.held_id = held_id
+        self.problem = problem
+        super().__init__(f"held message {held_id}: {problem}")
+
+
+@dataclass(frozen=True, slots=True)
+class Released:
+    """A released message and what the relay answered."""
+
+    held: HeldRecord
+    relay: RelayResult
+
+
+async def _get(store: HeldStore, held_id: int) -> HeldRecord:
+    record: HeldRecord | None = await store.held_by_id(held_id)
+    if record is None:
+        raise HeldError(held_id, "no such held message")
+    return record
+
+
+async def release(
+    store: HeldStore, relay: Relay, held_id: int, now: datetime, *, force: bool = False
+) -> Released:
+    """Relay a held message once (see the module docstring); ``force`` re-sends a released one."""
+    record = await _get(store, held_id)
+    if not record.envelope_recipients:
+        raise HeldError(held_id, "no envelope recipients were stored; cannot relay")
+    if force:
+        if record.state != RELEASED:
+            raise HeldError(held_id, f"--force re-sends released mail only; it is {record.state}")
+    elif record.state != HELD or not await store.settle_held(held_id, RELEASED, now):
+        state = (await _get(store, held_id)).state
+        raise HeldError(held_id, f"not held any more ({state}); it was not sent again")
+    log.info("held_release_started", held_id=held_id, message_id=record.message_id)
+    try:
+        result = await relay.send(
+            record.raw,
+            record.envelope_sender or "",
+            record.envelope_recipients,
+            record.mail_options,
+            record.rcpt_options,
+        )
+    except MailguardError as exc:
+        if not force:
+            await store.reopen_held(held_id, now)
+        log.warning("held_release_failed", held_id=held_id, error=str(exc))
+        raise HeldError(held_id, f"relay failed, still held: {exc}") from exc
+    HELD_SETTLED.labels("released").inc()
+    log.info("held_released", held_id=held_id, message_id=record.message_id, reply=result.reply)
+    return Released(record, result)
+
+
+async def drop(store: HeldStore, held_id: int, now: datetime) -> HeldRecord:
+    """Discard a held message for good (its bytes stay until the retention purge)."""
+    record = await _get(store, held_id)
+    if record.state != HELD or not await store.settle_held(held_id, DISCARDED, now):
+        state = (await _get(store, held_id)).state
+        raise HeldError(held_id, f"not held any more ({state})")
+    HELD_SETTLED.labels("dropped").inc()
+    log.info("held_dropped", held_id=held_id, message_id=record.message_id)
+    return record
+
+
+def summary(records: Sequence[HeldRecord]) -> list[str]:
+    """One line per held message, for ``mailguard held list``."""
+    lines = []
+    for r in records:
+        to = ", ".join(r.envelope_recipients)
+        lines.append(
+            f"{r.id:>6}  {r.held_at:%Y-%m-%d %H:%M}  {r.state:<9} {r.mailbox:<12} "
+            f"{r.envelope_sender or '<>'} -> {to}  <{r.message_id}>  {r.reason}"
+        )
+    return lines
