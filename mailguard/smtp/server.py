@@ -18,7 +18,6 @@ import asyncio
 import hmac
 import ipaddress
 import ssl
-import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -90,15 +89,22 @@ class Authenticator:
         if not ok:
             SMTP_AUTH_FAILURES.inc()
             log.warning("smtp_auth_failed", user=user)
-        return AuthResult(success=ok, auth_data=user if ok else None)
+        # handled=False: aiosmtpd answers 535 itself (handled=True would mean we did).
+        return AuthResult(success=ok, handled=False, auth_data=user if ok else None)
 
 
 class ProxySMTP(SMTP):
     """aiosmtpd's SMTP session with the network gate and the connection count."""
 
-    def __init__(self, handler: ProxyHandler, gate: Gate, **kwargs: Any) -> None:
+    def __init__(
+        self, handler: ProxyHandler, gate: Gate, *, implicit_tls: bool = False, **kwargs: Any
+    ) -> None:
         super().__init__(handler, **kwargs)
         self._gate = gate
+        if implicit_tls:
+            # The whole session is TLS from the first byte, which aiosmtpd (knowing only
+            # STARTTLS) cannot see: AUTH is allowed at once.
+            self._auth_require_tls = False
 
     async def _handle_client(self) -> None:
         peer = self.session.peer if self.session is not None else None
@@ -148,17 +154,10 @@ class ProxyServer:
     def _session(self) -> ProxySMTP:
         cfg = self._config
         implicit = cfg.tls_mode == "implicit"
-        with warnings.catch_warnings():
-            # aiosmtpd warns about AUTH without required TLS; with implicit TLS the whole
-            # session is encrypted, which aiosmtpd does not know about.
-            warnings.simplefilter("ignore", UserWarning)
-            return self._make_session(implicit)
-
-    def _make_session(self, implicit: bool) -> ProxySMTP:
-        cfg = self._config
         return ProxySMTP(
             self._handler,
             self._gate,
+            implicit_tls=implicit,
             hostname=cfg.hostname,
             data_size_limit=cfg.max_message_size,
             enable_SMTPUTF8=True,
@@ -167,7 +166,7 @@ class ProxyServer:
             tls_context=None if implicit else self._tls,
             require_starttls=cfg.require_tls and not implicit,
             auth_required=self._authenticator is not None,
-            auth_require_tls=not implicit,
+            auth_require_tls=True,
             authenticator=self._authenticator,
             timeout=300,
         )

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import ssl
+import subprocess
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from aiosmtpd.smtp import SMTP
@@ -195,3 +198,38 @@ async def running_proxy(
     finally:
         await server.close(grace=2)
         await relay.close()
+
+
+def self_signed(directory: Path) -> tuple[Path, Path]:
+    """A self-signed EC certificate for localhost/127.0.0.1 (cert, key), made by openssl."""
+    cert, key = directory / "cert.pem", directory / "key.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-days",
+            "30",
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=DNS:localhost,IP:127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return cert, key
+
+
+def client_tls(cert: Path) -> ssl.SSLContext:
+    """A client context that trusts exactly ``cert`` (verification stays on)."""
+    return ssl.create_default_context(cafile=str(cert))
