@@ -38,6 +38,7 @@ from mailguard.domain.policy import (
     decide_handled,
     decide_tick,
 )
+from mailguard.domain.policy_internal import InternalParty, decide_internal, internal_party
 from mailguard.domain.state import CustomerState
 from mailguard.engine.analysis import Analysis
 from mailguard.engine.ports import (
@@ -270,12 +271,22 @@ class Engine:
         so a message that raises earlier leaves nothing behind in the batch.
         """
         key, customer = prepared.key, prepared.customer
-        base = _result_base(prepared)
+        internal = None
         if customer is None:
-            applied = await uow.apply(no_customer_write(prepared, now))
-            return ProcessResult(Status.NO_CUSTOMER if applied else Status.DUPLICATE, **base)
+            internal = self._internal(prepared)
+            if internal is None:
+                applied = await uow.apply(no_customer_write(prepared, now))
+                status = Status.NO_CUSTOMER if applied else Status.DUPLICATE
+                return ProcessResult(status, **_result_base(prepared))
+            # Robot mail between company addresses: followed under its counterpart
+            # (mailguard.domain.policy_internal), in its own mailbox only.
+            customer = internal.counterpart
+            prepared = replace(prepared, customer=customer)
+        base = _result_base(prepared)
         mailboxes = self._identity.mailbox_names
-        if key.mailbox not in mailboxes:
+        if internal is not None:
+            mailboxes = (key.mailbox,)
+        elif key.mailbox not in mailboxes:
             mailboxes = (key.mailbox, *mailboxes)
         locked = await uow.lock_customers(customer, mailboxes, now)
         if await uow.is_recorded(key):
@@ -286,15 +297,31 @@ class Engine:
         subject_key = normalize_subject(facts.subject)
         since = prepared.at - self._policy.thread_window
         root = await uow.find_thread(ref, ids, subject_key, since) or key.message_id
-        peers = self._peers(customer, locked.states, key.mailbox)
-        event = self._event(prepared, customer, root, peers)
         state = self._states.load(key.mailbox, customer, locked.states.get(key.mailbox))
-        decision = decide(state, event, self._policy, now)
+        if internal is None:
+            peers = self._peers(customer, locked.states, key.mailbox)
+            event = self._event(prepared, customer, root, peers)
+            decision = decide(state, event, self._policy, now)
+        else:
+            event = self._event(prepared, customer, root, ())
+            decision = decide_internal(state, event, internal.sender, self._policy, now)
         thread = ThreadInfo(ref, root, subject_key, ids)
         write = event_write(prepared, decision, thread, self._policy, now)
         await uow.apply(write)
         self._states.remember(write, decision, key.mailbox)
         return ProcessResult(Status.PROCESSED, thread=root, decision=decision, **base)
+
+    def _internal(self, prepared: PreparedMessage) -> InternalParty | None:
+        """The counterpart of automated mail between company addresses, else None."""
+        if not prepared.classification.automated:
+            return None
+        facts = prepared.facts
+        recipients = (*facts.to_addrs, *facts.cc_addrs)
+        if not recipients and prepared.envelope is not None:
+            recipients = prepared.envelope.rcpt_tos
+        return internal_party(
+            facts.from_addr, recipients, self._identity.addresses_of(prepared.key.mailbox)
+        )
 
     def _peers(
         self, customer: str, states: Mapping[str, JsonDict | None], mailbox: str
