@@ -167,13 +167,15 @@ async def running_proxy(
     policy: Policy | None = None,
     agents: str | None = "agents@example.com",
     relay_timeout: float = 2.0,
+    relay_config: RelayConfig | None = None,
     trace_header: bool = False,
     **proxy_options: Any,
 ) -> AsyncIterator[Proxy]:
-    """The proxy on 127.0.0.1:<ephemeral> relaying to ``upstream_port``."""
+    """The proxy on 127.0.0.1:<ephemeral> relaying to ``upstream_port`` (or ``relay_config``)."""
     engine = build_engine(store, policy)
     relay = Relay(
-        RelayConfig(
+        relay_config
+        or RelayConfig(
             host="127.0.0.1",
             port=upstream_port,
             timeout=timedelta(seconds=relay_timeout),
