@@ -22,12 +22,13 @@ from collections.abc import Sequence
 from typing import Any
 
 import structlog
-from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
+from aiosmtpd.smtp import AuthResult, LoginPassword
 from prometheus_client import Counter, Gauge
 
 from mailguard.config.model import ProxyConfig
 from mailguard.smtp import replies
 from mailguard.smtp.handler import ProxyHandler
+from mailguard.smtp.session import StreamingDataSMTP
 
 log = structlog.get_logger("mailguard.smtp.server")
 
@@ -93,7 +94,7 @@ class Authenticator:
         return AuthResult(success=ok, handled=False, auth_data=user if ok else None)
 
 
-class ProxySMTP(SMTP):
+class ProxySMTP(StreamingDataSMTP):
     """aiosmtpd's SMTP session with the network gate and the connection count."""
 
     def __init__(

@@ -286,3 +286,22 @@ async def test_8bitmime_and_smtputf8_are_passed_on(store: SqlStore, sink: Sink) 
     assert got.rcpt_tos == ["kärl@customer.example"]
     assert {o.upper() for o in got.mail_options} >= {"BODY=8BITMIME", "SMTPUTF8"}
     assert got.raw == raw
+
+
+async def test_leading_dots_survive_byte_for_byte(store: SqlStore, sink: Sink) -> None:
+    raw = reply("dots-1@example.com", automated=False, body=".\n..two\n.three\nend\n")
+    async with running_proxy(store, sink.port) as proxy:
+        code, _ = await send(proxy.port, raw)
+    assert code == 250
+    assert [r.raw for r in sink.received] == [raw]
+
+
+async def test_over_long_line_gets_500_after_the_data(store: SqlStore, sink: Sink) -> None:
+    raw = reply("long-1@example.com", automated=False, body="x" * 1200 + "\n")
+    async with running_proxy(store, sink.port) as proxy:
+        code, text = await send(proxy.port, raw)
+        # The session is usable afterwards: the next message goes through.
+        ok, _ = await send(proxy.port, reply("long-2@example.com", automated=False))
+    assert code == 500, text
+    assert ok == 250
+    assert len(sink.received) == 1
