@@ -34,6 +34,7 @@ class ProxyService:
             agents=config.notify.agents,
             trace_header=proxy.trace_header,
             hostname=proxy.hostname,
+            dry_run=config.dry_run,
         )
         self.relay = Relay(config.relay, local_hostname=proxy.hostname)
         self.handler = ProxyHandler(engine, self.relay, store, settings)
@@ -50,6 +51,7 @@ class ProxyService:
             relay=f"{relay.host}:{relay.port}",
             relay_tls=relay.tls,
             escalated=self._config.proxy.escalated,
+            dry_run=self._config.dry_run,
         )
         return port
 

@@ -72,6 +72,8 @@ class HeldLookup(Protocol):
 
     async def decisions_for(self, mailbox: str, message_id: str) -> Sequence[Any]: ...
 
+    async def settle_held(self, held_id: int, state: Any, now: datetime) -> bool: ...
+
 
 @dataclass(frozen=True, slots=True)
 class HandoverText:
@@ -94,6 +96,7 @@ class ProxySettings:
     agents: str | None = None
     trace_header: bool = False
     hostname: str = "mailguard.localdomain"
+    dry_run: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,16 +184,35 @@ class ProxyHandler:
             outcome = Outcome.PASS
         else:
             outcome = outcome_of(result)
+        would = outcome
+        if self._settings.dry_run and outcome is not Outcome.PASS:
+            outcome = Outcome.PASS
+            await self._dry_run(result, would)
         reply = await ACTIONS[outcome](self, msg, result)
         log.info(
             "smtp_message_handled",
             **result.log_fields(),
             outcome=outcome.value,
+            would=would.value,
             reply=reply[:3],
             size=len(msg.raw),
             recipients=len(msg.rcpt_tos),
         )
         return outcome.value, reply
+
+    async def _dry_run(self, result: ProcessResult, would: Outcome) -> None:
+        """Dry run: the decision is logged and the message relayed unchanged.
+
+        A message the engine stored as held is marked released at once, so that nobody
+        releases it later (it was sent now) and ``mailguard held list --all`` shows what
+        would have been held.
+        """
+        key = result.key
+        if would is not Outcome.HOLD or key is None:
+            return
+        held = await self._held.held_by_key(key.mailbox, key.message_id, key.direction.value)
+        if held is not None and held.state == "held":
+            await self._held.settle_held(held.id, "released", self._clock())
 
     async def _replay(self, result: ProcessResult) -> Outcome:
         """The outcome of a message decided before (a client retrying after 451 or a crash).

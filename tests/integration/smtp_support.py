@@ -169,6 +169,7 @@ async def running_proxy(
     relay_timeout: float = 2.0,
     relay_config: RelayConfig | None = None,
     trace_header: bool = False,
+    dry_run: bool = False,
     **proxy_options: Any,
 ) -> AsyncIterator[Proxy]:
     """The proxy on 127.0.0.1:<ephemeral> relaying to ``upstream_port`` (or ``relay_config``)."""
@@ -191,7 +192,7 @@ async def running_proxy(
         engine,
         relay,
         store,
-        ProxySettings(HANDOVER, agents=agents, trace_header=trace_header),
+        ProxySettings(HANDOVER, agents=agents, trace_header=trace_header, dry_run=dry_run),
     )
     server = ProxyServer(config, handler)
     port = await server.start(0)

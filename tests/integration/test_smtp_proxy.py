@@ -305,3 +305,15 @@ async def test_over_long_line_gets_500_after_the_data(store: SqlStore, sink: Sin
     assert code == 500, text
     assert ok == 250
     assert len(sink.received) == 1
+
+
+async def test_dry_run_relays_what_it_would_hold(store: SqlStore, sink: Sink) -> None:
+    async with running_proxy(store, sink.port, dry_run=True) as proxy:
+        await inbound_auto(store, proxy.engine, "ooo-dry@customer.example")
+        raw = reply("ack-dry@example.com", automated=True, in_reply_to="ooo-dry@customer.example")
+        code, text = await send(proxy.port, raw)
+    assert code == 250, text
+    assert [r.raw for r in sink.received] == [raw]
+    assert await store.held_mail() == []
+    [record] = await store.held_mail(every_state=True)
+    assert record.state == "released"  # shown as "would have held", never released again
