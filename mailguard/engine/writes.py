@@ -125,7 +125,7 @@ def _payload(action: Action, customer: str) -> dict[str, Any]:
     elif isinstance(action, CircuitBreak):
         payload |= {"counterpart": action.counterpart, "until": action.until.isoformat()}
     elif isinstance(action, HoldOutbound | RewriteOutbound):
-        payload |= {"message_id": action.message_id}
+        payload |= {"message_id": action.message_id, "direction": "out"}
     else:
         payload |= {"mailbox": action.mailbox, "by": action.by}
     return payload
@@ -140,14 +140,21 @@ def _target(action: Action, customer: str) -> str:
 
 
 def outbox(
-    actions: Sequence[Action], customer: str, key_prefix: str, source: Source, now: datetime
+    actions: Sequence[Action],
+    customer: str,
+    key_prefix: str,
+    source: Source,
+    now: datetime,
+    mailbox: str | None = None,
 ) -> tuple[OutboxAction, ...]:
     """Outbox entries for the actions; keys are unique per event and action position.
 
     Holding only means something for mail that has not left yet, i.e. mail from the SMTP
     proxy; for a copy read from Sent (or an audit) the hold stays in the decision log only.
     A rewrite or divert is done by the proxy before it answers the client, so it is not an
-    outbox action either (the decision log records it).
+    outbox action either (the decision log records it). A ``hold_outbound`` entry carries the
+    held message's key (``mailbox``, ``message_id``, ``direction``) so the executor can read
+    its raw bytes (``held_by_key``) to file a copy in the mailbox's held folder.
     """
     result = []
     for index, action in enumerate(actions):
@@ -155,12 +162,15 @@ def outbox(
             continue
         if isinstance(action, RewriteOutbound):
             continue
+        payload = _payload(action, customer)
+        if isinstance(action, HoldOutbound) and mailbox is not None:
+            payload["mailbox"] = mailbox
         result.append(
             OutboxAction(
                 kind=action.kind,
                 target=_target(action, customer),
                 idempotency_key=f"{key_prefix}:{index}:{action.kind}",
-                payload=_payload(action, customer),
+                payload=payload,
                 created_at=now,
             )
         )
@@ -272,7 +282,7 @@ def event_write(
         opened=opened,
         resolved=resolved,
         notified=notified,
-        actions=outbox(decision.actions, ref.address, prefix, prepared.source, now),
+        actions=outbox(decision.actions, ref.address, prefix, prepared.source, now, key.mailbox),
         held=held,
     )
 
