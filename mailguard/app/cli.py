@@ -13,12 +13,14 @@ import argparse
 import asyncio
 import os
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from mailguard import __version__
 from mailguard.config import Config, load_config, redact_url
+from mailguard.config.model import ConfigDeprecationWarning
 from mailguard.config.values import parse_domain
 from mailguard.errors import ConfigError, MailguardError
 from mailguard.ops.logsetup import configure_logging
@@ -187,11 +189,26 @@ def _add_config_arg(parser: argparse.ArgumentParser, *, required: bool = False) 
 
 def _config(args: argparse.Namespace) -> Config:
     path = getattr(args, "config", None)
-    return load_config(path) if path else Config()
+    return _load(path) if path else Config()
+
+
+def _load(path: str) -> Config:
+    """``load_config``, with moved keys reported as one plain line each on stderr."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConfigDeprecationWarning)
+        config = load_config(path)
+    for warning in caught:
+        if issubclass(warning.category, ConfigDeprecationWarning):
+            print(f"{path}: warning: {warning.message}", file=sys.stderr)
+        else:
+            warnings.warn_explicit(
+                warning.message, warning.category, warning.filename, warning.lineno
+            )
+    return config
 
 
 def _check_config(args: argparse.Namespace) -> int:
-    config = load_config(args.config)
+    config = _load(args.config)
     mailboxes = ", ".join(
         f"{m.name} ({', '.join(m.addresses)}{'; IMAP ' + m.imap.host if m.imap else ''})"
         for m in config.mailboxes

@@ -117,3 +117,17 @@ def test_audit_reports_trapped_customers_as_json(
     assert main([*args, str(scenarios / "automated_streak_en")]) == EXIT_OK
     report = json.loads(out.read_text())
     assert "automated_streak" in json.dumps(report)
+
+
+def test_check_config_names_the_moved_relay_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    old = tmp_path / "old.yaml"
+    old.write_text("proxy:\n  upstream: {host: mx.example.com, port: 2525}\n")
+    assert main(["check-config", "-c", str(old)]) == EXIT_OK
+    captured = capsys.readouterr()
+    assert "127.0.0.1:10025 -> mx.example.com:2525" in captured.out
+    assert captured.err.strip() == (
+        f"{old}: warning: proxy.upstream is deprecated: move the section to the top-level key "
+        "relay:"
+    )
