@@ -210,6 +210,14 @@ class ProxyConfig(Section):
             raise ValueError("tls_cert and tls_key must be given together")
         if self.tls_cert is None and (self.tls_mode == "implicit" or self.require_tls):
             raise ValueError("tls_mode: implicit and require_tls need tls_cert and tls_key")
+        # mailguard must never be an open relay: a network that admits every address is
+        # only allowed when every client has to authenticate.
+        everyone = [str(n) for n in self.allowed_networks if n.prefixlen == 0]
+        if everyone and not self.auth_users:
+            raise ValueError(
+                f"allowed_networks {', '.join(everyone)} admits every address: that is an "
+                "open relay; list the helpdesk's networks, or configure auth_users"
+            )
         if self.auth_users and self.tls_cert is None and not _is_loopback(self.listen_host):
             raise ValueError(
                 "auth_users without tls_cert would accept passwords in clear text on "

@@ -14,17 +14,10 @@ from mailguard.engine.ports import DecisionRecord, EventWrite, HeldMessage, Mess
 from mailguard.smtp import held
 from mailguard.smtp.relay import Relay
 from mailguard.store.repository import SqlStore
-from tests.integration.engine_support import migrated_store
 from tests.integration.smtp_support import Sink, running_sink
 
 NOW = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
 RAW = b"From: support@example.com\r\nTo: carl@customer.example\r\nSubject: x\r\n\r\nhi\r\n"
-
-
-@pytest.fixture
-async def store(sqlite_url: str) -> AsyncIterator[SqlStore]:
-    async with migrated_store(sqlite_url) as s:
-        yield s
 
 
 @pytest.fixture

@@ -19,17 +19,11 @@ from mailguard.domain.model import Direction, Source
 from mailguard.domain.policy import Policy, RepeatContactRule
 from mailguard.store import tables as t
 from mailguard.store.repository import SqlStore
-from tests.integration.engine_support import AUTO, count, mail, migrated_store
+from tests.integration.engine_support import AUTO, count, mail
 from tests.integration.smtp_support import Sink, running_proxy, running_sink
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 CUSTOMER = "carl@customer.example"
-
-
-@pytest.fixture
-async def store(sqlite_url: str) -> AsyncIterator[SqlStore]:
-    async with migrated_store(sqlite_url) as s:
-        yield s
 
 
 @pytest.fixture

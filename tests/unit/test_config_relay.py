@@ -55,6 +55,8 @@ def test_old_and_new_relay_keys_together_are_refused() -> None:
         ("proxy: {tls_mode: implicit}\n", "need tls_cert and tls_key"),
         ("proxy: {require_tls: true}\n", "need tls_cert and tls_key"),
         ("proxy: {escalated: drop}\n", "proxy.escalated"),
+        ("proxy: {allowed_networks: [0.0.0.0/0]}\n", "open relay"),
+        ("proxy: {allowed_networks: ['::/0']}\n", "open relay"),
     ],
 )
 def test_proxy_mistakes_are_named(text: str, problem: str) -> None:
@@ -67,3 +69,13 @@ def test_divert_with_agents_is_fine() -> None:
         "proxy: {escalated: divert}\nnotify: {agents: agents@example.com}\n", "f.yaml", {}
     )
     assert config.proxy.escalated == "divert"
+
+
+def test_any_network_is_fine_when_everyone_must_authenticate() -> None:
+    config = parse_config(
+        "proxy:\n  allowed_networks: [0.0.0.0/0]\n  auth_users: {helpdesk: s3cret}\n"
+        "  tls_cert: /etc/cert.pem\n  tls_key: /etc/key.pem\n",
+        "f.yaml",
+        {},
+    )
+    assert config.proxy.auth_users
