@@ -26,6 +26,7 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from prometheus_client import Counter, Gauge
 
 from mailguard.config.model import ProxyConfig
+from mailguard.errors import MailguardError
 from mailguard.smtp import replies
 from mailguard.smtp.handler import ProxyHandler
 from mailguard.smtp.session import StreamingDataSMTP
@@ -39,6 +40,19 @@ SMTP_REFUSED = Counter(
 SMTP_AUTH_FAILURES = Counter("mailguard_smtp_auth_failures", "Failed AUTH attempts")
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+class ListenError(MailguardError):
+    """The proxy cannot listen where it is configured to (port taken, address not local)."""
+
+    def __init__(self, host: str, port: int, problem: str) -> None:
+        self.host = host
+        self.port = port
+        self.problem = problem
+        super().__init__(
+            f"the SMTP proxy cannot listen on {host}:{port}: {problem} "
+            "(proxy.listen_host/listen_port, or proxy.enabled: false)"
+        )
 
 
 class Gate:
@@ -177,12 +191,13 @@ class ProxyServer:
         cfg = self._config
         loop = asyncio.get_running_loop()
         ssl_context = self._tls if cfg.tls_mode == "implicit" else None
-        self._server = await loop.create_server(
-            self._session,
-            cfg.listen_host,
-            cfg.listen_port if port is None else port,
-            ssl=ssl_context,
-        )
+        listen_port = cfg.listen_port if port is None else port
+        try:
+            self._server = await loop.create_server(
+                self._session, cfg.listen_host, listen_port, ssl=ssl_context
+            )
+        except OSError as exc:
+            raise ListenError(cfg.listen_host, listen_port, exc.strerror or str(exc)) from exc
         port = int(self._server.sockets[0].getsockname()[1])
         log.info(
             "smtp_proxy_listening",

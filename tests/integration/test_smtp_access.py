@@ -16,6 +16,8 @@ import aiosmtplib
 import pytest
 from pydantic import SecretStr
 
+from mailguard.config.model import ProxyConfig
+from mailguard.smtp.server import ListenError, ProxyServer
 from mailguard.store.repository import SqlStore
 from tests.integration.engine_support import mail, migrated_store
 from tests.integration.smtp_support import (
@@ -198,3 +200,10 @@ async def test_connection_limit_gives_421(store: SqlStore, sink: Sink) -> None:
         third = aiosmtplib.SMTP(hostname="127.0.0.1", port=proxy.port, timeout=5)
         await third.connect()
         await third.quit()
+
+
+async def test_port_in_use_is_a_readable_error(store: SqlStore, sink: Sink) -> None:
+    async with running_proxy(store, sink.port) as proxy:
+        second = ProxyServer(ProxyConfig(), proxy.handler)
+        with pytest.raises(ListenError, match=f"cannot listen on 127.0.0.1:{proxy.port}"):
+            await second.start(proxy.port)
