@@ -157,11 +157,18 @@ class ProxyHandler:
         self.in_flight += 1
         try:
             outcome, reply = await self._handle(msg)
+        except Exception as exc:  # never a 250, never aiosmtpd's 500 with our internals
+            log.exception("smtp_message_failed", error=f"{type(exc).__name__}: {exc}")
         finally:
             self.in_flight -= 1
             SMTP_MESSAGES.labels(outcome, reply[:1] + "xx").inc()
             SMTP_SECONDS.observe(time.perf_counter() - started)
         return reply
+
+    async def handle_exception(self, error: Exception) -> str:
+        """An error in the session outside a message's handling: try later, say nothing more."""
+        log.error("smtp_session_failed", error=f"{type(error).__name__}: {error}")
+        return replies.S451_TRY_LATER
 
     async def _handle(self, msg: Message) -> tuple[str, str]:
         try:

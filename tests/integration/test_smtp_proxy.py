@@ -316,3 +316,18 @@ async def test_dry_run_relays_what_it_would_hold(store: SqlStore, sink: Sink) ->
     assert await store.held_mail() == []
     [record] = await store.held_mail(every_state=True)
     assert record.state == "released"  # shown as "would have held", never released again
+
+
+async def test_database_trouble_gives_451_and_relays_nothing(
+    sqlite_url: str, sink: Sink
+) -> None:
+    # A database without the schema: recording the message and recording the failure both
+    # fail, so the message is neither relayed nor acknowledged.
+    broken = SqlStore.from_url(sqlite_url.replace("mailguard.db", "empty.db"))
+    try:
+        async with running_proxy(broken, sink.port) as proxy:
+            code, _ = await send(proxy.port, reply("db-down@example.com", automated=False))
+    finally:
+        await broken.close()
+    assert code == 451
+    assert sink.received == []
