@@ -318,9 +318,7 @@ async def test_dry_run_relays_what_it_would_hold(store: SqlStore, sink: Sink) ->
     assert record.state == "released"  # shown as "would have held", never released again
 
 
-async def test_database_trouble_gives_451_and_relays_nothing(
-    sqlite_url: str, sink: Sink
-) -> None:
+async def test_database_trouble_gives_451_and_relays_nothing(sqlite_url: str, sink: Sink) -> None:
     # A database without the schema: recording the message and recording the failure both
     # fail, so the message is neither relayed nor acknowledged.
     broken = SqlStore.from_url(sqlite_url.replace("mailguard.db", "empty.db"))
