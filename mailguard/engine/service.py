@@ -15,10 +15,9 @@ import asyncio
 import functools
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
-from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any
 
 from mailguard.domain.identity import (
     CompanyIdentity,
@@ -28,7 +27,7 @@ from mailguard.domain.identity import (
     normalize_subject,
     thread_ids,
 )
-from mailguard.domain.model import Classification, Direction, Source
+from mailguard.domain.model import Direction, Source
 from mailguard.domain.policy import (
     Decision,
     Event,
@@ -43,12 +42,14 @@ from mailguard.domain.state import CustomerState
 from mailguard.engine.analysis import Analysis
 from mailguard.engine.ports import (
     CustomerRef,
+    EventWrite,
     FailedMessage,
     JsonDict,
     MessageKey,
     Store,
     UnitOfWork,
 )
+from mailguard.engine.result import MessageClassifier, MessageError, ProcessResult, Status
 from mailguard.engine.state_cache import StateCache
 from mailguard.engine.writes import (
     Envelope,
@@ -56,10 +57,10 @@ from mailguard.engine.writes import (
     PreparedMessage,
     ThreadInfo,
     event_write,
+    hold_once,
     no_customer_write,
     tick_write,
 )
-from mailguard.errors import MailguardError
 
 __all__ = [
     "Engine",
@@ -71,70 +72,6 @@ __all__ = [
     "ProcessResult",
     "Status",
 ]
-
-
-class MessageError(MailguardError):
-    """Processing one message failed; carries the message's key and the original error."""
-
-    def __init__(self, key: MessageKey, cause: Exception) -> None:
-        self.key = key
-        self.cause = cause
-        super().__init__(f"{key.mailbox} {key.message_id}: {type(cause).__name__}: {cause}")
-
-
-class MessageClassifier(Protocol):
-    """``mailguard.domain.classify.Classifier`` as the engine uses it."""
-
-    def classify(self, facts: Any) -> Classification: ...
-
-
-class Status(StrEnum):
-    """What happened to a message."""
-
-    PROCESSED = "processed"
-    DUPLICATE = "duplicate"
-    NO_CUSTOMER = "no_customer"
-    FAILED = "failed"
-
-
-@dataclass(frozen=True, slots=True)
-class ProcessResult:
-    """The outcome for one message: enough for the log line, the proxy and the audit."""
-
-    status: Status
-    key: MessageKey | None
-    source: Source
-    customer: str | None = None
-    at: datetime | None = None
-    classification: Classification | None = None
-    sender: str | None = None
-    subject: str = ""
-    thread: str | None = None
-    decision: Decision | None = None
-    error: str | None = None
-    duration_ms: float = 0.0
-
-    @property
-    def hold(self) -> bool:
-        """True if the outbound message must not be relayed (the proxy holds it)."""
-        return self.decision is not None and self.decision.held
-
-    def log_fields(self) -> dict[str, Any]:
-        """The canonical log line's fields (never bodies)."""
-        decision = self.decision
-        return {
-            "source": self.source.value,
-            "mailbox": self.key.mailbox if self.key else None,
-            "message_id": self.key.message_id if self.key else None,
-            "direction": self.key.direction.value if self.key else None,
-            "customer": self.customer,
-            "kind": self.classification.kind.value if self.classification else None,
-            "decision": self.status.value,
-            "actions": [a.kind for a in decision.actions] if decision else [],
-            "reasons": [h.rule for h in decision.hits] if decision else [],
-            "error": self.error,
-            "duration_ms": round(self.duration_ms, 3),
-        }
 
 
 class Engine:
@@ -187,16 +124,13 @@ class Engine:
             candidates: Sequence[str | None] = (facts.from_addr,)
         else:
             candidates = recipients
-        customer = next(
-            (
-                c
-                for c in (
-                    customer_of(a, ident.own_domains, ident.own_addresses, fold) for a in candidates
-                )
-                if c
-            ),
-            None,
-        )
+        if envelope is not None and direction is Direction.OUTBOUND:
+            # The envelope names every recipient, Bcc included: each customer among them.
+            candidates = (*candidates, *envelope.rcpt_tos)
+        found = (customer_of(a, ident.own_domains, ident.own_addresses, fold) for a in candidates)
+        customers = tuple(dict.fromkeys(c for c in found if c))
+        customer = customers[0] if customers else None
+        also = customers[1:] if envelope is not None else ()
         # Live sources decide on receipt time; a Date header from the future is not trusted.
         at = min(facts.date, now) if facts.date is not None else now
         message_id = facts.message_id or derive_message_id(raw)
@@ -205,13 +139,15 @@ class Engine:
             if analysis.classification is None:
                 raise MessageError(key, RuntimeError(analysis.error or "classification failed"))
             return PreparedMessage(
-                raw, facts, analysis.classification, key, source, customer, at, envelope
+                raw, facts, analysis.classification, key, source, customer, at, envelope, also
             )
         try:
             classification = self._classifier.classify(facts)
         except Exception as exc:  # the classifier promises not to raise; keep the key if it does
             raise MessageError(key, exc) from exc
-        return PreparedMessage(raw, facts, classification, key, source, customer, at, envelope)
+        return PreparedMessage(
+            raw, facts, classification, key, source, customer, at, envelope, also
+        )
 
     async def process(
         self,
@@ -288,28 +224,64 @@ class Engine:
             mailboxes = (key.mailbox,)
         elif key.mailbox not in mailboxes:
             mailboxes = (key.mailbox, *mailboxes)
-        locked = await uow.lock_customers(customer, mailboxes, now)
+        # Every customer of the message, locked in one order so that two transactions
+        # locking the same customers cannot deadlock.
+        for address in sorted({customer, *prepared.also}):
+            await uow.lock_customers(address, mailboxes, now)
         if await uow.is_recorded(key):
             return ProcessResult(Status.DUPLICATE, **base)
+        mid = key.message_id
+        events = [await self._customer_event(uow, prepared, mailboxes, internal, now, mid)]
+        for extra in prepared.also:
+            other = replace(
+                prepared,
+                customer=extra,
+                key=MessageKey(key.mailbox, f"{mid}#{extra}", key.direction),
+            )
+            events.append(await self._customer_event(uow, other, mailboxes, None, now, mid))
+        for (_, decision, _), write in zip(
+            events, hold_once([w for w, _, _ in events], key), strict=True
+        ):
+            await uow.apply(write)
+            self._states.remember(write, decision, key.mailbox)
+        _, first, root = events[0]
+        also = tuple(decision for _, decision, _ in events[1:])
+        return ProcessResult(Status.PROCESSED, thread=root, decision=first, also=also, **base)
+
+    async def _customer_event(
+        self,
+        uow: UnitOfWork,
+        prepared: PreparedMessage,
+        mailboxes: Sequence[str],
+        internal: InternalParty | None,
+        now: datetime,
+        real_id: str,
+    ) -> tuple[EventWrite, Decision, str]:
+        """One customer's decision on the message and its write (not applied yet).
+
+        For a further customer of the message (``prepared.also``) the key is
+        ``<message-id>#<customer>``; the event, its thread and any hold use the real id.
+        """
+        key, customer = prepared.key, prepared.customer
+        if customer is None:
+            raise ValueError(f"{key.message_id}: a customer event without a customer")
+        locked = await uow.lock_customers(customer, mailboxes, now)
         facts = prepared.facts
         ref = CustomerRef(key.mailbox, customer)
-        ids = thread_ids(key.message_id, facts.in_reply_to, facts.references)
+        ids = thread_ids(real_id, facts.in_reply_to, facts.references)
         subject_key = normalize_subject(facts.subject)
         since = prepared.at - self._policy.thread_window
-        root = await uow.find_thread(ref, ids, subject_key, since) or key.message_id
+        root = await uow.find_thread(ref, ids, subject_key, since) or real_id
         state = self._states.load(key.mailbox, customer, locked.states.get(key.mailbox))
         if internal is None:
             peers = self._peers(customer, locked.states, key.mailbox)
-            event = self._event(prepared, customer, root, peers)
+            event = replace(self._event(prepared, customer, root, peers), message_id=real_id)
             decision = decide(state, event, self._policy, now)
         else:
             event = self._event(prepared, customer, root, ())
             decision = decide_internal(state, event, internal.sender, self._policy, now)
         thread = ThreadInfo(ref, root, subject_key, ids)
-        write = event_write(prepared, decision, thread, self._policy, now)
-        await uow.apply(write)
-        self._states.remember(write, decision, key.mailbox)
-        return ProcessResult(Status.PROCESSED, thread=root, decision=decision, **base)
+        return event_write(prepared, decision, thread, self._policy, now), decision, root
 
     def _internal(self, prepared: PreparedMessage) -> InternalParty | None:
         """The counterpart of automated mail between company addresses, else None."""

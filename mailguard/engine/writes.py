@@ -7,7 +7,7 @@ rows and outbox entries can be read (and tested) on its own.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -87,6 +87,9 @@ class PreparedMessage:
     customer: str | None
     at: datetime
     envelope: Envelope | None = None
+    also: tuple[str, ...] = ()
+    """Further customers among the envelope's recipients (mail from the proxy): each gets an
+    event of its own, recorded under ``<message-id>#<customer>``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -313,3 +316,25 @@ def tick_write(
         notified=notified,
         actions=outbox(decision.actions, ref.address, prefix, Source.IMAP, now),
     )
+
+
+def hold_once(writes: Sequence[EventWrite], key: MessageKey) -> list[EventWrite]:
+    """The writes of one message with several customers, holding its bytes at most once.
+
+    Each customer's decision may hold the message; it is one message, so it is stored once,
+    under the message's own key (what ``mailguard held`` and a retry look up), with one
+    ``hold_outbound`` action.
+    """
+    result: list[EventWrite] = []
+    held = False
+    for write in writes:
+        stored = write.held
+        if stored is not None:
+            if held:
+                actions = tuple(a for a in write.actions if a.kind != "hold_outbound")
+                write = replace(write, held=None, actions=actions)
+            else:
+                write = replace(write, held=replace(stored, key=key))
+                held = True
+        result.append(write)
+    return result

@@ -54,13 +54,14 @@ def reply(
     )
 
 
-async def send(port: int, raw: bytes, rcpt: str = CUSTOMER) -> tuple[int, str]:
+async def send(port: int, raw: bytes, *rcpts: str) -> tuple[int, str]:
     """Send through the proxy; return the reply to DATA (code, text)."""
     client = aiosmtplib.SMTP(hostname="127.0.0.1", port=port, timeout=10)
     await client.connect()
     try:
         await client.mail("support@example.com")
-        await client.rcpt(rcpt)
+        for rcpt in rcpts or (CUSTOMER,):
+            await client.rcpt(rcpt)
         try:
             response = await client.data(raw)
         except aiosmtplib.SMTPDataError as exc:
@@ -329,3 +330,61 @@ async def test_database_trouble_gives_451_and_relays_nothing(sqlite_url: str, si
         await broken.close()
     assert code == 451
     assert sink.received == []
+
+
+OTHER = "dora@other.example"
+
+
+async def test_each_customer_recipient_gets_an_event_and_one_hold(
+    store: SqlStore, sink: Sink
+) -> None:
+    async with running_proxy(store, sink.port) as proxy:
+        # Dora's auto-responder wrote; Carl did not. Our robot answers both at once (Dora
+        # only in the envelope, as a Bcc): her decision holds the whole message, once.
+        raw = mail(
+            sender=OTHER,
+            to="support@example.com",
+            subject="Out of office",
+            at=NOW - timedelta(minutes=5),
+            message_id="ooo-dora@other.example",
+            headers={"Auto-Submitted": "auto-replied"},
+            body="I am out of the office until Monday.\n",
+        )
+        await proxy.engine.process(raw, source=Source.IMAP, now=NOW, direction=Direction.INBOUND)
+        ack = reply("ack-both@example.com", automated=True, in_reply_to="ooo-dora@other.example")
+        code, text = await send(proxy.port, ack, CUSTOMER, OTHER)
+        assert code == 250 and "held" in text, text
+        # A retry of the same message is answered from the held row, not relayed.
+        code, text = await send(proxy.port, ack, CUSTOMER, OTHER)
+        assert code == 250 and "held" in text, text
+    assert sink.received == []
+    async with store.engine.connect() as conn:
+        keys = (
+            (
+                await conn.execute(
+                    select(t.messages.c.message_id).where(t.messages.c.direction == "out")
+                )
+            )
+            .scalars()
+            .all()
+        )
+        holds = (
+            await conn.execute(
+                select(t.outbox_actions.c.id).where(t.outbox_actions.c.kind == "hold_outbound")
+            )
+        ).all()
+    assert sorted(keys) == ["ack-both@example.com", f"ack-both@example.com#{OTHER}"]
+    assert len(holds) == 1
+    [held] = await store.held_mail()
+    assert held.message_id == "ack-both@example.com"
+    assert held.envelope_recipients == (CUSTOMER, OTHER)
+
+
+async def test_a_human_reply_to_two_customers_is_relayed_once(store: SqlStore, sink: Sink) -> None:
+    raw = reply("human-both@example.com", automated=False)
+    async with running_proxy(store, sink.port) as proxy:
+        code, _ = await send(proxy.port, raw, CUSTOMER, OTHER)
+    assert code == 250
+    [got] = sink.received
+    assert got.rcpt_tos == [CUSTOMER, OTHER]
+    assert await count(store, t.messages, t.messages.c.direction == "out") == 2
