@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 import aiosmtplib
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy import select
 
 from mailguard.domain.model import Direction, Source
@@ -71,11 +72,19 @@ async def send(port: int, raw: bytes, *rcpts: str) -> tuple[int, str]:
         client.close()
 
 
+def sample(name: str, **labels: str) -> float:
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
 async def test_human_reply_is_relayed_byte_for_byte(store: SqlStore, sink: Sink) -> None:
     raw = reply("human-1@example.com", automated=False)
+    passed = sample("mailguard_smtp_messages_total", outcome="pass", reply="2xx")
+    relayed = sample("mailguard_relay_messages_total", outcome="accepted")
     async with running_proxy(store, sink.port) as proxy:
         code, text = await send(proxy.port, raw)
     assert code == 250, text
+    assert sample("mailguard_smtp_messages_total", outcome="pass", reply="2xx") == passed + 1
+    assert sample("mailguard_relay_messages_total", outcome="accepted") == relayed + 1
     assert "SINK1" in text
     [got] = sink.received
     assert got.raw == raw
