@@ -304,7 +304,9 @@ def decide(state: CustomerState, event: Event, policy: Policy, now: datetime) ->
         hits.append(RuleHit(esc.rule, (ev,), f"automated reply {done}: customer is with a person"))
         reason = f"customer escalated ({esc.rule})"
         if mode in ("rewrite", "divert"):
-            actions.append(RewriteOutbound(event.message_id, reason, divert=mode == "divert"))
+            divert = mode == "divert"
+            kind = "divert_outbound" if divert else "rewrite_outbound"
+            actions.append(RewriteOutbound(event.message_id, reason, divert, kind))
         else:
             actions.append(HoldOutbound(event.message_id, reason))
     return Decision(

@@ -210,7 +210,8 @@ class RewriteOutbound:
     """Deliver this automated reply, but handed over: rewritten, or diverted to the agents.
 
     The proxy performs it while the client waits (``divert`` False: headers, subject prefix
-    and a handover sentence; True: sent to the agents' address instead of the customer).
+    and a handover sentence; True: sent to the agents' address instead of the customer, with
+    ``kind`` "divert_outbound").
     """
 
     message_id: str

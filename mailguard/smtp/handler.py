@@ -233,9 +233,12 @@ class ProxyHandler:
         if await self._held.held_by_key(key.mailbox, key.message_id, key.direction.value):
             return Outcome.HOLD
         for logged in await self._held.decisions_for(key.mailbox, key.message_id):
+            # The decision log's explanation lists each action as "action <kind>: ...".
             explain = str(getattr(logged, "explain", ""))
+            if "action divert_outbound:" in explain:
+                return Outcome.DIVERT
             if "action rewrite_outbound:" in explain:
-                return Outcome.DIVERT if "diverted" in explain else Outcome.REWRITE
+                return Outcome.REWRITE
         return Outcome.PASS
 
     async def _relay_reply(

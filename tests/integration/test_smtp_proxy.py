@@ -210,8 +210,12 @@ async def test_escalated_rewrite_keeps_mime_structure(store: SqlStore, sink: Sin
 
 async def test_escalated_divert_goes_to_agents(store: SqlStore, sink: Sink) -> None:
     raw = reply("ack-d@example.com", automated=True)
+    sink.fail_next("DATA", "451 4.3.0 busy")
     async with running_proxy(store, sink.port, policy=escalating_policy("divert")) as proxy:
         await escalate(proxy.engine)
+        code, _ = await send(proxy.port, raw)
+        assert code == 451
+        # The retry is a duplicate for the engine: the logged decision diverts it again.
         code, text = await send(proxy.port, raw)
     assert code == 250, text
     [got] = sink.received
