@@ -233,10 +233,11 @@ class Relay:
             return await self._connect()
         except _CONNECTION_ERRORS as exc:
             raise RelayTemporaryError(451, f"4.4.1 upstream unreachable: {exc}") from exc
-        except aiosmtplib.SMTPResponseException as exc:
-            raise _error_of(exc.code, exc.message) from exc
         except aiosmtplib.SMTPException as exc:
-            raise RelayTemporaryError(451, f"4.4.1 upstream unusable: {exc}") from exc
+            # Refusals before any message (greeting, STARTTLS, our login) are ours to fix,
+            # not the message's fault: the client keeps it and retries (451), even for a 5xx.
+            log.error("relay_connect_failed", upstream=self.target, error=str(exc))
+            raise RelayTemporaryError(451, f"4.4.1 upstream refused the session: {exc}") from exc
 
     async def _reset(self, smtp: aiosmtplib.SMTP) -> None:
         # After a refusal the upstream keeps the connection; RSET clears the transaction.

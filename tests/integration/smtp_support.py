@@ -18,7 +18,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from aiosmtpd.smtp import SMTP
+from aiosmtpd.smtp import SMTP, AuthResult
 
 from mailguard.config.model import ProxyConfig, RelayConfig
 from mailguard.domain.policy import Policy
@@ -91,12 +91,23 @@ class SinkHandler:
 
 
 class Sink:
-    """The upstream relay of the tests."""
+    """The upstream relay of the tests; with ``tls`` and ``users``: STARTTLS (or implicit
+    TLS) and AUTH required, as a provider's submission server does."""
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        tls: ssl.SSLContext | None = None,
+        users: dict[str, str] | None = None,
+        *,
+        implicit: bool = False,
+    ) -> None:
         self.handler = SinkHandler()
         self.port = 0
         self._server: asyncio.Server | None = None
+        self._tls = tls
+        self._users = users
+        self._implicit = implicit
+        self.logins: list[str] = []
 
     @property
     def received(self) -> list[Received]:
@@ -111,14 +122,37 @@ class Sink:
         self.handler.stall_event = asyncio.Event()
         return self.handler.stall_event
 
+    def _authenticate(
+        self, server: Any, session: Any, envelope: Any, mechanism: str, data: Any
+    ) -> AuthResult:
+        login = data.login.decode()
+        ok = self._users is not None and self._users.get(login) == data.password.decode()
+        if ok:
+            self.logins.append(login)
+        return AuthResult(success=ok, handled=False)
+
+    def _session(self) -> SMTP:
+        options: dict[str, Any] = {}
+        if self._users is not None:
+            options = {"authenticator": self._authenticate, "auth_required": True}
+        session = SMTP(
+            self.handler,
+            hostname="sink.test",
+            enable_SMTPUTF8=True,
+            data_size_limit=None,
+            tls_context=None if self._implicit else self._tls,
+            require_starttls=self._tls is not None and not self._implicit,
+            **options,
+        )
+        if self._implicit:
+            # aiosmtpd only knows STARTTLS; with implicit TLS the session is encrypted.
+            session._auth_require_tls = False
+        return session
+
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
         self._server = await loop.create_server(
-            lambda: SMTP(
-                self.handler, hostname="sink.test", enable_SMTPUTF8=True, data_size_limit=None
-            ),
-            "127.0.0.1",
-            0,
+            self._session, "127.0.0.1", 0, ssl=self._tls if self._implicit else None
         )
         self.port = int(self._server.sockets[0].getsockname()[1])
 
@@ -236,3 +270,10 @@ def self_signed(directory: Path) -> tuple[Path, Path]:
 def client_tls(cert: Path) -> ssl.SSLContext:
     """A client context that trusts exactly ``cert`` (verification stays on)."""
     return ssl.create_default_context(cafile=str(cert))
+
+
+def server_tls(cert: Path, key: Path) -> ssl.SSLContext:
+    """A server context for the sink from the test certificate."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(str(cert), str(key))
+    return context

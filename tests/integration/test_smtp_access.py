@@ -10,13 +10,14 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import aiosmtplib
 import pytest
 from pydantic import SecretStr
 
-from mailguard.config.model import ProxyConfig
+from mailguard.config.model import ProxyConfig, RelayConfig
 from mailguard.smtp.server import ListenError, ProxyServer
 from mailguard.store.repository import SqlStore
 from tests.integration.engine_support import mail, migrated_store
@@ -26,6 +27,7 @@ from tests.integration.smtp_support import (
     running_proxy,
     running_sink,
     self_signed,
+    server_tls,
 )
 
 RAW = mail(
@@ -207,3 +209,64 @@ async def test_port_in_use_is_a_readable_error(store: SqlStore, sink: Sink) -> N
         second = ProxyServer(ProxyConfig(), proxy.handler)
         with pytest.raises(ListenError, match=f"cannot listen on 127.0.0.1:{proxy.port}"):
             await second.start(proxy.port)
+
+
+@pytest.mark.parametrize("mode", ["starttls", "implicit"])
+async def test_relay_speaks_tls_and_auth_to_the_upstream(
+    store: SqlStore, tls_files: tuple[Path, Path], mode: str
+) -> None:
+    cert, key = tls_files
+    upstream = Sink(
+        server_tls(cert, key), {"mailguard": "relay-secret"}, implicit=mode == "implicit"
+    )
+    await upstream.start()
+    try:
+        relay = RelayConfig(
+            host="127.0.0.1",
+            port=upstream.port,
+            tls=mode,
+            ca_file=cert,
+            user="mailguard",
+            password=SecretStr("relay-secret"),
+            timeout=timedelta(seconds=5),
+        )
+        async with running_proxy(store, upstream.port, relay_config=relay) as proxy:
+            client = aiosmtplib.SMTP(hostname="127.0.0.1", port=proxy.port, timeout=5)
+            await client.connect()
+            errors, _ = await client.sendmail("support@example.com", ["carl@customer.example"], RAW)
+            await client.quit()
+    finally:
+        await upstream.close()
+    assert errors == {}
+    assert upstream.logins == ["mailguard"]
+    assert [r.raw for r in upstream.received] == [RAW]
+
+
+async def test_wrong_relay_password_is_a_451_not_a_loss(
+    store: SqlStore, tls_files: tuple[Path, Path]
+) -> None:
+    cert, key = tls_files
+    upstream = Sink(server_tls(cert, key), {"mailguard": "relay-secret"})
+    await upstream.start()
+    try:
+        relay = RelayConfig(
+            host="127.0.0.1",
+            port=upstream.port,
+            tls="starttls",
+            ca_file=cert,
+            user="mailguard",
+            password=SecretStr("wrong"),
+            timeout=timedelta(seconds=5),
+        )
+        async with running_proxy(store, upstream.port, relay_config=relay) as proxy:
+            client = aiosmtplib.SMTP(hostname="127.0.0.1", port=proxy.port, timeout=5)
+            await client.connect()
+            with pytest.raises(aiosmtplib.SMTPDataError) as refused:
+                await client.sendmail("support@example.com", ["carl@customer.example"], RAW)
+            client.close()
+    finally:
+        await upstream.close()
+    # An upstream that refuses our credentials is a configuration problem that an operator
+    # fixes: the client keeps the message meanwhile.
+    assert refused.value.code == 451
+    assert upstream.received == []
