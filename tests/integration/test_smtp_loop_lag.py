@@ -15,10 +15,11 @@ for it the bound applies to the 99th percentile.
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
@@ -38,6 +39,22 @@ async def store(sqlite_url: str) -> AsyncIterator[SqlStore]:
         yield s
 
 
+@pytest.fixture
+def frozen_heap() -> Iterator[None]:
+    """Keep the test run's own heap out of the garbage collector's way while we measure.
+
+    After hundreds of tests in this process a full collection walks far more objects than
+    the daemon ever holds, and would show up as event-loop lag that is not the proxy's.
+    """
+    gc.collect()
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
+@pytest.mark.usefixtures("frozen_heap")
 async def test_big_message_does_not_stall_small_ones(store: SqlStore) -> None:
     peer = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -78,6 +95,9 @@ async def test_big_message_does_not_stall_small_ones(store: SqlStore) -> None:
     assert summary["received"] == SMALL + 1
     assert summary["largest"] == summary["big"]
     assert len(lags) > 100
-    assert max(busy) < 0.1, f"the proxy held its event loop for {max(busy) * 1000:.0f} ms"
+    assert max(busy) < 0.1, (
+        f"the proxy held its event loop for {max(busy) * 1000:.0f} ms of CPU time "
+        f"(wall-clock lag max {max(lags) * 1000:.0f} ms)"
+    )
     p99 = sorted(lags)[int(len(lags) * 0.99)]
     assert p99 < 0.1, f"event loop lag p99 {p99 * 1000:.0f} ms (max {max(lags) * 1000:.0f} ms)"
