@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncpg
 import pytest
 
 from mailguard.store import schema
 from mailguard.store.lease import lease_key
 from mailguard.store.repository import SqlStore
-from tests.integration.conftest import POSTGRES_ADMIN_URL
+from tests.integration.conftest import pg_connect
 
 
 def test_lease_keys_are_stable_and_distinct() -> None:
@@ -56,7 +55,7 @@ async def test_a_lost_session_frees_the_lease(postgres_url: str) -> None:
     try:
         async with replicas[0].lease("imap:support") as first:
             assert await first.check()
-            admin = await asyncpg.connect(POSTGRES_ADMIN_URL)
+            admin = await pg_connect()
             try:
                 # What a network partition or a crashed replica amounts to for the server.
                 await admin.execute(
