@@ -66,9 +66,9 @@ def pytest_runtest_makereport(
 
 def _skip_reason(report: pytest.TestReport) -> str:
     longrepr = report.longrepr
-    if isinstance(longrepr, tuple) and len(longrepr) == 3:
-        return str(longrepr[2]).removeprefix("Skipped: ")
-    return str(longrepr)
+    text = str(longrepr[2]) if isinstance(longrepr, tuple) and len(longrepr) == 3 else str(longrepr)
+    # require_or_skip's "!!! real server X unavailable, test SKIPPED: <reason> !!!" -> reason
+    return text.removeprefix("Skipped: ").split("SKIPPED: ", 1)[-1].removesuffix(" !!!")
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
@@ -86,7 +86,8 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             continue
         reasons = sorted(set(skipped.values()))
         write(
-            f"!!! real server {SERVERS[server]}: {len(skipped)} tests SKIPPED: {reasons[0]}",
+            f"!!! real server {SERVERS[server]}: {len(skipped)} tests SKIPPED: "
+            + "; ".join(reasons[:3]),
             red=True,
             bold=True,
         )
