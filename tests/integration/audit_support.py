@@ -76,3 +76,25 @@ def html_chart_totals(html: str) -> dict[str, int]:
         return legend  # too many buckets for point markers: the legend is all there is
     assert legend == totals, f"chart legend {legend} disagrees with its points {totals}"
     return totals
+
+
+_TEXT_RULE = re.compile(r"^(?P<rule>\w+): \d+ customer\(s\)")
+_TEXT_TRAP = re.compile(r"^  \* (?P<customer>\S+) in (?P<mailbox>\S+): ")
+_MD_RULE = re.compile(r"^### (?P<rule>[\w\\]+): \d+ customer\(s\)")
+_MD_TRAP = re.compile(r"^- \*\*(?P<customer>\S+) in (?P<mailbox>\S+): ")
+
+
+def text_caught(report: str, markdown: bool = False) -> Caught:
+    """Rule -> [(customer, mailbox)] from the text (or, with ``markdown``, md) report."""
+    rule_line, trap_line = (_MD_RULE, _MD_TRAP) if markdown else (_TEXT_RULE, _TEXT_TRAP)
+    caught: Caught = {}
+    rule: str | None = None
+    for line in report.splitlines():
+        if heading := rule_line.match(line):
+            rule = heading["rule"].replace("\\_", "_")
+            caught[rule] = []
+        elif (trap := trap_line.match(line)) and rule is not None:
+            caught[rule].append((trap["customer"].replace("\\_", "_"), trap["mailbox"]))
+        elif line.startswith(("#", "Messages per kind")) and not line.startswith("###"):
+            rule = None
+    return caught
