@@ -17,6 +17,8 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from prometheus_client import REGISTRY
+from structlog.testing import capture_logs
 
 from mailguard.audit.main import EXIT_OK, audit_main
 from mailguard.service import audit_engine_factory
@@ -155,7 +157,7 @@ def test_html_text_and_markdown_reports_name_whom_the_json_report_caught(
     assert text_caught(md, markdown=True) == caught
 
 
-def json_report(export: Path, out: Path, **parallel: int) -> str:
+def json_report(export: Path, out: Path, **parallel: int) -> dict[str, Any]:
     """The JSON report of ``export`` with the given worker settings."""
     code = audit_main(
         [str(export)],
@@ -166,14 +168,23 @@ def json_report(export: Path, out: Path, **parallel: int) -> str:
         stderr=io.StringIO(),
     )
     assert code == EXIT_OK
-    return out.read_text(encoding="utf-8")
+    report: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
+    return report
 
 
 def test_parsing_in_worker_processes_gives_the_same_report(export: Path, tmp_path: Path) -> None:
     in_process = json_report(export, tmp_path / "in-process.json", workers=0)
     pooled = json_report(export, tmp_path / "pooled.json", workers=2, parallel_from=1)
+    # The workers really analysed every message: a silent fallback to in-process analysis
+    # would give the same report, so the figures say where the work was done.
+    assert pooled.pop("analysis") == {"in_workers": 400, "in_process": 0, "after_pool_failure": 0}
+    assert in_process.pop("analysis") == {
+        "in_workers": 0,
+        "in_process": 400,
+        "after_pool_failure": 0,
+    }
     assert pooled == in_process
-    assert "automated_streak" in json.loads(pooled)["trapped"]
+    assert any(json_caught(pooled).values())
 
 
 class _BrokenPool:
@@ -212,5 +223,23 @@ def test_dead_workers_do_not_lose_a_message(
         yield pool()
 
     monkeypatch.setattr(audit_engine, "_analysis_pool", broken)
-    broken_pool = json_report(export, tmp_path / "broken.json", workers=1, parallel_from=1)
+    counted_before = _pool_fallbacks_counted()
+    with capture_logs() as logs:
+        broken_pool = json_report(export, tmp_path / "broken.json", workers=1, parallel_from=1)
+    # Not silent: the report, the log and the metric all say the pool failed.
+    assert broken_pool.pop("analysis") == {
+        "in_workers": 0,
+        "in_process": 0,
+        "after_pool_failure": 400,
+    }
+    expected.pop("analysis")
     assert broken_pool == expected
+    warnings = [e for e in logs if e["event"] == "analysis_pool_failed"]
+    assert sum(e["messages"] for e in warnings) == 400
+    assert all(e["log_level"] == "warning" and "BrokenProcessPool" in e["error"] for e in warnings)
+    assert _pool_fallbacks_counted() - counted_before == 400
+
+
+def _pool_fallbacks_counted() -> float:
+    value = REGISTRY.get_sample_value("mailguard_audit_pool_fallback_messages_total")
+    return value or 0.0
