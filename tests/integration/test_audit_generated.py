@@ -20,8 +20,8 @@ import pytest
 from prometheus_client import REGISTRY
 from structlog.testing import capture_logs
 
+from mailguard.audit.engine import audit_engine_factory
 from mailguard.audit.main import EXIT_OK, audit_main
-from mailguard.service import audit_engine_factory
 from tests.integration.audit_support import (
     html_caught,
     html_chart_totals,
@@ -214,7 +214,7 @@ def test_dead_workers_do_not_lose_a_message(
 ) -> None:
     from contextlib import contextmanager
 
-    import mailguard.audit_engine as audit_engine
+    import mailguard.audit.engine as audit_engine
 
     expected = json_report(export, tmp_path / "in-process.json", workers=0)
 
