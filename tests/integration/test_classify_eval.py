@@ -84,9 +84,13 @@ def test_a_set_of_one_class_cannot_meet_the_targets(
     tmp_path: Path, automated: str, missing: str
 ) -> None:
     # Precision and recall would be 1.0 by default on such a set: vacuous, not met.
-    name = "001-out_of_office-en-exchange.eml"
+    # Correctly classified messages, so that only the missing class can fail the targets.
+    name, kind = (
+        ("001-out_of_office-en-exchange.eml", "out_of_office")
+        if automated == "1"
+        else ("019-human-en-apple.eml", "human")
+    )
     (tmp_path / name).write_bytes((OWN_SET / name).read_bytes())
-    kind = "out_of_office" if automated == "1" else "human"
     (tmp_path / "LABELS.tsv").write_text(f"{LABELS_HEAD}{name}\t{automated}\t{kind}\n")
     report = EVAL.evaluate(tmp_path)
     assert report.unmeasurable() == missing
