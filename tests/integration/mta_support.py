@@ -1,9 +1,10 @@
 """Real MTAs for the proxy tests: a throw-away Postfix as the upstream relay, and swaks.
 
 Tests using them carry ``@pytest.mark.smtp``. When a binary is missing (or Postfix cannot
-run because this is not root) they are skipped, loudly, by :func:`require` - the one place
-that decides, so a CI switch can turn such skips into failures. ``scripts/test`` installs
-both (Debian packages ``postfix``, ``swaks``) when run as root.
+run because this is not root) :func:`require` hands the decision to
+:func:`tests.real_servers.require_or_skip`: a loud skip on a developer's machine, a failure in
+CI. Tests that reached Postfix are counted through :func:`tests.real_servers.exercised`.
+``scripts/test`` installs both (Debian packages ``postfix``, ``swaks``) when run as root.
 
 Postfix runs from its own configuration directory (``postfix -c DIR start``), listening on
 a loopback port, relaying everything to ``relayhost`` (the test's aiosmtpd sink): the system
@@ -26,7 +27,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
+from tests.real_servers import require_or_skip
 
 POSTFIX = shutil.which("postfix") or (
     "/usr/sbin/postfix" if Path("/usr/sbin/postfix").exists() else None
@@ -35,14 +36,14 @@ SWAKS = shutil.which("swaks")
 
 
 def require(binary: str | None, name: str, *, root: bool = False) -> str:
-    """The binary's path, or skip the test loudly saying what to install."""
+    """The binary's path, or skip (or, in CI, fail) the test saying what to install."""
     if binary is None:
-        pytest.skip(
-            f"!!! {name} is not installed: SMTP tests against real MTAs SKIPPED "
-            "(apt-get install postfix swaks, or run scripts/test as root) !!!"
+        require_or_skip(
+            "smtp",
+            f"{name} is not installed (apt-get install postfix swaks, or run scripts/test as root)",
         )
     if root and os.geteuid() != 0:
-        pytest.skip(f"!!! {name} needs root to run its own instance: SMTP tests SKIPPED !!!")
+        require_or_skip("smtp", f"{name} needs root to run its own instance")
     return binary
 
 

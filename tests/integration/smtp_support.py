@@ -18,6 +18,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from aiosmtpd.smtp import SMTP, AuthResult
 
 from mailguard.config.model import ProxyConfig, RelayConfig
@@ -28,6 +29,18 @@ from mailguard.smtp.relay import Relay
 from mailguard.smtp.server import ProxyServer
 from mailguard.store.repository import SqlStore
 from tests.integration.engine_support import build_engine
+from tests.real_servers import exercised, require_marker
+
+
+@pytest.fixture
+def smtp_counted(request: pytest.FixtureRequest) -> None:
+    """Count the test as one against a real SMTP peer (the run summary's "smtp" line).
+
+    Every test of the proxy talks SMTP over loopback to the proxy, an aiosmtpd server, and
+    the proxy to an aiosmtpd sink (or Postfix); the modules carry ``pytest.mark.smtp``.
+    """
+    require_marker(request.node, "smtp")
+    exercised(request.node, "smtp")
 
 
 @dataclass

@@ -28,6 +28,7 @@ from tests.integration.smtp_support import (
     running_sink,
     self_signed,
     server_tls,
+    smtp_counted,  # noqa: F401 (fixture)
 )
 
 RAW = mail(
@@ -39,6 +40,8 @@ RAW = mail(
     body="Dear Carl,\r\nyour order left today.\r\n",
 )
 USERS = {"helpdesk": SecretStr("s3cret")}
+
+pytestmark = [pytest.mark.smtp, pytest.mark.usefixtures("smtp_counted")]
 
 
 @pytest.fixture

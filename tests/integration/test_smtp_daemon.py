@@ -23,9 +23,13 @@ import pytest
 
 from mailguard.domain.model import Direction, Source
 from tests.integration.engine_support import AUTO, build_engine, mail, migrated_store
-from tests.integration.smtp_support import Sink, running_sink
+from tests.integration.smtp_support import (
+    Sink,
+    running_sink,
+    smtp_counted,  # noqa: F401 (fixture)
+)
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.smtp, pytest.mark.usefixtures("smtp_counted")]
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 

@@ -14,10 +14,16 @@ from mailguard.engine.ports import DecisionRecord, EventWrite, HeldMessage, Mess
 from mailguard.smtp import held
 from mailguard.smtp.relay import Relay
 from mailguard.store.repository import SqlStore
-from tests.integration.smtp_support import Sink, running_sink
+from tests.integration.smtp_support import (
+    Sink,
+    running_sink,
+    smtp_counted,  # noqa: F401 (fixture)
+)
 
 NOW = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
 RAW = b"From: support@example.com\r\nTo: carl@customer.example\r\nSubject: x\r\n\r\nhi\r\n"
+
+pytestmark = [pytest.mark.smtp, pytest.mark.usefixtures("smtp_counted")]
 
 
 @pytest.fixture

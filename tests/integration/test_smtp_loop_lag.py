@@ -25,9 +25,12 @@ import pytest
 
 from mailguard.store.repository import SqlStore
 from tests.integration.engine_support import migrated_store
-from tests.integration.smtp_support import running_proxy
+from tests.integration.smtp_support import (
+    running_proxy,
+    smtp_counted,  # noqa: F401 (fixture)
+)
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.smtp, pytest.mark.usefixtures("smtp_counted")]
 
 BIG = 25 * 1024 * 1024 - 64 * 1024  # under the default 25 MB limit, with headers
 SMALL = 40

@@ -20,8 +20,9 @@ from mailguard.config.model import RelayConfig
 from mailguard.domain.model import Direction, Source
 from mailguard.store.repository import SqlStore
 from tests.integration.engine_support import mail, migrated_store
-from tests.integration.mta_support import Postfix, running_postfix, swaks
+from tests.integration.mta_support import SWAKS, Postfix, require, running_postfix, swaks
 from tests.integration.smtp_support import Sink, running_proxy, running_sink, self_signed
+from tests.real_servers import exercised
 
 pytestmark = [pytest.mark.smtp, pytest.mark.slow]
 
@@ -47,8 +48,12 @@ async def sink() -> AsyncIterator[Sink]:
 
 
 @pytest.fixture
-def postfix(sink: Sink, tls_files: tuple[Path, Path]) -> Iterator[Postfix]:
+def postfix(
+    request: pytest.FixtureRequest, sink: Sink, tls_files: tuple[Path, Path]
+) -> Iterator[Postfix]:
+    require(SWAKS, "swaks")
     with running_postfix(sink.port, *tls_files) as instance:
+        exercised(request.node, "smtp")
         yield instance
 
 

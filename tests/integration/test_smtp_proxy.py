@@ -21,10 +21,17 @@ from mailguard.domain.policy import Policy, RepeatContactRule
 from mailguard.store import tables as t
 from mailguard.store.repository import SqlStore
 from tests.integration.engine_support import AUTO, count, mail
-from tests.integration.smtp_support import Sink, running_proxy, running_sink
+from tests.integration.smtp_support import (
+    Sink,
+    running_proxy,
+    running_sink,
+    smtp_counted,  # noqa: F401 (fixture)
+)
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 CUSTOMER = "carl@customer.example"
+
+pytestmark = [pytest.mark.smtp, pytest.mark.usefixtures("smtp_counted")]
 
 
 @pytest.fixture
