@@ -17,12 +17,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from mailguard.domain.facts import MessageFacts, normalize_address
-from mailguard.domain.frustration import FrustrationScorer
+from mailguard.domain.frustration import FrustrationScorer, Heard
 from mailguard.domain.gate import Gate, GateText
 from mailguard.domain.language import detect_language
 from mailguard.domain.lexicon import FROM_RULES, HEADER_RULES, SUBJECT_RULES
 from mailguard.domain.lexicon_body import BODY_RULES
 from mailguard.domain.model import Classification, Evidence, Kind
+from mailguard.domain.quotes import inside_inline_quotes
 from mailguard.domain.rules import (
     BODY,
     FROM,
@@ -76,17 +77,6 @@ class _Rule:
     gate: Gate | None
 
 
-def _inside_quotes(text: str, start: int) -> bool:
-    """Whether ``start`` lies inside inline quotation marks opened earlier on its line."""
-    line_start = max(text.rfind("\n", 0, start) + 1, start - 300)
-    before = text[line_start:start]
-    if before.count('"') % 2:
-        return True
-    if "„" in before:  # German „…“: the low mark opens, the high one closes.
-        return before.count("„") > before.count("“")
-    return before.count("“") > before.count("”") or before.count("«") > before.count("»")
-
-
 def _unquoted_match(regex: re.Pattern[str], text: str) -> re.Match[str] | None:
     """The first match not inside inline quotation marks.
 
@@ -94,7 +84,7 @@ def _unquoted_match(regex: re.Pattern[str], text: str) -> re.Match[str] | None:
     robot's words in quotes; those words are not the person's own.
     """
     for match in regex.finditer(text):
-        if not _inside_quotes(text, match.start()):
+        if not inside_inline_quotes(text, match.start()):
             return match
     return None
 
@@ -259,17 +249,22 @@ class Classifier:
                 confidence = 0.99
             else:
                 confidence = 0.95 - 0.45 * min(max(score, 0.0), 1.0)
-            frustration, clues = self._frustration.score(
-                facts.subject + "\n" + text, language, prepared
-            )
+            heard = Heard(0.0, ())
+            if not overruled:
+                # The company's agents are never scored: only customers' words count. A reply
+                # subject repeats the subject of the mail it answers, so only a fresh one does.
+                subject = "" if is_reply_subject(facts.subject) else facts.subject
+                heard = self._frustration.hear(subject + "\n" + text, language, prepared)
+            if heard.asks_for_human is not None:
+                evidence.append(heard.asks_for_human)
             return Classification(
                 kind=Kind.HUMAN,
                 automated=False,
                 confidence=round(confidence, 3),
                 language=language,
                 evidence=tuple(evidence),
-                frustration=frustration,
-                frustration_evidence=clues,
+                frustration=heard.score,
+                frustration_evidence=heard.evidence,
                 malformed=bool(defects),
             )
         confidence = min(0.99, 1.0 - 0.5 * math.exp(-1.5 * (score - AUTOMATED_THRESHOLD)))

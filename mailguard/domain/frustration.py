@@ -1,9 +1,21 @@
-"""Frustration in a person's own words: repeat contact, complaint and legal words, shouting.
+"""Hearing what a customer writes: a request for a person, and how frustrated they are.
 
-Only the author's text is scored (quoted history is removed before this runs), each term
-counts once, and a term preceded closely by a negation ("no complaint", "keine
-Beschwerde", "I don't want to cancel") does not count. Scores combine as independent
-clues, 1 - prod(1 - w), so they stay within 0..1 and saturate gently.
+The signals and their words live in ``voice_lexicon`` (English, German) and
+``voice_lexicon_intl`` (French, Dutch, Spanish, Italian); each is a named
+:class:`FrustrationTerm` ``<signal>_<language>``. A strong signal (anger or insult,
+being fed up with automated answers, a formal complaint, a consequence such as a
+lawyer, a chargeback or a public review, repeated contact) reaches the default
+threshold 0.6 in one plain sentence; weaker ones (dissatisfaction, waiting, a polite
+cancellation, a refund) need company: an intensifier right before an anger or
+dissatisfaction word ("äußerst unzufrieden", "very unhappy"), shouting, or a second
+signal. Clues combine as independent evidence, 1 - prod(1 - w), so the score stays
+within 0..1 and saturates gently; each term counts once.
+
+A request for a person (``asks_for_human``) is not scored: the policy rule of that name
+escalates on it. Only the author's words count: quoted history and signatures never
+reach this module, a phrase inside inline quotation marks (a robot's words the customer
+quotes) is skipped, and so is a phrase that a negation governs a few words before, in
+the same clause ("not upset at all", "keine Beschwerde", "no need to call me back").
 """
 
 from __future__ import annotations
@@ -13,123 +25,36 @@ from dataclasses import dataclass
 
 from mailguard.domain.gate import Gate, GateText
 from mailguard.domain.model import Evidence
+from mailguard.domain.quotes import inside_inline_quotes
 from mailguard.domain.rules import FrustrationTerm
-
-
-def _t(name: str, pattern: str, weight: float, lang: str | None) -> FrustrationTerm:
-    return FrustrationTerm(name, pattern, weight, lang)
-
-
-SHIPPED_TERMS: tuple[FrustrationTerm, ...] = (
-    _t(
-        "repeat_count_en",
-        r"\bfor the (?:second|third|fourth|fifth|sixth|\d+(?:st|nd|rd|th)) time\b|"
-        r"\b(?:second|third|fourth|fifth) (?:e-?mail|message|attempt|request|"
-        r"time i(?:'m| am) writing)\b|\bhow many (?:more )?times\b|\bagain and again\b|"
-        r"\b(?:several|many|multiple|numerous|countless) (?:times|e-?mails|messages|attempts)\b|"
-        r"\bi (?:have )?(?:already )?(?:written|e-?mailed|contacted|called) (?:you )?"
-        r"(?:twice|three times|several times|multiple times|\d+ times)\b",
-        0.4,
-        "en",
-    ),
-    _t(
-        "still_no_answer_en",
-        r"\bstill (?:no|not|haven't|have not|hasn't|waiting|nothing)\b|"
-        r"\bno(?: ?one|body) (?:has )?(?:answered|replied|responded|got back|gets back|"
-        r"is answering)\b|\b(?:never|not once) (?:got|received|had) (?:an? )?(?:answer|reply|"
-        r"response)\b|\bonly (?:ever )?(?:get|got|getting) (?:an? )?(?:automatic|automated|"
-        r"auto)",
-        0.4,
-        "en",
-    ),
-    _t("again_en", r"\b(?:once again|yet again|again)\b", 0.15, "en"),
-    _t(
-        "complaint_en",
-        r"\b(?:complain(?:t|ts|ing)?|unacceptable|ridiculous|disgrace(?:ful)?|outrageous|"
-        r"appalling|terrible service|worst|furious|angry|fed up|sick (?:and tired )?of|"
-        r"scam|fraud|rip-?off|incompetent|useless)\b",
-        0.35,
-        "en",
-    ),
-    _t(
-        "cancel_en",
-        r"\b(?:cancel(?:l?ing|l?ed|lation)?|terminate my (?:contract|account|subscription)|"
-        r"close my account|take my business elsewhere|switch(?:ing)? to (?:a )?competitor)\b",
-        0.35,
-        "en",
-    ),
-    _t(
-        "legal_en",
-        r"\b(?:lawyer|attorney|solicitor|legal action|legal steps|sue you|take you to court|"
-        r"small claims|ombudsman|consumer protection|better business bureau|trading standards|"
-        r"chargeback|charge back|dispute (?:the|this) (?:charge|payment)|final warning|"
-        r"last chance)\b",
-        0.5,
-        "en",
-    ),
-    _t("refund_en", r"\b(?:refund|money back|reimburse(?:ment)?)\b", 0.25, "en"),
-    _t(
-        "repeat_count_de",
-        r"\bzum (?:zweiten|dritten|vierten|f[üu]nften|sechsten|\d+\.) ?mal\b|"
-        r"\bwie oft (?:noch|soll|muss)\b|\b(?:mehrfach|mehrmals|wiederholt|x-mal|zigmal)\b|"
-        r"\bseit (?:wochen|tagen|monaten)\b",
-        0.4,
-        "de",
-    ),
-    _t(
-        "still_no_answer_de",
-        r"\b(?:immer noch|noch immer|bis heute|nach wie vor) (?:keine?|nicht|nichts)\b|"
-        r"\bkeine (?:antwort|reaktion|r[üu]ckmeldung)\b|\bnur (?:eine )?automatische\b|"
-        r"\bniemand (?:antwortet|meldet sich|reagiert)\b",
-        0.4,
-        "de",
-    ),
-    _t("again_de", r"\b(?:schon wieder|erneut|wieder einmal|abermals)\b", 0.3, "de"),
-    _t(
-        "complaint_de",
-        r"\b(?:beschwerde|beschwere|reklamation|unversch[äa]mt(?:heit)?|frechheit|"
-        r"skandal(?:[öo]s)?|inakzeptabel|entt[äa]uscht|zumutung|ärgerlich|verärgert|"
-        r"sauer|betrug|abzocke|katastrophe|katastrophal)\b",
-        0.35,
-        "de",
-    ),
-    _t(
-        "cancel_de",
-        r"\b(?:k[üu]ndig(?:ung|e|en)|vertrag (?:aufl[öo]sen|beenden)|widerruf)\w*",
-        0.35,
-        "de",
-    ),
-    _t(
-        "legal_de",
-        r"\b(?:anwalt|anw[äa]ltin|rechtsanwalt|anwaltlich|verbraucherzentrale|"
-        r"rechtliche schritte|gericht|klage|schlichtungsstelle|bundesnetzagentur|"
-        r"letzte (?:frist|mahnung|chance|warnung)|frist bis)\w*",
-        0.5,
-        "de",
-    ),
-    _t("refund_de", r"\b(?:r[üu]ckerstattung|erstattung|geld zur[üu]ck|gutschrift)\b", 0.25, "de"),
-    _t(
-        "complaint_fr",
-        r"\b(?:plainte|r[ée]clamation|inadmissible|inacceptable|avocat|"
-        r"r[ée]siliation|rembourse(?:ment|z))\b",
-        0.35,
-        "fr",
-    ),
-    _t(
-        "complaint_es",
-        r"\b(?:queja|reclamaci[óo]n|inaceptable|abogado|cancelaci[óo]n|"
-        r"reembolso|otra vez|todav[íi]a no)\b",
-        0.35,
-        "es",
-    ),
+from mailguard.domain.voice_lexicon import (
+    ASKS_FOR_HUMAN,
+    ENGLISH,
+    GERMAN,
+    INTENSIFIED,
+    INTENSIFIER_WEIGHT,
+    INTENSIFIERS_EN_DE,
 )
+from mailguard.domain.voice_lexicon_intl import DUTCH, FRENCH, INTENSIFIERS_INTL, ITALIAN, SPANISH
 
+SHIPPED_TERMS: tuple[FrustrationTerm, ...] = ENGLISH + GERMAN + FRENCH + DUTCH + SPANISH + ITALIAN
+PERSON_RULE = ASKS_FOR_HUMAN
+
+# A negation word followed by at most four words and no punctuation, up to the match:
+# "not [upset]", "I don't [want to file a] complaint", "keine [Beschwerde]". "no one" and
+# "not only" negate something else.
 _NEGATION = re.compile(
-    r"\b(?:not|no|never|don't|do not|doesn't|won't|wouldn't|isn't|without|nor|"
-    r"nicht|kein|keine|keinen|keiner|keinerlei|ohne|nie|niemals|pas|sin|senza|geen|sem)\b"
-    r"[^.!?\n]{0,25}$",
+    r"(?:\b(?:not(?!\s+only\b)|no(?!\s+(?:one|longer)\b)|never|without|nor|hardly|"
+    r"nicht(?!\s+nur\b)|kein\w*|nie|niemals|ohne|keineswegs|pas|jamais|aucun\w*|sans|"
+    r"niet|geen|nooit|zonder|nunca|sin|ningun\w*|ningún|non|mai|senza|nessun\w*)|n't|n’t)"
+    r"(?:\s+[\w'’-]+){0,4}\s*$",
     re.IGNORECASE,
 )
+_NEGATION_REACH = 60
+_INTENSIFIER = re.compile(
+    rf"\b(?:{INTENSIFIERS_EN_DE}|{INTENSIFIERS_INTL})\s+(?:[\w'’-]+\s+)?$", re.IGNORECASE
+)
+_INTENSIFIER_REACH = 40
 _NOT_LETTER = re.compile(r"[\W\d_]+")
 _NOT_UPPER = re.compile(r"[^A-ZÀ-ÖØ-Þ]+")
 _SHOUT_WORD = re.compile(r"\b[A-ZÄÖÜ]{3,}\b")
@@ -140,13 +65,35 @@ SHOUT_SAMPLE = 800
 @dataclass(frozen=True, slots=True)
 class _Compiled:
     term: FrustrationTerm
+    signal: str
     regex: re.Pattern[str]
     gate: Gate | None
 
 
+@dataclass(frozen=True, slots=True)
+class Heard:
+    """What the scorer heard: the frustration score, its clues, and a request for a person."""
+
+    score: float
+    evidence: tuple[Evidence, ...]
+    asks_for_human: Evidence | None = None
+
+
+def _signal(term: FrustrationTerm) -> str:
+    """The signal a term belongs to: its name without the language suffix."""
+    head, _, tail = term.name.rpartition("_")
+    return head if head and tail == term.language else term.name
+
+
 def _negated(text: str, start: int) -> bool:
-    """Whether a negation word sits within a few words before ``start``, same sentence."""
-    return _NEGATION.search(text, max(0, start - 40), start) is not None
+    """Whether a negation governs the words just before ``start`` (same clause)."""
+    return _NEGATION.search(text, max(0, start - _NEGATION_REACH), start) is not None
+
+
+def _intensified(text: str, start: int) -> str | None:
+    """The intensifier right before ``start`` ("äußerst", "very", "molto"), if any."""
+    found = _INTENSIFIER.search(text, max(0, start - _INTENSIFIER_REACH), start)
+    return found.group(0).strip() if found else None
 
 
 def _shouting(text: str) -> list[Evidence]:
@@ -170,7 +117,7 @@ def _shouting(text: str) -> list[Evidence]:
 
 
 class FrustrationScorer:
-    """Scores a person's own text with the shipped lexicon plus configured terms."""
+    """Hears a person's own text with the shipped lexicon plus configured terms."""
 
     def __init__(self, extra: tuple[FrustrationTerm, ...] = ()) -> None:
         self._terms: list[_Compiled] = []
@@ -179,31 +126,58 @@ class FrustrationScorer:
                 regex = re.compile(term.pattern, re.IGNORECASE)
             except re.error as exc:
                 raise ValueError(f"frustration term {term.name!r}: bad pattern: {exc}") from exc
-            self._terms.append(_Compiled(term, regex, Gate.of(term.pattern)))
+            self._terms.append(_Compiled(term, _signal(term), regex, Gate.of(term.pattern)))
 
-    def score(
-        self, text: str, language: str | None, prepared: GateText | None = None
-    ) -> tuple[float, tuple[Evidence, ...]]:
-        """(score in 0..1, evidence) for ``text`` written in ``language`` (None = unknown).
+    def _first(self, compiled: _Compiled, text: str) -> re.Match[str] | None:
+        """The first match that is the author's own, unnegated words."""
+        for match in compiled.regex.finditer(text):
+            start = match.start()
+            if not _negated(text, start) and not inside_inline_quotes(text, start):
+                return match
+        return None
+
+    def hear(self, text: str, language: str | None, prepared: GateText | None = None) -> Heard:
+        """Score ``text`` written in ``language`` (None = unknown) and find a person request.
 
         ``prepared`` may pass a GateText of ``text`` (or of a text containing it).
         """
         evidence: list[Evidence] = []
+        person: Evidence | None = None
+        intensifier: Evidence | None = None
         prepared = prepared or GateText.of(text)
         for compiled in self._terms:
             term = compiled.term
             if term.language and language and term.language != language:
                 continue
+            if compiled.signal == PERSON_RULE and person is not None:
+                continue
             if not prepared.opens(compiled.gate):
                 continue
-            for match in compiled.regex.finditer(text):
-                if not _negated(text, match.start()):
-                    evidence.append(
-                        Evidence(f"frustration:{term.name}", match.group(0)[:80], term.weight)
+            match = self._first(compiled, text)
+            if match is None:
+                continue
+            matched = match.group(0)[:80]
+            if compiled.signal == PERSON_RULE:
+                person = Evidence(PERSON_RULE, matched, 0.0)
+                continue
+            evidence.append(Evidence(f"frustration:{term.name}", matched, term.weight))
+            if intensifier is None and compiled.signal in INTENSIFIED:
+                word = _intensified(text, match.start())
+                if word:
+                    intensifier = Evidence(
+                        "frustration:intensifier", f"{word} {matched}", INTENSIFIER_WEIGHT
                     )
-                    break
+        if intensifier is not None:
+            evidence.append(intensifier)
         evidence.extend(_shouting(text))
         remaining = 1.0
         for item in evidence:
             remaining *= 1.0 - min(max(item.weight, 0.0), 1.0)
-        return round(1.0 - remaining, 3), tuple(evidence)
+        return Heard(round(1.0 - remaining, 3), tuple(evidence), person)
+
+    def score(
+        self, text: str, language: str | None, prepared: GateText | None = None
+    ) -> tuple[float, tuple[Evidence, ...]]:
+        """(score in 0..1, evidence) for ``text``; see :meth:`hear`."""
+        heard = self.hear(text, language, prepared)
+        return heard.score, heard.evidence
