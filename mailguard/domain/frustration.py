@@ -11,6 +11,10 @@ dissatisfaction word ("äußerst unzufrieden", "very unhappy"), shouting, or a s
 signal. Clues combine as independent evidence, 1 - prod(1 - w), so the score stays
 within 0..1 and saturates gently; each term counts once.
 
+The shipped terms apply whatever language the message was detected in: their words belong
+to one language, and the guess for one or two sentences is often wrong (an Italian line
+taken for French); configured terms keep their language filter.
+
 A request for a person (``asks_for_human``) is not scored: the policy rule of that name
 escalates on it. Only the author's words count: quoted history and signatures never
 reach this module, a phrase inside inline quotation marks (a robot's words the customer
@@ -46,13 +50,20 @@ PERSON_RULE = ASKS_FOR_HUMAN
 _NEGATION = re.compile(
     r"(?:\b(?:not(?!\s+only\b)|no(?!\s+(?:one|longer)\b)|never|without|nor|hardly|"
     r"nicht(?!\s+nur\b)|kein\w*|nie|niemals|ohne|keineswegs|pas|jamais|aucun\w*|sans|"
-    r"niet|geen|nooit|zonder|nunca|sin|ningun\w*|ningún|non|mai|senza|nessun\w*)|n't|n’t)"
-    r"(?:\s+[\w'’-]+){0,4}\s*$",
+    r"niet|geen|nooit|zonder|nunca|sin|ningun\w*|ningún|non|mai|senza|nessun\w*|inutile|"
+    r"unnecessary|needn't)|n't|n’t)(?:[ \t]+[\w'’-]+){0,4}[ \t]*$",
     re.IGNORECASE,
 )
 _NEGATION_REACH = 60
 _INTENSIFIER = re.compile(
-    rf"\b(?:{INTENSIFIERS_EN_DE}|{INTENSIFIERS_INTL})\s+(?:[\w'’-]+\s+)?$", re.IGNORECASE
+    rf"\b(?:{INTENSIFIERS_EN_DE}|{INTENSIFIERS_INTL})[ \t]+(?:[\w'’-]+[ \t]+)?$", re.IGNORECASE
+)
+# A negated positive word made stronger: "not happy at all", "pas du tout satisfait".
+_INNER_INTENSIFIER = re.compile(
+    r"\b(?:at all|whatsoever|in the least|überhaupt|gar|keineswegs|du tout|absolument|"
+    r"helemaal|totaal|absoluut|para nada|nada|en absoluto|per niente|per nulla|affatto|"
+    r"minimamente)\b",
+    re.IGNORECASE,
 )
 _INTENSIFIER_REACH = 40
 _NOT_LETTER = re.compile(r"[\W\d_]+")
@@ -68,6 +79,7 @@ class _Compiled:
     signal: str
     regex: re.Pattern[str]
     gate: Gate | None
+    everywhere: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +119,7 @@ def _shouting(text: str) -> list[Evidence]:
     if letters >= 20:
         upper = len(_NOT_UPPER.sub("", sample))
         if upper / letters > 0.6:
-            found.append(Evidence("frustration:shouting", f"{upper}/{letters} capitals", 0.4))
+            found.append(Evidence("frustration:shouting", f"{upper}/{letters} capitals", 0.5))
     elif len(words) >= 2:
         found.append(Evidence("frustration:shouting", " ".join(words[:5]), 0.3))
     marks = _MARKS.search(sample) if sample.count("!") + sample.count("?") >= 3 else None
@@ -121,12 +133,14 @@ class FrustrationScorer:
 
     def __init__(self, extra: tuple[FrustrationTerm, ...] = ()) -> None:
         self._terms: list[_Compiled] = []
-        for term in SHIPPED_TERMS + extra:
+        for index, term in enumerate(SHIPPED_TERMS + extra):
             try:
                 regex = re.compile(term.pattern, re.IGNORECASE)
             except re.error as exc:
                 raise ValueError(f"frustration term {term.name!r}: bad pattern: {exc}") from exc
-            self._terms.append(_Compiled(term, _signal(term), regex, Gate.of(term.pattern)))
+            shipped = index < len(SHIPPED_TERMS)
+            gate = Gate.of(term.pattern)
+            self._terms.append(_Compiled(term, _signal(term), regex, gate, shipped))
 
     def _first(self, compiled: _Compiled, text: str) -> re.Match[str] | None:
         """The first match that is the author's own, unnegated words."""
@@ -134,6 +148,20 @@ class FrustrationScorer:
             start = match.start()
             if not _negated(text, start) and not inside_inline_quotes(text, start):
                 return match
+        return None
+
+    def _intensifier(self, compiled: _Compiled, text: str, first: re.Match[str]) -> Evidence | None:
+        """An intensifier on any unnegated match of an anger or dissatisfaction term."""
+        for match in (first, *compiled.regex.finditer(text, first.end())):
+            start, end = match.span()
+            word = _intensified(text, start)
+            if word is None:
+                inner = _INNER_INTENSIFIER.search(text, start, min(len(text), end + 20))
+                word = inner.group(0) if inner else None
+            if word and not _negated(text, start):
+                return Evidence(
+                    "frustration:intensifier", f"{word}: {match.group(0)[:60]}", INTENSIFIER_WEIGHT
+                )
         return None
 
     def hear(self, text: str, language: str | None, prepared: GateText | None = None) -> Heard:
@@ -147,7 +175,7 @@ class FrustrationScorer:
         prepared = prepared or GateText.of(text)
         for compiled in self._terms:
             term = compiled.term
-            if term.language and language and term.language != language:
+            if term.language and language and term.language != language and not compiled.everywhere:
                 continue
             if compiled.signal == PERSON_RULE and person is not None:
                 continue
@@ -162,11 +190,7 @@ class FrustrationScorer:
                 continue
             evidence.append(Evidence(f"frustration:{term.name}", matched, term.weight))
             if intensifier is None and compiled.signal in INTENSIFIED:
-                word = _intensified(text, match.start())
-                if word:
-                    intensifier = Evidence(
-                        "frustration:intensifier", f"{word} {matched}", INTENSIFIER_WEIGHT
-                    )
+                intensifier = self._intensifier(compiled, text, match)
         if intensifier is not None:
             evidence.append(intensifier)
         evidence.extend(_shouting(text))

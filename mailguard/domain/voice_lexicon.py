@@ -28,6 +28,7 @@ SIGNAL_WEIGHTS: dict[str, float] = {
     "repeat_contact": 0.6,
     "dissatisfaction": 0.5,
     "waiting": 0.4,
+    "no_answer": 0.4,
     "cancel": 0.3,
     "claim": 0.25,
     "refund": 0.2,
@@ -71,6 +72,9 @@ ENGLISH: tuple[FrustrationTerm, ...] = (
         r"ticket|issue|complaint|e-?mail))(?: on| over)? to (?:a |an |your )?(?:real |actual )?"
         r"(?:human|person|colleague|supervisor|manager|team leader|someone|somebody|agent)\b|"
         r"\b(?:put|connect) me (?:through )?(?:to|with)\b|"
+        r"\b(?:get|have|receive) a (?:phone )?call from (?:someone|somebody|a person|a human|"
+        r"an agent|one of)\b|\binstead of (?:a|an|the|your) (?:robot|bot|chatbot|machine|"
+        r"computer|auto-?reply|automated)\b|"
         r"\b(?:can|could|would|will) (?:a |an |some )?(?:real |actual )?(?:human|person) "
         r"(?:please )?(?:look|answer|reply|respond|help|get back|contact|read|call)\b",
     ),
@@ -129,9 +133,10 @@ ENGLISH: tuple[FrustrationTerm, ...] = (
         r"\b(?:lawyers?|attorney|solicitor|legal (?:action|steps|advice|proceedings)|sue you|"
         r"suing|take you to court|court|small claims|ombudsman|consumer (?:protection|rights|"
         r"association|organi[sz]ation|council|advice|agency|watchdog)|better business bureau|"
-        r"trading standards)\b|\b(?:charge-?back|charge back|dispute (?:the|this|my) "
+        r"trading standards)\b|\b(?:charge-?back|charge back|disput\w* (?:the|this|my|a) "
         r"(?:charge|payment|"
         r"transaction|debit)|(?:contact|call|tell|ask) my (?:bank|credit card company)|"
+        r"credit card (?:company|provider|issuer)|"
         r"report (?:you|this|your company) to|(?:negative|bad|one-star|1-star|1 star|one star|"
         r"scathing) (?:review|rating)|go(?:ing)? public|make (?:this|it) public|publicly|"
         r"the press|the media|journalists?|"
@@ -159,19 +164,23 @@ ENGLISH: tuple[FrustrationTerm, ...] = (
         r"\bhow many (?:more )?times\b|\bagain and again\b|\bover and over\b|"
         r"\b(?:several|many|multiple|numerous|countless|three|four|five) (?:e-?mails|"
         r"messages|requests|reminders)\b|"
-        r"\bi(?:'ve| have)? (?:already )?(?:written|wrote|e-?mailed|contacted|called|asked)"
-        r"(?: you| your \w+)?(?: about this)? (?:twice|three times|several times|multiple "
+        r"\bi(?:'ve| have)? (?:already )?(?:written|wrote|e-?mailed|contacted|called|asked|"
+        r"chased)\b[^.!?\n]{0,40}?\b(?:twice|three times|four times|several times|multiple "
         r"times|many times|\d+ times|repeatedly)\b|\bkeep (?:asking|writing|e-?mailing)\b",
     ),
     term(
         "waiting",
         "en",
+        r"\b(?:been waiting|waited|waiting)\b[^.!?\n]{0,25}\b(?:days?|weeks?|months?|ages|"
+        r"forever|so long)\b|\b(?:days|weeks|months) (?:now|later) (?:and|without|but)\b",
+    ),
+    term(
+        "no_answer",
+        "en",
         r"\bstill (?:no|not|haven't|have not|hasn't|waiting|nothing|without)\b|"
         r"\bno(?: ?one|body) (?:has )?(?:answered|replied|responded|got back|gets back|"
         r"is answering|answers|replies|cares|bothered)\b|\b(?:never|not once) (?:got|"
         r"received|had) (?:an? |any )?(?:answer|reply|response)\b|"
-        r"\b(?:been waiting|waited|waiting)\b[^.!?\n]{0,25}\b(?:days|weeks|months|ages|"
-        r"forever|so long)\b|\b(?:days|weeks|months) (?:now|later) (?:and|without|but)\b|"
         r"\bno (?:answer|reply|response) (?:yet|so far|in|for|after|since)\b",
     ),
     term("again", "en", r"\b(?:once again|yet again|again)\b"),
@@ -195,7 +204,9 @@ GERMAN: tuple[FrustrationTerm, ...] = (
         r"Kundenbetreuer\w*|Verantwortlichen)|(?:Ihre[mnr]?|einen Ihrer|einem Ihrer|einer "
         r"Ihrer)(?: \w+)? (?:Mitarbeiter\w*|Kolleg\w*|Berater\w*|Vorgesetzten|Sachbearbeiter"
         r"\w*))\b[^.!?\n]{0,40}?\b(?:sprechen|reden|telefonieren|verbinden|verbunden|"
-        r"weiterleiten|weitergeben|wenden|schreiben|kommunizieren|übergeben|eskalieren)\b|"
+        r"weiterleiten|weitergeben|weiter|wenden|schreiben|kommunizieren|übergeben|"
+        r"eskalieren)\b|\b(?:statt|anstatt|anstelle) (?:einem|einer|eines|dem|des) (?:Roboter|"
+        r"Bot|Chatbot|Computer|Maschine|Automat)\w*|"
         r"\b(?:einen|einem) (?:echten )?Menschen\b[^.!?\n]{0,30}?\b(?:sprechen|erreichen|"
         r"kontaktieren|ans Telefon|lesen)\b|"
         r"\b(?:keinen|keine) (?:Roboter|Bot|Chatbot|KI|Textbaustein\w*|Standardantwort\w*|"
@@ -224,7 +235,7 @@ GERMAN: tuple[FrustrationTerm, ...] = (
         r"\b(?:unzufrieden\w*|entt[äa]usch\w*|ver[äa]rger\w*|[äa]rgerlich\w*|[äa]rgert mich|"
         r"frustrier\w*|genervt|nervt|nervig\w*|mangelhaft\w*|miserabel\w*|schlecht\w* "
         r"(?:service|kundenservice|erfahrung\w*|leistung)|nicht (?:zufrieden|in ordnung|"
-        r"okay|ok|akzeptabel|hinnehmbar)|[üu]berhaupt nicht (?:zufrieden|gut)|"
+        r"okay|ok|akzeptabel|hinnehmbar)|(?:[üu]berhaupt|gar) nicht (?:zufrieden|gut)|"
         r"unm[öo]glich\w* (?:service|verhalten|zust[äa]nd\w*)|schlimm\w*|traurig)\b",
     ),
     term(
@@ -290,14 +301,18 @@ GERMAN: tuple[FrustrationTerm, ...] = (
     term(
         "waiting",
         "de",
-        r"\b(?:immer noch|noch immer|bis heute|bis jetzt|nach wie vor) (?:keine?n?|nicht|"
-        r"nichts|ohne)\b|\bkeine (?:antwort|reaktion|r[üu]ckmeldung)\b|"
-        r"\bnur (?:eine )?automatische\b|\bniemand (?:antwortet|meldet sich|reagiert|"
-        r"k[üu]mmert sich|hat (?:geantwortet|reagiert))\b|"
         r"\bseit (?:zwei|drei|vier|f[üu]nf|sechs|mehreren|vielen|etlichen|\d+|über \w+) "
         r"(?:tagen|wochen|monaten)\b|\bseit (?:tagen|wochen|monaten)\b|"
         r"\bwarte\w* (?:nun |jetzt |schon |bereits |inzwischen )*(?:seit|über|mehr als|"
         r"vergeblich)\b",
+    ),
+    term(
+        "no_answer",
+        "de",
+        r"\b(?:immer noch|noch immer|bis heute|bis jetzt|nach wie vor) (?:keine?n?|nicht|"
+        r"nichts|ohne)\b|\bkeine (?:antwort|reaktion|r[üu]ckmeldung)\b|"
+        r"\bnur (?:eine )?automatische\b|\bniemand (?:antwortet|meldet sich|reagiert|"
+        r"k[üu]mmert sich|hat (?:geantwortet|reagiert))\b",
     ),
     term("again", "de", r"\b(?:schon wieder|erneut|wieder einmal|abermals)\b"),
     term("claim", "de", r"\b(?:reklamation\w*|reklamier\w*|mängelrüge)"),

@@ -21,6 +21,10 @@ FRENCH: tuple[FrustrationTerm, ...] = (
         r"\b(?:vraie|véritable|réelle) personne\b|\bun (?:être )?humain\b|"
         r"\bpas (?:à |avec )?(?:un|une|le|votre) (?:robot|machine|répondeur|bot|chatbot|"
         r"ordinateur|réponse automatique|message automatique)\b|"
+        r"\b(?:transmettre|transférer|passer|remonter|confier|orienter)\w* (?:mon |ma |le |la |"
+        r"cette |ce )?(?:\w+ )?(?:à|vers|avec) (?:un|une)(?: \w+)? (?:conseill\w*|personne|humain|"
+        r"responsable|agent|interlocut\w*|technicien\w*|superviseur)\b|\bau lieu d'un "
+        r"(?:robot|bot|chatbot|ordinateur|répondeur)\b|"
         r"\b(?:rappelez|appelez|contactez)-moi\b|\bme (?:rappeler|téléphoner|contacter par "
         r"téléphone)\b|\bêtre rappelée?\b|\bun rappel téléphonique\b",
     ),
@@ -74,10 +78,15 @@ FRENCH: tuple[FrustrationTerm, ...] = (
     term(
         "waiting",
         "fr",
-        r"\btoujours (?:pas|rien|aucune?|sans)\b|\bdepuis (?:deux|trois|quatre|cinq|plusieurs|"
-        r"des|\d+) (?:jours|semaines|mois)\b|\bsans (?:aucune )?(?:réponse|nouvelles)\b|"
+        r"\bdepuis (?:deux|trois|quatre|cinq|plusieurs|des|\d+) (?:jours|semaines|mois)\b|"
+        r"\bj'attends (?:toujours|depuis|encore)\b",
+    ),
+    term(
+        "no_answer",
+        "fr",
+        r"\btoujours (?:pas|rien|aucune?|sans)\b|\bsans (?:aucune )?(?:réponse|nouvelles)\b|"
         r"\baucune (?:réponse|nouvelle|réaction)\b|\bpersonne ne (?:répond|me répond|m'a "
-        r"répondu)\b|\bj'attends (?:toujours|depuis|encore)\b",
+        r"répondu)\b",
     ),
     term("again", "fr", r"\b(?:encore une fois|de nouveau|à nouveau)\b"),
     term("refund", "fr", r"\b(?:rembours\w*)"),
@@ -92,6 +101,9 @@ DUTCH: tuple[FrustrationTerm, ...] = (
         r"leidinggevende|manager|van jullie|van uw)\b|\b(?:een )?echte? (?:mens|persoon|"
         r"medewerker)\b|\bmens van vlees en bloed\b|"
         r"\bgeen (?:robot|bot|chatbot|computer|standaardantwoord|automatisch\w* \w+)\b|"
+        r"\b(?:kan|mag|wil|zou|moet|kunnen) (?:er )?(?:alstublieft |aub |even |nu |eindelijk )?"
+        r"(?:een|echt een) (?:mens|persoon|medewerker)\b|\bin plaats van een (?:robot|bot|"
+        r"chatbot|computer|automaat)\b|"
         r"\bniet (?:met )?(?:een|de) (?:robot|bot|chatbot|computer)\b|"
         r"\bbel (?:me|mij)(?: (?:alstublieft|aub|even|graag|a\.u\.b\.))? (?:terug|op)\b|"
         r"\bterug (?:te )?bellen\b|\bterugbel\w*|\bteruggebeld\b|\bdoorverbinden\b",
@@ -107,7 +119,8 @@ DUTCH: tuple[FrustrationTerm, ...] = (
     term(
         "dissatisfaction",
         "nl",
-        r"\b(?:ontevreden|teleurgesteld|teleurstell\w*|niet tevreden|gefrustreerd|frustrerend|"
+        r"\b(?:ontevreden|teleurgesteld|teleurstell\w*|(?:helemaal |totaal )?niet tevreden|"
+        r"gefrustreerd|frustrerend|"
         r"geïrriteerd|geërgerd|ergerlijk|irritant|slechte service|slechte ervaring|"
         r"niet (?:oké|ok|acceptabel|normaal))\b",
     ),
@@ -141,10 +154,15 @@ DUTCH: tuple[FrustrationTerm, ...] = (
     term(
         "waiting",
         "nl",
-        r"\bnog steeds (?:geen|niet|niets)\b|\bal (?:twee|drie|vier|vijf|\d+|een paar) "
-        r"(?:dagen|weken|maanden)\b|\bal (?:dagen|weken|maanden)\b|\bgeen (?:antwoord|reactie)"
-        r"\b|\bniemand (?:reageert|antwoordt|heeft gereageerd)\b|\bwacht\w* (?:al|nu al|"
-        r"inmiddels)\b|\bsinds (?:dagen|weken|maanden)\b",
+        r"\bal (?:twee|drie|vier|vijf|\d+|een paar) (?:dagen|weken|maanden)\b|"
+        r"\bal (?:dagen|weken|maanden)\b|\bwacht\w* (?:al|nu al|inmiddels)\b|"
+        r"\bsinds (?:dagen|weken|maanden)\b",
+    ),
+    term(
+        "no_answer",
+        "nl",
+        r"\bnog steeds (?:geen|niet|niets)\b|\bgeen (?:antwoord|reactie)\b|"
+        r"\bniemand (?:reageert|antwoordt|heeft gereageerd)\b",
     ),
     term("again", "nl", r"\b(?:alweer|opnieuw|wederom)\b"),
     term("refund", "nl", r"\b(?:terugbetal\w*|geld terug|restitutie)"),
@@ -158,6 +176,10 @@ SPANISH: tuple[FrustrationTerm, ...] = (
         r"alguno de)(?: \w+)? (?:persona|humano|ser humano|agente|asesor\w*|operador\w*|"
         r"responsable|empleado\w*|encargad\w*|supervisor\w*|técnico|real|de verdad)\b|"
         r"\bpersona (?:real|de verdad|de carne y hueso)\b|\bser humano\b|"
+        r"\b(?:pás\w*|pasarme|pónga\w*|ponerme|comuníque\w*|transfiera\w*|derive\w*) con "
+        r"(?:un|una|alguien)(?: \w+)? (?:agente|persona|asesor\w*|operador\w*|humano|"
+        r"responsable|supervisor\w*|encargad\w*)\b|\ben (?:lugar|vez) de (?:un|una) (?:robot|"
+        r"bot|chatbot|máquina|contestador)\b|"
         r"\bno (?:con )?(?:un|una) (?:robot|máquina|bot|chatbot|contestador|respuesta "
         r"automática)\b|\bllám(?:e|en)me\b|\bme (?:pueden|puede|podrían|podría) llamar\b|"
         r"\bdevolver(?:me)? la llamada\b|\bque me llamen\b",
@@ -173,8 +195,9 @@ SPANISH: tuple[FrustrationTerm, ...] = (
     term(
         "dissatisfaction",
         "es",
-        r"\b(?:insatisfech[oa]s?|descontent[oa]s?|decepcion\w*|no estoy (?:content[oa]|"
-        r"satisfech[oa])|molest[oa]s?|frustrad[oa]s?|frustrante|mal servicio|muy mal|"
+        r"\b(?:insatisfech[oa]s?|descontent[oa]s?|decepcion\w*|no estoy (?:nada |para nada |"
+        r"en absoluto )?(?:content[oa]|satisfech[oa])|molest[oa]s?|frustrad[oa]s?|frustrante|"
+        r"mal servicio|muy mal|"
         r"disgustad[oa])\b",
     ),
     term(
@@ -215,9 +238,14 @@ SPANISH: tuple[FrustrationTerm, ...] = (
     term(
         "waiting",
         "es",
-        r"\b(?:todavía|aún) (?:no|nada|sin)\b|\bsigo (?:sin|esperando)\b|\bdesde hace "
-        r"(?:dos|tres|cuatro|varias|muchas|\d+) (?:días|semanas|meses)\b|\bllevo (?:dos|tres|"
-        r"cuatro|varias|muchas|\d+) (?:días|semanas|meses)\b|\bnadie (?:me )?(?:responde|"
+        r"\bsigo esperando\b|\bdesde hace (?:dos|tres|cuatro|varias|muchas|\d+) "
+        r"(?:días|semanas|meses)\b|\bllevo (?:dos|tres|cuatro|varias|muchas|\d+) "
+        r"(?:días|semanas|meses)\b",
+    ),
+    term(
+        "no_answer",
+        "es",
+        r"\b(?:todavía|aún) (?:no|nada|sin)\b|\bsigo sin\b|\bnadie (?:me )?(?:responde|"
         r"contesta|ha respondido|ha contestado)\b|\bsin (?:ninguna )?respuesta\b|"
         r"\bninguna respuesta\b",
     ),
@@ -233,6 +261,10 @@ ITALIAN: tuple[FrustrationTerm, ...] = (
         r"qualcuno|il|la|un vostro|una vostra|il vostro)(?: \w+)? (?:persona|operat\w*|essere "
         r"umano|umano|addett\w*|responsabile|consulent\w*|tecnico|dipendente|collega|"
         r"reale|in carne)\b|\bpersona (?:reale|vera|in carne ed ossa)\b|\bessere umano\b|"
+        r"\b(?:passatemi|passarmi|mettetemi in contatto con|mettermi in contatto con|"
+        r"voglio|vorrei|desidero|chiedo)(?: di parlare con)? (?:un|una|con un|con una)"
+        r"(?: \w+)? (?:operat\w*|persona|umano|responsabile|addett\w*)\b|\binvece (?:di|che "
+        r"con) (?:un|una) (?:robot|bot|chatbot|macchina|risponditore)\b|"
         r"\bnon (?:con )?(?:un|una|il) (?:robot|bot|chatbot|macchina|risponditore|"
         r"computer|risposta automatica)\b|\brichiam\w*mi\b|\bmi (?:richiami|richiamate|"
         r"chiami|chiamate|potete chiamare|può chiamare|telefoni)\b|\bchiamatemi\b",
@@ -248,8 +280,9 @@ ITALIAN: tuple[FrustrationTerm, ...] = (
     term(
         "dissatisfaction",
         "it",
-        r"\b(?:insoddisfatt[oa]|scontent[oa]|delus[oa]|deludente|delusione|non sono (?:"
-        r"soddisfatt[oa]|content[oa])|frustrat[oa]|frustrante|infastidit[oa]|servizio "
+        r"\b(?:insoddisfatt[oa]|scontent[oa]|delus[oa]|deludente|delusione|non sono (?:per "
+        r"niente |per nulla |affatto |minimamente )?(?:soddisfatt[oa]|content[oa])|"
+        r"frustrat[oa]|frustrante|infastidit[oa]|servizio "
         r"scadente|irritat[oa]|seccat[oa])\b",
     ),
     term(
@@ -283,10 +316,14 @@ ITALIAN: tuple[FrustrationTerm, ...] = (
     term(
         "waiting",
         "it",
-        r"\bancora (?:nessun\w*|niente|non)\b|\bda (?:due|tre|quattro|diverse|molte|\d+) "
-        r"(?:giorni|settimane|mesi)\b|\bnessuno (?:mi )?(?:risponde|ha risposto)\b|"
-        r"\bnessuna risposta\b|\bsenza (?:alcuna )?risposta\b|\bsto ancora aspettando\b|"
-        r"\baspetto da\b|\bsollecit\w*",
+        r"\bda (?:due|tre|quattro|diverse|molte|\d+) (?:giorni|settimane|mesi)\b|"
+        r"\bsto ancora aspettando\b|\baspetto da\b|\bsollecit\w*",
+    ),
+    term(
+        "no_answer",
+        "it",
+        r"\bancora (?:nessun\w*|niente|non)\b|\bnessuno (?:mi )?(?:risponde|ha risposto)\b|"
+        r"\bnessuna risposta\b|\bsenza (?:alcuna )?risposta\b",
     ),
     term("again", "it", r"\b(?:di nuovo|ancora una volta|nuovamente)\b"),
     term("refund", "it", r"\b(?:rimbors\w*|soldi indietro)"),
