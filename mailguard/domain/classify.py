@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from mailguard.domain.facts import MessageFacts, normalize_address
 from mailguard.domain.frustration import FrustrationScorer, Heard
 from mailguard.domain.gate import Gate, GateText
-from mailguard.domain.language import detect_language
+from mailguard.domain.language import detect_languages
 from mailguard.domain.lexicon import FROM_RULES, HEADER_RULES, SUBJECT_RULES
 from mailguard.domain.lexicon_body import BODY_RULES
 from mailguard.domain.model import Classification, Evidence, Kind
@@ -68,6 +68,16 @@ _Fire = Callable[[PatternRule, str], None]
 def is_reply_subject(subject: str) -> bool:
     """Whether a subject starts with a reply or forward prefix (Re:, AW:, Antw:, WG:, ...)."""
     return _REPLY_PREFIX.match(subject) is not None
+
+
+@dataclass(frozen=True, slots=True)
+class _Read:
+    """The author's text, prepared once, with its language and the plausible languages."""
+
+    text: str
+    prepared: GateText
+    language: str | None
+    plausible: frozenset[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,7 +184,7 @@ class Classifier:
         # One lower-cased, tokenized copy of subject and text serves the language guess,
         # the body-rule gates and the frustration gates; a wider text only opens more gates.
         prepared = GateText.of(facts.subject + "\n" + text)
-        language = detect_language(facts.subject + "\n" + text, prepared.words or None)
+        language, plausible = detect_languages(facts.subject + "\n" + text, prepared.words or None)
         for item in self._body:
             lang = item.rule.language
             if lang and language and lang != language:
@@ -184,7 +194,8 @@ class Classifier:
             match = _unquoted_match(item.regex, text)
             if match:
                 fire(item.rule, match.group(0))
-        return self._verdict(facts, evidence, votes, overruled, language, text, prepared)
+        read = _Read(text, prepared, language, plausible)
+        return self._verdict(facts, evidence, votes, overruled, read)
 
     def _company_side(
         self, facts: MessageFacts, evidence: list[Evidence], votes: list[tuple[Kind, float]]
@@ -234,9 +245,7 @@ class Classifier:
         evidence: list[Evidence],
         votes: list[tuple[Kind, float]],
         overruled: bool,
-        language: str | None,
-        text: str,
-        prepared: GateText,
+        read: _Read,
     ) -> Classification:
         score = _automation_score(votes)
         # The epsilon keeps float summation order from deciding a message on the threshold.
@@ -254,14 +263,16 @@ class Classifier:
                 # The company's agents are never scored: only customers' words count. A reply
                 # subject repeats the subject of the mail it answers, so only a fresh one does.
                 subject = "" if is_reply_subject(facts.subject) else facts.subject
-                heard = self._frustration.hear(subject + "\n" + text, language, prepared)
+                heard = self._frustration.hear(
+                    subject + "\n" + read.text, read.language, read.prepared, read.plausible
+                )
             if heard.asks_for_human is not None:
                 evidence.append(heard.asks_for_human)
             return Classification(
                 kind=Kind.HUMAN,
                 automated=False,
                 confidence=round(confidence, 3),
-                language=language,
+                language=read.language,
                 evidence=tuple(evidence),
                 frustration=heard.score,
                 frustration_evidence=heard.evidence,
@@ -272,7 +283,7 @@ class Classifier:
             kind=_pick_kind(votes),
             automated=True,
             confidence=round(confidence, 3),
-            language=language,
+            language=read.language,
             evidence=tuple(evidence),
             malformed=bool(defects),
         )

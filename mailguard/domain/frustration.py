@@ -11,9 +11,10 @@ dissatisfaction word ("äußerst unzufrieden", "very unhappy"), shouting, or a s
 signal. Clues combine as independent evidence, 1 - prod(1 - w), so the score stays
 within 0..1 and saturates gently; each term counts once.
 
-The shipped terms apply whatever language the message was detected in: their words belong
-to one language, and the guess for one or two sentences is often wrong (an Italian line
-taken for French); configured terms keep their language filter.
+The shipped terms of every plausible language apply (see ``language.detect_languages``),
+not only those of the best guess: for one or two sentences the guess is often wrong (an
+Italian line taken for French) while the right language is close behind. Configured terms
+keep their filter: they apply when the message is in their language or it is unknown.
 
 A request for a person (``asks_for_human``) is not scored: the policy rule of that name
 escalates on it. Only the author's words count: quoted history and signatures never
@@ -28,6 +29,7 @@ import re
 from dataclasses import dataclass
 
 from mailguard.domain.gate import Gate, GateText
+from mailguard.domain.language import detect_languages
 from mailguard.domain.model import Evidence
 from mailguard.domain.quotes import inside_inline_quotes
 from mailguard.domain.rules import FrustrationTerm
@@ -55,6 +57,10 @@ _NEGATION = re.compile(
     re.IGNORECASE,
 )
 _NEGATION_REACH = 60
+_DEMAND = re.compile(
+    r"\b(?:another|more|weitere[nr]?|encore une|une autre|nog een|otra|otro|altra|altro)\b",
+    re.IGNORECASE,
+)
 _INTENSIFIER = re.compile(
     rf"\b(?:{INTENSIFIERS_EN_DE}|{INTENSIFIERS_INTL})[ \t]+(?:[\w'’-]+[ \t]+)?$", re.IGNORECASE
 )
@@ -79,7 +85,7 @@ class _Compiled:
     signal: str
     regex: re.Pattern[str]
     gate: Gate | None
-    everywhere: bool
+    everywhere: bool  # shipped: applies by plausible language, not the best guess
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,9 +103,17 @@ def _signal(term: FrustrationTerm) -> str:
     return head if head and tail == term.language else term.name
 
 
-def _negated(text: str, start: int) -> bool:
-    """Whether a negation governs the words just before ``start`` (same clause)."""
-    return _NEGATION.search(text, max(0, start - _NEGATION_REACH), start) is not None
+def _negated(text: str, start: int, matched: str = "") -> bool:
+    """Whether a negation governs the words just before ``start`` (same clause).
+
+    "No more canned replies", "I don't want another template answer" refuse the robot's
+    answers rather than deny the frustration, so a negation that reaches a following
+    "another" / "more" does not count.
+    """
+    found = _NEGATION.search(text, max(0, start - _NEGATION_REACH), start)
+    if found is None:
+        return False
+    return _DEMAND.search(found.group(0) + " " + matched[:20]) is None
 
 
 def _intensified(text: str, start: int) -> str | None:
@@ -141,12 +155,28 @@ class FrustrationScorer:
             shipped = index < len(SHIPPED_TERMS)
             gate = Gate.of(term.pattern)
             self._terms.append(_Compiled(term, _signal(term), regex, gate, shipped))
+        self._shipped = [c for c in self._terms if c.everywhere]
+        self._configured = [c for c in self._terms if not c.everywhere]
+        self._by_language: dict[str, list[_Compiled]] = {}
+        for compiled in self._shipped:
+            self._by_language.setdefault(compiled.term.language or "", []).append(compiled)
+
+    def _applicable(self, language: str | None, plausible: frozenset[str]) -> list[_Compiled]:
+        """The shipped terms of the plausible languages (all if none), then the configured
+        terms that fit ``language``."""
+        if plausible:
+            terms = [c for lang in sorted(plausible) for c in self._by_language.get(lang, ())]
+        else:
+            terms = list(self._shipped)
+        terms += [c for c in self._configured if not (language and c.term.language not in
+                  (None, language))]  # fmt: skip
+        return terms
 
     def _first(self, compiled: _Compiled, text: str) -> re.Match[str] | None:
         """The first match that is the author's own, unnegated words."""
         for match in compiled.regex.finditer(text):
             start = match.start()
-            if not _negated(text, start) and not inside_inline_quotes(text, start):
+            if not _negated(text, start, match.group(0)) and not inside_inline_quotes(text, start):
                 return match
         return None
 
@@ -164,19 +194,27 @@ class FrustrationScorer:
                 )
         return None
 
-    def hear(self, text: str, language: str | None, prepared: GateText | None = None) -> Heard:
+    def hear(
+        self,
+        text: str,
+        language: str | None,
+        prepared: GateText | None = None,
+        plausible: frozenset[str] | None = None,
+    ) -> Heard:
         """Score ``text`` written in ``language`` (None = unknown) and find a person request.
 
-        ``prepared`` may pass a GateText of ``text`` (or of a text containing it).
+        ``prepared`` may pass a GateText of ``text`` (or of a text containing it), and
+        ``plausible`` the languages the text may be in (see ``detect_languages``); the
+        shipped terms of those languages apply, all of them when it is empty or None.
         """
         evidence: list[Evidence] = []
         person: Evidence | None = None
         intensifier: Evidence | None = None
         prepared = prepared or GateText.of(text)
-        for compiled in self._terms:
+        if plausible is None:
+            plausible = detect_languages(text, prepared.words or None)[1]
+        for compiled in self._applicable(language, plausible):
             term = compiled.term
-            if term.language and language and term.language != language and not compiled.everywhere:
-                continue
             if compiled.signal == PERSON_RULE and person is not None:
                 continue
             if not prepared.opens(compiled.gate):

@@ -16,7 +16,7 @@ has to yield a prefix or the whole gate is dropped.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 _MAX_PREFIXES = 64
 _MIN_LENGTH = 2
@@ -209,6 +209,9 @@ def literal_prefixes(pattern: str) -> frozenset[str] | None:
 
 
 _WORD = re.compile(r"\w+")
+# Letters of a word-initial prefix that key it (see Gate.headed): long enough to be
+# selective, short enough for stems ("beschwer", "kündig") to have them.
+HEAD = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,13 +220,17 @@ class Gate:
 
     ``anchored`` maps a whole word (a ``\\w+`` token) to the prefixes that start with it:
     a set intersection with the text's words rules most of them out at once, and only the
-    prefixes of words that are present get a substring test. ``loose`` holds prefixes with
-    no usable first word, tested as substrings.
+    prefixes of words that are present get a substring test. ``headed`` does the same for
+    prefixes that start a word but may end inside it (a stem such as "unverschämt"): they
+    are keyed by their first ``HEAD`` letters, which must begin one of the text's words.
+    ``loose`` holds the rest, tested as substrings.
     """
 
     anchored: dict[str, tuple[str, ...]]
     anchors: frozenset[str]
     loose: tuple[str, ...]
+    headed: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    heads: frozenset[str] = frozenset()
 
     @classmethod
     def of(cls, pattern: str) -> Gate | None:
@@ -231,16 +238,36 @@ class Gate:
         if prefixes is None:
             return None
         anchored: dict[str, set[str]] = {}
+        headed: dict[str, set[str]] = {}
         loose: set[str] = set()
         for prefix in prefixes:
             anchor = _anchor_word(prefix)
             plain = prefix.replace(_BOUNDARY, "")
+            head = _head(prefix)
             if anchor:
                 anchored.setdefault(anchor, set()).add(plain)
+            elif head:
+                headed.setdefault(head, set()).add(plain)
             else:
                 loose.add(plain)
         frozen = {word: tuple(_minimal(frozenset(texts))) for word, texts in anchored.items()}
-        return cls(frozen, frozenset(frozen), tuple(_minimal(frozenset(loose))))
+        by_head = {head: tuple(_minimal(frozenset(texts))) for head, texts in headed.items()}
+        return cls(
+            frozen,
+            frozenset(frozen),
+            tuple(_minimal(frozenset(loose))),
+            by_head,
+            frozenset(by_head),
+        )
+
+
+def _head(prefix: str) -> str | None:
+    """The first HEAD letters of a prefix that starts at a word boundary, if all are word
+    characters: every match then starts a ``\\w+`` token of the text with them."""
+    if not prefix.startswith(_BOUNDARY):
+        return None
+    body = prefix.lstrip(_BOUNDARY)[:HEAD]
+    return body if len(body) == HEAD and _WORD.fullmatch(body) else None
 
 
 def _anchor_word(prefix: str) -> str | None:
@@ -267,6 +294,7 @@ class GateText:
 
     lowered: str | None
     words: frozenset[str]
+    heads: frozenset[str] = frozenset()
 
     @classmethod
     def of(cls, text: str) -> GateText:
@@ -276,7 +304,10 @@ class GateText:
             # re.IGNORECASE equates with an ASCII one although lower() does not (dotless i,
             # long s): equivalence with the regex is not assured, so every gate opens.
             return cls(None, frozenset())
-        return cls(lowered, frozenset(_WORD.findall(lowered)))
+        words = frozenset(_WORD.findall(lowered))
+        # A boundary-anchored prefix can only begin where a \w+ token begins, so the first
+        # letters of the tokens are all a headed gate needs.
+        return cls(lowered, words, frozenset(word[:HEAD] for word in words))
 
     def opens(self, gate: Gate | None) -> bool:
         """Whether the pattern behind ``gate`` could match this text."""
@@ -285,5 +316,8 @@ class GateText:
         lowered = self.lowered
         for word in gate.anchors & self.words:
             if any(text in lowered for text in gate.anchored[word]):
+                return True
+        for head in gate.heads & self.heads:
+            if any(text in lowered for text in gate.headed[head]):
                 return True
         return any(text in lowered for text in gate.loose)

@@ -61,7 +61,7 @@ ENGLISH: tuple[FrustrationTerm, ...] = (
         r"\b(?:real|actual|live|actual living|breathing) (?:person|human|human being|people|"
         r"agent)\b|"
         r"\ba human being\b|\b(?:a|any|some) human (?:please|to|who|that|here)\b|"
-        r"\bnot(?<!am not)(?<!'m not)(?<!’m not) (?:a|an|another|the|your|some|just a) "
+        r"\bnot (?<!am not )(?<!'m not )(?<!’m not )(?:a|an|another|the|your|some|just a) "
         r"(?:robot|bot|"
         r"chatbot|machine|computer|algorithm|auto-?reply|automated|automatic|template|canned|"
         r"ai)\b(?! (?:problem|issue|error|question|expert|person|vacuum|mower|cleaner))|"
@@ -104,10 +104,10 @@ ENGLISH: tuple[FrustrationTerm, ...] = (
         rf"receiving)|stop sending(?: me)?|useless|pointless|meaningless|stupid) "
         rf"(?:an? |the )?(?:\w+ )?{_AUTO_EN}(?: \w+)?? {_AUTO_NOUN}|"
         rf"\b(?:another|more|only|just|useless|stupid|pointless) (?:an? )?{_AUTO_REPLY}\b|"
-        r"\b(?:canned|copy-?pasted?|template|boilerplate|pre-?written) "
+        r"\b(?:canned|copy-?pasted?|template|boilerplate|pre-?written|generic) "
         r"(?:response|reply|replies|answer|answers|responses|e-?mails?|messages?|text)\b|"
-        r"\b(?:get|got|getting|receiv\w*|keeps? sending(?: me)?|sent(?: me)?|sends(?: me)?|"
-        r"send(?: me)?) (?:exactly |always |again |only )?(?:the )?same (?:\w+ )?(?:answer|"
+        r"\b(?:get|got|getting|receive|received|receiving|keep sending|keeps sending|sent|"
+        r"sends|send)(?: me)? (?:exactly |always |again |only )?(?:the )?same (?:\w+ )?(?:answer|"
         r"reply|response|message|text|e-?mail)s?\b|"
         r"\b(?:is|does) (?:anyone|anybody|a human|a person|someone) (?:actually |even |ever )?"
         r"(?:read|reading|out there|looking at)\b|"
@@ -143,7 +143,8 @@ ENGLISH: tuple[FrustrationTerm, ...] = (
         r"warn (?:others|everyone|other customers|my friends)|take my business elsewhere|"
         r"never (?:order|buy|shop)\w* (?:from|with|here|again)|switch(?:ing)? to (?:a |your )?"
         r"competitors?)\b|"
-        r"\b(?:post|write|share|publish|tell|warn|review|report|put|leave|complain|shout)\w*\b"
+        r"\b(?:post|posting|write|writing|share|sharing|publish|publishing|tell|telling|warn|"
+        r"warning|review|report|reporting|put|putting|leave|leaving|complain|complaining)\b"
         r"(?:(?!great|good|positive|five|5|excellent|glowing|nice)[^.!?\n]){0,40}"
         r"\b(?:on|to|at|via) (?:trustpilot|facebook|twitter|instagram|tiktok|reddit|youtube|"
         r"social media|google(?: reviews?)?|yelp)\b",
@@ -172,7 +173,9 @@ ENGLISH: tuple[FrustrationTerm, ...] = (
         "waiting",
         "en",
         r"\b(?:been waiting|waited|waiting)\b[^.!?\n]{0,25}\b(?:days?|weeks?|months?|ages|"
-        r"forever|so long)\b|\b(?:days|weeks|months) (?:now|later) (?:and|without|but)\b",
+        r"forever|so long)\b|\b(?:days|weeks|months) (?:now|later) (?:and|without|but)\b|"
+        r"\bit(?:'s| has) been (?:over |more than |almost )?(?:a|two|three|four|five|six|"
+        r"several|\d+) (?:weeks?|months?)\b",
     ),
     term(
         "no_answer",
@@ -198,7 +201,8 @@ GERMAN: tuple[FrustrationTerm, ...] = (
         "de",
         r"\b(?:echte[nmrs]?|richtige[nmrs]?|lebendige[nmrs]?|reale[nmrs]?|menschliche[nmrs]?)"
         r" (?:Mensch|Person|Mitarbeiter|Ansprechpartner|Sachbearbeiter|Menschen)\w*|"
-        r"\bMensch(?:en)? aus Fleisch und Blut\b|"
+        r"\bMensch(?:en)? aus Fleisch und Blut\b|\bmit jemandem (?:\w+ ){0,3}?(?:sprechen|reden|"
+        r"telefonieren)\b|"
         r"\b(?:mit|an) (?:(?:einem|einer|einen|eine|jemandem)(?: \w+)? (?:Menschen|Mensch|"
         r"Person|Mitarbeiter\w*|Sachbearbeiter\w*|Ansprechpartner\w*|Vorgesetzten|"
         r"Kundenbetreuer\w*|Verantwortlichen)|(?:Ihre[mnr]?|einen Ihrer|einem Ihrer|einer "
@@ -233,8 +237,9 @@ GERMAN: tuple[FrustrationTerm, ...] = (
         "dissatisfaction",
         "de",
         r"\b(?:unzufrieden\w*|entt[äa]usch\w*|ver[äa]rger\w*|[äa]rgerlich\w*|[äa]rgert mich|"
-        r"frustrier\w*|genervt|nervt|nervig\w*|mangelhaft\w*|miserabel\w*|schlecht\w* "
-        r"(?:service|kundenservice|erfahrung\w*|leistung)|nicht (?:zufrieden|in ordnung|"
+        r"frustrier\w*|genervt|nervt|nervig\w*|mangelhaft\w*|miserabel\w*|schlecht(?:e|er|en|"
+        r"em|es)? (?:service|kundenservice|erfahrung|erfahrungen|leistung)|nicht (?:zufrieden|"
+        r"in ordnung|"
         r"okay|ok|akzeptabel|hinnehmbar)|(?:[üu]berhaupt|gar) nicht (?:zufrieden|gut)|"
         r"unm[öo]glich\w* (?:service|verhalten|zust[äa]nd\w*)|schlimm\w*|traurig)\b",
     ),
@@ -247,6 +252,8 @@ GERMAN: tuple[FrustrationTerm, ...] = (
         rf"die gleiche|dieselbe|die selbe) (?:eine |die |nur |wieder |eine weitere )?"
         rf"(?:gleiche |selbe |weitere )?{_AUTO_DE} (?:Antwort|Mail|E-Mail|Nachricht|"
         r"Rückmeldung|Schreiben|Eingangsbestätigung)\w*|"
+        r"\bkeine (?:weiteren )?(?:vorgefertigt\w*|automatisch\w*|standard\w*) (?:Antwort|Mail|"
+        r"E-Mail|Nachricht|Schreiben)\w*|\bvorgefertigt\w* (?:Antwort|Text|Floskel|Mail)\w*|"
         r"\b(?:die gleiche|dieselbe|die selbe|immer die gleiche|immer dieselbe) "
         r"(?:Antwort|Mail|E-Mail|Nachricht)\b|"
         r"\bliest (?:das|hier|denn|dort|bei Ihnen|man)?\s?(?:eigentlich |überhaupt |auch |denn |"
@@ -258,8 +265,8 @@ GERMAN: tuple[FrustrationTerm, ...] = (
         r"nichts|kein)|bringt nichts|unbrauchbar|nervt|ist ein Witz)\w*|"
         r"\b(?:gegen eine Wand|mit einer Wand|mit einer Maschine|mit einem Roboter)\b|"
         r"\bohne auf (?:mein\w*|die) (?:Frage|Anliegen|Problem|Mail|E-Mail|Nachricht)\w* "
-        r"einzugehen\b|\b(?:Mail|E-Mail|Nachricht|Anfrage|Frage)\w* (?:\w+ ){0,3}?(?:nicht|"
-        r"gar nicht|nie|überhaupt nicht) (?:richtig )?gelesen\b",
+        r"einzugehen\b|\b(?:haben|hat) Sie (?:\w+ ){0,4}?(?:nicht|gar nicht|nie|überhaupt "
+        r"nicht) (?:richtig |einmal |mal )?gelesen\b",
     ),
     term("complaint", "de", r"\b(?:beschwer(?:de|den|en|e|t|te|ten|st)?\w*|beanstand\w*)"),
     term(
@@ -269,7 +276,8 @@ GERMAN: tuple[FrustrationTerm, ...] = (
         r"schlichtungsstelle\w*|bundesnetzagentur|ombudsstelle|ombudsmann|rechtliche\w* "
         r"(?:schritte|konsequenzen|wege)|gerichtlich\w*|vor gericht|gerichtsverfahren|"
         r"verklag\w*|klage (?:einreichen|erheben)|mahnverfahren|r[üu]ckbuchung\w*|"
-        r"(?:lastschrift|zahlung|abbuchung)\w* (?:zur[üu]ck\w*|widerrufen|storniert)|"
+        r"(?:lastschrift|zahlung|abbuchung)(?:en)? (?:zur[üu]ckbuchen|zur[üu]ckgebucht|"
+        r"zur[üu]ckgeben|zur[üu]ckholen|zur[üu]ckrufen|widerrufen|storniert|stornieren)|"
         r"chargeback|kreditkartenfirma|kreditkartenunternehmen|(?:negative|schlechte|"
         r"vernichtende|ehrliche) (?:bewertung|rezension|kritik)\w*|"
         r"(?:öffentlich|publik) (?:machen|posten|berichten|bewerten)|an die presse|"
@@ -301,10 +309,11 @@ GERMAN: tuple[FrustrationTerm, ...] = (
     term(
         "waiting",
         "de",
-        r"\bseit (?:zwei|drei|vier|f[üu]nf|sechs|mehreren|vielen|etlichen|\d+|über \w+) "
-        r"(?:tagen|wochen|monaten)\b|\bseit (?:tagen|wochen|monaten)\b|"
-        r"\bwarte\w* (?:nun |jetzt |schon |bereits |inzwischen )*(?:seit|über|mehr als|"
-        r"vergeblich)\b",
+        r"\bseit (?:zwei|drei|vier|f[üu]nf|sechs|zehn|mehreren|vielen|etlichen|\d+|über \w+) "
+        r"(?:tagen|wochen|monaten)\b|\bseit (?:einem|über einem) monat\b|"
+        r"\bseit (?:einer|über einer) woche\b|\bseit (?:tagen|wochen|monaten)\b|"
+        r"\b(?:warte|warten|wartet) (?:nun |jetzt |schon |bereits |inzwischen )*(?:seit|über|"
+        r"mehr als|vergeblich)\b",
     ),
     term(
         "no_answer",

@@ -34,7 +34,7 @@ FRENCH: tuple[FrustrationTerm, ...] = (
         r"\b(?:inadmissible|inacceptable|scandal\w*|honteu\w*|une honte|c'est honteux|arnaque\w*|"
         r"escro\w*|voleurs?|furieu(?:x|se)|en colère|ras[- ]le[- ]bol|j'en ai marre|marre|"
         r"exaspér\w*|incompéten\w*|lamentable|se moque\w* de|vous vous moquez|foutez|"
-        r"inadmissibles|révoltant\w*|indigne|n'importe quoi|catastroph\w*|un comble)\b",
+        r"inadmissibles|révoltant\w*|à bout|indigne|n'importe quoi|catastroph\w*|un comble)\b",
     ),
     term(
         "dissatisfaction",
@@ -79,6 +79,8 @@ FRENCH: tuple[FrustrationTerm, ...] = (
         "waiting",
         "fr",
         r"\bdepuis (?:deux|trois|quatre|cinq|plusieurs|des|\d+) (?:jours|semaines|mois)\b|"
+        r"\b(?:cela|ça) fait (?:un|une|deux|trois|quatre|plusieurs|des|\d+) (?:jours?|"
+        r"semaines?|mois) que\b|"
         r"\bj'attends (?:toujours|depuis|encore)\b",
     ),
     term(
@@ -106,6 +108,7 @@ DUTCH: tuple[FrustrationTerm, ...] = (
         r"chatbot|computer|automaat)\b|"
         r"\bniet (?:met )?(?:een|de) (?:robot|bot|chatbot|computer)\b|"
         r"\bbel (?:me|mij)(?: (?:alstublieft|aub|even|graag|a\.u\.b\.))? (?:terug|op)\b|"
+        r"\b(?:mij|me) (?:(?!niet\b)\w+ ){0,3}?(?:bellen|terugbellen|opbellen)\b|"
         r"\bterug (?:te )?bellen\b|\bterugbel\w*|\bteruggebeld\b|\bdoorverbinden\b",
     ),
     term(
@@ -155,7 +158,7 @@ DUTCH: tuple[FrustrationTerm, ...] = (
         "waiting",
         "nl",
         r"\bal (?:twee|drie|vier|vijf|\d+|een paar) (?:dagen|weken|maanden)\b|"
-        r"\bal (?:dagen|weken|maanden)\b|\bwacht\w* (?:al|nu al|inmiddels)\b|"
+        r"\bal (?:dagen|weken|maanden)\b|\b(?:wacht|wachten) (?:al|nu al|inmiddels)\b|"
         r"\bsinds (?:dagen|weken|maanden)\b",
     ),
     term(
@@ -216,7 +219,8 @@ SPANISH: tuple[FrustrationTerm, ...] = (
         "consequence",
         "es",
         r"\b(?:abogad[oa]s?|demanda\w*|acciones legales|medidas legales|vía judicial|"
-        r"tribunal\w*|juzgado|ocu|facua|a consumo|oficina (?:del|de) consumidor\w*|"
+        r"tribunal\w*|juzgado|la ocu|a la ocu|en la ocu|facua|a consumo|oficina (?:del|de) "
+        r"consumidor\w*|"
         r"hoja de reclamaciones|devolución del cargo|contracargo|chargeback|redes sociales|"
         r"(?:mala|malas|pésima|negativa) (?:reseña|opinión|valoración)\w*|reseña negativa|"
         r"trustpilot|hacerlo público|nunca más (?:compraré|les compro|con ustedes))\b",
@@ -238,7 +242,8 @@ SPANISH: tuple[FrustrationTerm, ...] = (
     term(
         "waiting",
         "es",
-        r"\bsigo esperando\b|\bdesde hace (?:dos|tres|cuatro|varias|muchas|\d+) "
+        r"\bsigo esperando\b|\bhace (?:un|una|dos|tres|varias|\d+) (?:días?|semanas?|"
+        r"mes|meses) que\b|\bdesde hace (?:dos|tres|cuatro|varias|muchas|\d+) "
         r"(?:días|semanas|meses)\b|\bllevo (?:dos|tres|cuatro|varias|muchas|\d+) "
         r"(?:días|semanas|meses)\b",
     ),
@@ -317,7 +322,8 @@ ITALIAN: tuple[FrustrationTerm, ...] = (
         "waiting",
         "it",
         r"\bda (?:due|tre|quattro|diverse|molte|\d+) (?:giorni|settimane|mesi)\b|"
-        r"\bsto ancora aspettando\b|\baspetto da\b|\bsollecit\w*",
+        r"\bsto ancora aspettando\b|\bda (?:un|una) (?:mese|settimana)\b|\baspetto da\b|"
+        r"\bsollecit\w*",
     ),
     term(
         "no_answer",
