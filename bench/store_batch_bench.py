@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from mailguard.domain.model import Direction, Source
-from mailguard.ports import (
+from mailguard.engine.ports import (
     CustomerRef,
     DecisionRecord,
     EventWrite,

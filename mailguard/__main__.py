@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mailguard.cli import main
+from mailguard.app.cli import main
 
 # Guarded: the audit's worker processes are spawned and re-import the main module.
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """What the audit report needs to know about one replayed message.
 
-The engine (``mailguard.service``) produces much richer results; the audit only keeps
+The engine (``mailguard.engine.service``) produces much richer results; the audit only keeps
 this flat, frozen summary so that a replay of 100,000 messages never has to hold the
 engine's state objects. The policy side adapts its results into ``AuditRecord``.
 """

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from html import escape
 
-from mailguard.audit.render import DETAIL_LIMIT, format_duration, summary_rows, trap_heading
+from mailguard.audit.render_common import DETAIL_LIMIT, format_duration, summary_rows, trap_heading
 from mailguard.audit.report import AuditReport, Bucket, TrappedCustomer, utc_iso
 from mailguard.domain.model import Direction
 

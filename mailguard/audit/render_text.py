@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from mailguard.audit.render import event_line, format_duration, summary_rows, trap_heading
+from mailguard.audit.render_common import event_line, format_duration, summary_rows, trap_heading
 from mailguard.audit.report import AuditReport, utc_iso
 from mailguard.domain.model import Direction
 

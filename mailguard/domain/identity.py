@@ -10,7 +10,8 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from mailguard.domain.model import Direction
 
@@ -173,3 +174,33 @@ def derive_message_id(raw: bytes) -> str:
     material = "\n".join(sorted(picked)) if picked else _SPACE.sub(" ", unfolded).strip()
     digest = hashlib.sha256(material.encode("utf-8")).hexdigest()[:32]
     return f"mg-{digest}@derived"
+
+
+@dataclass(frozen=True, slots=True)
+class CompanyIdentity:
+    """Who the company is: never customers, and which guarded mailbox has which addresses.
+
+    ``mailboxes`` pairs a guarded mailbox name with its addresses (normalised); the first
+    mailbox is where mail goes that names none of them.
+    """
+
+    own_domains: frozenset[str]
+    own_addresses: frozenset[str] = frozenset()
+    mailboxes: tuple[tuple[str, frozenset[str]], ...] = ()
+
+    @property
+    def mailbox_names(self) -> tuple[str, ...]:
+        """All guarded mailbox names, in configuration order."""
+        return tuple(name for name, _ in self.mailboxes) or ("default",)
+
+    def addresses_of(self, mailbox: str) -> frozenset[str]:
+        """The addresses of one guarded mailbox (empty if unknown)."""
+        return next((addrs for name, addrs in self.mailboxes if name == mailbox), frozenset())
+
+    def mailbox_for(self, addresses: Sequence[str]) -> str:
+        """The first guarded mailbox one of ``addresses`` belongs to, else the first one."""
+        for address in addresses:
+            for name, addrs in self.mailboxes:
+                if address in addrs:
+                    return name
+        return self.mailbox_names[0]

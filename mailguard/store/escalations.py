@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from mailguard.ports import EscalationOpen
+from mailguard.engine.ports import EscalationOpen
 from mailguard.store import sql
 
 

@@ -1,4 +1,4 @@
-"""The SQL implementation of :class:`mailguard.ports.Store`, plus retention.
+"""The SQL implementation of :class:`mailguard.engine.ports.Store`, plus retention.
 
 :class:`SqlStore` hands out units of work (one event, one transaction) and batches
 (an offline replay, buffered writes); both are :class:`mailguard.store.work.Work`.
@@ -21,7 +21,7 @@ from sqlalchemy import delete, exists, select
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 
-from mailguard.ports import CustomerRef, FailedMessage, Store
+from mailguard.engine.ports import CustomerRef, FailedMessage, Store
 from mailguard.store import tables as t
 from mailguard.store.engine import create_engine
 from mailguard.store.models import HeldState, OutboxState
@@ -36,7 +36,7 @@ DEFAULT_CACHE_KIB = 2000
 
 
 class SqlStore(StoreOperations):
-    """Persistence for the engine on SQLite or PostgreSQL (``mailguard.ports.Store``).
+    """Persistence for the engine on SQLite or PostgreSQL (``mailguard.engine.ports.Store``).
 
     The adapters' queries (checkpoints, outbox, held mail, decision log) come from
     :class:`~mailguard.store.operations.StoreOperations`.

@@ -18,8 +18,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from mailguard.ports import DecisionRecord as DecisionWrite
-from mailguard.ports import EscalationOpen, HeldMessage, MessageRecord, OutboxAction
+from mailguard.engine.ports import DecisionRecord as DecisionWrite
+from mailguard.engine.ports import EscalationOpen, HeldMessage, MessageRecord, OutboxAction
 from mailguard.store import tables as t
 from mailguard.store.cache import CustomerEntry, ThreadEntry
 

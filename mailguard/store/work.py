@@ -1,4 +1,4 @@
-"""The unit of work behind :class:`mailguard.ports.UnitOfWork`, for one event or a batch.
+"""The unit of work behind :class:`mailguard.engine.ports.UnitOfWork`, for one event or a batch.
 
 One class serves both modes. It keeps what it loaded and wrote in memory (a
 :class:`~mailguard.store.cache.WorkCache`) for the life of the transaction (a unit of
@@ -26,7 +26,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from mailguard.domain.model import Direction
-from mailguard.ports import (
+from mailguard.engine.ports import (
     CustomerRef,
     EscalationOpen,
     EventWrite,
@@ -41,7 +41,7 @@ from mailguard.store.escalations import Escalations
 
 
 class Work:
-    """Implements :class:`mailguard.ports.UnitOfWork` on one open database connection."""
+    """Implements :class:`mailguard.engine.ports.UnitOfWork` on one open database connection."""
 
     def __init__(
         self, conn: AsyncConnection, *, buffered: bool = False, flush_every: int = 1

@@ -10,8 +10,11 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from mailguard.domain.identity import CompanyIdentity
 from mailguard.domain.policy import Policy
-from mailguard.service import CompanyIdentity, Engine
+from mailguard.engine import factory
+from mailguard.engine.factory import EngineSettings
+from mailguard.engine.service import Engine
 from mailguard.store import tables as t
 from mailguard.store.repository import SqlStore
 from mailguard.store.schema import upgrade
@@ -27,11 +30,8 @@ IDENTITY = CompanyIdentity(
 
 
 def build_engine(store: SqlStore, policy: Policy | None = None) -> Engine:
-    """The engine with the real parser and classifier."""
-    from mailguard.domain.classify import Classifier
-    from mailguard.domain.facts import parse_facts
-
-    return Engine(store, IDENTITY, policy or Policy(), parse=parse_facts, classifier=Classifier())
+    """The engine with the real parser and classifier, built as the daemon builds it."""
+    return factory.build_engine(store, EngineSettings(IDENTITY, policy or Policy()))
 
 
 @asynccontextmanager

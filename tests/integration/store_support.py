@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from mailguard.domain.model import Direction, Source
-from mailguard.ports import (
+from mailguard.engine.ports import (
     CustomerRef,
     DecisionRecord,
     EventWrite,

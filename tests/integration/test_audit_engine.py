@@ -6,9 +6,9 @@ import io
 import json
 from pathlib import Path
 
+from mailguard.audit.engine import audit_engine_factory
 from mailguard.audit.main import audit_main, run_audit
 from mailguard.audit.render import FORMATS, render
-from mailguard.service import audit_engine_factory
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "data" / "scenarios"
 COMPANY = {

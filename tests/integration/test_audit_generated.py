@@ -17,8 +17,8 @@ from types import ModuleType
 
 import pytest
 
+from mailguard.audit.engine import audit_engine_factory
 from mailguard.audit.main import EXIT_OK, audit_main
-from mailguard.service import audit_engine_factory
 
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "gen_mailbox.py"
 COMPANY = {
@@ -133,7 +133,7 @@ def test_dead_workers_do_not_lose_a_message(
 ) -> None:
     from contextlib import contextmanager
 
-    import mailguard.audit_engine as audit_engine
+    import mailguard.audit.engine as audit_engine
 
     expected = json_report(export, tmp_path / "in-process.json", workers=0)
 

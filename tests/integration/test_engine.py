@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from mailguard.domain.model import Direction, Source
-from mailguard.ports import MessageKey
-from mailguard.service import Engine, Status
+from mailguard.engine.ports import MessageKey
+from mailguard.engine.service import Engine, Status
 from mailguard.store import tables as t
 from tests.integration.engine_support import (
     AUTO,
@@ -317,7 +317,7 @@ async def test_held_smtp_reply_keeps_raw_bytes(db_url: str) -> None:
     async with migrated_store(db_url) as store:
         engine = build_engine(store)
         await feed(engine, STREAK[:3])
-        from mailguard.service import Envelope
+        from mailguard.engine.service import Envelope
 
         raw = STREAK[3][0]
         result = await engine.process(

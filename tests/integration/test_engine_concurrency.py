@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from mailguard.domain.model import Source
 from mailguard.domain.state import CustomerState
-from mailguard.service import Status
+from mailguard.engine.service import Status
 from mailguard.store import tables as t
 from tests.integration.engine_support import (
     AUTO,

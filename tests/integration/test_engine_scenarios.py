@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from mailguard.domain.identity import CompanyIdentity
 from mailguard.domain.model import Source
 from mailguard.domain.policy import (
     CircuitBreak,
@@ -16,7 +17,8 @@ from mailguard.domain.policy import (
     Policy,
     ReferralRingRule,
 )
-from mailguard.service import CompanyIdentity, Engine, ProcessResult, Status
+from mailguard.engine.factory import EngineSettings, build_engine
+from mailguard.engine.service import ProcessResult, Status
 from tests.integration.engine_support import migrated_store
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "data" / "scenarios"
@@ -36,14 +38,12 @@ TWO_DESKS = CompanyIdentity(
 
 async def replay(folder: str, identity: CompanyIdentity, policy: Policy, url: str):
     from mailguard.audit.sources import header_date
-    from mailguard.domain.classify import Classifier
-    from mailguard.domain.facts import parse_facts
 
     files = sorted((SCENARIOS / folder).glob("*.eml"))
     assert files, f"no scenario files in {folder}"
     results: list[ProcessResult] = []
     async with migrated_store(url) as store:
-        engine = Engine(store, identity, policy, parse=parse_facts, classifier=Classifier())
+        engine = build_engine(store, EngineSettings(identity, policy))
         async with store.batch(flush_every=3) as work:
             for path in files:
                 raw = path.read_bytes()

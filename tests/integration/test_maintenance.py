@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy.exc import OperationalError
 
-from mailguard.app import Maintenance
+from mailguard.app.daemon import Maintenance
 from mailguard.domain.model import Source
 from mailguard.store import tables as t
 from mailguard.store.repository import SqlStore

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from mailguard.domain.model import Direction
-from mailguard.ports import (
+from mailguard.engine.ports import (
     CustomerRef,
     DecisionRecord,
     EscalationNotify,

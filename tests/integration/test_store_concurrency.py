@@ -86,7 +86,7 @@ async def test_two_processes_share_one_sqlite_file(sqlite_url: str) -> None:
 
 
 async def test_nested_sqlite_write_fails_loudly_instead_of_hanging(sqlite_url: str) -> None:
-    from mailguard.ports import FailedMessage
+    from mailguard.engine.ports import FailedMessage
     from mailguard.store import schema
     from tests.integration.store_support import key
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from mailguard.domain.model import Direction
-from mailguard.ports import CustomerRef, DecisionRecord, EventWrite, HeldMessage
+from mailguard.engine.ports import CustomerRef, DecisionRecord, EventWrite, HeldMessage
 from mailguard.store.models import HeldState
 from mailguard.store.records import Checkpoint
 from mailguard.store.repository import SqlStore

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import func, select
 
 from mailguard.domain.model import Direction, Source
-from mailguard.ports import (
+from mailguard.engine.ports import (
     CustomerRef,
     DecisionRecord,
     EscalationNotify,

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select, update
 
 from mailguard.domain.model import Direction, Source
-from mailguard.ports import (
+from mailguard.engine.ports import (
     CustomerRef,
     EscalationOpen,
     EscalationResolve,

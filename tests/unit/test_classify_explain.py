@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from mailguard.app.explain import explain_main, render_explanation
 from mailguard.domain.classify import Classifier
 from mailguard.domain.facts import parse_facts
-from mailguard.explain import explain_main, render_explanation
 from tests.unit.classify_mail import mail
 
 OOO = mail(

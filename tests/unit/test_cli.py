@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from mailguard import __version__
-from mailguard.cli import EXIT_OK, EXIT_USAGE, main
+from mailguard.app.cli import EXIT_OK, EXIT_USAGE, main
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "config" / "mailguard.example.yaml"
 

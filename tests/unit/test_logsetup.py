@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 import structlog
 
-from mailguard.logsetup import configure_logging
+from mailguard.ops.logsetup import configure_logging
 
 
 @pytest.fixture(autouse=True)

@@ -6,8 +6,8 @@ from datetime import timedelta
 from pathlib import Path
 
 from mailguard.config import load_config, parse_config
+from mailguard.config.settings import classifier_settings_of, identity_of, policy_of
 from mailguard.domain.model import Kind
-from mailguard.settings import classifier_settings_of, identity_of, policy_of
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "config" / "mailguard.example.yaml"
 

@@ -18,15 +18,14 @@ from prometheus_client import Counter
 from sqlalchemy.exc import SQLAlchemyError
 
 from mailguard.config import Config, redact_url
-from mailguard.domain.classify import Classifier
-from mailguard.domain.facts import parse_facts
-from mailguard.http import HealthServer
-from mailguard.service import Engine
-from mailguard.settings import classifier_settings_of, identity_of, policy_of
+from mailguard.config.settings import engine_settings_of
+from mailguard.engine.factory import build_engine
+from mailguard.engine.service import Engine
+from mailguard.ops.http import HealthServer
 from mailguard.store.repository import SqlStore
 from mailguard.store.schema import upgrade
 
-log = structlog.get_logger("mailguard.app")
+log = structlog.get_logger("mailguard.app.daemon")
 
 SHUTDOWN_GRACE = 10.0
 
@@ -97,17 +96,6 @@ class Maintenance:
                     await stop.wait()
 
 
-def build_engine(config: Config, store: SqlStore) -> Engine:
-    """The engine with the configured company, policy and classifier."""
-    return Engine(
-        store,
-        identity_of(config),
-        policy_of(config),
-        parse=parse_facts,
-        classifier=Classifier(classifier_settings_of(config)),
-    )
-
-
 async def run_daemon(config: Config, stop: asyncio.Event | None = None) -> int:
     """Run until ``stop`` is set (or SIGTERM/SIGINT arrives); returns the exit code."""
     stop = stop or asyncio.Event()
@@ -124,7 +112,9 @@ async def run_daemon(config: Config, stop: asyncio.Event | None = None) -> int:
         log.info("storage_upgraded", url=redact_url(config.storage_url))
     store = SqlStore.from_url(config.storage_url)
     maintenance = Maintenance(
-        build_engine(config, store), store, timedelta(days=config.retention_days)
+        build_engine(store, engine_settings_of(config)),
+        store,
+        timedelta(days=config.retention_days),
     )
     health = HealthServer(lambda: {"storage": "ok" if maintenance.healthy else "failing"})
     port = None

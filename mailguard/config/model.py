@@ -23,8 +23,8 @@ from pydantic import (
     model_validator,
 )
 
-from mailguard.config_rules import ClassifierConfig, PolicyConfig
-from mailguard.config_types import (
+from mailguard.config.rules import ClassifierConfig, PolicyConfig
+from mailguard.config.values import (
     MAILBOX_NAME,
     Address,
     ByteSize,
@@ -37,8 +37,8 @@ from mailguard.config_types import (
     Sender,
     TlsMode,
 )
+from mailguard.config.yamlsource import LocatedData, dotted, load_yaml
 from mailguard.errors import ConfigError, ConfigProblem
-from mailguard.yamlsource import LocatedData, dotted, load_yaml
 
 
 def _is_loopback(host: str) -> bool:

@@ -6,7 +6,7 @@ from collections import OrderedDict
 
 from mailguard.domain.policy import Decision
 from mailguard.domain.state import CustomerState
-from mailguard.ports import EventWrite, JsonDict
+from mailguard.engine.ports import EventWrite, JsonDict
 
 
 class StateCache:

@@ -1,6 +1,6 @@
 """Turning a policy decision into the store's one-transaction write (:class:`EventWrite`).
 
-Kept apart from :mod:`mailguard.service` so the mapping from domain actions to escalation
+Kept apart from :mod:`mailguard.engine.service` so the mapping from domain actions to escalation
 rows and outbox entries can be read (and tested) on its own.
 """
 
@@ -24,7 +24,7 @@ from mailguard.domain.policy import (
     RuleHit,
     next_due,
 )
-from mailguard.ports import (
+from mailguard.engine.ports import (
     CustomerRef,
     DecisionRecord,
     EscalationNotify,

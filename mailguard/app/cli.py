@@ -18,9 +18,9 @@ from pathlib import Path
 
 from mailguard import __version__
 from mailguard.config import Config, load_config, redact_url
-from mailguard.config_types import parse_domain
+from mailguard.config.values import parse_domain
 from mailguard.errors import ConfigError, MailguardError
-from mailguard.logsetup import configure_logging
+from mailguard.ops.logsetup import configure_logging
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -106,6 +106,39 @@ def build_parser() -> argparse.ArgumentParser:
     _add_config_arg(audit)
     audit.set_defaults(handler=_audit)
 
+    status = commands.add_parser(
+        "status",
+        help="open escalations, held mail, the outbox and each folder's last sync",
+        description="Reads the database, and asks a running daemon (its /healthz) how its "
+        "mailboxes are doing.",
+    )
+    _add_config_arg(status)
+    status.set_defaults(handler=_status)
+
+    threads = commands.add_parser(
+        "threads",
+        help="a customer's timeline with the decisions taken",
+        description="Every message of the customer (who wrote what when, robot or human), the "
+        "decisions that hit a rule and the escalations; without --customer the most recently "
+        "active customers.",
+    )
+    threads.add_argument("--customer", metavar="ADDR", help="the customer's address")
+    _add_config_arg(threads)
+    threads.set_defaults(handler=_threads)
+
+    resolve = commands.add_parser(
+        "resolve",
+        help="resolve an escalation (as an agent's 'handled' signal does)",
+        description="Resolves escalation ID and the customer's other open escalations, and "
+        "resets the customer's counters; IDs are listed by 'mailguard status'.",
+    )
+    resolve.add_argument("id", type=int, metavar="ID", help="the escalation's number")
+    resolve.add_argument(
+        "--by", default=None, metavar="WHO", help="who resolved it (default: operator:$USER)"
+    )
+    _add_config_arg(resolve)
+    resolve.set_defaults(handler=_resolve)
+
     run = commands.add_parser(
         "run",
         help="run the daemon",
@@ -185,17 +218,17 @@ def _db_current(args: argparse.Namespace) -> int:
 
 
 def _explain(args: argparse.Namespace) -> int:
-    from mailguard.explain import explain_main
-    from mailguard.settings import classifier_settings_of
+    from mailguard.app.explain import explain_main
+    from mailguard.config.settings import classifier_settings_of
 
     config = _config(args)
     return explain_main(args.file, as_json=args.json, settings=classifier_settings_of(config))
 
 
 def _audit(args: argparse.Namespace) -> int:
+    from mailguard.audit.engine import audit_engine_factory
     from mailguard.audit.main import audit_main
-    from mailguard.audit_engine import audit_engine_factory
-    from mailguard.settings import classifier_settings_of, identity_of, policy_of
+    from mailguard.config.settings import classifier_settings_of, identity_of, policy_of
 
     config = _config(args)
     identity = identity_of(config)
@@ -230,13 +263,32 @@ def _audit(args: argparse.Namespace) -> int:
     )
 
 
+def _status(args: argparse.Namespace) -> int:
+    from mailguard.app import operator
+
+    return asyncio.run(operator.status(_config(args), sys.stdout))
+
+
+def _threads(args: argparse.Namespace) -> int:
+    from mailguard.app import operator
+
+    return asyncio.run(operator.threads(_config(args), args.customer, sys.stdout))
+
+
+def _resolve(args: argparse.Namespace) -> int:
+    from mailguard.app import operator
+
+    by = args.by or f"operator:{os.environ.get('USER', 'cli')}"
+    return asyncio.run(operator.resolve(_config(args), args.id, by, sys.stdout))
+
+
 def _prepare_data_dir(config: Config) -> None:
     if config.storage.url is None:
         Path(config.data_dir).mkdir(parents=True, exist_ok=True)
 
 
 def _run(args: argparse.Namespace) -> int:
-    from mailguard.app import run_daemon
+    from mailguard.app.daemon import run_daemon
 
     config = _config(args)
     configure_logging(config.logging.format, config.logging.level)

@@ -24,16 +24,17 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from mailguard.analysis import Analysis, analyse_batch, init_worker
 from mailguard.audit.records import AuditRecord, RuleHit
 from mailguard.audit.replay import AuditEngine, EngineFactory, Outcome
 from mailguard.audit.sources import RawMessage
-from mailguard.domain.classify import Classifier, ClassifierSettings
-from mailguard.domain.facts import parse_facts
+from mailguard.domain.classify import ClassifierSettings
+from mailguard.domain.identity import CompanyIdentity
 from mailguard.domain.model import Source
 from mailguard.domain.policy import Escalate, Policy
-from mailguard.ports import UnitOfWork
-from mailguard.service import CompanyIdentity, Engine, ProcessResult, Status
+from mailguard.engine.analysis import Analysis, analyse_batch, init_worker
+from mailguard.engine.factory import EngineSettings, build_engine
+from mailguard.engine.ports import UnitOfWork
+from mailguard.engine.service import Engine, ProcessResult, Status
 from mailguard.store.repository import SqlStore
 from mailguard.store.schema import upgrade
 
@@ -261,12 +262,10 @@ def audit_engine_factory(
             await upgrade(url)
             store = SqlStore.from_url(url)
             try:
-                engine = Engine(
-                    store,
-                    identity,
-                    effective,
-                    parse=parse_facts,
-                    classifier=Classifier(settings),
+                # The workers classify; this process only does so for a dead worker's
+                # messages or a small replay, so its classifier is compiled on first use.
+                engine = build_engine(
+                    store, EngineSettings(identity, effective, settings), lazy_classifier=True
                 )
                 async with store.batch(flush_every=flush_every) as work:
                     yield ReplayEngine(

@@ -17,8 +17,8 @@ from mailguard.domain.policy import (
     RuleHit,
 )
 from mailguard.domain.state import CustomerState, OpenEscalation
-from mailguard.ports import CustomerRef, MessageKey
-from mailguard.service_writes import (
+from mailguard.engine.ports import CustomerRef, MessageKey
+from mailguard.engine.writes import (
     Envelope,
     PreparedMessage,
     ThreadInfo,

@@ -2,7 +2,7 @@
 
 raw bytes + mailbox + source (+ direction when known) + now -> facts -> classification ->
 customer and thread -> lock and load the customer's state -> ``decide`` -> save the message,
-the new state, escalations and outbox actions in one transaction (:mod:`mailguard.ports`).
+the new state, escalations and outbox actions in one transaction (:mod:`mailguard.engine.ports`).
 
 The engine never talks SMTP, IMAP or SQL. It is idempotent by (mailbox, Message-ID,
 direction) and isolates failures per message: a message whose processing raises is rolled
@@ -18,8 +18,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
-from mailguard.analysis import Analysis
 from mailguard.domain.identity import (
+    CompanyIdentity,
     customer_of,
     derive_message_id,
     infer_direction,
@@ -37,8 +37,8 @@ from mailguard.domain.policy import (
     decide_tick,
 )
 from mailguard.domain.state import CustomerState
-from mailguard.errors import MailguardError
-from mailguard.ports import (
+from mailguard.engine.analysis import Analysis
+from mailguard.engine.ports import (
     CustomerRef,
     FailedMessage,
     JsonDict,
@@ -46,7 +46,8 @@ from mailguard.ports import (
     Store,
     UnitOfWork,
 )
-from mailguard.service_writes import (
+from mailguard.engine.state_cache import StateCache
+from mailguard.engine.writes import (
     Envelope,
     Facts,
     PreparedMessage,
@@ -55,10 +56,9 @@ from mailguard.service_writes import (
     no_customer_write,
     tick_write,
 )
-from mailguard.state_cache import StateCache
+from mailguard.errors import MailguardError
 
 __all__ = [
-    "CompanyIdentity",
     "Engine",
     "Envelope",
     "Facts",
@@ -67,7 +67,6 @@ __all__ = [
     "PreparedMessage",
     "ProcessResult",
     "Status",
-    "audit_engine_factory",
 ]
 
 
@@ -84,36 +83,6 @@ class MessageClassifier(Protocol):
     """``mailguard.domain.classify.Classifier`` as the engine uses it."""
 
     def classify(self, facts: Any) -> Classification: ...
-
-
-@dataclass(frozen=True, slots=True)
-class CompanyIdentity:
-    """Who the company is: never customers, and which guarded mailbox has which addresses.
-
-    ``mailboxes`` pairs a guarded mailbox name with its addresses (normalised); the first
-    mailbox is where mail goes that names none of them.
-    """
-
-    own_domains: frozenset[str]
-    own_addresses: frozenset[str] = frozenset()
-    mailboxes: tuple[tuple[str, frozenset[str]], ...] = ()
-
-    @property
-    def mailbox_names(self) -> tuple[str, ...]:
-        """All guarded mailbox names, in configuration order."""
-        return tuple(name for name, _ in self.mailboxes) or ("default",)
-
-    def addresses_of(self, mailbox: str) -> frozenset[str]:
-        """The addresses of one guarded mailbox (empty if unknown)."""
-        return next((addrs for name, addrs in self.mailboxes if name == mailbox), frozenset())
-
-    def mailbox_for(self, addresses: Sequence[str]) -> str:
-        """The first guarded mailbox one of ``addresses`` belongs to, else the first one."""
-        for address in addresses:
-            for name, addrs in self.mailboxes:
-                if address in addrs:
-                    return name
-        return self.mailbox_names[0]
 
 
 class Status(StrEnum):
@@ -198,7 +167,7 @@ class Engine:
         """Parse, identify and classify a message (pure CPU work, no store access).
 
         ``analysis`` is the parse and classification already done elsewhere (a worker
-        process of the audit, see :mod:`mailguard.analysis`); without it they run here.
+        process of the audit, see :mod:`mailguard.engine.analysis`); without it they run here.
         Raises :class:`MessageError` carrying the message's key when classification fails,
         so the failure is recorded under the message's real Message-ID.
         """
@@ -408,14 +377,3 @@ def _result_base(prepared: PreparedMessage) -> dict[str, Any]:
         "sender": prepared.facts.from_addr,
         "subject": prepared.facts.subject,
     }
-
-
-def audit_engine_factory(**kwargs: Any) -> Any:
-    """The audit's engine factory; see :func:`mailguard.audit_engine.audit_engine_factory`.
-
-    Re-exported here because ``bench/audit_bench.py`` and the CLI name the engine by this
-    module; imported lazily since that module builds on this one.
-    """
-    from mailguard.audit_engine import audit_engine_factory as build
-
-    return build(**kwargs)

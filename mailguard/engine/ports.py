@@ -1,4 +1,4 @@
-"""The store port: what the engine (mailguard.service) needs from persistence.
+"""The store port: what the engine (mailguard.engine.service) needs from persistence.
 
 The engine processes one message as two store calls inside one transaction:
 

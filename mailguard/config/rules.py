@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from mailguard.config_types import Duration, Regex, Section
+from mailguard.config.values import Duration, Regex, Section
 
 
 class StreakConfig(Section):

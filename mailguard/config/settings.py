@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from mailguard.config import Config
 from mailguard.domain.classify import ClassifierSettings
+from mailguard.domain.identity import CompanyIdentity
 from mailguard.domain.model import Kind
 from mailguard.domain.policy import (
     AsksForHumanRule,
@@ -20,7 +21,7 @@ from mailguard.domain.policy import (
     StreakRule,
 )
 from mailguard.domain.rules import FrustrationTerm, PatternRule
-from mailguard.service import CompanyIdentity
+from mailguard.engine.factory import EngineSettings
 
 
 def policy_of(config: Config) -> Policy:
@@ -100,3 +101,8 @@ def identity_of(config: Config) -> CompanyIdentity:
         own_addresses=frozenset(own),
         mailboxes=tuple((m.name, frozenset(m.addresses)) for m in config.mailboxes),
     )
+
+
+def engine_settings_of(config: Config) -> EngineSettings:
+    """Everything the engine needs from the configuration."""
+    return EngineSettings(identity_of(config), policy_of(config), classifier_settings_of(config))
