@@ -163,8 +163,8 @@ ENGLISH: tuple[FrustrationTerm, ...] = (
         r"message|attempt|request|reminder|time (?:i|that i)(?:'m| am| have|'ve)? "
         r"(?:writ|ask|contact|email|call))\w*|"
         r"\bhow many (?:more )?times\b|\bagain and again\b|\bover and over\b|"
-        r"\b(?:several|many|multiple|numerous|countless|three|four|five) (?:e-?mails|"
-        r"messages|requests|reminders)\b|"
+        r"\b(?:sent|send|sending|written|wrote|after|despite)(?: you)? (?:several|many|multiple|"
+        r"numerous|countless|three|four|five) (?:e-?mails|messages|requests|reminders)\b|"
         r"\bi(?:'ve| have)? (?:already )?(?:written|wrote|e-?mailed|contacted|called|asked|"
         r"chased)\b[^.!?\n]{0,40}?\b(?:twice|three times|four times|several times|multiple "
         r"times|many times|\d+ times|repeatedly)\b|\bkeep (?:asking|writing|e-?mailing)\b",
@@ -320,7 +320,7 @@ GERMAN: tuple[FrustrationTerm, ...] = (
         "de",
         r"\b(?:immer noch|noch immer|bis heute|bis jetzt|nach wie vor) (?:keine?n?|nicht|"
         r"nichts|ohne)\b|\bkeine (?:antwort|reaktion|r[üu]ckmeldung)\b|"
-        r"\bnur (?:eine )?automatische\b|\bniemand (?:antwortet|meldet sich|reagiert|"
+        r"\bniemand (?:antwortet|meldet sich|reagiert|"
         r"k[üu]mmert sich|hat (?:geantwortet|reagiert))\b",
     ),
     term("again", "de", r"\b(?:schon wieder|erneut|wieder einmal|abermals)\b"),
