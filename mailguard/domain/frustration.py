@@ -9,7 +9,8 @@ threshold 0.6 in one plain sentence; weaker ones (dissatisfaction, waiting, a po
 cancellation, a refund) need company: an intensifier right before an anger or
 dissatisfaction word ("äußerst unzufrieden", "very unhappy"), shouting, or a second
 signal. Clues combine as independent evidence, 1 - prod(1 - w), so the score stays
-within 0..1 and saturates gently; each term counts once.
+within 0..1 and saturates gently; each signal counts once (the
+same word in two languages, "annullato" / "annul", is one clue).
 
 The shipped terms of every plausible language apply (see ``language.detect_languages``),
 not only those of the best guess: for one or two sentences the guess is often wrong (an
@@ -57,6 +58,10 @@ _NEGATION = re.compile(
     re.IGNORECASE,
 )
 _NEGATION_REACH = 60
+_CONDITION = re.compile(
+    r"\b(?:if|unless|wenn|falls|sofern|si|se|als|indien|tenzij)\s+(?:[\w'’-]+\s+){0,2}[\w'’-]*$",
+    re.IGNORECASE,
+)
 _DEMAND = re.compile(
     r"\b(?:another|more|weitere[nr]?|encore une|une autre|nog een|otra|otro|altra|altro)\b",
     re.IGNORECASE,
@@ -108,10 +113,15 @@ def _negated(text: str, start: int, matched: str = "") -> bool:
 
     "No more canned replies", "I don't want another template answer" refuse the robot's
     answers rather than deny the frustration, so a negation that reaches a following
-    "another" / "more" does not count.
+    "another" / "more" does not count; nor does one that opens a condition ("if you don't
+    refund me I'll see a lawyer").
     """
     found = _NEGATION.search(text, max(0, start - _NEGATION_REACH), start)
     if found is None:
+        return False
+    if _CONDITION.search(text, max(0, found.start() - 30), found.start()):
+        # "Se non mi rimborsate mi rivolgerò a un avvocato": the negation belongs to a
+        # condition, and what follows it is the consequence, not something denied.
         return False
     return _DEMAND.search(found.group(0) + " " + matched[:20]) is None
 
@@ -165,9 +175,11 @@ class FrustrationScorer:
         """The shipped terms of the plausible languages (all if none), then the configured
         terms that fit ``language``."""
         if plausible:
-            terms = [c for lang in sorted(plausible) for c in self._by_language.get(lang, ())]
+            # The best guess first, so that its words name a signal two languages share.
+            order = sorted(plausible, key=lambda lang: (lang != language, lang))
+            terms = [c for lang in order for c in self._by_language.get(lang, ())]
         else:
-            terms = list(self._shipped)
+            terms = sorted(self._shipped, key=lambda c: c.term.language != language)
         terms += [c for c in self._configured if not (language and c.term.language not in
                   (None, language))]  # fmt: skip
         return terms
@@ -213,10 +225,11 @@ class FrustrationScorer:
         prepared = prepared or GateText.of(text)
         if plausible is None:
             plausible = detect_languages(text, prepared.words or None)[1]
+        fired: set[str] = set()
         for compiled in self._applicable(language, plausible):
             term = compiled.term
-            if compiled.signal == PERSON_RULE and person is not None:
-                continue
+            if compiled.signal in fired:
+                continue  # one signal counts once, whichever language's words said it
             if not prepared.opens(compiled.gate):
                 continue
             match = self._first(compiled, text)
@@ -225,7 +238,9 @@ class FrustrationScorer:
             matched = match.group(0)[:80]
             if compiled.signal == PERSON_RULE:
                 person = Evidence(PERSON_RULE, matched, 0.0)
+                fired.add(PERSON_RULE)
                 continue
+            fired.add(compiled.signal)
             evidence.append(Evidence(f"frustration:{term.name}", matched, term.weight))
             if intensifier is None and compiled.signal in INTENSIFIED:
                 intensifier = self._intensifier(compiled, text, match)

@@ -130,7 +130,10 @@ ENGLISH: tuple[FrustrationTerm, ...] = (
     term(
         "consequence",
         "en",
-        r"\b(?:lawyers?|attorney|solicitor|legal (?:action|steps|advice|proceedings)|sue you|"
+        r"\b(?:my|our) (?:lawyers?|attorneys?|solicitors?)\b(?! (?:firm|office|chambers))|"
+        r"\b(?:an?|to a|with a) (?<!am a )(?<!'m a )(?<!as a )(?:lawyer|attorney|solicitor)\b"
+        r"(?! (?:firm|office|chambers))|"
+        r"\b(?:legal (?:action|steps|advice|proceedings)|sue you|"
         r"suing|take you to court|court|small claims|ombudsman|consumer (?:protection|rights|"
         r"association|organi[sz]ation|council|advice|agency|watchdog)|better business bureau|"
         r"trading standards)\b|\b(?:charge-?back|charge back|disput\w* (?:the|this|my|a) "
@@ -219,7 +222,8 @@ GERMAN: tuple[FrustrationTerm, ...] = (
         r"\b(?:um|einen|baldigen|kurzen|telefonischen) R[üu]ckruf\b|\bR[üu]ckruf(?:bitte|"
         r"wunsch| bitte| erbeten)\b|\bzur[üu]ckrufen\b|\bruf(?:en)? Sie mich (?:bitte |doch |"
         r"kurz )*(?:zur[üu]ck|an)\b|\btelefonisch (?:kontaktieren|melden|erreichen)\b|"
-        r"\bpers[öo]nliche[nmr]? (?:Ansprechpartner\w*|Gespr[äa]ch|Kontakt|Betreuung)\b",
+        r"\bpers[öo]nliche[nmr]? (?:Ansprechpartner\w*|Gespr[äa]ch|Kontakt|Betreuung)\b|"
+        r"\b(?:mich|uns) (?:(?!nicht\b|nie\b|kein\w*)\w+ ){0,4}?(?:anrufen|zur[üu]ckrufen)\b",
     ),
     term(
         "anger",
@@ -272,12 +276,15 @@ GERMAN: tuple[FrustrationTerm, ...] = (
     term(
         "consequence",
         "de",
-        r"\b(?:rechts|fach)?anw[äa]lt\w*|\b(?:verbraucherzentrale\w*|verbraucherschutz\w*|"
+        r"\b(?:mein(?:en|em)?|unser(?:en|em)?|einen|einem|zum|den) (?:rechts|fach)?"
+        r"anw[äa]lt(?:in)?\b|"
+        r"\banwaltlich\w*|\b(?:verbraucherzentrale\w*|verbraucherschutz\w*|"
         r"schlichtungsstelle\w*|bundesnetzagentur|ombudsstelle|ombudsmann|rechtliche\w* "
         r"(?:schritte|konsequenzen|wege)|gerichtlich\w*|vor gericht|gerichtsverfahren|"
         r"verklag\w*|klage (?:einreichen|erheben)|mahnverfahren|r[üu]ckbuchung\w*|"
-        r"(?:lastschrift|zahlung|abbuchung)(?:en)? (?:zur[üu]ckbuchen|zur[üu]ckgebucht|"
-        r"zur[üu]ckgeben|zur[üu]ckholen|zur[üu]ckrufen|widerrufen|storniert|stornieren)|"
+        r"(?:lastschrift|zahlung|abbuchung)(?:en)?\b[^.!?\n]{0,30}?\b(?:zur[üu]ckbuchen|"
+        r"zur[üu]ckgebucht|zur[üu]ckgeben|zur[üu]ckholen|zur[üu]ckrufen|widerrufen|storniert|"
+        r"stornieren)|"
         r"chargeback|kreditkartenfirma|kreditkartenunternehmen|(?:negative|schlechte|"
         r"vernichtende|ehrliche) (?:bewertung|rezension|kritik)\w*|"
         r"(?:öffentlich|publik) (?:machen|posten|berichten|bewerten)|an die presse|"

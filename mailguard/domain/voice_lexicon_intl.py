@@ -59,7 +59,8 @@ FRENCH: tuple[FrustrationTerm, ...] = (
     term(
         "consequence",
         "fr",
-        r"\b(?:avocat\w*|action en justice|justice|tribunal|poursuites|mise en demeure|"
+        r"\b(?:mon|notre|un|à un|d'un) avocat\b|\b(?:action en justice|justice|tribunal|"
+        r"poursuites|mise en demeure|"
         r"association de consommateurs|ufc[- ]que[- ]choisir|dgccrf|médiat(?:eur|ion)|"
         r"opposition (?:bancaire|sur (?:ma|la) carte|auprès de ma banque)|rétrofacturation|"
         r"chargeback|porter plainte|avis (?:négatifs?|très négatifs?)|mauvais avis|"
@@ -141,7 +142,8 @@ DUTCH: tuple[FrustrationTerm, ...] = (
     term(
         "consequence",
         "nl",
-        r"\b(?:advocaat|advocaten|juridische stappen|rechter|rechtbank|rechtszaak|"
+        r"\b(?:mijn|onze|een) (?<!ben een )(?<!zijn een )advocaat\b|\b(?:juridische stappen|"
+        r"rechter|rechtbank|rechtszaak|"
         r"consumentenbond|geschillencommissie|acm|ombudsman|terugboek\w*|chargeback|"
         r"storner\w*|(?:slechte|negatieve) (?:review|recensie|beoordeling)\w*|"
         r"sociale media|trustpilot|openbaar maken|de pers|nooit meer (?:bij jullie|bestellen))\b",
@@ -185,7 +187,7 @@ SPANISH: tuple[FrustrationTerm, ...] = (
         r"bot|chatbot|máquina|contestador)\b|"
         r"\bno (?:con )?(?:un|una) (?:robot|máquina|bot|chatbot|contestador|respuesta "
         r"automática)\b|\bllám(?:e|en)me\b|\bme (?:pueden|puede|podrían|podría) llamar\b|"
-        r"\bdevolver(?:me)? la llamada\b|\bque me llamen\b",
+        r"\bdevolver(?:me)? la llamada\b|\bque me llamen?\b|\bllámame\b",
     ),
     term(
         "anger",
@@ -218,7 +220,8 @@ SPANISH: tuple[FrustrationTerm, ...] = (
     term(
         "consequence",
         "es",
-        r"\b(?:abogad[oa]s?|demanda\w*|acciones legales|medidas legales|vía judicial|"
+        r"\b(?:mi|mis|nuestro|nuestra|un|una) (?<!soy un )(?<!soy una )abogad[oa]s?\b|"
+        r"\b(?:demanda\w*|acciones legales|medidas legales|vía judicial|"
         r"tribunal\w*|juzgado|la ocu|a la ocu|en la ocu|facua|a consumo|oficina (?:del|de) "
         r"consumidor\w*|"
         r"hoja de reclamaciones|devolución del cargo|contracargo|chargeback|redes sociales|"
@@ -304,7 +307,8 @@ ITALIAN: tuple[FrustrationTerm, ...] = (
     term(
         "consequence",
         "it",
-        r"\b(?:avvocat\w*|vie legali|azioni legali|azione legale|tribunale|denunc\w*|"
+        r"\b(?:mio|mia|nostro|un|al|all'|il mio|al mio|a un|dall') ?(?<!sono un )avvocat[oaie]\b|"
+        r"\b(?:vie legali|azioni legali|azione legale|tribunale|denunc\w*|"
         r"associazion\w* (?:dei |di )?consumatori|altroconsumo|codacons|storno|chargeback|"
         r"contestare l'addebito|recension\w* negativ\w*|social network|sui social|"
         r"trustpilot|rendere pubblico|mai più (?:da voi|un ordine|acquist\w*))\b",

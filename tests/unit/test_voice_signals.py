@@ -105,6 +105,15 @@ CALM = [
     ("es", "No hace falta que me llamen."),
     ("it", "Nessun reclamo, solo una domanda."),
     ("it", "Il mio collega ritirerà il pacco."),
+    # A lawyer who orders, a law firm, an event someone else cancelled: no threat.
+    ("en", "I'm a lawyer and need the invoice in my firm's name."),
+    ("en", "Please send the documents to our law firm."),
+    ("de", "Wir sind eine Anwaltskanzlei und brauchen eine Rechnung."),
+    ("fr", "Notre cabinet d'avocats souhaite un devis."),
+    ("nl", "Wij zijn een advocatenkantoor."),
+    ("es", "Somos un despacho de abogados."),
+    ("it", "Siamo uno studio legale."),
+    ("it", "Il corso è stato annullato, come ottengo il rimborso?"),
 ]
 
 
@@ -191,6 +200,17 @@ def test_polite_cancellation_stays_below_and_a_consequence_escalates() -> None:
 def test_a_refusal_of_more_robot_answers_is_not_a_negation() -> None:
     heard = SCORER.hear("I don't want another canned reply.", "en")
     assert "frustration:fed_up_automation_en" in {e.rule for e in heard.evidence}
+
+
+def test_a_negated_condition_does_not_deny_its_consequence() -> None:
+    heard = SCORER.hear("Se non mi rimborsate mi rivolgerò a un avvocato.", "it")
+    assert heard.score >= THRESHOLD, heard
+
+
+def test_one_signal_counts_once_across_languages() -> None:
+    heard = SCORER.hear("Annullato.", None)
+    assert [e.rule for e in heard.evidence if "cancel" in e.rule] != []
+    assert len([e for e in heard.evidence if "cancel" in e.rule]) == 1
 
 
 def test_a_robot_quoted_inline_is_not_the_customer() -> None:
