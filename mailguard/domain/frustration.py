@@ -29,7 +29,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from mailguard.domain.gate import Gate, GateText
+from mailguard.domain.gate import Gate, GateText, top_level_branches
 from mailguard.domain.language import detect_languages
 from mailguard.domain.model import Evidence
 from mailguard.domain.quotes import inside_inline_quotes
@@ -89,7 +89,10 @@ class _Compiled:
     term: FrustrationTerm
     signal: str
     regex: re.Pattern[str]
-    gate: Gate | None
+    gate: Gate | None  # of the whole pattern: one test rules out most texts at once
+    # Each branch of the pattern with its gate and, where the pattern allows it, a
+    # lower-case twin searched without IGNORECASE in the lower-cased text (faster).
+    branches: tuple[tuple[re.Pattern[str], Gate | None, re.Pattern[str] | None], ...]
     everywhere: bool  # shipped: applies by plausible language, not the best guess
 
 
@@ -106,6 +109,14 @@ def _signal(term: FrustrationTerm) -> str:
     """The signal a term belongs to: its name without the language suffix."""
     head, _, tail = term.name.rpartition("_")
     return head if head and tail == term.language else term.name
+
+
+def _folded(pattern: str) -> re.Pattern[str] | None:
+    """The pattern in lower case for a case-sensitive search of lower-cased text, or None
+    when lower-casing would change its meaning (an upper-case escape such as \\W or \\B)."""
+    if re.search(r"\\[A-Z]", pattern):
+        return None
+    return re.compile(pattern.lower())
 
 
 def _negated(text: str, start: int, matched: str = "") -> bool:
@@ -163,8 +174,12 @@ class FrustrationScorer:
             except re.error as exc:
                 raise ValueError(f"frustration term {term.name!r}: bad pattern: {exc}") from exc
             shipped = index < len(SHIPPED_TERMS)
+            branches = tuple(
+                (re.compile(branch, re.IGNORECASE), Gate.of(branch), _folded(branch))
+                for branch in top_level_branches(term.pattern)
+            )
             gate = Gate.of(term.pattern)
-            self._terms.append(_Compiled(term, _signal(term), regex, gate, shipped))
+            self._terms.append(_Compiled(term, _signal(term), regex, gate, branches, shipped))
         self._shipped = [c for c in self._terms if c.everywhere]
         self._configured = [c for c in self._terms if not c.everywhere]
         self._by_language: dict[str, list[_Compiled]] = {}
@@ -184,25 +199,44 @@ class FrustrationScorer:
                   (None, language))]  # fmt: skip
         return terms
 
-    def _first(self, compiled: _Compiled, text: str) -> re.Match[str] | None:
-        """The first match that is the author's own, unnegated words."""
-        for match in compiled.regex.finditer(text):
-            start = match.start()
-            if not _negated(text, start, match.group(0)) and not inside_inline_quotes(text, start):
-                return match
+    def _first(
+        self, compiled: _Compiled, text: str, lowered: str | None, prepared: GateText
+    ) -> tuple[int, int] | None:
+        """The span of a match that is the author's own, unnegated words: the first one of
+        the first branch (in the pattern's order) that has one.
+
+        ``lowered`` is ``text.lower()`` when that keeps every position (else None).
+        """
+        if not prepared.opens(compiled.gate):
+            return None
+        for regex, gate, folded in compiled.branches:
+            if len(compiled.branches) > 1 and not prepared.opens(gate):
+                continue
+            if folded is not None and lowered is not None:
+                matches = folded.finditer(lowered)
+            else:
+                matches = regex.finditer(text)
+            for match in matches:
+                start, end = match.span()
+                if not _negated(text, start, text[start:end]) and not inside_inline_quotes(
+                    text, start
+                ):
+                    return start, end
         return None
 
-    def _intensifier(self, compiled: _Compiled, text: str, first: re.Match[str]) -> Evidence | None:
+    def _intensifier(
+        self, compiled: _Compiled, text: str, first: tuple[int, int]
+    ) -> Evidence | None:
         """An intensifier on any unnegated match of an anger or dissatisfaction term."""
-        for match in (first, *compiled.regex.finditer(text, first.end())):
-            start, end = match.span()
+        spans = (m.span() for m in compiled.regex.finditer(text, first[1]))
+        for start, end in (first, *spans):
             word = _intensified(text, start)
             if word is None:
                 inner = _INNER_INTENSIFIER.search(text, start, min(len(text), end + 20))
                 word = inner.group(0) if inner else None
             if word and not _negated(text, start):
                 return Evidence(
-                    "frustration:intensifier", f"{word}: {match.group(0)[:60]}", INTENSIFIER_WEIGHT
+                    "frustration:intensifier", f"{word}: {text[start:end][:60]}", INTENSIFIER_WEIGHT
                 )
         return None
 
@@ -225,17 +259,19 @@ class FrustrationScorer:
         prepared = prepared or GateText.of(text)
         if plausible is None:
             plausible = detect_languages(text, prepared.words or None)[1]
+        folded = text.lower()
+        # See GateText.of: positions or the case equivalence with the regex not assured.
+        unsafe = len(folded) != len(text) or "ı" in folded or "ſ" in folded
+        lowered = None if unsafe else folded
         fired: set[str] = set()
         for compiled in self._applicable(language, plausible):
             term = compiled.term
             if compiled.signal in fired:
                 continue  # one signal counts once, whichever language's words said it
-            if not prepared.opens(compiled.gate):
+            span = self._first(compiled, text, lowered, prepared)
+            if span is None:
                 continue
-            match = self._first(compiled, text)
-            if match is None:
-                continue
-            matched = match.group(0)[:80]
+            matched = text[span[0] : span[1]][:80]
             if compiled.signal == PERSON_RULE:
                 person = Evidence(PERSON_RULE, matched, 0.0)
                 fired.add(PERSON_RULE)
@@ -243,7 +279,7 @@ class FrustrationScorer:
             fired.add(compiled.signal)
             evidence.append(Evidence(f"frustration:{term.name}", matched, term.weight))
             if intensifier is None and compiled.signal in INTENSIFIED:
-                intensifier = self._intensifier(compiled, text, match)
+                intensifier = self._intensifier(compiled, text, span)
         if intensifier is not None:
             evidence.append(intensifier)
         evidence.extend(_shouting(text))

@@ -194,6 +194,41 @@ def _minimal(prefixes: frozenset[str]) -> frozenset[str]:
     return frozenset(kept)
 
 
+def top_level_branches(pattern: str) -> list[str]:
+    """The branches of the pattern's outermost alternation (``a|b(c|d)`` -> a, b(c|d)).
+
+    Searching each branch on its own finds what the whole pattern finds; with a gate per
+    branch, a text that opens one branch's gate pays for that branch only. A pattern this
+    module cannot walk comes back whole.
+    """
+    branches: list[str] = []
+    depth = 0
+    begin = i = 0
+    try:
+        while i < len(pattern):
+            char = pattern[i]
+            if char == "\\":
+                i += 2
+                continue
+            if char == "[":
+                i = _skip_class(pattern, i)
+                continue
+            if char == "(":
+                depth += 1
+            elif char == ")":
+                depth -= 1
+            elif char == "|" and depth == 0:
+                branches.append(pattern[begin:i])
+                begin = i + 1
+            i += 1
+    except _Stop:
+        return [pattern]
+    if depth != 0:
+        return [pattern]
+    branches.append(pattern[begin:])
+    return branches
+
+
 def literal_prefixes(pattern: str) -> frozenset[str] | None:
     """Lower-case strings one of which occurs in every match of ``pattern``; None if unknown.
 
@@ -271,21 +306,31 @@ def _head(prefix: str) -> str | None:
 
 
 def _anchor_word(prefix: str) -> str | None:
-    """The complete first word of a prefix that starts at a word boundary, if any."""
-    if not prefix.startswith(_BOUNDARY):
-        return None
+    """The longest word of a prefix that is a whole ``\\w+`` token of every match.
+
+    The first word counts when the prefix starts at a word boundary, a later one when a
+    non-word character precedes it; either must be followed by a non-word character or a
+    boundary inside the prefix (else the text's word may be longer). The longest such word
+    is the rarest in a text as a rule ("chatbot" rather than "die" in "die chatbot").
+    """
     body = prefix.lstrip(_BOUNDARY)
-    match = _WORD.match(body)
-    if match is None or match.end() >= len(body):
-        # The word runs to the end of the prefix: the text's word may be longer.
-        return None
-    word = match.group(0)
-    if len(word) < _MIN_ANCHOR:
-        return None
-    follower = body[match.end()]
-    if follower == _BOUNDARY:
-        return word
-    return word if not follower.isalnum() and follower != "_" else None
+    best: str | None = None
+    for match in _WORD.finditer(body):
+        start, end = match.span()
+        if start == 0:
+            if not prefix.startswith(_BOUNDARY):
+                continue
+        elif body[start - 1].isalnum() or body[start - 1] == "_":
+            continue  # cannot happen for \w+ runs; kept for clarity
+        if end >= len(body):
+            break
+        follower = body[end]
+        if follower != _BOUNDARY and (follower.isalnum() or follower == "_"):
+            continue
+        word = match.group(0)
+        if len(word) >= _MIN_ANCHOR and (best is None or len(word) > len(best)):
+            best = word
+    return best
 
 
 @dataclass(frozen=True, slots=True)
@@ -314,10 +359,13 @@ class GateText:
         if gate is None or self.lowered is None:
             return True
         lowered = self.lowered
-        for word in gate.anchors & self.words:
-            if any(text in lowered for text in gate.anchored[word]):
-                return True
-        for head in gate.heads & self.heads:
-            if any(text in lowered for text in gate.headed[head]):
-                return True
+        # isdisjoint() answers the common case without building an intersection.
+        if not gate.anchors.isdisjoint(self.words):
+            for word in gate.anchors & self.words:
+                if any(text in lowered for text in gate.anchored[word]):
+                    return True
+        if gate.heads and not gate.heads.isdisjoint(self.heads):
+            for head in gate.heads & self.heads:
+                if any(text in lowered for text in gate.headed[head]):
+                    return True
         return any(text in lowered for text in gate.loose)

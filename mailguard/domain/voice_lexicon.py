@@ -223,7 +223,9 @@ GERMAN: tuple[FrustrationTerm, ...] = (
         r"wunsch| bitte| erbeten)\b|\bzur[üu]ckrufen\b|\bruf(?:en)? Sie mich (?:bitte |doch |"
         r"kurz )*(?:zur[üu]ck|an)\b|\btelefonisch (?:kontaktieren|melden|erreichen)\b|"
         r"\bpers[öo]nliche[nmr]? (?:Ansprechpartner\w*|Gespr[äa]ch|Kontakt|Betreuung)\b|"
-        r"\b(?:mich|uns) (?:(?!nicht\b|nie\b|kein\w*)\w+ ){0,4}?(?:anrufen|zur[üu]ckrufen)\b",
+        r"\b(?:lassen|können|könnten|würden|möchten|wollen) Sie (?:mich|uns) (?:bitte |doch |gern |"
+        r"gerne |heute |morgen |kurz |einmal |nochmal |umgehend |zeitnah |telefonisch |"
+        r"von \w+ \w+ )*(?:anrufen|zur[üu]ckrufen)\b",
     ),
     term(
         "anger",
