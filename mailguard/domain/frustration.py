@@ -26,7 +26,9 @@ the same clause ("not upset at all", "keine Beschwerde", "no need to call me bac
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from mailguard.domain.gate import Gate, GateText, top_level_branches
@@ -88,11 +90,10 @@ SHOUT_SAMPLE = 800
 class _Compiled:
     term: FrustrationTerm
     signal: str
-    regex: re.Pattern[str]
     gate: Gate | None  # of the whole pattern: one test rules out most texts at once
-    # Each branch of the pattern with its gate and, where the pattern allows it, a
-    # lower-case twin searched without IGNORECASE in the lower-cased text (faster).
-    branches: tuple[tuple[re.Pattern[str], Gate | None, re.Pattern[str] | None], ...]
+    # Each branch of the pattern (its source) with its gate and, where the pattern allows
+    # it, a lower-case twin searched without IGNORECASE in the lower-cased text (faster).
+    branches: tuple[tuple[str, Gate | None, re.Pattern[str] | None], ...]
     everywhere: bool  # shipped: applies by plausible language, not the best guess
 
 
@@ -163,23 +164,40 @@ def _shouting(text: str) -> list[Evidence]:
     return found
 
 
+@functools.lru_cache(maxsize=1024)
+def _compile(term: FrustrationTerm, shipped: bool) -> _Compiled:
+    """A term's regexes and gates. Cached: compiling the shipped lexicon (some 500 branches,
+    each with a gate) takes a noticeable fraction of a second, and every Classifier needs it.
+    The result is immutable, so sharing it is safe."""
+    try:
+        branches = tuple(
+            (branch, Gate.of(branch), _folded(branch))
+            for branch in top_level_branches(term.pattern)
+        )
+        for branch, _, folded in branches:
+            if folded is None:
+                re.compile(branch, re.IGNORECASE)
+    except re.error as exc:
+        raise ValueError(f"frustration term {term.name!r}: bad pattern: {exc}") from exc
+    return _Compiled(term, _signal(term), Gate.of(term.pattern), branches, shipped)
+
+
+def _spans(
+    source: str, folded: re.Pattern[str] | None, text: str, lowered: str | None, pos: int = 0
+) -> Iterator[tuple[int, int]]:
+    """Spans of a branch's matches from ``pos``: in the lower-cased text when it can."""
+    if folded is not None and lowered is not None:
+        return (m.span() for m in folded.finditer(lowered, pos))
+    # re's own cache keeps the rarely needed case-insensitive twin.
+    return (m.span() for m in re.compile(source, re.IGNORECASE).finditer(text, pos))
+
+
 class FrustrationScorer:
     """Hears a person's own text with the shipped lexicon plus configured terms."""
 
     def __init__(self, extra: tuple[FrustrationTerm, ...] = ()) -> None:
-        self._terms: list[_Compiled] = []
-        for index, term in enumerate(SHIPPED_TERMS + extra):
-            try:
-                regex = re.compile(term.pattern, re.IGNORECASE)
-            except re.error as exc:
-                raise ValueError(f"frustration term {term.name!r}: bad pattern: {exc}") from exc
-            shipped = index < len(SHIPPED_TERMS)
-            branches = tuple(
-                (re.compile(branch, re.IGNORECASE), Gate.of(branch), _folded(branch))
-                for branch in top_level_branches(term.pattern)
-            )
-            gate = Gate.of(term.pattern)
-            self._terms.append(_Compiled(term, _signal(term), regex, gate, branches, shipped))
+        self._terms = [_compile(term, True) for term in SHIPPED_TERMS]
+        self._terms += [_compile(term, False) for term in extra]
         self._shipped = [c for c in self._terms if c.everywhere]
         self._configured = [c for c in self._terms if not c.everywhere]
         self._by_language: dict[str, list[_Compiled]] = {}
@@ -209,15 +227,10 @@ class FrustrationScorer:
         """
         if not prepared.opens(compiled.gate):
             return None
-        for regex, gate, folded in compiled.branches:
+        for source, gate, folded in compiled.branches:
             if len(compiled.branches) > 1 and not prepared.opens(gate):
                 continue
-            if folded is not None and lowered is not None:
-                matches = folded.finditer(lowered)
-            else:
-                matches = regex.finditer(text)
-            for match in matches:
-                start, end = match.span()
+            for start, end in _spans(source, folded, text, lowered):
                 if not _negated(text, start, text[start:end]) and not inside_inline_quotes(
                     text, start
                 ):
@@ -225,11 +238,13 @@ class FrustrationScorer:
         return None
 
     def _intensifier(
-        self, compiled: _Compiled, text: str, first: tuple[int, int]
+        self, compiled: _Compiled, text: str, lowered: str | None, first: tuple[int, int]
     ) -> Evidence | None:
         """An intensifier on any unnegated match of an anger or dissatisfaction term."""
-        spans = (m.span() for m in compiled.regex.finditer(text, first[1]))
-        for start, end in (first, *spans):
+        spans = [first]
+        for source, _, folded in compiled.branches:
+            spans += (span for span in _spans(source, folded, text, lowered, first[1]))
+        for start, end in spans:
             word = _intensified(text, start)
             if word is None:
                 inner = _INNER_INTENSIFIER.search(text, start, min(len(text), end + 20))
@@ -279,7 +294,7 @@ class FrustrationScorer:
             fired.add(compiled.signal)
             evidence.append(Evidence(f"frustration:{term.name}", matched, term.weight))
             if intensifier is None and compiled.signal in INTENSIFIED:
-                intensifier = self._intensifier(compiled, text, span)
+                intensifier = self._intensifier(compiled, text, lowered, span)
         if intensifier is not None:
             evidence.append(intensifier)
         evidence.extend(_shouting(text))
