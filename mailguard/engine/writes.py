@@ -110,14 +110,16 @@ def hits_json(hits: Sequence[RuleHit]) -> list[dict[str, Any]]:
     ]
 
 
-def _payload(action: Action, customer: str) -> dict[str, Any]:
+def _payload(action: Action, customer: str, language: str | None) -> dict[str, Any]:
     payload: dict[str, Any] = {"customer": customer, "reason": action.reason}
     if isinstance(action, Escalate):
+        # The language of the message that escalated: the agent's note is written in it.
         payload |= {
             "mailbox": action.mailbox,
             "rule": action.rule,
             "thread": action.thread,
             "link_key": action.link_key,
+            "language": language,
         }
     elif isinstance(action, Notify):
         payload |= {"mailbox": action.mailbox, "level": action.level.value, "rule": action.rule}
@@ -139,7 +141,12 @@ def _target(action: Action, customer: str) -> str:
 
 
 def outbox(
-    actions: Sequence[Action], customer: str, key_prefix: str, source: Source, now: datetime
+    actions: Sequence[Action],
+    customer: str,
+    key_prefix: str,
+    source: Source,
+    now: datetime,
+    language: str | None = None,
 ) -> tuple[OutboxAction, ...]:
     """Outbox entries for the actions; keys are unique per event and action position.
 
@@ -155,7 +162,7 @@ def outbox(
                 kind=action.kind,
                 target=_target(action, customer),
                 idempotency_key=f"{key_prefix}:{index}:{action.kind}",
-                payload=_payload(action, customer),
+                payload=_payload(action, customer, language),
                 created_at=now,
             )
         )
@@ -267,7 +274,14 @@ def event_write(
         opened=opened,
         resolved=resolved,
         notified=notified,
-        actions=outbox(decision.actions, ref.address, prefix, prepared.source, now),
+        actions=outbox(
+            decision.actions,
+            ref.address,
+            prefix,
+            prepared.source,
+            now,
+            prepared.classification.language,
+        ),
         held=held,
     )
 
