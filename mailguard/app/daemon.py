@@ -17,6 +17,7 @@ import structlog
 from prometheus_client import Counter
 from sqlalchemy.exc import SQLAlchemyError
 
+from mailguard.app.mailwatch import MailWatch
 from mailguard.config import Config, redact_url
 from mailguard.config.settings import engine_settings_of
 from mailguard.engine.factory import build_engine
@@ -111,12 +112,12 @@ async def run_daemon(config: Config, stop: asyncio.Event | None = None) -> int:
         await upgrade(config.storage_url)
         log.info("storage_upgraded", url=redact_url(config.storage_url))
     store = SqlStore.from_url(config.storage_url)
-    maintenance = Maintenance(
-        build_engine(store, engine_settings_of(config)),
-        store,
-        timedelta(days=config.retention_days),
+    engine = build_engine(store, engine_settings_of(config))
+    maintenance = Maintenance(engine, store, timedelta(days=config.retention_days))
+    mail = MailWatch(config, store, engine, utc_now)
+    health = HealthServer(
+        lambda: {"storage": "ok" if maintenance.healthy else "failing", **mail.health()}
     )
-    health = HealthServer(lambda: {"storage": "ok" if maintenance.healthy else "failing"})
     port = None
     try:
         if config.http.enabled:
@@ -127,17 +128,21 @@ async def run_daemon(config: Config, stop: asyncio.Event | None = None) -> int:
             http_port=port,
             dry_run=config.dry_run,
         )
-        worker = asyncio.create_task(maintenance.loop(config.maintenance_interval, stop))
+        workers = [
+            asyncio.create_task(maintenance.loop(config.maintenance_interval, stop)),
+            asyncio.create_task(mail.run(stop)),
+        ]
         await stop.wait()
         log.info("daemon_stopping")
         await health.close()
-        try:
-            async with asyncio.timeout(SHUTDOWN_GRACE):
-                await worker
-        except TimeoutError:
-            worker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await worker
+        for worker in workers:
+            try:
+                async with asyncio.timeout(SHUTDOWN_GRACE):
+                    await worker
+            except TimeoutError:
+                worker.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await worker
     finally:
         await store.close()
     log.info("daemon_stopped")

@@ -8,15 +8,18 @@ and, for a held outbound reply, the held raw bytes. Read-only, no locks.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from mailguard.domain.model import Direction
 from mailguard.store import tables as t
+from mailguard.store.models import OutboxState
+from mailguard.store.records import PendingAction
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +61,39 @@ class MailQueries:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
+
+    async def pending_of_kinds(self, kinds: Sequence[str], limit: int) -> list[PendingAction]:
+        """Pending outbox actions of the given kinds, oldest first.
+
+        The executor asks only for kinds it has a handler for, so actions of a kind nobody
+        performs yet (e.g. ``notify`` before a notifier exists) stay pending and visible
+        without crowding out the others.
+        """
+        c = t.outbox_actions.c
+        query = (
+            select(
+                c.id,
+                c.kind,
+                c.target,
+                c.idempotency_key,
+                c.payload,
+                c.attempts,
+                c.last_error,
+                c.created_at,
+            )
+            .where(c.state == OutboxState.PENDING, c.kind.in_(list(kinds)))
+            .order_by(c.created_at, c.id)
+            .limit(limit)
+        )
+        async with self._engine.connect() as conn:
+            return [PendingAction(*row) for row in await conn.execute(query)]
+
+    async def count_pending(self) -> dict[str, int]:
+        """Pending outbox actions per kind."""
+        c = t.outbox_actions.c
+        query = select(c.kind, func.count()).where(c.state == OutboxState.PENDING).group_by(c.kind)
+        async with self._engine.connect() as conn:
+            return {str(kind): int(n) for kind, n in await conn.execute(query)}
 
     async def thread_messages(
         self, mailbox: str, customer: str, thread_root: str
