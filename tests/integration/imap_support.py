@@ -2,14 +2,30 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import subprocess
 import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import func, select
+
+from mailguard.app.daemon import utc_now
+from mailguard.app.mailwatch import MailWatch
 from mailguard.config.model import Config, parse_config
+from mailguard.config.settings import engine_settings_of
+from mailguard.engine.factory import build_engine
 from mailguard.imap.connection import ConnectParams, ImapConnection
+from mailguard.store import tables as t
+from mailguard.store.repository import SqlStore
+from mailguard.store.schema import upgrade
 from tests.dovecot.fixture import (
     PASSWORDS,
     START_SCRIPT,
@@ -17,6 +33,7 @@ from tests.dovecot.fixture import (
     SUPPORT,
     Dovecot,
     _privilege_drop,
+    make_message,
 )
 
 OWN_DOMAIN = "example.test"
@@ -136,3 +153,115 @@ async def folder_messages(dovecot: Dovecot, folder: str) -> list[dict[str, Any]]
         return found
     finally:
         await conn.close()
+
+
+@dataclass
+class Harness:
+    """mailguard's mailbox side running in this event loop on a SQLite store."""
+
+    store: SqlStore
+    mail: MailWatch
+    config: Config
+
+    async def decisions(self, message_id: str) -> int:
+        return len(await self.store.decisions_for("support", message_id))
+
+    async def processed(self, message_id: str, within: float = 10.0) -> None:
+        async def seen() -> bool:
+            return await self.decisions(message_id) > 0
+
+        await wait_until(seen, within, f"{message_id} processed")
+
+    async def open_escalations(self) -> int:
+        async with self.store.engine.connect() as conn:
+            return int(
+                (
+                    await conn.execute(
+                        select(func.count())
+                        .select_from(t.escalations)
+                        .where(t.escalations.c.resolved_at.is_(None))
+                    )
+                ).scalar_one()
+            )
+
+    async def pending_actions(self) -> list[str]:
+        async with self.store.engine.connect() as conn:
+            rows = await conn.execute(
+                select(t.outbox_actions.c.kind).where(t.outbox_actions.c.state == "pending")
+            )
+            return sorted(str(r[0]) for r in rows)
+
+
+async def wait_until(
+    predicate: Callable[[], Awaitable[bool]], within: float = 10.0, what: str = "condition"
+) -> None:
+    deadline = asyncio.get_running_loop().time() + within
+    while not await predicate():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
+@asynccontextmanager
+async def running_mailguard(config: Config) -> AsyncIterator[Harness]:
+    """Migrate the config's database and run watchers and executor until the block ends."""
+    await upgrade(config.storage_url)
+    store = SqlStore.from_url(config.storage_url)
+    engine = build_engine(store, engine_settings_of(config))
+    mail = MailWatch(config, store, engine, utc_now, executor_interval=0.2)
+    stop = asyncio.Event()
+    task = asyncio.create_task(mail.run(stop))
+    try:
+        yield Harness(store, mail, config)
+    finally:
+        stop.set()
+        try:
+            await asyncio.wait_for(task, 15)
+        finally:
+            await store.close()
+
+
+def customer_mail(
+    sender: str,
+    subject: str,
+    body: str,
+    *,
+    to: str = SUPPORT,
+    in_reply_to: str | None = None,
+    headers: Sequence[tuple[str, str]] = (),
+    domain: str = "customer.example",
+) -> EmailMessage:
+    extra = list(headers)
+    if in_reply_to:
+        extra += [("In-Reply-To", f"<{in_reply_to}>"), ("References", f"<{in_reply_to}>")]
+    msg = make_message(sender=sender, to=to, subject=subject, body=body, headers=extra)
+    msg.replace_header("Message-ID", make_msgid(domain=domain))
+    msg["Date"] = format_datetime(datetime.now(UTC))
+    return msg
+
+
+def mid(msg: EmailMessage) -> str:
+    return str(msg["Message-ID"]).strip("<>")
+
+
+def ticket_ack(customer: str, answering: EmailMessage, number: int) -> EmailMessage:
+    """The helpdesk's automated acknowledgement, as it appears in Sent."""
+    return customer_mail(
+        SUPPORT,
+        f"[Ticket #{number}] {answering['Subject']}",
+        "Thank you for contacting us. This is an automated confirmation: your request has "
+        f"been received and given ticket number {number}. Please do not reply to this "
+        "message.\n",
+        to=customer,
+        in_reply_to=mid(answering),
+        headers=[("Auto-Submitted", "auto-replied")],
+        domain=OWN_DOMAIN,
+    )
+
+
+ANGRY = (
+    "This is the third time I am writing to you about this and nobody has bothered to\n"
+    "answer. You charged my card twice after I had already cancelled. This is\n"
+    "unacceptable. If I do not get my money back this week I will cancel everything,\n"
+    "dispute the charges with my bank and report you.\n"
+)
