@@ -416,11 +416,13 @@ class ImapConnection:
         """Log out if possible, close the socket and wait until it is really closed."""
         client = self._client
         protocol = client.protocol
+        graceful = False
         if not self._lost.done() and protocol.state in (aioimaplib.AUTH, aioimaplib.SELECTED):
             if protocol.has_pending_idle_command():
                 protocol.idle_done()
             with contextlib.suppress(ImapError, aioimaplib.AioImapException, OSError):
                 await self._race(protocol.logout(), "LOGOUT")
+                graceful = True
         transport = protocol.transport
         if transport is None:
             # The connection never came up (refused, or the TLS handshake failed).
@@ -429,7 +431,12 @@ class ImapConnection:
             transport = protocol.transport
             if transport is None:
                 return
-        transport.close()
+        if graceful:
+            transport.close()
+        else:
+            # A server that is not reading (e.g. delaying a failed login) would never
+            # answer TLS close_notify: drop the socket at once.
+            transport.abort()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(asyncio.shield(self._lost), _CLOSE_TIMEOUT)
         if not self._lost.done():

@@ -54,6 +54,25 @@ async def _sleep_until(stop: asyncio.Event, seconds: float) -> None:
             await stop.wait()
 
 
+async def _unless_stopped(
+    opening: Awaitable[ImapConnection], stop: asyncio.Event
+) -> ImapConnection | None:
+    """The connection, or None when ``stop`` came first (a server may delay a failed login
+    by many seconds: Dovecot's auth penalty grows with each failure)."""
+    task = asyncio.ensure_future(opening)
+    stopped = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({task, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopped.cancel()
+    if task.done():
+        return task.result()
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    return None
+
+
 class MailboxWatcher:
     """Watches one mailbox until ``stop``; ``status`` says how it is doing."""
 
@@ -170,7 +189,9 @@ class MailboxWatcher:
         while not stop.is_set():
             conn: ImapConnection | None = None
             try:
-                conn = await self._connect(self._params)
+                conn = await _unless_stopped(self._connect(self._params), stop)
+                if conn is None:
+                    break
                 metrics.CONNECTED.labels(self.name, role).set(1)
                 self._status[role] = "ok"
                 if attempt:
@@ -204,7 +225,10 @@ class MailboxWatcher:
     async def _inbox_loop(self, conn: ImapConnection, stop: asyncio.Event) -> None:
         use_idle = self._imap.idle and conn.has("IDLE")
         while not stop.is_set():
-            await self._read(conn, self._inbox, Direction.INBOUND)
+            # Read until a pass finds nothing: a delivery announced (EXISTS) in the reply
+            # to one of our own commands is not announced again when IDLE starts.
+            while await self._read(conn, self._inbox, Direction.INBOUND) and not stop.is_set():
+                pass
             if stop.is_set():
                 return
             if use_idle:
@@ -230,8 +254,11 @@ class MailboxWatcher:
             await self._feedback.poll(conn)
             await _sleep_until(stop, self._imap.poll_interval.total_seconds())
 
-    async def _read(self, conn: ImapConnection, reader: FolderReader, direction: Direction) -> None:
+    async def _read(self, conn: ImapConnection, reader: FolderReader, direction: Direction) -> int:
+        """Hand the folder's new messages to the engine; returns how many there were."""
+        count = 0
         async for batch in reader.read(conn):
+            count += len(batch)
             automated: list[int] = []
             acted = False
             for uid, raw in batch:
@@ -250,6 +277,7 @@ class MailboxWatcher:
                 self._on_actions()
             if automated and not self._dry_run:
                 await conn.add_flags(automated, [self._config.keywords.automated])
+        return count
 
     def _mark_automated(self, result: ProcessResult, direction: Direction) -> bool:
         return (

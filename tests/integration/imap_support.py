@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import smtplib
 import subprocess
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -265,3 +266,14 @@ ANGRY = (
     "unacceptable. If I do not get my money back this week I will cancel everything,\n"
     "dispute the charges with my bank and report you.\n"
 )
+
+
+async def deliver_when_up(dovecot: Dovecot, msg: EmailMessage, sender: str) -> None:
+    """Deliver over LMTP, retrying while a just restarted instance is not accepting yet."""
+    for _ in range(50):
+        try:
+            await dovecot.deliver_async(msg, mail_from=sender, rcpt=SUPPORT)
+            return
+        except (smtplib.SMTPServerDisconnected, ConnectionRefusedError):
+            await asyncio.sleep(0.1)
+    raise AssertionError("LMTP did not come back")

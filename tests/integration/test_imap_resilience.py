@@ -1,0 +1,106 @@
+"""The watcher under trouble on real Dovecot: kicks, restarts, UIDVALIDITY changes, bad logins."""
+
+from __future__ import annotations
+
+import asyncio
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+from pydantic import SecretStr
+
+from tests.dovecot.fixture import SUPPORT, Dovecot
+from tests.integration.imap_support import (
+    change_uidvalidity,
+    customer_mail,
+    deliver_when_up,
+    kick,
+    mailguard_config,
+    mid,
+    restart,
+    running_mailguard,
+    wait_until,
+)
+
+pytestmark = pytest.mark.dovecot
+
+
+def _mail(n: int) -> tuple[str, EmailMessage]:
+    sender = f"user{n}@customer.example"
+    return sender, customer_mail(sender, f"Question {n}", f"Hello,\n\nquestion number {n}.\n")
+
+
+async def test_kick_and_restart_during_sync_miss_nothing_and_repeat_nothing(
+    dovecot: Dovecot, tmp_path: Path
+) -> None:
+    config = mailguard_config(dovecot, tmp_path / "data")
+    async with running_mailguard(config) as mg:
+        ids = []
+        for n in range(3):
+            sender, msg = _mail(n)
+            await dovecot.deliver_async(msg, mail_from=sender, rcpt=SUPPORT)
+            ids.append(mid(msg))
+        await mg.processed(ids[0])
+        kick(dovecot)
+        # Delivered while the watcher is disconnected or reconnecting.
+        for n in range(3, 6):
+            sender, msg = _mail(n)
+            await dovecot.deliver_async(msg, mail_from=sender, rcpt=SUPPORT)
+            ids.append(mid(msg))
+        for message_id in ids:
+            await mg.processed(message_id, within=15)
+        restarted = restart(dovecot)
+        for n in range(6, 9):
+            sender, msg = _mail(n)
+            await deliver_when_up(restarted, msg, sender)
+            ids.append(mid(msg))
+        for message_id in ids:
+            await mg.processed(message_id, within=15)
+
+        async def all_ok() -> bool:
+            return mg.mail.watchers[0].status == "ok"
+
+        await wait_until(all_ok, 15, "watcher healthy again")
+        for message_id in ids:
+            assert await mg.decisions(message_id) == 1
+
+
+async def test_uidvalidity_change_rescans_without_acting_twice(
+    dovecot: Dovecot, tmp_path: Path
+) -> None:
+    config = mailguard_config(dovecot, tmp_path / "data")
+    async with running_mailguard(config) as mg:
+        sender, first = _mail(1)
+        await dovecot.deliver_async(first, mail_from=sender, rcpt=SUPPORT)
+        await mg.processed(mid(first))
+        change_uidvalidity(dovecot)
+        kick(dovecot)  # sessions that had INBOX selected would not see the new UIDVALIDITY
+        sender, second = _mail(2)
+        await dovecot.deliver_async(second, mail_from=sender, rcpt=SUPPORT)
+        await mg.processed(mid(second), within=15)
+        assert await mg.decisions(mid(first)) == 1
+        checkpoint = await mg.store.load_checkpoint("support", "INBOX")
+        assert checkpoint is not None and checkpoint.last_uid == 2
+
+
+async def test_a_wrong_password_is_retried_and_reported(dovecot: Dovecot, tmp_path: Path) -> None:
+    config = mailguard_config(dovecot, tmp_path / "data")
+    imap = config.mailboxes[0].imap
+    assert imap is not None
+    broken = config.model_copy(
+        update={
+            "mailboxes": [
+                config.mailboxes[0].model_copy(
+                    update={"imap": imap.model_copy(update={"password": SecretStr("wrong")})}
+                )
+            ]
+        }
+    )
+    async with running_mailguard(broken) as mg:
+
+        async def failing() -> bool:
+            return "ImapAuthError" in mg.mail.health()["imap:support"]
+
+        await wait_until(failing, 10, "reported as failing")
+        await asyncio.sleep(0.5)
+        assert "ImapAuthError" in mg.mail.health()["imap:support"]
