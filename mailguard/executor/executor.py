@@ -81,6 +81,8 @@ class Executor:
         self._wake = asyncio.Event()
         self._not_before: dict[int, float] = {}
         self._rng = random.Random()  # noqa: S311 - jitter, not cryptography
+        self._kinds_seen: set[str] = set()
+        self._more = False
         self.healthy = True
         self.status = "ok"
 
@@ -93,8 +95,10 @@ class Executor:
         while not stop.is_set():
             self._wake.clear()
             try:
-                await self.run_once()
+                finished = await self.run_once()
                 self.healthy, self.status = True, "ok"
+                if finished and self._more:
+                    continue  # a full batch: there is more waiting right now
             except Exception as exc:
                 # The database may come back: report it and try again next round.
                 self.healthy = False
@@ -115,9 +119,12 @@ class Executor:
 
     async def run_once(self) -> int:
         """One pass over pending actions; returns how many were finished (done or given up)."""
-        for kind, count in (await self._store.count_pending()).items():
-            metrics.ACTIONS_PENDING.labels(kind).set(count)
+        pending = await self._store.count_pending()
+        self._kinds_seen.update(pending)
+        for kind in self._kinds_seen:
+            metrics.ACTIONS_PENDING.labels(kind).set(pending.get(kind, 0))
         rows = await self._store.pending_of_kinds(sorted(self._handlers), BATCH)
+        self._more = len(rows) == BATCH
         down: set[str] = set()
         finished = 0
         now_mono = time.monotonic()

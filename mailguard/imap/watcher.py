@@ -239,7 +239,7 @@ class MailboxWatcher:
     async def _folders_loop(self, conn: ImapConnection, stop: asyncio.Event) -> None:
         if not self._dry_run:
             folders = self._config.folders
-            for folder in (folders.escalation, folders.handled):
+            for folder in (folders.escalation, folders.handled, folders.held):
                 await conn.ensure_folder(folder)
         while not stop.is_set():
             try:
