@@ -21,6 +21,7 @@ import contextlib
 import ssl
 from collections.abc import AsyncIterator, Awaitable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Literal, TypeVar
 
 import aioimaplib
@@ -347,7 +348,11 @@ class ImapConnection:
             await self.uid("COPY", parse.uid_set(uids), encode_folder(folder))
 
     async def append(
-        self, folder: str, raw: bytes, flags: Sequence[str] = ()
+        self,
+        folder: str,
+        raw: bytes,
+        flags: Sequence[str] = (),
+        internal_date: datetime | None = None,
     ) -> tuple[int, int] | None:
         """APPEND; returns (UIDVALIDITY, UID) from APPENDUID where the server sends it."""
         protocol = self._client.protocol
@@ -356,7 +361,7 @@ class ImapConnection:
                 raw,
                 encode_folder(folder),
                 f"({' '.join(flags)})" if flags else None,
-                None,
+                internal_date,
                 timeout=self._timeout,
             ),
             "APPEND",

@@ -137,7 +137,10 @@ class MailboxWatcher:
                 if lease.held:
                     await self._run_held(stop, lease.check)
                     continue
-            self._status = {"lease": "standby (another replica watches this mailbox)"}
+            # Healthy: another replica watches this mailbox, this one stands by for it.
+            if self._status != {"lease": "ok"}:
+                log.info("imap_standby", mailbox=self.name)
+            self._status = {"lease": "ok"}
             await _sleep_until(stop, self._imap.poll_interval.total_seconds())
 
     async def _run_held(self, stop: asyncio.Event, check: Callable[[], Awaitable[bool]]) -> None:

@@ -99,9 +99,15 @@ async def open_imap(dovecot: Dovecot, user: str = SUPPORT) -> ImapConnection:
 
 
 def mailguard_config(
-    dovecot: Dovecot, data_dir: Path, *, extra_imap: str = "", top: str = ""
+    dovecot: Dovecot,
+    data_dir: Path,
+    *,
+    extra_imap: str = "",
+    top: str = "",
+    tls: str = "implicit",
 ) -> Config:
     """A config guarding support@ on the instance, polling fast for tests."""
+    port = dovecot.imaps_port if tls == "implicit" else dovecot.imap_port
     text = f"""
 data_dir: {data_dir}
 {top}
@@ -112,8 +118,8 @@ mailboxes:
     addresses: [{SUPPORT}]
     imap:
       host: {dovecot.host}
-      port: {dovecot.imaps_port}
-      tls: implicit
+      port: {port}
+      tls: {tls}
       ca_file: {dovecot.cafile}
       user: {SUPPORT}
       password: {PASSWORDS[SUPPORT]}
