@@ -106,6 +106,39 @@ def build_parser() -> argparse.ArgumentParser:
     _add_config_arg(audit)
     audit.set_defaults(handler=_audit)
 
+    status = commands.add_parser(
+        "status",
+        help="open escalations, held mail, the outbox and each folder's last sync",
+        description="Reads the database, and asks a running daemon (its /healthz) how its "
+        "mailboxes are doing.",
+    )
+    _add_config_arg(status)
+    status.set_defaults(handler=_status)
+
+    threads = commands.add_parser(
+        "threads",
+        help="a customer's timeline with the decisions taken",
+        description="Every message of the customer (who wrote what when, robot or human), the "
+        "decisions that hit a rule and the escalations; without --customer the most recently "
+        "active customers.",
+    )
+    threads.add_argument("--customer", metavar="ADDR", help="the customer's address")
+    _add_config_arg(threads)
+    threads.set_defaults(handler=_threads)
+
+    resolve = commands.add_parser(
+        "resolve",
+        help="resolve an escalation (as an agent's 'handled' signal does)",
+        description="Resolves escalation ID and the customer's other open escalations, and "
+        "resets the customer's counters; IDs are listed by 'mailguard status'.",
+    )
+    resolve.add_argument("id", type=int, metavar="ID", help="the escalation's number")
+    resolve.add_argument(
+        "--by", default=None, metavar="WHO", help="who resolved it (default: operator:$USER)"
+    )
+    _add_config_arg(resolve)
+    resolve.set_defaults(handler=_resolve)
+
     run = commands.add_parser(
         "run",
         help="run the daemon",
@@ -228,6 +261,25 @@ def _audit(args: argparse.Namespace) -> int:
         engine_factory=factory,
         progress=args.progress,
     )
+
+
+def _status(args: argparse.Namespace) -> int:
+    from mailguard.app import operator
+
+    return asyncio.run(operator.status(_config(args), sys.stdout))
+
+
+def _threads(args: argparse.Namespace) -> int:
+    from mailguard.app import operator
+
+    return asyncio.run(operator.threads(_config(args), args.customer, sys.stdout))
+
+
+def _resolve(args: argparse.Namespace) -> int:
+    from mailguard.app import operator
+
+    by = args.by or f"operator:{os.environ.get('USER', 'cli')}"
+    return asyncio.run(operator.resolve(_config(args), args.id, by, sys.stdout))
 
 
 def _prepare_data_dir(config: Config) -> None:

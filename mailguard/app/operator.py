@@ -1,0 +1,157 @@
+"""The operators' and agents' commands: ``mailguard status``, ``threads`` and ``resolve``.
+
+``status`` and ``threads`` read the database (and, for ``status``, ask a running daemon
+on its HTTP endpoint how its mailboxes are doing); ``resolve`` resolves an escalation
+through the engine, exactly as an agent's "handled" signal would.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from datetime import UTC, datetime
+from typing import Any, TextIO
+
+from mailguard.config import Config
+from mailguard.config.settings import engine_settings_of
+from mailguard.domain.model import Direction
+from mailguard.engine.factory import build_engine
+from mailguard.store.overview import CustomerView, EscalationView, Overview, StatusView
+from mailguard.store.repository import SqlStore
+
+LIVE_TIMEOUT = 2.0
+
+
+def _when(at: datetime | None) -> str:
+    if at is None:
+        return "-"
+    if at.tzinfo is None:  # SQLite hands back naive UTC
+        at = at.replace(tzinfo=UTC)
+    return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _escalation_line(e: EscalationView) -> str:
+    state = (
+        "open" if e.resolved_at is None else f"resolved {_when(e.resolved_at)} ({e.resolved_by})"
+    )
+    line = f"#{e.id} {e.mailbox} {e.customer}  rule {e.rule}  opened {_when(e.opened_at)}  {state}"
+    if e.linked_escalation_id is not None:
+        line += f"  linked #{e.linked_escalation_id}"
+    return line
+
+
+def live_status(config: Config) -> dict[str, Any] | None:
+    """The running daemon's own view (``/healthz``), or None when none answers."""
+    if not config.http.enabled:
+        return None
+    url = f"http://{config.http.listen_host}:{config.http.listen_port}/healthz"
+    try:
+        # Only ever the configured loopback-or-admin address of our own daemon.
+        with urllib.request.urlopen(url, timeout=LIVE_TIMEOUT) as response:  # noqa: S310
+            body: dict[str, Any] = json.loads(response.read())
+    except urllib.error.HTTPError as exc:  # 503: unhealthy, still a JSON status
+        try:
+            body = json.loads(exc.read())
+        except ValueError:
+            return None
+    except (OSError, ValueError):
+        return None
+    return body
+
+
+def print_status(view: StatusView, live: dict[str, Any] | None, out: TextIO) -> None:
+    """``mailguard status`` as text."""
+    print(f"open escalations: {len(view.open_escalations)}", file=out)
+    for e in view.open_escalations:
+        print(f"  {_escalation_line(e)}", file=out)
+        print(f"      why: {e.reason}", file=out)
+    print(f"held messages: {view.held}  (mailguard held list)", file=out)
+    outbox = ", ".join(f"{n} {state}" for state, n in sorted(view.outbox.items())) or "empty"
+    print(f"outbox: {outbox}", file=out)
+    for kind, target, attempts, error in view.failed_actions:
+        print(f"  {kind} {target}: {attempts} attempt(s), last error: {error or '-'}", file=out)
+    print("folders (last sync):", file=out)
+    if not view.checkpoints:
+        print("  none synced yet", file=out)
+    for cp in view.checkpoints:
+        print(
+            f"  {cp.mailbox}/{cp.folder}: UID {cp.last_uid} (UIDVALIDITY {cp.uidvalidity}), "
+            f"{_when(cp.updated_at)}",
+            file=out,
+        )
+    if live is None:
+        print(
+            "daemon: not answering on its HTTP endpoint (not running, or http disabled)", file=out
+        )
+        return
+    print(f"daemon: {live.get('status', '?')}", file=out)
+    for name, value in sorted(live.items()):
+        if name != "status":
+            print(f"  {name}: {json.dumps(value, sort_keys=True)}", file=out)
+
+
+def print_threads(views: list[CustomerView], out: TextIO) -> None:
+    """``mailguard threads`` as text: each customer's timeline with the decisions."""
+    if not views:
+        print("no such customer", file=out)
+    for view in views:
+        print(f"{view.address} in {view.mailbox} (state {view.state})", file=out)
+        for msg in view.messages:
+            who = "robot" if msg.automated else "human"
+            arrow = "<-" if msg.direction is Direction.INBOUND else "->"
+            print(
+                f"  {_when(msg.at)} {arrow} {who:5} {msg.kind:18} {msg.sender or '-'}: "
+                f"{msg.subject[:60]}",
+                file=out,
+            )
+        for dec in view.decisions:
+            print(f"  {_when(dec.at)} decision on {dec.message_id or 'a timer'}:", file=out)
+            for hit in dec.rule_hits:
+                print(f"      {hit.get('rule')}: {hit.get('detail', '')}", file=out)
+                evidence = hit.get("evidence") or []
+                for item in evidence if isinstance(evidence, list) else ():
+                    print(f"        - {item.get('matched', '')}", file=out)
+        for esc in view.escalations:
+            print(f"  {_escalation_line(esc)}", file=out)
+        print(file=out)
+
+
+async def status(config: Config, out: TextIO) -> int:
+    store = SqlStore.from_url(config.storage_url)
+    try:
+        view = await Overview(store.engine).status()
+    finally:
+        await store.close()
+    print_status(view, live_status(config), out)
+    return 0
+
+
+async def threads(config: Config, customer: str | None, out: TextIO) -> int:
+    store = SqlStore.from_url(config.storage_url)
+    try:
+        views = await Overview(store.engine).customers(customer)
+    finally:
+        await store.close()
+    print_threads(views, out)
+    return 0 if views or customer is None else 1
+
+
+async def resolve(config: Config, escalation_id: int, by: str, out: TextIO) -> int:
+    """Resolve escalation ``escalation_id`` (and the customer's other open ones) as handled."""
+    store = SqlStore.from_url(config.storage_url)
+    try:
+        found = await Overview(store.engine).escalation(escalation_id)
+        if found is None:
+            print(f"no escalation #{escalation_id}", file=out)
+            return 1
+        if found.resolved_at is not None:
+            print(f"#{escalation_id} was already resolved: {_escalation_line(found)}", file=out)
+            return 0
+        engine = build_engine(store, engine_settings_of(config), lazy_classifier=True)
+        await engine.handled(found.mailbox, found.customer, by, datetime.now(UTC))
+        after = await Overview(store.engine).escalation(escalation_id)
+    finally:
+        await store.close()
+    print(_escalation_line(after) if after else f"#{escalation_id} resolved", file=out)
+    return 0

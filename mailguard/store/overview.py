@@ -1,0 +1,225 @@
+"""Read-only views for operators and agents: ``mailguard status``, ``threads``, ``resolve``.
+
+Everything here only reads; the one change an operator makes (resolving an escalation)
+goes through the engine, so the customer's policy state is reset like for any other
+resolution.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from mailguard.domain.model import Direction
+from mailguard.store import tables as t
+from mailguard.store.models import HeldState, OutboxState
+from mailguard.store.records import Checkpoint
+
+JsonList = list[Any]
+
+
+@dataclass(frozen=True, slots=True)
+class EscalationView:
+    """One escalation with its customer, as an agent wants to see it."""
+
+    id: int
+    mailbox: str
+    customer: str
+    rule: str
+    reason: str
+    evidence: JsonList
+    opened_at: datetime
+    resolved_at: datetime | None
+    resolved_by: str | None
+    notify_level: str
+    last_notified_at: datetime | None
+    linked_escalation_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineEntry:
+    """One message of a customer's conversation."""
+
+    at: datetime
+    mailbox: str
+    direction: Direction
+    kind: str
+    automated: bool
+    sender: str | None
+    subject: str
+    message_id: str
+    frustration: float
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionEntry:
+    """One logged decision that hit at least one rule."""
+
+    at: datetime
+    mailbox: str | None
+    message_id: str | None
+    rule_hits: JsonList
+    explain: str
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerView:
+    """A customer's timeline, decisions and escalations in one guarded mailbox."""
+
+    mailbox: str
+    address: str
+    state: str
+    messages: tuple[TimelineEntry, ...]
+    decisions: tuple[DecisionEntry, ...]
+    escalations: tuple[EscalationView, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class StatusView:
+    """What ``mailguard status`` shows from the database."""
+
+    open_escalations: tuple[EscalationView, ...]
+    held: int
+    outbox: dict[str, int]
+    failed_actions: tuple[tuple[str, str, int, str | None], ...]
+    checkpoints: tuple[Checkpoint, ...]
+
+
+def _escalation_query() -> Any:
+    e, c = t.escalations.c, t.customers.c
+    return select(
+        e.id,
+        c.mailbox,
+        c.address,
+        e.rule,
+        e.reason,
+        e.evidence,
+        e.opened_at,
+        e.resolved_at,
+        e.resolved_by,
+        e.notify_level,
+        e.last_notified_at,
+        e.linked_escalation_id,
+    ).select_from(t.escalations.join(t.customers, e.customer_id == c.id))
+
+
+class Overview:
+    """The operators' read-only queries on one database."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def status(self, limit: int = 50) -> StatusView:
+        """Open escalations (oldest first), held mail, the outbox and the sync checkpoints."""
+        e = t.escalations.c
+        o = t.outbox_actions.c
+        h = t.held_messages.c
+        s = t.sync_checkpoints.c
+        async with self._engine.connect() as conn:
+            opened = await conn.execute(
+                _escalation_query()
+                .where(e.resolved_at.is_(None))
+                .order_by(e.opened_at, e.id)
+                .limit(limit)
+            )
+            held = await conn.scalar(
+                select(func.count()).select_from(t.held_messages).where(h.state == HeldState.HELD)
+            )
+            outbox = await conn.execute(
+                select(o.state, func.count()).group_by(o.state).order_by(o.state)
+            )
+            failed = await conn.execute(
+                select(o.kind, o.target, o.attempts, o.last_error)
+                .where(o.state != OutboxState.DONE, o.attempts > 0)
+                .order_by(o.updated_at.desc(), o.id.desc())
+                .limit(limit)
+            )
+            checkpoints = await conn.execute(
+                select(
+                    s.mailbox, s.folder, s.uidvalidity, s.last_uid, s.highestmodseq, s.updated_at
+                ).order_by(s.mailbox, s.folder)
+            )
+            return StatusView(
+                open_escalations=tuple(EscalationView(*row) for row in opened),
+                held=int(held or 0),
+                outbox={str(state): int(n) for state, n in outbox},
+                failed_actions=tuple((k, tg, int(n), err) for k, tg, n, err in failed),
+                checkpoints=tuple(Checkpoint(*row) for row in checkpoints),
+            )
+
+    async def escalation(self, escalation_id: int) -> EscalationView | None:
+        """One escalation by id, open or resolved."""
+        async with self._engine.connect() as conn:
+            row = (
+                await conn.execute(_escalation_query().where(t.escalations.c.id == escalation_id))
+            ).first()
+            return EscalationView(*row) if row is not None else None
+
+    async def customers(self, address: str | None = None, limit: int = 20) -> list[CustomerView]:
+        """Customers with their timelines: one address (in every mailbox), or the most
+        recently active ``limit`` customers."""
+        c, m = t.customers.c, t.messages.c
+        async with self._engine.connect() as conn:
+            if address is not None:
+                found = await conn.execute(
+                    select(c.id, c.mailbox, c.address, c.state)
+                    .where(c.address == address.strip().lower())
+                    .order_by(c.mailbox)
+                )
+            else:
+                last = (
+                    select(m.customer_id, func.max(m.sent_at).label("last"))
+                    .where(m.customer_id.is_not(None))
+                    .group_by(m.customer_id)
+                    .subquery()
+                )
+                found = await conn.execute(
+                    select(c.id, c.mailbox, c.address, c.state)
+                    .join(last, last.c.customer_id == c.id)
+                    .order_by(last.c.last.desc(), c.id)
+                    .limit(limit)
+                )
+            views = []
+            for customer_id, mailbox, addr, state in list(found):
+                views.append(await self._customer(conn, customer_id, mailbox, addr, state))
+            return views
+
+    async def _customer(
+        self, conn: Any, customer_id: int, mailbox: str, address: str, state: str
+    ) -> CustomerView:
+        m, d, e = t.messages.c, t.decisions.c, t.escalations.c
+        messages = await conn.execute(
+            select(
+                m.sent_at,
+                m.mailbox,
+                m.direction,
+                m.kind,
+                m.automated,
+                m.sender,
+                m.subject,
+                m.message_id,
+                m.frustration,
+            )
+            .where(m.customer_id == customer_id)
+            .order_by(m.sent_at, m.id)
+        )
+        decisions = await conn.execute(
+            select(d.decided_at, d.mailbox, d.message_id, d.rule_hits, d.explain)
+            .where(d.customer_id == customer_id)
+            .order_by(d.decided_at, d.id)
+        )
+        escalations = await conn.execute(
+            _escalation_query().where(e.customer_id == customer_id).order_by(e.opened_at, e.id)
+        )
+        return CustomerView(
+            mailbox=mailbox,
+            address=address,
+            state=state,
+            messages=tuple(TimelineEntry(*row) for row in messages),
+            decisions=tuple(DecisionEntry(*row) for row in decisions if row.rule_hits),
+            escalations=tuple(EscalationView(*row) for row in escalations),
+        )
