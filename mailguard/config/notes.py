@@ -6,7 +6,9 @@ with an unknown placeholder is a configuration error, not a failure at the first
 
 from __future__ import annotations
 
-from pydantic import model_validator
+from typing import Annotated
+
+from pydantic import Field, field_validator, model_validator
 
 from mailguard.config.values import Section
 
@@ -49,7 +51,14 @@ class NoteConfig(Section):
 
     enabled: bool = True
     default_language: str = "en"
-    templates: dict[str, str] = DEFAULT_NOTE_TEMPLATES
+    # Empty means the built-in DE and EN templates; given languages replace or add to them.
+    templates: Annotated[dict[str, str], Field(validate_default=True)] = {}
+
+    @field_validator("templates")
+    @classmethod
+    def _with_builtin_languages(cls, templates: dict[str, str]) -> dict[str, str]:
+        # The built-in DE and EN templates stay unless a language is given a template.
+        return {**DEFAULT_NOTE_TEMPLATES, **templates}
 
     @model_validator(mode="after")
     def _templates_format(self) -> NoteConfig:

@@ -183,4 +183,5 @@ def test_config_checks_note_templates_and_idle_renewal() -> None:
     with pytest.raises(ConfigError, match="placeholders"):
         parse_config("note: {templates: {en: 'hi {nobody}'}}\n", "f.yaml", env={})
     config = parse_config("note: {templates: {en: 'for {customer}'}}\n", "f.yaml", env={})
-    assert config.note.templates == {"en": "for {customer}"}
+    assert config.note.templates["en"] == "for {customer}"
+    assert "Verlauf" in config.note.templates["de"]
