@@ -147,3 +147,23 @@ async def test_a_dropped_connection_fails_the_waiting_command(dovecot: Dovecot) 
         assert not conn.alive
     finally:
         await conn.close()
+
+
+async def test_move_without_move_capability_expunges_only_those_uids(dovecot: Dovecot) -> None:
+    conn = await ImapConnection.open(params(dovecot))
+    try:
+        for subject in ("keep, deleted by an agent", "move me"):
+            msg = make_message(sender="c@x.example", to=SUPPORT, subject=subject)
+            await conn.append("INBOX", msg.as_bytes())
+        await conn.ensure_folder("Escalated")
+        await conn.select("INBOX")
+        agent_deleted, to_move = await conn.search("ALL")
+        await conn.add_flags([agent_deleted], ["\\Deleted"])
+        # Fault injection: a server without RFC 6851 MOVE (UIDPLUS stays).
+        conn._client.protocol.capabilities.discard("MOVE")
+        await conn.move([to_move], "Escalated")
+        assert await conn.search("ALL") == [agent_deleted]  # never a plain EXPUNGE
+        await conn.select("Escalated")
+        assert len(await conn.search("ALL")) == 1
+    finally:
+        await conn.close()

@@ -60,6 +60,11 @@ def _health(port: int) -> dict[str, object] | None:
         return dict(json.loads(body())) if body else None
 
 
+def _metrics(port: int) -> str:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as r:  # noqa: S310
+        return str(r.read().decode())
+
+
 def _config_file(dovecot: Dovecot, tmp_path: Path, port: int) -> Path:
     path = tmp_path / "mailguard.yaml"
     path.write_text(
@@ -122,6 +127,8 @@ async def test_sigkill_between_decision_and_action_acts_exactly_once(
     try:
         health = _wait_healthy(proc, port)
         assert health["checks"] == {"storage": "ok", "imap:support": "ok", "executor": "ok"}
+        metrics = _metrics(port)
+        assert 'mailguard_imap_connected{mailbox="support",role="inbox"} 1.0' in metrics
         angry = customer_mail(CARL, "THIRD time writing - cancel NOW", ANGRY)
         await dovecot.deliver_async(angry, mail_from=CARL, rcpt=SUPPORT)
         deadline = time.monotonic() + 15

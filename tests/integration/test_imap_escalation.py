@@ -193,3 +193,16 @@ async def test_dry_run_decides_but_changes_nothing_on_the_server(
         assert b"Escalated" not in names and b"Handled" not in names
     finally:
         await conn.close()
+
+
+async def test_copy_mode_leaves_the_original_in_the_inbox_tagged(
+    dovecot: Dovecot, tmp_path: Path
+) -> None:
+    config = mailguard_config(dovecot, tmp_path / "data", extra_imap="      escalate_mode: copy\n")
+    async with running_mailguard(config):
+        angry = customer_mail(CARL, "THIRD time writing - cancel NOW", ANGRY)
+        await dovecot.deliver_async(angry, mail_from=CARL, rcpt=SUPPORT)
+        await escalated(dovecot, mid(angry))
+    inbox = {m["message_id"]: m for m in await folder_messages(dovecot, "INBOX")}
+    assert "$MailguardEscalated" in str(inbox[mid(angry)]["flags"])
+    assert "\\Seen" not in str(inbox[mid(angry)]["flags"])

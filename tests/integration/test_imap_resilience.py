@@ -104,3 +104,28 @@ async def test_a_wrong_password_is_retried_and_reported(dovecot: Dovecot, tmp_pa
         await wait_until(failing, 10, "reported as failing")
         await asyncio.sleep(0.5)
         assert "ImapAuthError" in mg.mail.health()["imap:support"]
+
+
+async def test_one_failing_mailbox_does_not_stop_the_others(
+    dovecot: Dovecot, tmp_path: Path
+) -> None:
+    config = mailguard_config(dovecot, tmp_path / "data")
+    good = config.mailboxes[0]
+    assert good.imap is not None
+    broken = good.model_copy(
+        update={
+            "name": "agents",
+            "addresses": ["agent@example.test"],
+            "imap": good.imap.model_copy(
+                update={"user": "agent@example.test", "password": SecretStr("wrong")}
+            ),
+        }
+    )
+    both = config.model_copy(update={"mailboxes": [broken, good]})
+    async with running_mailguard(both) as mg:
+        sender, msg = _mail(1)
+        await dovecot.deliver_async(msg, mail_from=sender, rcpt=SUPPORT)
+        await mg.processed(mid(msg))
+        health = mg.mail.health()
+        assert health["imap:support"] == "ok"
+        assert "ImapAuthError" in health["imap:agents"]
