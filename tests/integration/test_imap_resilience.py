@@ -17,6 +17,7 @@ from tests.integration.imap_support import (
     kick,
     mailguard_config,
     mid,
+    open_imap,
     restart,
     running_mailguard,
     wait_until,
@@ -129,3 +130,27 @@ async def test_one_failing_mailbox_does_not_stop_the_others(
         health = mg.mail.health()
         assert health["imap:support"] == "ok"
         assert "ImapAuthError" in health["imap:agents"]
+
+
+async def test_kick_during_backfill_resumes_from_the_checkpoint(
+    dovecot: Dovecot, tmp_path: Path
+) -> None:
+    conn = await open_imap(dovecot)
+    ids = []
+    try:
+        for n in range(120):
+            _, msg = _mail(100 + n)
+            await conn.append("INBOX", msg.as_bytes())
+            ids.append(mid(msg))
+    finally:
+        await conn.close()
+    config = mailguard_config(dovecot, tmp_path / "data")
+    async with running_mailguard(config) as mg:
+        await mg.processed(ids[10], within=20)
+        assert await mg.decisions(ids[-1]) == 0
+        kick(dovecot)  # in the middle of the backfill
+        await mg.processed(ids[-1], within=60)
+        for message_id in ids:
+            assert await mg.decisions(message_id) == 1
+        checkpoint = await mg.store.load_checkpoint("support", "INBOX")
+        assert checkpoint is not None and checkpoint.last_uid == 120
