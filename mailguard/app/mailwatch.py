@@ -7,6 +7,7 @@ feeds /healthz with one entry per watched mailbox and one for the executor.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
@@ -21,6 +22,8 @@ from mailguard.store.lease import Lease
 from mailguard.store.mailqueries import EscalationInfo, HeldCopy, MailQueries, ThreadMessage
 from mailguard.store.records import Checkpoint, PendingAction
 from mailguard.store.repository import SqlStore
+
+LEASE_CHECK = 5.0
 
 
 class StoreBridge:
@@ -88,6 +91,7 @@ class MailWatch:
         executor_interval: float = 5.0,
     ) -> None:
         bridge = StoreBridge(store)
+        self._bridge = bridge
         imap_boxes = [m for m in config.mailboxes if m.imap is not None]
         self._handlers = MailboxHandlers(
             config, bridge, {m.name: ImapMailboxActions(m) for m in imap_boxes}
@@ -120,7 +124,7 @@ class MailWatch:
     async def run(self, stop: asyncio.Event) -> None:
         """Run until ``stop``; each part stops after its current item."""
         tasks = [asyncio.create_task(w.run(stop)) for w in self.watchers]
-        tasks.append(asyncio.create_task(self.executor.run(stop)))
+        tasks.append(asyncio.create_task(self._run_executor(stop)))
         try:
             await asyncio.gather(*tasks)
         finally:
@@ -128,3 +132,25 @@ class MailWatch:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             await self._handlers.close()
+
+    async def _run_executor(self, stop: asyncio.Event) -> None:
+        """Run the executor while this replica holds the executor lease.
+
+        Two executors working one outbox at once could both find a note missing and both
+        file one; the lease keeps it to one replica (the others stand by).
+        """
+        while not stop.is_set():
+            async with self._bridge.lease("executor") as lease:
+                if lease.held:
+                    local = asyncio.Event()
+                    runner = asyncio.create_task(self.executor.run(local))
+                    while not stop.is_set() and await lease.check():
+                        with contextlib.suppress(TimeoutError):
+                            async with asyncio.timeout(LEASE_CHECK):
+                                await stop.wait()
+                    local.set()
+                    await runner
+                    continue
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(LEASE_CHECK):
+                    await stop.wait()
