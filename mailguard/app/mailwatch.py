@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 
@@ -140,17 +140,28 @@ class MailWatch:
         file one; the lease keeps it to one replica (the others stand by).
         """
         while not stop.is_set():
-            async with self._bridge.lease("executor") as lease:
-                if lease.held:
-                    local = asyncio.Event()
-                    runner = asyncio.create_task(self.executor.run(local))
-                    while not stop.is_set() and await lease.check():
-                        with contextlib.suppress(TimeoutError):
-                            async with asyncio.timeout(LEASE_CHECK):
-                                await stop.wait()
-                    local.set()
-                    await runner
-                    continue
+            try:
+                async with self._bridge.lease("executor") as lease:
+                    if lease.held:
+                        await self._execute_while_held(stop, lease.check)
+                        continue
+            except Exception as exc:
+                # The lease lives in the database: while it is down, report and retry.
+                self.executor.status = f"failing ({type(exc).__name__}: {exc})"
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(LEASE_CHECK):
                     await stop.wait()
+
+    async def _execute_while_held(
+        self, stop: asyncio.Event, check: Callable[[], Awaitable[bool]]
+    ) -> None:
+        local = asyncio.Event()
+        runner = asyncio.create_task(self.executor.run(local))
+        try:
+            while not stop.is_set() and await check():
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(LEASE_CHECK):
+                        await stop.wait()
+        finally:
+            local.set()
+            await runner

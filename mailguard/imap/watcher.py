@@ -133,10 +133,17 @@ class MailboxWatcher:
     async def run(self, stop: asyncio.Event) -> None:
         """Watch until ``stop``; wait as a standby while another replica holds the lease."""
         while not stop.is_set():
-            async with self._store.lease(f"imap:{self.name}") as lease:
-                if lease.held:
-                    await self._run_held(stop, lease.check)
-                    continue
+            try:
+                async with self._store.lease(f"imap:{self.name}") as lease:
+                    if lease.held:
+                        await self._run_held(stop, lease.check)
+                        continue
+            except Exception as exc:
+                # The lease lives in the database: while it is down, report and retry.
+                self._status = {"lease": f"failing ({type(exc).__name__}: {exc})"}
+                log.warning("imap_lease_failed", mailbox=self.name, error=self._status["lease"])
+                await _sleep_until(stop, self._imap.poll_interval.total_seconds())
+                continue
             # Healthy: another replica watches this mailbox, this one stands by for it.
             if self._status != {"lease": "ok"}:
                 log.info("imap_standby", mailbox=self.name)

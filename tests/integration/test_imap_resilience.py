@@ -9,6 +9,10 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
+from mailguard.app.daemon import utc_now
+from mailguard.app.mailwatch import MailWatch
+from mailguard.config.settings import engine_settings_of
+from mailguard.engine.factory import build_engine
 from tests.dovecot.fixture import SUPPORT, Dovecot
 from tests.integration.imap_support import (
     change_uidvalidity,
@@ -154,3 +158,23 @@ async def test_kick_during_backfill_resumes_from_the_checkpoint(
             assert await mg.decisions(message_id) == 1
         checkpoint = await mg.store.load_checkpoint("support", "INBOX")
         assert checkpoint is not None and checkpoint.last_uid == 120
+
+
+async def test_a_second_replica_stands_by(dovecot: Dovecot, tmp_path: Path) -> None:
+    config = mailguard_config(dovecot, tmp_path / "data")
+    async with running_mailguard(config) as mg:
+        engine = build_engine(mg.store, engine_settings_of(config))
+        standby = MailWatch(config, mg.store, engine, utc_now, executor_interval=0.2)
+        stop = asyncio.Event()
+        task = asyncio.create_task(standby.run(stop))
+        try:
+            sender, msg = _mail(1)
+            await dovecot.deliver_async(msg, mail_from=sender, rcpt=SUPPORT)
+            await mg.processed(mid(msg))
+            await asyncio.sleep(0.5)
+            assert standby.health()["imap:support"] == "ok"
+            assert standby.watchers[0]._status == {"lease": "ok"}  # standing by
+            assert mg.mail.watchers[0]._status == {"inbox": "ok", "folders": "ok"}
+        finally:
+            stop.set()
+            await asyncio.wait_for(task, 10)
