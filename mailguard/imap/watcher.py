@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-import ssl
+import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
@@ -30,7 +30,7 @@ from mailguard.config.model import MailboxConfig
 from mailguard.domain.model import Direction, Source
 from mailguard.engine.service import Engine, ProcessResult, Status
 from mailguard.imap import metrics
-from mailguard.imap.connection import ConnectParams, ImapCommandError, ImapConnection, ImapError
+from mailguard.imap.connection import ConnectParams, ImapCommandError, ImapConnection
 from mailguard.imap.feedback import Feedback
 from mailguard.imap.ports import SyncStore
 from mailguard.imap.sync import FolderReader, Start
@@ -38,8 +38,9 @@ from mailguard.imap.sync import FolderReader, Start
 log = structlog.get_logger("mailguard.imap.watcher")
 
 Connect = Callable[[ConnectParams], Awaitable[ImapConnection]]
-RETRYABLE = (ImapError, OSError, ssl.SSLError, TimeoutError)
 INITIAL_BACKOFF = 0.5
+STABLE_AFTER = 30.0
+"""Seconds a connection must have worked before its failure restarts the backoff."""
 
 
 def backoff(attempt: int, cap: float, rng: random.Random) -> float:
@@ -151,6 +152,7 @@ class MailboxWatcher:
             await _sleep_until(stop, self._imap.poll_interval.total_seconds())
 
     async def _run_held(self, stop: asyncio.Event, check: Callable[[], Awaitable[bool]]) -> None:
+        self._status = {"inbox": "connecting", "folders": "connecting"}
         lost = asyncio.Event()
         done = asyncio.Event()
 
@@ -198,18 +200,19 @@ class MailboxWatcher:
         cap = self._imap.reconnect_max.total_seconds()
         while not stop.is_set():
             conn: ImapConnection | None = None
+            connected_at: float | None = None
             try:
                 conn = await _unless_stopped(self._connect(self._params), stop)
                 if conn is None:
                     break
+                connected_at = time.monotonic()
                 metrics.CONNECTED.labels(self.name, role).set(1)
                 self._status[role] = "ok"
                 if attempt:
                     log.info("imap_reconnected", mailbox=self.name, role=role, attempts=attempt)
-                attempt = 0
                 await body(conn, stop)
             except Exception as exc:
-                # IMAP trouble (RETRYABLE) or the database being down: log, report, retry.
+                # IMAP trouble (ImapError, OSError, TLS) or the database being down: retry.
                 # Cancellation is a BaseException and passes through.
                 self._failed(role, exc, attempt)
             finally:
@@ -218,6 +221,8 @@ class MailboxWatcher:
                     await conn.close()
             if stop.is_set():
                 break
+            if connected_at is not None and time.monotonic() - connected_at > STABLE_AFTER:
+                attempt = 0  # it worked for a while: this is a new failure, not a repeat
             await _sleep_until(stop, backoff(attempt, cap, self._rng))
             attempt += 1
         self._status[role] = "stopped"
