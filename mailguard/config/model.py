@@ -65,6 +65,7 @@ class ImapConfig(Section):
     poll_interval: Duration = timedelta(seconds=60)
     idle: bool = True
     idle_renew: Duration = timedelta(minutes=25)
+    idle_sent: bool = True
     backfill: Duration = timedelta(days=30)
     escalate_mode: Literal["move", "copy"] = "move"
     mark_automated: bool = True

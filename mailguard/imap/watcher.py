@@ -267,7 +267,20 @@ class MailboxWatcher:
                     error=str(exc),
                 )
             await self._feedback.poll(conn)
-            await _sleep_until(stop, self._imap.poll_interval.total_seconds())
+            await self._wait_on_sent(conn, stop)
+
+    async def _wait_on_sent(self, conn: ImapConnection, stop: asyncio.Event) -> None:
+        """Until the next poll: IDLE on Sent where possible (a reply there resolves at once)."""
+        interval = self._imap.poll_interval.total_seconds()
+        if self._imap.idle_sent and conn.has("IDLE"):
+            try:
+                await conn.select(self._sent.folder)
+            except ImapCommandError:
+                pass  # no Sent folder (yet): just wait
+            else:
+                await conn.idle(interval, stop)
+                return
+        await _sleep_until(stop, interval)
 
     async def _read(self, conn: ImapConnection, reader: FolderReader, direction: Direction) -> int:
         """Hand the folder's new messages to the engine; returns how many there were."""

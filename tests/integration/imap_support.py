@@ -105,6 +105,7 @@ def mailguard_config(
     extra_imap: str = "",
     top: str = "",
     tls: str = "implicit",
+    poll_interval: str = "0.3s",
 ) -> Config:
     """A config guarding support@ on the instance, polling fast for tests."""
     port = dovecot.imaps_port if tls == "implicit" else dovecot.imap_port
@@ -123,7 +124,7 @@ mailboxes:
       ca_file: {dovecot.cafile}
       user: {SUPPORT}
       password: {PASSWORDS[SUPPORT]}
-      poll_interval: 0.3s
+      poll_interval: {poll_interval}
       command_timeout: 5s
       reconnect_max: 1s
 {extra_imap}

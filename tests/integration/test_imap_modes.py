@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -46,3 +47,18 @@ async def test_first_start_backfills_the_window_and_no_further(
     async with running_mailguard(config) as mg:
         await mg.processed(mid(recent))
         assert await mg.decisions(mid(old)) == 0
+
+
+async def test_sent_is_watched_with_idle_between_polls(dovecot: Dovecot, tmp_path: Path) -> None:
+    config = mailguard_config(dovecot, tmp_path / "data", poll_interval="60s")
+    async with running_mailguard(config) as mg:
+        await asyncio.sleep(0.5)  # the second connection is idling on Sent now
+        reply = customer_mail(
+            SUPPORT,
+            "Re: your order",
+            "Dear Polly,\n\nyour order left today.\n\nAnna\n",
+            to="polly@customer.example",
+            domain="example.test",
+        )
+        dovecot.seed(SUPPORT, reply, "Sent")
+        await mg.processed(mid(reply), within=5)  # long before the 60 s poll
