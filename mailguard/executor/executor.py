@@ -82,6 +82,7 @@ class Executor:
         self._not_before: dict[int, float] = {}
         self._rng = random.Random()  # noqa: S311 - jitter, not cryptography
         self._kinds_seen: set[str] = set()
+        self._stop: asyncio.Event | None = None
         self._more = False
         self.healthy = True
         self.status = "ok"
@@ -92,6 +93,7 @@ class Executor:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Work off pending actions until ``stop``; storage trouble is logged, not fatal."""
+        self._stop = stop
         while not stop.is_set():
             self._wake.clear()
             try:
@@ -129,6 +131,8 @@ class Executor:
         finished = 0
         now_mono = time.monotonic()
         for action in rows:
+            if self._stop is not None and self._stop.is_set():
+                break  # shutting down: the rest stays pending for the next start
             mailbox = action_mailbox(action)
             if mailbox in down or self._not_before.get(action.id, 0.0) > now_mono:
                 continue
