@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -248,7 +248,7 @@ class ImapConnection:
 
     async def fetch(
         self, uids: Sequence[int], item: str = "BODY.PEEK[]"
-    ) -> AsyncIterator[list[tuple[int, bytes]]]:
+    ) -> AsyncGenerator[list[tuple[int, bytes]], None]:
         """Yield (UID, bytes) per batch of at most 200 UIDs; ``BODY.PEEK`` leaves \\Seen alone."""
         for batch in parse.batches(sorted(uids)):
             response = await self.uid("FETCH", parse.uid_set(batch), f"(UID {item})")

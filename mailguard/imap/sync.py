@@ -10,7 +10,8 @@ window (``backfill``), or not at all (agent folders: their past is no signal).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+import contextlib
+from collections.abc import AsyncGenerator, Callable
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -60,7 +61,7 @@ class FolderReader:
 
     async def read(
         self, conn: ImapConnection, item: str = "BODY.PEEK[]"
-    ) -> AsyncIterator[list[tuple[int, bytes]]]:
+    ) -> AsyncGenerator[list[tuple[int, bytes]], None]:
         """Select the folder and yield its new messages in UID batches.
 
         The checkpoint is saved after the consumer took each batch back (the generator
@@ -70,11 +71,12 @@ class FolderReader:
         uids = await self._new_uids(conn, state)
         if not uids:
             return
-        async for batch in conn.fetch(uids, item):
-            if not batch:
-                continue
-            yield batch
-            await self._save(state, max(uid for uid, _ in batch))
+        async with contextlib.aclosing(conn.fetch(uids, item)) as batches:
+            async for batch in batches:
+                if not batch:
+                    continue
+                yield batch
+                await self._save(state, max(uid for uid, _ in batch))
 
     async def _new_uids(self, conn: ImapConnection, state: FolderState) -> list[int]:
         checkpoint = await self._store.load_checkpoint(self.mailbox, self.folder)

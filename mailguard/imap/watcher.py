@@ -242,7 +242,9 @@ class MailboxWatcher:
         while not stop.is_set():
             # Read until a pass finds nothing: a delivery announced (EXISTS) in the reply
             # to one of our own commands is not announced again when IDLE starts.
-            while await self._read(conn, self._inbox, Direction.INBOUND) and not stop.is_set():
+            while (
+                await self._read(conn, self._inbox, Direction.INBOUND, stop) and not stop.is_set()
+            ):
                 pass
             if stop.is_set():
                 return
@@ -258,7 +260,7 @@ class MailboxWatcher:
                 await conn.ensure_folder(folder)
         while not stop.is_set():
             try:
-                await self._read(conn, self._sent, Direction.OUTBOUND)
+                await self._read(conn, self._sent, Direction.OUTBOUND, stop)
             except ImapCommandError as exc:
                 log.info(
                     "folder_unavailable",
@@ -282,30 +284,60 @@ class MailboxWatcher:
                 return
         await _sleep_until(stop, interval)
 
-    async def _read(self, conn: ImapConnection, reader: FolderReader, direction: Direction) -> int:
-        """Hand the folder's new messages to the engine; returns how many there were."""
+    async def _read(
+        self,
+        conn: ImapConnection,
+        reader: FolderReader,
+        direction: Direction,
+        stop: asyncio.Event,
+    ) -> int:
+        """Hand the folder's new messages to the engine; returns how many there were.
+
+        Stops after the current message when ``stop`` is set (a long backfill must not hold
+        up shutdown); the checkpoint covers exactly the batches finished before.
+        """
         count = 0
-        async for batch in reader.read(conn):
-            count += len(batch)
-            automated: list[int] = []
-            acted = False
-            for uid, raw in batch:
-                result = await self._engine.process(
-                    raw,
-                    source=Source.IMAP,
-                    now=self._clock(),
-                    mailbox=self.name,
-                    direction=direction,
-                )
-                self._log(result, reader.folder, uid)
-                acted = acted or bool(result.decision and result.decision.actions)
-                if self._mark_automated(result, direction):
-                    automated.append(uid)
-            if acted:
-                self._on_actions()
-            if automated and not self._dry_run:
-                await conn.add_flags(automated, [self._config.keywords.automated])
+        async with contextlib.aclosing(reader.read(conn)) as batches:
+            async for batch in batches:
+                count += await self._process_batch(conn, reader.folder, batch, direction, stop)
+                if stop.is_set():
+                    # Shutting down: leave the checkpoint before this batch (the generator
+                    # is closed without saving); the engine skips what it saw on the next start.
+                    break
         return count
+
+    async def _process_batch(
+        self,
+        conn: ImapConnection,
+        folder: str,
+        batch: list[tuple[int, bytes]],
+        direction: Direction,
+        stop: asyncio.Event,
+    ) -> int:
+        """One FETCH batch through the engine; then the automated keyword on its UIDs."""
+        automated: list[int] = []
+        acted = False
+        done = 0
+        for uid, raw in batch:
+            if stop.is_set():
+                break
+            done += 1
+            result = await self._engine.process(
+                raw,
+                source=Source.IMAP,
+                now=self._clock(),
+                mailbox=self.name,
+                direction=direction,
+            )
+            self._log(result, folder, uid)
+            acted = acted or bool(result.decision and result.decision.actions)
+            if self._mark_automated(result, direction):
+                automated.append(uid)
+        if acted:
+            self._on_actions()
+        if automated and not self._dry_run:
+            await conn.add_flags(automated, [self._config.keywords.automated])
+        return done
 
     def _mark_automated(self, result: ProcessResult, direction: Direction) -> bool:
         return (

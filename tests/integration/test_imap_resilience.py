@@ -178,3 +178,26 @@ async def test_a_second_replica_stands_by(dovecot: Dovecot, tmp_path: Path) -> N
         finally:
             stop.set()
             await asyncio.wait_for(task, 10)
+
+
+async def test_shutdown_during_a_backfill_is_prompt_and_the_next_start_resumes(
+    dovecot: Dovecot, tmp_path: Path
+) -> None:
+    conn = await open_imap(dovecot)
+    ids = []
+    try:
+        for n in range(150):
+            _, msg = _mail(300 + n)
+            await conn.append("INBOX", msg.as_bytes())
+            ids.append(mid(msg))
+    finally:
+        await conn.close()
+    config = mailguard_config(dovecot, tmp_path / "data")
+    async with running_mailguard(config) as mg:
+        await mg.processed(ids[5], within=20)
+        stopping = asyncio.get_running_loop().time()
+    assert asyncio.get_running_loop().time() - stopping < 2.0
+    async with running_mailguard(config) as mg:
+        await mg.processed(ids[-1], within=60)
+        for message_id in ids:
+            assert await mg.decisions(message_id) == 1
