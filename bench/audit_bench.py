@@ -270,6 +270,10 @@ def _print(results: list[dict[str, Any]], check: bool) -> int:
     if "skipped" in audit:
         print("real engine not available: audit targets not measured")
         return 1 if check else 0
+    if not audit.get("messages"):
+        # A rate over an empty export is not a measurement: never call it "met".
+        print("no messages were audited: targets not measured")
+        return 1
     # Memory counts the workers too: the sum of every process's peak is an upper bound
     # of what the audit held at once.
     total_mb = audit["peak_rss_mb"] + audit["worker_rss_mb"]

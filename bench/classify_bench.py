@@ -127,6 +127,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--count", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args(argv)
+    if args.count < 100 or args.rounds < 1:
+        # Every 100th message carries the 1 MB attachment: fewer than 100 leave the large
+        # figure without a single sample, and a rate over no messages means nothing.
+        parser.error("--count must be at least 100 and --rounds at least 1")
     messages, bigs = generate(args.count)
     classifier = Classifier()
 

@@ -4,7 +4,9 @@ DIR holds .eml files and a LABELS.tsv whose header row names at least the column
 ``file``, ``automated`` (1/0) and ``kind``. Prints precision and recall for automated vs
 human and per kind, the share of human mail called automated, and every miss. Exits 1
 when a target is missed (automated precision >= 0.98, recall >= 0.95, < 1 % of human
-mail called automated), 2 when DIR cannot be read.
+mail called automated), 2 when DIR cannot be read or labels no message. A set without
+both automated and human mail cannot meet the targets: precision, recall and the human
+share would be vacuous there, so it is reported as not measurable and exits 1.
 
 Kind mapping: labels outside mailguard's Kind enum are mapped onto it before scoring:
 ``dsn``, ``delay``, ``ndr`` -> bounce; ``list``, ``mailing_list``, ``newsletter``,
@@ -83,9 +85,20 @@ class Report:
         humans = self.true_neg + self.false_pos
         return self.false_pos / humans if humans else 0.0
 
+    def unmeasurable(self) -> str | None:
+        """Why the targets cannot be judged on this set (None when they can)."""
+        if self.total == 0:
+            return "no labelled messages"
+        if self.true_pos + self.false_neg == 0:
+            return "no message labelled automated"
+        if self.true_neg + self.false_pos == 0:
+            return "no message labelled human"
+        return None
+
     def meets_targets(self) -> bool:
         return (
-            self.precision >= TARGET_PRECISION
+            self.unmeasurable() is None
+            and self.precision >= TARGET_PRECISION
             and self.recall >= TARGET_RECALL
             and self.human_as_automated < TARGET_HUMAN_AS_AUTOMATED
         )
@@ -153,7 +166,9 @@ def render(report: Report) -> str:
     lines.append("")
     lines.append(f"misses ({len(report.misses)}):")
     lines.extend("  " + miss for miss in report.misses)
-    verdict = "met" if report.meets_targets() else "MISSED"
+    problem = report.unmeasurable()
+    verdict = f"NOT MEASURABLE ({problem})" if problem else "met"
+    verdict = verdict if problem or report.meets_targets() else "MISSED"
     lines.append("")
     lines.append(
         f"targets (precision >= {TARGET_PRECISION}, recall >= {TARGET_RECALL}, "
@@ -170,6 +185,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"no LABELS.tsv in {args.directory}", file=sys.stderr)
         return 2
     report = evaluate(args.directory)
+    if report.total == 0:
+        print(
+            f"LABELS.tsv in {args.directory} lists no messages: nothing to evaluate",
+            file=sys.stderr,
+        )
+        return 2
     print(render(report))
     return 0 if report.meets_targets() else 1
 

@@ -64,6 +64,21 @@ PATTERNS = (
 
 
 @dataclass(frozen=True, slots=True)
+class Generated:
+    """What :func:`generate` wrote: the message count and who was planted in which pattern.
+
+    ``planted`` maps each conversation pattern (``PATTERNS``) to the customer addresses
+    that had a conversation of that pattern written completely; a customer may appear
+    under several patterns. ``cut`` is the pattern and customer of the conversation the
+    message limit cut short, if any (``None`` as customer for noise).
+    """
+
+    messages: int
+    planted: dict[str, frozenset[str]]
+    cut: tuple[str, str | None] | None
+
+
+@dataclass(frozen=True, slots=True)
 class Mail:
     """One generated message: when, which folder, and its bytes."""
 
@@ -82,6 +97,7 @@ class Generator:
         self.serial = 0
         self.ticket = 10000
         self.customers = [self._customer(i) for i in range(customers)]
+        self.customer: str | None = None  # of the conversation being made
 
     def _customer(self, i: int) -> tuple[str, str, str]:
         first, last = self.rng.choice(FIRST), self.rng.choice(LAST)
@@ -150,17 +166,24 @@ class Generator:
             lines += ["", body]
         return Mail(at, sent, "\n".join(lines).encode()), msg_id
 
-    def conversations(self) -> Iterator[list[Mail]]:
-        """Endless conversations with start times spread over the span."""
+    def conversations(self) -> Iterator[tuple[str, str | None, list[Mail]]]:
+        """Endless (pattern, customer address, messages) with start times over the span.
+
+        The customer is None for noise, which no customer writes.
+        """
         names = [p for p, _ in PATTERNS]
         weights = [w for _, w in PATTERNS]
         while True:
             at = self.start + self.span * self.rng.random()
             at = at.replace(microsecond=0)
-            yield getattr(self, "_" + self.rng.choices(names, weights)[0])(at)
+            pattern = self.rng.choices(names, weights)[0]
+            self.customer = None
+            mails = getattr(self, "_" + pattern)(at)
+            yield pattern, self.customer, mails
 
     def _opening(self, at: datetime, angry: bool = False) -> tuple[dict[str, object], str]:
         name, addr, lang = self.rng.choice(self.customers)
+        self.customer = addr
         subject, line = self.rng.choice(TEXTS[lang]["topics"])
         fill = {
             "code": f"GS-{self.rng.randrange(1000, 9999)}",
@@ -330,23 +353,33 @@ def _encode_subject(subject: str) -> str:
     return "=?utf-8?b?" + base64.b64encode(subject.encode()).decode() + "?="
 
 
-def generate(out: Path, messages: int, fmt: str, seed: int, days: int = 180) -> int:
-    """Write ``messages`` messages under ``out``; returns the number written."""
+def generate(out: Path, messages: int, fmt: str, seed: int, days: int = 180) -> Generated:
+    """Write ``messages`` messages under ``out``; returns how many and who was planted."""
     # About six messages per customer over the period, as in a real support mailbox where
     # most people write once or twice and a few come back again and again.
     gen = Generator(seed, datetime(2026, 1, 5, tzinfo=UTC), days, max(64, messages // 6))
     writer = _MboxWriter(out) if fmt == "mbox" else _MaildirWriter(out)
     written = 0
+    planted: dict[str, set[str]] = {pattern: set() for pattern, _ in PATTERNS}
+
+    def result(cut: tuple[str, str | None] | None) -> Generated:
+        frozen = {pattern: frozenset(customers) for pattern, customers in planted.items()}
+        return Generated(written, frozen, cut)
+
     try:
-        for conversation in gen.conversations():
+        for pattern, customer, conversation in gen.conversations():
             for mail in conversation:
                 if written >= messages:
-                    return written
+                    return result((pattern, customer))
                 writer.write(mail)
                 written += 1
+            if customer is not None:
+                planted[pattern].add(customer)
+            if written >= messages:
+                return result(None)
     finally:
         writer.close()
-    return written  # pragma: no cover - the loop above always returns
+    raise AssertionError("unreachable: conversations() never ends")  # pragma: no cover
 
 
 class _MboxWriter:
@@ -403,7 +436,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--days", type=int, default=180)
     args = parser.parse_args(argv)
-    n = generate(args.out, args.messages, args.format, args.seed, args.days)
+    n = generate(args.out, args.messages, args.format, args.seed, args.days).messages
     print(f"wrote {n} messages to {args.out} ({args.format})", file=sys.stderr)
     return 0
 

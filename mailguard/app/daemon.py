@@ -29,6 +29,7 @@ from mailguard.store.schema import upgrade
 log = structlog.get_logger("mailguard.app.daemon")
 
 SHUTDOWN_GRACE = 10.0
+_REASON_MAX = 300
 
 SLA_EVALUATIONS = Counter(
     "mailguard_sla_evaluations", "Customers re-evaluated because an SLA deadline was due"
@@ -60,7 +61,17 @@ class Maintenance:
         self._store = store
         self._retention = retention
         self._clock = clock
-        self.healthy = True
+        # Why the last round failed (exception type and first line), None after a good one.
+        self.problem: str | None = None
+
+    @property
+    def healthy(self) -> bool:
+        """False while the last maintenance round failed."""
+        return self.problem is None
+
+    def health(self) -> dict[str, str]:
+        """The ``/healthz`` check of the storage: "ok", or "failing: <reason>"."""
+        return {"storage": "ok" if self.problem is None else f"failing: {self.problem}"}
 
     async def run_once(self) -> int:
         """One round; returns how many customers were re-evaluated."""
@@ -85,16 +96,26 @@ class Maintenance:
         while not stop.is_set():
             try:
                 await self.run_once()
-                self.healthy = True
+                self.problem = None
             except (SQLAlchemyError, OSError) as exc:
                 # The database may come back (a restart, a failover): keep the daemon up,
                 # report unhealthy, and try again next round.
-                self.healthy = False
+                self.problem = _reason(exc)
                 MAINTENANCE_ERRORS.inc()
                 log.error("maintenance_failed", error=f"{type(exc).__name__}: {exc}")
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(interval.total_seconds()):
                     await stop.wait()
+
+
+def _reason(exc: BaseException) -> str:
+    """A short reason for /healthz: the exception type and the first line of its message.
+
+    SQLAlchemy appends the statement and a documentation link on further lines; a probe
+    needs neither. Driver messages name the host and database, never the password.
+    """
+    first_line = (str(exc).strip().splitlines() or [""])[0]
+    return f"{type(exc).__name__}: {first_line}"[:_REASON_MAX]
 
 
 async def run_daemon(config: Config, stop: asyncio.Event | None = None) -> int:
@@ -115,9 +136,7 @@ async def run_daemon(config: Config, stop: asyncio.Event | None = None) -> int:
     engine = build_engine(store, engine_settings_of(config))
     maintenance = Maintenance(engine, store, timedelta(days=config.retention_days))
     mail = MailWatch(config, store, engine, utc_now)
-    health = HealthServer(
-        lambda: {"storage": "ok" if maintenance.healthy else "failing", **mail.health()}
-    )
+    health = HealthServer(lambda: {**maintenance.health(), **mail.health()})
     port = None
     try:
         if config.http.enabled:

@@ -17,7 +17,7 @@ from mailguard.engine.service import Engine
 from mailguard.executor.executor import Executor
 from mailguard.executor.mailbox_handlers import MailboxHandlers
 from mailguard.imap.actions import ImapMailboxActions
-from mailguard.imap.watcher import MailboxWatcher
+from mailguard.imap.watcher import MailboxWatcher, reason
 from mailguard.store.lease import Lease
 from mailguard.store.mailqueries import EscalationInfo, HeldCopy, MailQueries, ThreadMessage
 from mailguard.store.records import Checkpoint, PendingAction
@@ -147,7 +147,7 @@ class MailWatch:
                         continue
             except Exception as exc:
                 # The lease lives in the database: while it is down, report and retry.
-                self.executor.status = f"failing ({type(exc).__name__}: {exc})"
+                self.executor.status = f"failing: {reason(exc)}"
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(LEASE_CHECK):
                     await stop.wait()

@@ -8,7 +8,6 @@ engine the daemon uses, inside one :meth:`Store.batch` so that 100,000 messages 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import multiprocessing
 import os
@@ -24,8 +23,12 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+import structlog
+from prometheus_client import Counter
+
 from mailguard.audit.records import AuditRecord, RuleHit
 from mailguard.audit.replay import AuditEngine, EngineFactory, Outcome
+from mailguard.audit.report import AnalysisCounts
 from mailguard.audit.sources import RawMessage
 from mailguard.domain.classify import ClassifierSettings
 from mailguard.domain.identity import CompanyIdentity
@@ -43,6 +46,13 @@ from mailguard.store.schema import upgrade
 _CHUNK = 64
 _DEPTH = 4
 PARALLEL_FROM = 2000
+
+log = structlog.get_logger("mailguard.audit")
+
+POOL_FALLBACK_MESSAGES = Counter(
+    "mailguard_audit_pool_fallback_messages",
+    "Audit messages analysed in-process because the worker pool failed",
+)
 
 # Before the first dated message there is no replay clock yet; any fixed instant works
 # because it only orders undated mail first.
@@ -121,6 +131,13 @@ class ReplayEngine:
         self._workers = workers
         self._parallel_from = parallel_from
         self._clock = _EPOCH
+        self._in_workers = 0
+        self._in_process = 0
+        self._after_pool_failure = 0
+
+    def analysis_counts(self) -> AnalysisCounts:
+        """Where the messages replayed so far were analysed (see :class:`AnalysisCounts`)."""
+        return AnalysisCounts(self._in_workers, self._in_process, self._after_pool_failure)
 
     async def replay_stream(
         self, messages: Iterable[RawMessage]
@@ -130,13 +147,14 @@ class ReplayEngine:
         head = list(itertools.islice(stream, self._parallel_from))
         if self._workers < 1 or len(head) < self._parallel_from:
             for message in itertools.chain(head, stream):
+                self._in_process += 1
                 yield message, await self._replay_one(message, None)
             return
         with _analysis_pool(self._workers, self._settings) as pool:
             in_flight: deque[tuple[list[RawMessage], asyncio.Future[list[Analysis]] | None]]
             in_flight = deque()
             for chunk in _chunks(itertools.chain(head, stream), _CHUNK):
-                in_flight.append((chunk, _submit(pool, chunk)))
+                in_flight.append((chunk, self._submit(pool, chunk)))
                 if len(in_flight) >= _DEPTH:
                     async for item in self._finish(*in_flight.popleft()):
                         yield item
@@ -149,13 +167,41 @@ class ReplayEngine:
     ) -> AsyncIterator[tuple[RawMessage, Outcome]]:
         # No analysis (None) means "analyse here": the pool was unusable at submit time,
         # or a worker died (out of memory, killed) on this chunk. Either way the audit
-        # still covers every message.
+        # still covers every message, and says so (log, report figures, metric).
         analyses: Sequence[Analysis | None] = [None] * len(chunk)
         if analysed is not None:
-            with contextlib.suppress(*_POOL_FAILURES):
+            try:
                 analyses = await analysed
+            except _POOL_FAILURES as exc:
+                self._fell_back(chunk, exc, "result")
+            else:
+                self._in_workers += len(chunk)
         for message, analysis in zip(chunk, analyses, strict=True):
             yield message, await self._replay_one(message, analysis)
+
+    def _submit(
+        self, pool: ProcessPoolExecutor, chunk: list[RawMessage]
+    ) -> asyncio.Future[list[Analysis]] | None:
+        """Send a chunk to the workers; None when the pool is unusable (the engine then
+        analyses the chunk itself)."""
+        try:
+            loop = asyncio.get_running_loop()
+            return loop.run_in_executor(pool, analyse_batch, [m.raw for m in chunk])
+        except _POOL_FAILURES as exc:
+            self._fell_back(chunk, exc, "submit")
+            return None
+
+    def _fell_back(self, chunk: list[RawMessage], exc: BaseException, stage: str) -> None:
+        """Count and log a chunk the pool failed on; it is analysed in this process."""
+        self._after_pool_failure += len(chunk)
+        POOL_FALLBACK_MESSAGES.inc(len(chunk))
+        log.warning(
+            "analysis_pool_failed",
+            stage=stage,
+            error=f"{type(exc).__name__}: {exc}",
+            messages=len(chunk),
+            fallback="in_process",
+        )
 
     async def _replay_one(self, message: RawMessage, analysis: Analysis | None) -> Outcome:
         # The replay clock never runs backwards: undated mail is decided at the time of the
@@ -199,18 +245,6 @@ def _analysis_pool(workers: int, settings: ClassifierSettings) -> Iterator[Proce
 
 
 _POOL_FAILURES = (BrokenProcessPool, OSError, pickle.PicklingError, RuntimeError)
-
-
-def _submit(
-    pool: ProcessPoolExecutor, chunk: list[RawMessage]
-) -> asyncio.Future[list[Analysis]] | None:
-    """Send a chunk to the workers; None when the pool is unusable (the engine then
-    analyses the chunk itself)."""
-    try:
-        loop = asyncio.get_running_loop()
-        return loop.run_in_executor(pool, analyse_batch, [m.raw for m in chunk])
-    except _POOL_FAILURES:
-        return None
 
 
 def _chunks(items: Iterable[RawMessage], size: int) -> Iterator[list[RawMessage]]:

@@ -73,6 +73,7 @@ def summary_rows(report: AuditReport) -> list[tuple[str, str]]:
         ("customers still waiting", str(w.still_waiting_count)),
         ("duplicates ignored", str(report.duplicates)),
         ("messages failed", str(report.failure_count)),
+        ("analysed in workers / here", _analysis(report)),
         ("entries skipped (unreadable)", str(report.skipped_count)),
         ("files ignored (not mail)", str(report.ignored_count)),
     ]
@@ -92,3 +93,11 @@ def trap_heading(trap: TrappedCustomer) -> str:
         parts.append(f"{trap.episodes} episodes")
     parts.append("OPEN" if trap.open else f"resolved {utc_iso(trap.resolved_at)}")
     return f"{trap.customer} in {trap.mailbox}: {', '.join(parts)}"
+
+
+def _analysis(report: AuditReport) -> str:
+    a = report.analysis
+    shown = f"{a.in_workers} / {a.in_process + a.after_pool_failure}"
+    if a.after_pool_failure:
+        shown += f" (WORKER POOL FAILED: {a.after_pool_failure} analysed here instead)"
+    return shown

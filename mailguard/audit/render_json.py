@@ -40,6 +40,11 @@ def report_to_dict(report: AuditReport, *, with_trapped: bool = True) -> dict[st
             "first_message_at": utc_iso(report.first_at),
             "last_message_at": utc_iso(report.last_at),
         },
+        "analysis": {
+            "in_workers": report.analysis.in_workers,
+            "in_process": report.analysis.in_process,
+            "after_pool_failure": report.analysis.after_pool_failure,
+        },
         "kinds": {
             kind.value: {
                 "in": c[Direction.INBOUND],

@@ -14,7 +14,7 @@ from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 
 from mailguard.audit.records import AuditRecord
-from mailguard.audit.report import ReportBuilder
+from mailguard.audit.report import AnalysisCounts, ReportBuilder
 from mailguard.audit.sources import RawMessage
 
 Outcome = AuditRecord | None | Exception
@@ -41,6 +41,10 @@ class AuditEngine(Protocol):
         """
         ...
 
+    def analysis_counts(self) -> AnalysisCounts:
+        """Where the messages replayed so far were parsed and classified."""
+        ...
+
 
 class OneByOne(ABC):
     """Base of engines that replay one message at a time (stand-ins in tests and benches)."""
@@ -49,11 +53,18 @@ class OneByOne(ABC):
     async def replay(self, message: RawMessage) -> AuditRecord | None:
         """Replay one message; see :meth:`AuditEngine.replay_stream` for the meaning."""
 
+    _replayed = 0
+
+    def analysis_counts(self) -> AnalysisCounts:
+        """Everything is analysed in this process."""
+        return AnalysisCounts(in_process=self._replayed)
+
     async def replay_stream(
         self, messages: Iterable[RawMessage]
     ) -> AsyncIterator[tuple[RawMessage, Outcome]]:
         """``replay`` each message in turn, isolating failures."""
         for message in messages:
+            self._replayed += 1
             try:
                 outcome: Outcome = await self.replay(message)
             except Exception as exc:  # one message's failure is isolated, see AuditEngine
@@ -96,3 +107,4 @@ async def replay_all(
             pending = 0
     if on_progress is not None and pending:
         on_progress(pending)
+    builder.set_analysis(engine.analysis_counts())

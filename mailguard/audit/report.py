@@ -17,6 +17,7 @@ from datetime import date, datetime, timedelta
 
 from mailguard.audit.records import AuditRecord
 from mailguard.audit.report_model import (
+    AnalysisCounts,
     AuditReport,
     Bucket,
     Failure,
@@ -31,6 +32,7 @@ from mailguard.domain.model import Direction, Kind
 
 __all__ = [
     "KNOWN_RULES",
+    "AnalysisCounts",
     "AuditReport",
     "Bucket",
     "Failure",
@@ -163,6 +165,7 @@ class ReportBuilder:
         self._skipped_count = 0
         self._ignored: list[SkippedEntry] = []
         self._ignored_count = 0
+        self._analysis = AnalysisCounts()
 
     def add(self, record: AuditRecord) -> None:
         """Account for one replayed message."""
@@ -200,6 +203,10 @@ class ReportBuilder:
         """Files that are not mail at all (a README, an index file); reported, not an error."""
         self._ignored.extend(entries)
         self._ignored_count += count
+
+    def set_analysis(self, counts: AnalysisCounts) -> None:
+        """Where the engine analysed the messages (see :class:`AnalysisCounts`)."""
+        self._analysis = counts
 
     def _count_day(self, record: AuditRecord, at: datetime) -> None:
         row = self._days.setdefault(at.date(), [0, 0, 0, 0])
@@ -300,6 +307,7 @@ class ReportBuilder:
             ignored_count=self._ignored_count,
             ignored=tuple(self._ignored),
             sources=self._sources,
+            analysis=self._analysis,
         )
 
     def _frozen_traps(self, rule: str) -> tuple[TrappedCustomer, ...]:

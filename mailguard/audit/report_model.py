@@ -13,6 +13,22 @@ from mailguard.domain.model import Direction, Kind
 
 
 @dataclass(frozen=True, slots=True)
+class AnalysisCounts:
+    """Where the replayed messages were parsed and classified.
+
+    ``in_workers`` came back from worker processes; ``in_process`` were analysed by the
+    replaying process as planned (a small export, or ``workers=0``); ``after_pool_failure``
+    were analysed there because the worker pool failed (a worker killed, out of memory,
+    a pickling error). The last should be 0: anything else means the workers did not do
+    the work they were started for, and the audit says so instead of hiding it.
+    """
+
+    in_workers: int = 0
+    in_process: int = 0
+    after_pool_failure: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class TimelineEvent:
     """One message in a trapped customer's timeline."""
 
@@ -134,6 +150,7 @@ class AuditReport:
     ignored_count: int = 0
     ignored: tuple[SkippedEntry, ...] = ()
     sources: tuple[str, ...] = field(default=())
+    analysis: AnalysisCounts = field(default=AnalysisCounts())
 
     def __repr__(self) -> str:
         caught = {rule: len(traps) for rule, traps in self.trapped.items() if traps}

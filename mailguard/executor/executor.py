@@ -104,7 +104,8 @@ class Executor:
             except Exception as exc:
                 # The database may come back: report it and try again next round.
                 self.healthy = False
-                self.status = f"failing ({type(exc).__name__}: {exc})"
+                first_line = (str(exc).strip().splitlines() or [""])[0]
+                self.status = f"failing: {type(exc).__name__}: {first_line}"[:200]
                 log.error("executor_round_failed", error=self.status)
             waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self._wake.wait())]
             with contextlib.suppress(TimeoutError):

@@ -43,6 +43,12 @@ STABLE_AFTER = 30.0
 """Seconds a connection must have worked before its failure restarts the backoff."""
 
 
+def reason(exc: BaseException) -> str:
+    """A short reason for /healthz and logs: the type and the first line of the message."""
+    first_line = (str(exc).strip().splitlines() or [""])[0]
+    return f"{type(exc).__name__}: {first_line}"[:200]
+
+
 def backoff(attempt: int, cap: float, rng: random.Random) -> float:
     """Exponential backoff with "equal jitter": half fixed, half random, at most ``cap``."""
     delay = min(cap, INITIAL_BACKOFF * 2.0 ** min(attempt, 30))
@@ -141,7 +147,7 @@ class MailboxWatcher:
                         continue
             except Exception as exc:
                 # The lease lives in the database: while it is down, report and retry.
-                self._status = {"lease": f"failing ({type(exc).__name__}: {exc})"}
+                self._status = {"lease": f"failing: {reason(exc)}"}
                 log.warning("imap_lease_failed", mailbox=self.name, error=self._status["lease"])
                 await _sleep_until(stop, self._imap.poll_interval.total_seconds())
                 continue
@@ -228,8 +234,8 @@ class MailboxWatcher:
         self._status[role] = "stopped"
 
     def _failed(self, role: str, exc: BaseException, attempt: int) -> None:
-        error = f"{type(exc).__name__}: {exc}"
-        self._status[role] = f"failing ({error})"
+        error = reason(exc)
+        self._status[role] = f"failing: {error}"
         metrics.RECONNECTS.labels(self.name, role).inc()
         log.warning(
             "imap_connection_failed", mailbox=self.name, role=role, error=error, attempt=attempt

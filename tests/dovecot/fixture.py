@@ -9,8 +9,9 @@ Ports are `port_base + 143` (IMAP, STARTTLS), `+ 993` (IMAPS, self-signed EC cer
 `PASSWORDS`): support@ has an active Sieve *vacation* script, a real RFC 3834 auto-responder whose
 replies are captured in `base/outbox/` (or sent by SMTP to `submission_host`).
 
-Tests that take the `dovecot` fixture must be marked `@pytest.mark.dovecot`; the fixture skips
-with a reason when no Dovecot is installed.
+Tests that take the `dovecot` fixture must be marked `@pytest.mark.dovecot`; when no Dovecot is
+installed the fixture skips with the reason, or fails the test where real servers are required
+(CI; see tests/real_servers.py).
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ from typing import Any, Protocol
 
 import aioimaplib
 import pytest
+
+from tests.real_servers import exercised, require_marker, require_or_skip
 
 HERE = Path(__file__).resolve().parent
 START_SCRIPT = HERE / "start.sh"
@@ -357,12 +360,11 @@ class DovecotFactory(Protocol):
 @pytest.fixture
 def dovecot_factory(request: pytest.FixtureRequest) -> Iterator[DovecotFactory]:
     """Start instances with options (e.g. `submission_host`); all are stopped at teardown."""
-    if request.node.get_closest_marker("dovecot") is None:
-        # The marker is what lets `-m "not dovecot"` deselect these tests on machines without it.
-        pytest.fail("tests that use the dovecot fixtures must be marked @pytest.mark.dovecot")
+    # The marker is what lets `-m "not dovecot"` deselect these tests on machines without it.
+    require_marker(request.node, "dovecot")
     reason = unusable_reason()
     if reason is not None:
-        pytest.skip(reason)
+        require_or_skip("dovecot", reason)
     started: list[Dovecot] = []
     bases: list[Path] = []
 
@@ -370,6 +372,7 @@ def dovecot_factory(request: pytest.FixtureRequest) -> Iterator[DovecotFactory]:
         # Not tmp_path: see start_dovecot. mkdtemp() makes a directory right under the temp dir.
         bases.append(Path(tempfile.mkdtemp(prefix="mailguard-dovecot-")))
         started.append(start_dovecot(bases[-1], submission_host=submission_host))
+        exercised(request.node, "dovecot")
         return started[-1]
 
     try:

@@ -2,9 +2,11 @@
 
 ``sqlite_url``: a SQLite file in the test's temporary directory.
 ``postgres_url``: a new, empty PostgreSQL database with a random name, dropped after
-the test. Tests using it carry ``@pytest.mark.postgres``; when the server at
-``MAILGUARD_TEST_POSTGRES`` (default ``postgresql://postgres@127.0.0.1:5432/postgres``)
-does not answer they are skipped with a reason saying so.
+the test. Tests using it carry ``@pytest.mark.postgres``. The server and the role that
+creates the databases come from ``MAILGUARD_TEST_PG_URL`` (default :data:`DEFAULT_PG_URL`,
+the role and database ``scripts/test`` creates); a server that does not answer or refuses
+the login goes through :func:`tests.real_servers.require_or_skip`: a loud skip on a
+developer's machine, a failure in CI.
 ``db_url``: parametrised over both backends.
 ``store``: a :class:`~mailguard.store.repository.SqlStore` on a migrated ``db_url``.
 """
@@ -22,10 +24,11 @@ from sqlalchemy.engine import make_url
 
 from mailguard.store import schema
 from mailguard.store.repository import SqlStore
+from tests.real_servers import exercised, require_marker, require_or_skip
 
-POSTGRES_ADMIN_URL = os.environ.get(
-    "MAILGUARD_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
+# Keep in step with scripts/test, which creates this role (LOGIN CREATEDB) and database.
+DEFAULT_PG_URL = "postgresql://mailguard_test:mailguard_test@127.0.0.1:5432/mailguard_test"
+POSTGRES_TEST_URL = os.environ.get("MAILGUARD_TEST_PG_URL") or DEFAULT_PG_URL
 
 
 @pytest.fixture
@@ -34,30 +37,42 @@ def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'data' / 'mailguard.db'}"
 
 
-async def _admin_connection() -> asyncpg.Connection:
+def _shown(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
+
+
+async def pg_connect() -> asyncpg.Connection:
+    """A connection as the test role to its own database, or the require-or-skip switch.
+
+    Any refusal counts as "unavailable", bad credentials and a missing role included: the
+    switch then fails the test in CI, so such a machine cannot give a green run.
+    """
     try:
-        return await asyncpg.connect(POSTGRES_ADMIN_URL, timeout=5)
+        return await asyncpg.connect(POSTGRES_TEST_URL, timeout=5)
     except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
-        pytest.skip(
-            f"!!! PostgreSQL at {POSTGRES_ADMIN_URL} does not answer ({exc!r}): "
-            "PostgreSQL tests SKIPPED !!!"
+        require_or_skip(
+            "postgres",
+            f"cannot log in at {_shown(POSTGRES_TEST_URL)} ({exc!r}); scripts/test creates "
+            "the role and database, or set MAILGUARD_TEST_PG_URL",
         )
 
 
 @pytest.fixture
-async def postgres_url() -> AsyncIterator[str]:
+async def postgres_url(request: pytest.FixtureRequest) -> AsyncIterator[str]:
     """A plain ``postgresql://`` URL to a fresh database, dropped after the test."""
+    require_marker(request.node, "postgres")
     name = f"mailguard_test_{secrets.token_hex(6)}"
-    admin = await _admin_connection()
+    admin = await pg_connect()
     try:
         await admin.execute(f'CREATE DATABASE "{name}"')
     finally:
         await admin.close()
-    url = make_url(POSTGRES_ADMIN_URL).set(database=name)
+    exercised(request.node, "postgres")
+    url = make_url(POSTGRES_TEST_URL).set(database=name)
     try:
         yield url.render_as_string(hide_password=False)
     finally:
-        admin = await _admin_connection()
+        admin = await pg_connect()
         try:
             # FORCE: a test that failed half-way may have left a connection open.
             await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -20,7 +20,6 @@ from pathlib import Path
 
 import aioimaplib
 import pytest
-from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from tests.dovecot.fixture import (
     AGENT,
@@ -34,6 +33,8 @@ from tests.dovecot.fixture import (
     start_dovecot,
     unusable_reason,
 )
+from tests.real_servers import exercised, require_or_skip
+from tests.smtp_sink import SmtpSink
 
 pytestmark = [pytest.mark.dovecot, pytest.mark.timeout(15)]
 
@@ -197,11 +198,11 @@ def test_instance_runs_unprivileged_outside_pytest_tmp(dovecot: Dovecot) -> None
 
 
 def test_a_taken_port_makes_the_start_draw_another_port_base(
-    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     reason = unusable_reason()
     if reason is not None:
-        pytest.skip(reason)
+        require_or_skip("dovecot", reason)
     draw = random.choice
     with socket.socket() as blocker:
         blocker.bind((HOST, 0))
@@ -212,6 +213,7 @@ def test_a_taken_port_makes_the_start_draw_another_port_base(
         base = Path(tempfile.mkdtemp(prefix="mailguard-dovecot-"))
         try:
             server = start_dovecot(base)
+            exercised(request.node, "dovecot")
             try:
                 assert server.port_base != taken_base
                 with socket.create_connection((HOST, server.imap_port), timeout=5) as imap:
@@ -222,34 +224,16 @@ def test_a_taken_port_makes_the_start_draw_another_port_base(
             shutil.rmtree(base, ignore_errors=True)
 
 
-class _Collector:
-    """aiosmtpd handler that keeps every envelope it is given."""
-
-    def __init__(self) -> None:
-        self.envelopes: list[Envelope] = []
-
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        self.envelopes.append(envelope)
-        return "250 OK"
-
-
+@pytest.mark.smtp
 async def test_vacation_reply_can_be_submitted_over_smtp(
-    dovecot_factory: DovecotFactory,
+    dovecot_factory: DovecotFactory, smtp_sink: SmtpSink
 ) -> None:
     # What the SMTP-proxy tests need: Dovecot's auto-reply arriving at a server under test.
-    collector = _Collector()
-    loop = asyncio.get_running_loop()
-    smtp_server = await loop.create_server(lambda: SMTP(collector), HOST, 0)
-    try:
-        smtp_port = smtp_server.sockets[0].getsockname()[1]
-        dovecot = dovecot_factory(submission_host=f"{HOST}:{smtp_port}")
-        message = make_message(sender=CARL, to=SUPPORT, subject="Help", message_id="<h@c.example>")
-        await dovecot.deliver_async(message, mail_from=CARL_ADDR, rcpt=SUPPORT)
-    finally:
-        smtp_server.close()
-        await smtp_server.wait_closed()
+    dovecot = dovecot_factory(submission_host=smtp_sink.address)
+    message = make_message(sender=CARL, to=SUPPORT, subject="Help", message_id="<h@c.example>")
+    await dovecot.deliver_async(message, mail_from=CARL_ADDR, rcpt=SUPPORT)
 
-    [envelope] = collector.envelopes
+    [envelope] = smtp_sink.envelopes
     assert envelope.mail_from == "<>"
     assert envelope.rcpt_tos == [CARL_ADDR]
     assert isinstance(envelope.content, bytes)

@@ -136,6 +136,7 @@ EXPECTED_TOP = [
     "schema",
     "sources",
     "summary",
+    "analysis",
     "kinds",
     "rule_hits",
     "trapped",

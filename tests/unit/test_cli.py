@@ -116,4 +116,11 @@ def test_audit_reports_trapped_customers_as_json(
     args = ["audit", "--own-domain", "example.com", "--format", "json", "-o", str(out)]
     assert main([*args, str(scenarios / "automated_streak_en")]) == EXIT_OK
     report = json.loads(out.read_text())
-    assert "automated_streak" in json.dumps(report)
+    # Every report lists every rule, empty or not: check who was caught, and by what.
+    trapped = {
+        rule: [(t["customer"], t["mailbox"]) for t in entries]
+        for rule, entries in report["trapped"].items()
+    }
+    assert trapped.pop("automated_streak") == [("j.carter@example.org", "support")]
+    assert all(entries == [] for entries in trapped.values()), trapped
+    assert report["summary"]["trapped_customers"] == 1
