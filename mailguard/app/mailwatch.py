@@ -116,9 +116,14 @@ class MailWatch:
         ]
 
     def health(self) -> dict[str, str]:
-        """One /healthz entry per watched mailbox, and the executor's."""
+        """One /healthz entry per watched mailbox, and the executor's.
+
+        Without IMAP mailboxes the executor's entry appears only when it fails (its only
+        trouble then is the database, which the storage check reports as well).
+        """
         checks = {f"imap:{w.name}": w.status for w in self.watchers}
-        checks["executor"] = self.executor.status
+        if self.watchers or self.executor.status != "ok":
+            checks["executor"] = self.executor.status
         return checks
 
     async def run(self, stop: asyncio.Event) -> None:
