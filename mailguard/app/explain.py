@@ -60,12 +60,14 @@ def _text_report(facts: MessageFacts, result: Classification) -> str:
     if result.malformed:
         lines.append("malformed:   yes")
     lines.append("rules fired:" if result.evidence else "rules fired: none")
+    # Frustration clues are named "frustration:<signal>_<language>", longer than most rules.
+    width = max([28] + [len(e.rule) for e in result.evidence + result.frustration_evidence])
     for item in result.evidence:
-        lines.append(f"  {item.rule:28} {item.weight:+5.2f}  {item.matched}")
+        lines.append(f"  {item.rule:{width}} {item.weight:+5.2f}  {item.matched}")
     if result.frustration_evidence:
         lines.append("frustration clues:")
         for item in result.frustration_evidence:
-            lines.append(f"  {item.rule:28} {item.weight:+5.2f}  {item.matched}")
+            lines.append(f"  {item.rule:{width}} {item.weight:+5.2f}  {item.matched}")
     return "\n".join(lines)
 
 

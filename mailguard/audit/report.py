@@ -52,6 +52,7 @@ KNOWN_RULES = (
     "bot_ping_pong",
     "referral_ring",
     "frustration",
+    "asks_for_human",
     "sla",
 )
 # Events remembered per customer before a rule catches them, and kept per trap in total.

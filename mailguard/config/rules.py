@@ -49,6 +49,12 @@ class FrustrationConfig(Section):
     threshold: Annotated[float, Field(gt=0.0, le=1.0)] = 0.6
 
 
+class AsksForHumanConfig(Section):
+    """Rule asks_for_human: a customer who asks for a person goes to one at once."""
+
+    enabled: bool = True
+
+
 class SlaConfig(Section):
     """Rule sla: an escalation nobody answered."""
 
@@ -65,6 +71,7 @@ class PolicyConfig(Section):
     bot_ping_pong: PingPongConfig = PingPongConfig()
     referral_ring: ReferralRingConfig = ReferralRingConfig()
     frustration: FrustrationConfig = FrustrationConfig()
+    asks_for_human: AsksForHumanConfig = AsksForHumanConfig()
     sla: SlaConfig = SlaConfig()
     thread_window: Duration = timedelta(days=14)
     fold_plus_tags: bool = True

@@ -11,6 +11,7 @@ from mailguard.domain.classify import ClassifierSettings
 from mailguard.domain.identity import CompanyIdentity
 from mailguard.domain.model import Kind
 from mailguard.domain.policy import (
+    AsksForHumanRule,
     FrustrationRule,
     PingPongRule,
     Policy,
@@ -51,6 +52,7 @@ def policy_of(config: Config) -> Policy:
         frustration=FrustrationRule(
             enabled=p.frustration.enabled, threshold=p.frustration.threshold
         ),
+        asks_for_human=AsksForHumanRule(enabled=p.asks_for_human.enabled),
         sla=SlaRule(enabled=p.sla.enabled, first=p.sla.first, second=p.sla.second),
         thread_window=p.thread_window,
         fold_plus_tags=p.fold_plus_tags,

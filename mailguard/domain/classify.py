@@ -17,12 +17,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from mailguard.domain.facts import MessageFacts, normalize_address
-from mailguard.domain.frustration import FrustrationScorer
+from mailguard.domain.frustration import FrustrationScorer, Heard
 from mailguard.domain.gate import Gate, GateText
-from mailguard.domain.language import detect_language
+from mailguard.domain.language import detect_languages
 from mailguard.domain.lexicon import FROM_RULES, HEADER_RULES, SUBJECT_RULES
 from mailguard.domain.lexicon_body import BODY_RULES
 from mailguard.domain.model import Classification, Evidence, Kind
+from mailguard.domain.quotes import inside_inline_quotes
 from mailguard.domain.rules import (
     BODY,
     FROM,
@@ -70,21 +71,20 @@ def is_reply_subject(subject: str) -> bool:
 
 
 @dataclass(frozen=True, slots=True)
+class _Read:
+    """The author's text, prepared once, with its language and the plausible languages."""
+
+    text: str
+    prepared: GateText
+    language: str | None
+    plausible: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
 class _Rule:
     rule: PatternRule
     regex: re.Pattern[str]
     gate: Gate | None
-
-
-def _inside_quotes(text: str, start: int) -> bool:
-    """Whether ``start`` lies inside inline quotation marks opened earlier on its line."""
-    line_start = max(text.rfind("\n", 0, start) + 1, start - 300)
-    before = text[line_start:start]
-    if before.count('"') % 2:
-        return True
-    if "„" in before:  # German „…“: the low mark opens, the high one closes.
-        return before.count("„") > before.count("“")
-    return before.count("“") > before.count("”") or before.count("«") > before.count("»")
 
 
 def _unquoted_match(regex: re.Pattern[str], text: str) -> re.Match[str] | None:
@@ -94,7 +94,7 @@ def _unquoted_match(regex: re.Pattern[str], text: str) -> re.Match[str] | None:
     robot's words in quotes; those words are not the person's own.
     """
     for match in regex.finditer(text):
-        if not _inside_quotes(text, match.start()):
+        if not inside_inline_quotes(text, match.start()):
             return match
     return None
 
@@ -184,7 +184,7 @@ class Classifier:
         # One lower-cased, tokenized copy of subject and text serves the language guess,
         # the body-rule gates and the frustration gates; a wider text only opens more gates.
         prepared = GateText.of(facts.subject + "\n" + text)
-        language = detect_language(facts.subject + "\n" + text, prepared.words or None)
+        language, plausible = detect_languages(facts.subject + "\n" + text, prepared.words or None)
         for item in self._body:
             lang = item.rule.language
             if lang and language and lang != language:
@@ -194,7 +194,8 @@ class Classifier:
             match = _unquoted_match(item.regex, text)
             if match:
                 fire(item.rule, match.group(0))
-        return self._verdict(facts, evidence, votes, overruled, language, text, prepared)
+        read = _Read(text, prepared, language, plausible)
+        return self._verdict(facts, evidence, votes, overruled, read)
 
     def _company_side(
         self, facts: MessageFacts, evidence: list[Evidence], votes: list[tuple[Kind, float]]
@@ -244,9 +245,7 @@ class Classifier:
         evidence: list[Evidence],
         votes: list[tuple[Kind, float]],
         overruled: bool,
-        language: str | None,
-        text: str,
-        prepared: GateText,
+        read: _Read,
     ) -> Classification:
         score = _automation_score(votes)
         # The epsilon keeps float summation order from deciding a message on the threshold.
@@ -259,17 +258,24 @@ class Classifier:
                 confidence = 0.99
             else:
                 confidence = 0.95 - 0.45 * min(max(score, 0.0), 1.0)
-            frustration, clues = self._frustration.score(
-                facts.subject + "\n" + text, language, prepared
-            )
+            heard = Heard(0.0, ())
+            if not overruled:
+                # The company's agents are never scored: only customers' words count. A reply
+                # subject repeats the subject of the mail it answers, so only a fresh one does.
+                subject = "" if is_reply_subject(facts.subject) else facts.subject
+                heard = self._frustration.hear(
+                    subject + "\n" + read.text, read.language, read.prepared, read.plausible
+                )
+            if heard.asks_for_human is not None:
+                evidence.append(heard.asks_for_human)
             return Classification(
                 kind=Kind.HUMAN,
                 automated=False,
                 confidence=round(confidence, 3),
-                language=language,
+                language=read.language,
                 evidence=tuple(evidence),
-                frustration=frustration,
-                frustration_evidence=clues,
+                frustration=heard.score,
+                frustration_evidence=heard.evidence,
                 malformed=bool(defects),
             )
         confidence = min(0.99, 1.0 - 0.5 * math.exp(-1.5 * (score - AUTOMATED_THRESHOLD)))
@@ -277,7 +283,7 @@ class Classifier:
             kind=_pick_kind(votes),
             automated=True,
             confidence=round(confidence, 3),
-            language=language,
+            language=read.language,
             evidence=tuple(evidence),
             malformed=bool(defects),
         )

@@ -1,135 +1,84 @@
-"""Frustration in a person's own words: repeat contact, complaint and legal words, shouting.
+"""Hearing what a customer writes: a request for a person, and how frustrated they are.
 
-Only the author's text is scored (quoted history is removed before this runs), each term
-counts once, and a term preceded closely by a negation ("no complaint", "keine
-Beschwerde", "I don't want to cancel") does not count. Scores combine as independent
-clues, 1 - prod(1 - w), so they stay within 0..1 and saturate gently.
+The signals and their words live in ``voice_lexicon`` (English, German) and
+``voice_lexicon_intl`` (French, Dutch, Spanish, Italian); each is a named
+:class:`FrustrationTerm` ``<signal>_<language>``. A strong signal (anger or insult,
+being fed up with automated answers, a formal complaint, a consequence such as a
+lawyer, a chargeback or a public review, repeated contact) reaches the default
+threshold 0.6 in one plain sentence; weaker ones (dissatisfaction, waiting, a polite
+cancellation, a refund) need company: an intensifier right before an anger or
+dissatisfaction word ("äußerst unzufrieden", "very unhappy"), shouting, or a second
+signal. Clues combine as independent evidence, 1 - prod(1 - w), so the score stays
+within 0..1 and saturates gently; each signal counts once (the
+same word in two languages, "annullato" / "annul", is one clue).
+
+The shipped terms of every plausible language apply (see ``language.detect_languages``),
+not only those of the best guess: for one or two sentences the guess is often wrong (an
+Italian line taken for French) while the right language is close behind. Configured terms
+keep their filter: they apply when the message is in their language or it is unknown.
+
+A request for a person (``asks_for_human``) is not scored: the policy rule of that name
+escalates on it. Only the author's words count: quoted history and signatures never
+reach this module, a phrase inside inline quotation marks (a robot's words the customer
+quotes) is skipped, and so is a phrase that a negation governs a few words before, in
+the same clause ("not upset at all", "keine Beschwerde", "no need to call me back").
 """
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
-from mailguard.domain.gate import Gate, GateText
+from mailguard.domain.gate import Gate, GateText, top_level_branches
+from mailguard.domain.language import detect_languages
 from mailguard.domain.model import Evidence
+from mailguard.domain.quotes import inside_inline_quotes
 from mailguard.domain.rules import FrustrationTerm
-
-
-def _t(name: str, pattern: str, weight: float, lang: str | None) -> FrustrationTerm:
-    return FrustrationTerm(name, pattern, weight, lang)
-
-
-SHIPPED_TERMS: tuple[FrustrationTerm, ...] = (
-    _t(
-        "repeat_count_en",
-        r"\bfor the (?:second|third|fourth|fifth|sixth|\d+(?:st|nd|rd|th)) time\b|"
-        r"\b(?:second|third|fourth|fifth) (?:e-?mail|message|attempt|request|"
-        r"time i(?:'m| am) writing)\b|\bhow many (?:more )?times\b|\bagain and again\b|"
-        r"\b(?:several|many|multiple|numerous|countless) (?:times|e-?mails|messages|attempts)\b|"
-        r"\bi (?:have )?(?:already )?(?:written|e-?mailed|contacted|called) (?:you )?"
-        r"(?:twice|three times|several times|multiple times|\d+ times)\b",
-        0.4,
-        "en",
-    ),
-    _t(
-        "still_no_answer_en",
-        r"\bstill (?:no|not|haven't|have not|hasn't|waiting|nothing)\b|"
-        r"\bno(?: ?one|body) (?:has )?(?:answered|replied|responded|got back|gets back|"
-        r"is answering)\b|\b(?:never|not once) (?:got|received|had) (?:an? )?(?:answer|reply|"
-        r"response)\b|\bonly (?:ever )?(?:get|got|getting) (?:an? )?(?:automatic|automated|"
-        r"auto)",
-        0.4,
-        "en",
-    ),
-    _t("again_en", r"\b(?:once again|yet again|again)\b", 0.15, "en"),
-    _t(
-        "complaint_en",
-        r"\b(?:complain(?:t|ts|ing)?|unacceptable|ridiculous|disgrace(?:ful)?|outrageous|"
-        r"appalling|terrible service|worst|furious|angry|fed up|sick (?:and tired )?of|"
-        r"scam|fraud|rip-?off|incompetent|useless)\b",
-        0.35,
-        "en",
-    ),
-    _t(
-        "cancel_en",
-        r"\b(?:cancel(?:l?ing|l?ed|lation)?|terminate my (?:contract|account|subscription)|"
-        r"close my account|take my business elsewhere|switch(?:ing)? to (?:a )?competitor)\b",
-        0.35,
-        "en",
-    ),
-    _t(
-        "legal_en",
-        r"\b(?:lawyer|attorney|solicitor|legal action|legal steps|sue you|take you to court|"
-        r"small claims|ombudsman|consumer protection|better business bureau|trading standards|"
-        r"chargeback|charge back|dispute (?:the|this) (?:charge|payment)|final warning|"
-        r"last chance)\b",
-        0.5,
-        "en",
-    ),
-    _t("refund_en", r"\b(?:refund|money back|reimburse(?:ment)?)\b", 0.25, "en"),
-    _t(
-        "repeat_count_de",
-        r"\bzum (?:zweiten|dritten|vierten|f[üu]nften|sechsten|\d+\.) ?mal\b|"
-        r"\bwie oft (?:noch|soll|muss)\b|\b(?:mehrfach|mehrmals|wiederholt|x-mal|zigmal)\b|"
-        r"\bseit (?:wochen|tagen|monaten)\b",
-        0.4,
-        "de",
-    ),
-    _t(
-        "still_no_answer_de",
-        r"\b(?:immer noch|noch immer|bis heute|nach wie vor) (?:keine?|nicht|nichts)\b|"
-        r"\bkeine (?:antwort|reaktion|r[üu]ckmeldung)\b|\bnur (?:eine )?automatische\b|"
-        r"\bniemand (?:antwortet|meldet sich|reagiert)\b",
-        0.4,
-        "de",
-    ),
-    _t("again_de", r"\b(?:schon wieder|erneut|wieder einmal|abermals)\b", 0.3, "de"),
-    _t(
-        "complaint_de",
-        r"\b(?:beschwerde|beschwere|reklamation|unversch[äa]mt(?:heit)?|frechheit|"
-        r"skandal(?:[öo]s)?|inakzeptabel|entt[äa]uscht|zumutung|ärgerlich|verärgert|"
-        r"sauer|betrug|abzocke|katastrophe|katastrophal)\b",
-        0.35,
-        "de",
-    ),
-    _t(
-        "cancel_de",
-        r"\b(?:k[üu]ndig(?:ung|e|en)|vertrag (?:aufl[öo]sen|beenden)|widerruf)\w*",
-        0.35,
-        "de",
-    ),
-    _t(
-        "legal_de",
-        r"\b(?:anwalt|anw[äa]ltin|rechtsanwalt|anwaltlich|verbraucherzentrale|"
-        r"rechtliche schritte|gericht|klage|schlichtungsstelle|bundesnetzagentur|"
-        r"letzte (?:frist|mahnung|chance|warnung)|frist bis)\w*",
-        0.5,
-        "de",
-    ),
-    _t("refund_de", r"\b(?:r[üu]ckerstattung|erstattung|geld zur[üu]ck|gutschrift)\b", 0.25, "de"),
-    _t(
-        "complaint_fr",
-        r"\b(?:plainte|r[ée]clamation|inadmissible|inacceptable|avocat|"
-        r"r[ée]siliation|rembourse(?:ment|z))\b",
-        0.35,
-        "fr",
-    ),
-    _t(
-        "complaint_es",
-        r"\b(?:queja|reclamaci[óo]n|inaceptable|abogado|cancelaci[óo]n|"
-        r"reembolso|otra vez|todav[íi]a no)\b",
-        0.35,
-        "es",
-    ),
+from mailguard.domain.voice_lexicon import (
+    ASKS_FOR_HUMAN,
+    ENGLISH,
+    GERMAN,
+    INTENSIFIED,
+    INTENSIFIER_WEIGHT,
+    INTENSIFIERS_EN_DE,
 )
+from mailguard.domain.voice_lexicon_intl import DUTCH, FRENCH, INTENSIFIERS_INTL, ITALIAN, SPANISH
 
+SHIPPED_TERMS: tuple[FrustrationTerm, ...] = ENGLISH + GERMAN + FRENCH + DUTCH + SPANISH + ITALIAN
+PERSON_RULE = ASKS_FOR_HUMAN
+
+# A negation word followed by at most four words and no punctuation, up to the match:
+# "not [upset]", "I don't [want to file a] complaint", "keine [Beschwerde]". "no one" and
+# "not only" negate something else.
 _NEGATION = re.compile(
-    r"\b(?:not|no|never|don't|do not|doesn't|won't|wouldn't|isn't|without|nor|"
-    r"nicht|kein|keine|keinen|keiner|keinerlei|ohne|nie|niemals|pas|sin|senza|geen|sem)\b"
-    r"[^.!?\n]{0,25}$",
+    r"(?:\b(?:not(?!\s+only\b)|no(?!\s+(?:one|longer)\b)|never|without|nor|hardly|"
+    r"nicht(?!\s+nur\b)|kein\w*|nie|niemals|ohne|keineswegs|pas|jamais|aucun\w*|sans|"
+    r"niet|geen|nooit|zonder|nunca|sin|ningun\w*|ningún|non|mai|senza|nessun\w*|inutile|"
+    r"unnecessary|needn't)|n't|n’t)(?:[ \t]+[\w'’-]+){0,4}[ \t]*$",
     re.IGNORECASE,
 )
+_NEGATION_REACH = 60
+_CONDITION = re.compile(
+    r"\b(?:if|unless|wenn|falls|sofern|si|se|als|indien|tenzij)\s+(?:[\w'’-]+\s+){0,2}[\w'’-]*$",
+    re.IGNORECASE,
+)
+_DEMAND = re.compile(
+    r"\b(?:another|more|weitere[nr]?|encore une|une autre|nog een|otra|otro|altra|altro)\b",
+    re.IGNORECASE,
+)
+_INTENSIFIER = re.compile(
+    rf"\b(?:{INTENSIFIERS_EN_DE}|{INTENSIFIERS_INTL})[ \t]+(?:[\w'’-]+[ \t]+)?$", re.IGNORECASE
+)
+# A negated positive word made stronger: "not happy at all", "pas du tout satisfait".
+_INNER_INTENSIFIER = re.compile(
+    r"\b(?:at all|whatsoever|in the least|überhaupt|gar|keineswegs|du tout|absolument|"
+    r"helemaal|totaal|absoluut|para nada|nada|en absoluto|per niente|per nulla|affatto|"
+    r"minimamente)\b",
+    re.IGNORECASE,
+)
+_INTENSIFIER_REACH = 40
 _NOT_LETTER = re.compile(r"[\W\d_]+")
 _NOT_UPPER = re.compile(r"[^A-ZÀ-ÖØ-Þ]+")
 _SHOUT_WORD = re.compile(r"\b[A-ZÄÖÜ]{3,}\b")
@@ -140,13 +89,59 @@ SHOUT_SAMPLE = 800
 @dataclass(frozen=True, slots=True)
 class _Compiled:
     term: FrustrationTerm
-    regex: re.Pattern[str]
-    gate: Gate | None
+    signal: str
+    gate: Gate | None  # of the whole pattern: one test rules out most texts at once
+    # Each branch of the pattern (its source) with its gate and, where the pattern allows
+    # it, a lower-case twin searched without IGNORECASE in the lower-cased text (faster).
+    branches: tuple[tuple[str, Gate | None, re.Pattern[str] | None], ...]
+    everywhere: bool  # shipped: applies by plausible language, not the best guess
 
 
-def _negated(text: str, start: int) -> bool:
-    """Whether a negation word sits within a few words before ``start``, same sentence."""
-    return _NEGATION.search(text, max(0, start - 40), start) is not None
+@dataclass(frozen=True, slots=True)
+class Heard:
+    """What the scorer heard: the frustration score, its clues, and a request for a person."""
+
+    score: float
+    evidence: tuple[Evidence, ...]
+    asks_for_human: Evidence | None = None
+
+
+def _signal(term: FrustrationTerm) -> str:
+    """The signal a term belongs to: its name without the language suffix."""
+    head, _, tail = term.name.rpartition("_")
+    return head if head and tail == term.language else term.name
+
+
+def _folded(pattern: str) -> re.Pattern[str] | None:
+    """The pattern in lower case for a case-sensitive search of lower-cased text, or None
+    when lower-casing would change its meaning (an upper-case escape such as \\W or \\B)."""
+    if re.search(r"\\[A-Z]", pattern):
+        return None
+    return re.compile(pattern.lower())
+
+
+def _negated(text: str, start: int, matched: str = "") -> bool:
+    """Whether a negation governs the words just before ``start`` (same clause).
+
+    "No more canned replies", "I don't want another template answer" refuse the robot's
+    answers rather than deny the frustration, so a negation that reaches a following
+    "another" / "more" does not count; nor does one that opens a condition ("if you don't
+    refund me I'll see a lawyer").
+    """
+    found = _NEGATION.search(text, max(0, start - _NEGATION_REACH), start)
+    if found is None:
+        return False
+    if _CONDITION.search(text, max(0, found.start() - 30), found.start()):
+        # "Se non mi rimborsate mi rivolgerò a un avvocato": the negation belongs to a
+        # condition, and what follows it is the consequence, not something denied.
+        return False
+    return _DEMAND.search(found.group(0) + " " + matched[:20]) is None
+
+
+def _intensified(text: str, start: int) -> str | None:
+    """The intensifier right before ``start`` ("äußerst", "very", "molto"), if any."""
+    found = _INTENSIFIER.search(text, max(0, start - _INTENSIFIER_REACH), start)
+    return found.group(0).strip() if found else None
 
 
 def _shouting(text: str) -> list[Evidence]:
@@ -160,7 +155,7 @@ def _shouting(text: str) -> list[Evidence]:
     if letters >= 20:
         upper = len(_NOT_UPPER.sub("", sample))
         if upper / letters > 0.6:
-            found.append(Evidence("frustration:shouting", f"{upper}/{letters} capitals", 0.4))
+            found.append(Evidence("frustration:shouting", f"{upper}/{letters} capitals", 0.5))
     elif len(words) >= 2:
         found.append(Evidence("frustration:shouting", " ".join(words[:5]), 0.3))
     marks = _MARKS.search(sample) if sample.count("!") + sample.count("?") >= 3 else None
@@ -169,41 +164,148 @@ def _shouting(text: str) -> list[Evidence]:
     return found
 
 
+@functools.lru_cache(maxsize=1024)
+def _compile(term: FrustrationTerm, shipped: bool) -> _Compiled:
+    """A term's regexes and gates. Cached: compiling the shipped lexicon (some 500 branches,
+    each with a gate) takes a noticeable fraction of a second, and every Classifier needs it.
+    The result is immutable, so sharing it is safe."""
+    try:
+        branches = tuple(
+            (branch, Gate.of(branch), _folded(branch))
+            for branch in top_level_branches(term.pattern)
+        )
+        for branch, _, folded in branches:
+            if folded is None:
+                re.compile(branch, re.IGNORECASE)
+    except re.error as exc:
+        raise ValueError(f"frustration term {term.name!r}: bad pattern: {exc}") from exc
+    return _Compiled(term, _signal(term), Gate.of(term.pattern), branches, shipped)
+
+
+def _spans(
+    source: str, folded: re.Pattern[str] | None, text: str, lowered: str | None, pos: int = 0
+) -> Iterator[tuple[int, int]]:
+    """Spans of a branch's matches from ``pos``: in the lower-cased text when it can."""
+    if folded is not None and lowered is not None:
+        return (m.span() for m in folded.finditer(lowered, pos))
+    # re's own cache keeps the rarely needed case-insensitive twin.
+    return (m.span() for m in re.compile(source, re.IGNORECASE).finditer(text, pos))
+
+
 class FrustrationScorer:
-    """Scores a person's own text with the shipped lexicon plus configured terms."""
+    """Hears a person's own text with the shipped lexicon plus configured terms."""
 
     def __init__(self, extra: tuple[FrustrationTerm, ...] = ()) -> None:
-        self._terms: list[_Compiled] = []
-        for term in SHIPPED_TERMS + extra:
-            try:
-                regex = re.compile(term.pattern, re.IGNORECASE)
-            except re.error as exc:
-                raise ValueError(f"frustration term {term.name!r}: bad pattern: {exc}") from exc
-            self._terms.append(_Compiled(term, regex, Gate.of(term.pattern)))
+        self._terms = [_compile(term, True) for term in SHIPPED_TERMS]
+        self._terms += [_compile(term, False) for term in extra]
+        self._shipped = [c for c in self._terms if c.everywhere]
+        self._configured = [c for c in self._terms if not c.everywhere]
+        self._by_language: dict[str, list[_Compiled]] = {}
+        for compiled in self._shipped:
+            self._by_language.setdefault(compiled.term.language or "", []).append(compiled)
 
-    def score(
-        self, text: str, language: str | None, prepared: GateText | None = None
-    ) -> tuple[float, tuple[Evidence, ...]]:
-        """(score in 0..1, evidence) for ``text`` written in ``language`` (None = unknown).
+    def _applicable(self, language: str | None, plausible: frozenset[str]) -> list[_Compiled]:
+        """The shipped terms of the plausible languages (all if none), then the configured
+        terms that fit ``language``."""
+        if plausible:
+            # The best guess first, so that its words name a signal two languages share.
+            order = sorted(plausible, key=lambda lang: (lang != language, lang))
+            terms = [c for lang in order for c in self._by_language.get(lang, ())]
+        else:
+            terms = sorted(self._shipped, key=lambda c: c.term.language != language)
+        terms += [c for c in self._configured if not (language and c.term.language not in
+                  (None, language))]  # fmt: skip
+        return terms
 
-        ``prepared`` may pass a GateText of ``text`` (or of a text containing it).
+    def _first(
+        self, compiled: _Compiled, text: str, lowered: str | None, prepared: GateText
+    ) -> tuple[int, int] | None:
+        """The span of a match that is the author's own, unnegated words: the first one of
+        the first branch (in the pattern's order) that has one.
+
+        ``lowered`` is ``text.lower()`` when that keeps every position (else None).
+        """
+        if not prepared.opens(compiled.gate):
+            return None
+        for source, gate, folded in compiled.branches:
+            if len(compiled.branches) > 1 and not prepared.opens(gate):
+                continue
+            for start, end in _spans(source, folded, text, lowered):
+                if not _negated(text, start, text[start:end]) and not inside_inline_quotes(
+                    text, start
+                ):
+                    return start, end
+        return None
+
+    def _intensifier(
+        self, compiled: _Compiled, text: str, lowered: str | None, first: tuple[int, int]
+    ) -> Evidence | None:
+        """An intensifier on any unnegated match of an anger or dissatisfaction term."""
+        spans = [first]
+        for source, _, folded in compiled.branches:
+            spans += (span for span in _spans(source, folded, text, lowered, first[1]))
+        for start, end in spans:
+            word = _intensified(text, start)
+            if word is None:
+                inner = _INNER_INTENSIFIER.search(text, start, min(len(text), end + 20))
+                word = inner.group(0) if inner else None
+            if word and not _negated(text, start):
+                return Evidence(
+                    "frustration:intensifier", f"{word}: {text[start:end][:60]}", INTENSIFIER_WEIGHT
+                )
+        return None
+
+    def hear(
+        self,
+        text: str,
+        language: str | None,
+        prepared: GateText | None = None,
+        plausible: frozenset[str] | None = None,
+    ) -> Heard:
+        """Score ``text`` written in ``language`` (None = unknown) and find a person request.
+
+        ``prepared`` may pass a GateText of ``text`` (or of a text containing it), and
+        ``plausible`` the languages the text may be in (see ``detect_languages``); the
+        shipped terms of those languages apply, all of them when it is empty or None.
         """
         evidence: list[Evidence] = []
+        person: Evidence | None = None
+        intensifier: Evidence | None = None
         prepared = prepared or GateText.of(text)
-        for compiled in self._terms:
+        if plausible is None:
+            plausible = detect_languages(text, prepared.words or None)[1]
+        folded = text.lower()
+        # See GateText.of: positions or the case equivalence with the regex not assured.
+        unsafe = len(folded) != len(text) or "ı" in folded or "ſ" in folded
+        lowered = None if unsafe else folded
+        fired: set[str] = set()
+        for compiled in self._applicable(language, plausible):
             term = compiled.term
-            if term.language and language and term.language != language:
+            if compiled.signal in fired:
+                continue  # one signal counts once, whichever language's words said it
+            span = self._first(compiled, text, lowered, prepared)
+            if span is None:
                 continue
-            if not prepared.opens(compiled.gate):
+            matched = text[span[0] : span[1]][:80]
+            if compiled.signal == PERSON_RULE:
+                person = Evidence(PERSON_RULE, matched, 0.0)
+                fired.add(PERSON_RULE)
                 continue
-            for match in compiled.regex.finditer(text):
-                if not _negated(text, match.start()):
-                    evidence.append(
-                        Evidence(f"frustration:{term.name}", match.group(0)[:80], term.weight)
-                    )
-                    break
+            fired.add(compiled.signal)
+            evidence.append(Evidence(f"frustration:{term.name}", matched, term.weight))
+            if intensifier is None and compiled.signal in INTENSIFIED:
+                intensifier = self._intensifier(compiled, text, lowered, span)
+        if intensifier is not None:
+            evidence.append(intensifier)
         evidence.extend(_shouting(text))
         remaining = 1.0
         for item in evidence:
             remaining *= 1.0 - min(max(item.weight, 0.0), 1.0)
-        return round(1.0 - remaining, 3), tuple(evidence)
+        return Heard(round(1.0 - remaining, 3), tuple(evidence), person)
+
+    def score(
+        self, text: str, language: str | None, prepared: GateText | None = None
+    ) -> tuple[float, tuple[Evidence, ...]]:
+        """(score in 0..1, evidence) for ``text``; see :meth:`hear`."""
+        heard = self.hear(text, language, prepared)
+        return heard.score, heard.evidence

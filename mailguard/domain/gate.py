@@ -16,7 +16,7 @@ has to yield a prefix or the whole gate is dropped.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 _MAX_PREFIXES = 64
 _MIN_LENGTH = 2
@@ -194,6 +194,41 @@ def _minimal(prefixes: frozenset[str]) -> frozenset[str]:
     return frozenset(kept)
 
 
+def top_level_branches(pattern: str) -> list[str]:
+    """The branches of the pattern's outermost alternation (``a|b(c|d)`` -> a, b(c|d)).
+
+    Searching each branch on its own finds what the whole pattern finds; with a gate per
+    branch, a text that opens one branch's gate pays for that branch only. A pattern this
+    module cannot walk comes back whole.
+    """
+    branches: list[str] = []
+    depth = 0
+    begin = i = 0
+    try:
+        while i < len(pattern):
+            char = pattern[i]
+            if char == "\\":
+                i += 2
+                continue
+            if char == "[":
+                i = _skip_class(pattern, i)
+                continue
+            if char == "(":
+                depth += 1
+            elif char == ")":
+                depth -= 1
+            elif char == "|" and depth == 0:
+                branches.append(pattern[begin:i])
+                begin = i + 1
+            i += 1
+    except _Stop:
+        return [pattern]
+    if depth != 0:
+        return [pattern]
+    branches.append(pattern[begin:])
+    return branches
+
+
 def literal_prefixes(pattern: str) -> frozenset[str] | None:
     """Lower-case strings one of which occurs in every match of ``pattern``; None if unknown.
 
@@ -209,6 +244,9 @@ def literal_prefixes(pattern: str) -> frozenset[str] | None:
 
 
 _WORD = re.compile(r"\w+")
+# Letters of a word-initial prefix that key it (see Gate.headed): long enough to be
+# selective, short enough for stems ("beschwer", "kündig") to have them.
+HEAD = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,13 +255,17 @@ class Gate:
 
     ``anchored`` maps a whole word (a ``\\w+`` token) to the prefixes that start with it:
     a set intersection with the text's words rules most of them out at once, and only the
-    prefixes of words that are present get a substring test. ``loose`` holds prefixes with
-    no usable first word, tested as substrings.
+    prefixes of words that are present get a substring test. ``headed`` does the same for
+    prefixes that start a word but may end inside it (a stem such as "unverschämt"): they
+    are keyed by their first ``HEAD`` letters, which must begin one of the text's words.
+    ``loose`` holds the rest, tested as substrings.
     """
 
     anchored: dict[str, tuple[str, ...]]
     anchors: frozenset[str]
     loose: tuple[str, ...]
+    headed: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    heads: frozenset[str] = frozenset()
 
     @classmethod
     def of(cls, pattern: str) -> Gate | None:
@@ -231,34 +273,64 @@ class Gate:
         if prefixes is None:
             return None
         anchored: dict[str, set[str]] = {}
+        headed: dict[str, set[str]] = {}
         loose: set[str] = set()
         for prefix in prefixes:
             anchor = _anchor_word(prefix)
             plain = prefix.replace(_BOUNDARY, "")
+            head = _head(prefix)
             if anchor:
                 anchored.setdefault(anchor, set()).add(plain)
+            elif head:
+                headed.setdefault(head, set()).add(plain)
             else:
                 loose.add(plain)
         frozen = {word: tuple(_minimal(frozenset(texts))) for word, texts in anchored.items()}
-        return cls(frozen, frozenset(frozen), tuple(_minimal(frozenset(loose))))
+        by_head = {head: tuple(_minimal(frozenset(texts))) for head, texts in headed.items()}
+        return cls(
+            frozen,
+            frozenset(frozen),
+            tuple(_minimal(frozenset(loose))),
+            by_head,
+            frozenset(by_head),
+        )
+
+
+def _head(prefix: str) -> str | None:
+    """The first HEAD letters of a prefix that starts at a word boundary, if all are word
+    characters: every match then starts a ``\\w+`` token of the text with them."""
+    if not prefix.startswith(_BOUNDARY):
+        return None
+    body = prefix.lstrip(_BOUNDARY)[:HEAD]
+    return body if len(body) == HEAD and _WORD.fullmatch(body) else None
 
 
 def _anchor_word(prefix: str) -> str | None:
-    """The complete first word of a prefix that starts at a word boundary, if any."""
-    if not prefix.startswith(_BOUNDARY):
-        return None
+    """The longest word of a prefix that is a whole ``\\w+`` token of every match.
+
+    The first word counts when the prefix starts at a word boundary, a later one when a
+    non-word character precedes it; either must be followed by a non-word character or a
+    boundary inside the prefix (else the text's word may be longer). The longest such word
+    is the rarest in a text as a rule ("chatbot" rather than "die" in "die chatbot").
+    """
     body = prefix.lstrip(_BOUNDARY)
-    match = _WORD.match(body)
-    if match is None or match.end() >= len(body):
-        # The word runs to the end of the prefix: the text's word may be longer.
-        return None
-    word = match.group(0)
-    if len(word) < _MIN_ANCHOR:
-        return None
-    follower = body[match.end()]
-    if follower == _BOUNDARY:
-        return word
-    return word if not follower.isalnum() and follower != "_" else None
+    best: str | None = None
+    for match in _WORD.finditer(body):
+        start, end = match.span()
+        if start == 0:
+            if not prefix.startswith(_BOUNDARY):
+                continue
+        elif body[start - 1].isalnum() or body[start - 1] == "_":
+            continue  # cannot happen for \w+ runs; kept for clarity
+        if end >= len(body):
+            break
+        follower = body[end]
+        if follower != _BOUNDARY and (follower.isalnum() or follower == "_"):
+            continue
+        word = match.group(0)
+        if len(word) >= _MIN_ANCHOR and (best is None or len(word) > len(best)):
+            best = word
+    return best
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,6 +339,7 @@ class GateText:
 
     lowered: str | None
     words: frozenset[str]
+    heads: frozenset[str] = frozenset()
 
     @classmethod
     def of(cls, text: str) -> GateText:
@@ -276,14 +349,23 @@ class GateText:
             # re.IGNORECASE equates with an ASCII one although lower() does not (dotless i,
             # long s): equivalence with the regex is not assured, so every gate opens.
             return cls(None, frozenset())
-        return cls(lowered, frozenset(_WORD.findall(lowered)))
+        words = frozenset(_WORD.findall(lowered))
+        # A boundary-anchored prefix can only begin where a \w+ token begins, so the first
+        # letters of the tokens are all a headed gate needs.
+        return cls(lowered, words, frozenset(word[:HEAD] for word in words))
 
     def opens(self, gate: Gate | None) -> bool:
         """Whether the pattern behind ``gate`` could match this text."""
         if gate is None or self.lowered is None:
             return True
         lowered = self.lowered
-        for word in gate.anchors & self.words:
-            if any(text in lowered for text in gate.anchored[word]):
-                return True
+        # isdisjoint() answers the common case without building an intersection.
+        if not gate.anchors.isdisjoint(self.words):
+            for word in gate.anchors & self.words:
+                if any(text in lowered for text in gate.anchored[word]):
+                    return True
+        if gate.heads and not gate.heads.isdisjoint(self.heads):
+            for head in gate.heads & self.heads:
+                if any(text in lowered for text in gate.headed[head]):
+                    return True
         return any(text in lowered for text in gate.loose)

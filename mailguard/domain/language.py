@@ -271,6 +271,10 @@ _SCRIPTS = (
 SAMPLE_CHARS = 1500
 
 
+# Below this score the function words say too little to rule any language out.
+PLAUSIBLE_MINIMUM = 3.0
+
+
 def detect_language(text: str, words: frozenset[str] | None = None) -> str | None:
     """ISO 639-1 code of the dominant language of ``text``, or None when unclear.
 
@@ -278,12 +282,27 @@ def detect_language(text: str, words: frozenset[str] | None = None) -> str | Non
     them already. Distinct function words are counted with set intersections (C speed);
     a word several languages share counts half.
     """
+    return detect_languages(text, words)[0]
+
+
+def detect_languages(
+    text: str, words: frozenset[str] | None = None
+) -> tuple[str | None, frozenset[str]]:
+    """The dominant language (as :func:`detect_language`) and the plausible ones.
+
+    Plausible are the languages whose function words score at least half as well as the
+    best one's: for a message of one or two sentences the best guess is often wrong
+    (Italian taken for French) while the right language is close behind; a long text
+    leaves only one. The set is empty, meaning "any", when the best language scores below
+    PLAUSIBLE_MINIMUM (a line or two can hold a single function word, or none), and holds
+    only the script's language for a non-Latin script.
+    """
     sample = text[:SAMPLE_CHARS]
     # Latin scripts end below U+0400; one C-speed max() spares four regex scans for them.
     if sample and max(sample) >= "\u0400":
         for code, pattern in _SCRIPTS:
             if len(pattern.findall(sample)) >= 4:
-                return code
+                return code, frozenset({code})
     if words is None:
         words = frozenset(_WORD.findall(sample.lower()))
     scores = {
@@ -291,6 +310,12 @@ def detect_language(text: str, words: frozenset[str] | None = None) -> str | Non
     }
     ranked = sorted(scores.values(), reverse=True)
     best = max(scores, key=scores.__getitem__)
-    if ranked[0] < 1.5 or ranked[0] < ranked[1] * 1.2:
-        return None
-    return best
+    top = ranked[0]
+    plausible = (
+        frozenset(lang for lang, score in scores.items() if score >= top / 2)
+        if top >= PLAUSIBLE_MINIMUM
+        else frozenset()
+    )
+    if top < 1.5 or top < ranked[1] * 1.2:
+        return None, plausible
+    return best, plausible

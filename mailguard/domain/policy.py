@@ -25,6 +25,7 @@ from mailguard.domain.model import Direction, Evidence
 from mailguard.domain.policy_model import (
     RULES,
     Action,
+    AsksForHumanRule,
     CircuitBreak,
     Decision,
     Escalate,
@@ -45,6 +46,7 @@ from mailguard.domain.policy_model import (
     StreakRule,
 )
 from mailguard.domain.policy_rules import (
+    asks_for_human,
     automated_streak,
     bot_ping_pong,
     entry_refs,
@@ -58,6 +60,7 @@ from mailguard.domain.state import Breaker, CustomerState, Entry, OpenEscalation
 __all__ = [
     "RULES",
     "Action",
+    "AsksForHumanRule",
     "CircuitBreak",
     "CustomerState",
     "Decision",
@@ -185,9 +188,13 @@ def _escalation_hits(
     """Every escalating rule that hits, in priority order (the first one opens)."""
     hits: list[RuleHit] = []
     peers: tuple[Peer, ...] = ()
-    found = frustration(event, policy.frustration)
-    if found:
-        hits.append(found)
+    # A customer's own words come first: asking for a person, then anger.
+    for found in (
+        asks_for_human(event, policy.asks_for_human),
+        frustration(event, policy.frustration),
+    ):
+        if found:
+            hits.append(found)
     ring = referral_ring(state, event, policy.referral_ring, now)
     if ring:
         hits.append(ring.hit)

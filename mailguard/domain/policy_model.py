@@ -61,6 +61,13 @@ class FrustrationRule:
 
 
 @dataclass(frozen=True, slots=True)
+class AsksForHumanRule:
+    """``asks_for_human``: a customer who asks for a person goes to one at once."""
+
+    enabled: bool = True
+
+
+@dataclass(frozen=True, slots=True)
 class SlaRule:
     """``sla``: re-notify after ``first``; notify the secondary address after ``second`` more."""
 
@@ -78,6 +85,7 @@ class Policy:
     bot_ping_pong: PingPongRule = PingPongRule()
     referral_ring: ReferralRingRule = ReferralRingRule()
     frustration: FrustrationRule = FrustrationRule()
+    asks_for_human: AsksForHumanRule = AsksForHumanRule()
     sla: SlaRule = SlaRule()
     thread_window: timedelta = timedelta(days=14)
     fold_plus_tags: bool = True
@@ -127,6 +135,11 @@ RULES: Mapping[str, RuleInfo] = {
         RuleInfo(
             "frustration",
             "A customer's message reads as angry or desperate: it goes to a person at once.",
+        ),
+        RuleInfo(
+            "asks_for_human",
+            'A customer asks for a person (a human, an agent, a call back, "not a robot"): '
+            "the message goes to a person at once.",
         ),
         RuleInfo(
             "sla",

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from mailguard.domain.model import Direction, Evidence
 from mailguard.domain.policy_model import (
+    AsksForHumanRule,
     Event,
     FrustrationRule,
     Peer,
@@ -111,6 +112,24 @@ def frustration(event: Event, rule: FrustrationRule) -> RuleHit | None:
         "frustration",
         evidence,
         f"frustration {event.frustration:.2f} >= {rule.threshold:.2f} in {event.message_id}",
+    )
+
+
+def asks_for_human(event: Event, rule: AsksForHumanRule) -> RuleHit | None:
+    """An inbound human message in which the customer asks for a person.
+
+    The classifier records the phrase as evidence ``asks_for_human`` (see
+    ``mailguard.domain.frustration``); a message with it escalates at once.
+    """
+    if not rule.enabled or event.direction is not Direction.INBOUND or event.automated:
+        return None
+    found = tuple(e for e in event.evidence if e.rule == "asks_for_human")
+    if not found:
+        return None
+    return RuleHit(
+        "asks_for_human",
+        found,
+        f"the customer asks for a person ({found[0].matched!r}) in {event.message_id}",
     )
 
 

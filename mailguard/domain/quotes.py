@@ -96,3 +96,14 @@ def strip_quotes(text: str) -> str:
     while kept and not kept[-1].strip():
         kept.pop()
     return "\n".join(kept).strip("\n")
+
+
+def inside_inline_quotes(text: str, start: int) -> bool:
+    """Whether ``start`` lies inside inline quotation marks opened earlier on its line."""
+    line_start = max(text.rfind("\n", 0, start) + 1, start - 300)
+    before = text[line_start:start]
+    if before.count('"') % 2:
+        return True
+    if "„" in before:  # German „…“: the low mark opens, the high one closes.
+        return before.count("„") > before.count("“")
+    return before.count("“") > before.count("”") or before.count("«") > before.count("»")

@@ -67,6 +67,8 @@ async def test_audit_of_all_scenarios_reports_each_pattern(tmp_path: Path) -> No
             ("m.yilmaz@example.org", "support", ()),
             ("r.okafor@example.net", "support", ()),
         ],
+        # "Please call me on 07700 900123" in her fourth message; already escalated.
+        "asks_for_human": [("a.kowalski@example.org", "support", ())],
         "sla": [("a.kowalski@example.org", "support", ()), ("m.yilmaz@example.org", "support", ())],
     }
     assert report.rule_hits.get("bot_ping_pong", 0) >= 6
