@@ -17,6 +17,7 @@ import structlog
 from prometheus_client import Counter
 from sqlalchemy.exc import SQLAlchemyError
 
+from mailguard.app.mailwatch import MailWatch
 from mailguard.app.proxy import ProxyService
 from mailguard.config import Config, redact_url
 from mailguard.config.settings import engine_settings_of
@@ -136,7 +137,8 @@ async def run_daemon(config: Config, stop: asyncio.Event | None = None) -> int:
     engine = build_engine(store, engine_settings_of(config))
     maintenance = Maintenance(engine, store, timedelta(days=config.retention_days))
     proxy = ProxyService(config, engine, store) if config.proxy.enabled else None
-    health = HealthServer(maintenance.health)
+    mail = MailWatch(config, store, engine, utc_now)
+    health = HealthServer(lambda: {**maintenance.health(), **mail.health()})
     port = None
     try:
         if config.http.enabled:
@@ -149,20 +151,24 @@ async def run_daemon(config: Config, stop: asyncio.Event | None = None) -> int:
             smtp_port=smtp_port,
             dry_run=config.dry_run,
         )
-        worker = asyncio.create_task(maintenance.loop(config.maintenance_interval, stop))
+        workers = [
+            asyncio.create_task(maintenance.loop(config.maintenance_interval, stop)),
+            asyncio.create_task(mail.run(stop)),
+        ]
         await stop.wait()
         log.info("daemon_stopping")
         if proxy is not None:
             # Listeners first: no new mail while the rest winds down.
             await proxy.close(SHUTDOWN_GRACE)
         await health.close()
-        try:
-            async with asyncio.timeout(SHUTDOWN_GRACE):
-                await worker
-        except TimeoutError:
-            worker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await worker
+        for worker in workers:
+            try:
+                async with asyncio.timeout(SHUTDOWN_GRACE):
+                    await worker
+            except TimeoutError:
+                worker.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await worker
     finally:
         if proxy is not None:
             await proxy.close(0)

@@ -24,6 +24,7 @@ from pydantic import (
     model_validator,
 )
 
+from mailguard.config.notes import NoteConfig
 from mailguard.config.rules import ClassifierConfig, PolicyConfig
 from mailguard.config.values import (
     MAILBOX_NAME,
@@ -61,8 +62,24 @@ class ImapConfig(Section):
     ca_file: Path | None = None
     user: str
     password: SecretStr
+    auth: Literal["auto", "login", "plain"] = "auto"
     poll_interval: Duration = timedelta(seconds=60)
     idle: bool = True
+    idle_renew: Duration = timedelta(minutes=25)
+    idle_sent: bool = True
+    backfill: Duration = timedelta(days=30)
+    escalate_mode: Literal["move", "copy"] = "move"
+    mark_automated: bool = True
+    command_timeout: Duration = timedelta(seconds=30)
+    reconnect_max: Duration = timedelta(minutes=5)
+
+    @field_validator("idle_renew")
+    @classmethod
+    def _idle_renew_below_29_minutes(cls, value: timedelta) -> timedelta:
+        # RFC 2177: servers may log out a client idle for 30 minutes; renew before 29.
+        if not timedelta(seconds=1) <= value < timedelta(minutes=29):
+            raise ValueError("must be at least 1s and below 29m (RFC 2177)")
+        return value
 
     @model_validator(mode="after")
     def _plain_only_to_loopback(self) -> ImapConfig:
@@ -278,6 +295,7 @@ class Config(Section):
     policy: PolicyConfig = PolicyConfig()
     classifier: ClassifierConfig = ClassifierConfig()
     notify: NotifyConfig = NotifyConfig()
+    note: NoteConfig = NoteConfig()
     logging: LoggingConfig = LoggingConfig()
     http: HttpConfig = HttpConfig()
 

@@ -114,14 +114,16 @@ def hits_json(hits: Sequence[RuleHit]) -> list[dict[str, Any]]:
     ]
 
 
-def _payload(action: Action, customer: str) -> dict[str, Any]:
+def _payload(action: Action, customer: str, language: str | None) -> dict[str, Any]:
     payload: dict[str, Any] = {"customer": customer, "reason": action.reason}
     if isinstance(action, Escalate):
+        # The language of the message that escalated: the agent's note is written in it.
         payload |= {
             "mailbox": action.mailbox,
             "rule": action.rule,
             "thread": action.thread,
             "link_key": action.link_key,
+            "language": language,
         }
     elif isinstance(action, Notify):
         payload |= {"mailbox": action.mailbox, "level": action.level.value, "rule": action.rule}
@@ -149,6 +151,7 @@ def outbox(
     source: Source,
     now: datetime,
     mailbox: str | None = None,
+    language: str | None = None,
 ) -> tuple[OutboxAction, ...]:
     """Outbox entries for the actions; keys are unique per event and action position.
 
@@ -165,7 +168,7 @@ def outbox(
             continue
         if isinstance(action, RewriteOutbound):
             continue
-        payload = _payload(action, customer)
+        payload = _payload(action, customer, language)
         if isinstance(action, HoldOutbound) and mailbox is not None:
             payload["mailbox"] = mailbox
         result.append(
@@ -285,7 +288,15 @@ def event_write(
         opened=opened,
         resolved=resolved,
         notified=notified,
-        actions=outbox(decision.actions, ref.address, prefix, prepared.source, now, key.mailbox),
+        actions=outbox(
+            decision.actions,
+            ref.address,
+            prefix,
+            prepared.source,
+            now,
+            mailbox=key.mailbox,
+            language=prepared.classification.language,
+        ),
         held=held,
     )
 

@@ -1,0 +1,210 @@
+"""Backfill of a large mailbox: mailguard's first sync against a raw batched UID FETCH.
+
+    .venv/bin/python bench/imap_backfill.py [--messages 10000]
+
+Fills a throw-away Dovecot's support mailbox (INBOX and Sent) with the generated support
+traffic of bench/gen_mailbox.py, then, in one run: times a raw batched ``UID FETCH
+BODY.PEEK[]`` of every message (before and after, the faster counts), and mailguard's
+backfill of the same folders (watcher -> engine -> SQLite, checkpointed) until both
+checkpoints reach the last UID. Prints both times, their ratio (target <= 1.3) and the
+process's resident memory before and after the backfill (target: within 30 MB).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import pwd
+import shutil
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from gen_mailbox import Generator  # noqa: E402
+
+from mailguard.app.mailwatch import StoreBridge  # noqa: E402
+from mailguard.config.model import parse_config  # noqa: E402
+from mailguard.config.settings import engine_settings_of  # noqa: E402
+from mailguard.engine.factory import build_engine  # noqa: E402
+from mailguard.imap.connection import ConnectParams, ImapConnection  # noqa: E402
+from mailguard.imap.watcher import MailboxWatcher  # noqa: E402
+from mailguard.ops.logsetup import configure_logging  # noqa: E402
+from mailguard.store.repository import SqlStore  # noqa: E402
+from mailguard.store.schema import upgrade  # noqa: E402
+from tests.dovecot.fixture import PASSWORDS, SUPPORT, Dovecot, start_dovecot  # noqa: E402
+
+FOLDERS = ("INBOX", "Sent")
+
+
+def rss_mb() -> float:
+    """Current resident set size of this process."""
+    with open("/proc/self/statm") as statm:
+        pages = int(statm.read().split()[1])
+    return pages * os.sysconf("SC_PAGE_SIZE") / 1024**2
+
+
+def fill(dovecot: Dovecot, messages: int) -> tuple[int, int]:
+    """Write the generated mail straight into the user's Maildir (LAYOUT=fs)."""
+    maildir = dovecot.base / "home" / SUPPORT / "Maildir"
+    dirs = {False: maildir / "cur", True: maildir / "Sent" / "cur"}
+    for path in dirs.values():
+        path.mkdir(parents=True, exist_ok=True)
+        (path.parent / "new").mkdir(exist_ok=True)
+        (path.parent / "tmp").mkdir(exist_ok=True)
+    gen = Generator(7, datetime(2026, 1, 5, tzinfo=UTC), 180, max(64, messages // 6))
+    counts = {False: 0, True: 0}
+    written = 0
+    for conversation in gen.conversations():
+        for mail in conversation:
+            if written >= messages:
+                break
+            written += 1
+            counts[mail.sent] += 1
+            stamp = int(mail.at.timestamp())
+            target = dirs[mail.sent] / f"{stamp}.M{written}P1.bench:2,"
+            target.write_bytes(mail.raw)
+            os.utime(target, (time.time(), time.time()))
+        if written >= messages:
+            break
+    if os.geteuid() == 0:
+        user = pwd.getpwnam(os.environ.get("DOVECOT_RUN_USER", "dovecot"))
+        for path in [maildir, *maildir.rglob("*")]:
+            os.chown(path, user.pw_uid, user.pw_gid)
+    return counts[False], counts[True]
+
+
+def params(dovecot: Dovecot) -> ConnectParams:
+    return ConnectParams(
+        dovecot.host,
+        dovecot.imaps_port,
+        "implicit",
+        SUPPORT,
+        PASSWORDS[SUPPORT],
+        ca_file=str(dovecot.cafile),
+        timeout=60.0,
+    )
+
+
+async def raw_fetch(dovecot: Dovecot) -> tuple[float, int]:
+    """Seconds to fetch every message of both folders, and how many there were."""
+    conn = await ImapConnection.open(params(dovecot))
+    try:
+        started = time.perf_counter()
+        count = 0
+        for folder in FOLDERS:
+            await conn.select(folder)
+            uids = await conn.search("ALL")
+            async for batch in conn.fetch(uids):
+                count += len(batch)
+        return time.perf_counter() - started, count
+    finally:
+        await conn.close()
+
+
+async def last_uids(dovecot: Dovecot) -> dict[str, int]:
+    conn = await ImapConnection.open(params(dovecot))
+    try:
+        found = {}
+        for folder in FOLDERS:
+            await conn.select(folder)
+            found[folder] = max(await conn.search("ALL"), default=0)
+        return found
+    finally:
+        await conn.close()
+
+
+async def mailguard_backfill(dovecot: Dovecot, work: Path) -> tuple[float, float, float]:
+    """(seconds, RSS MB before, RSS MB after) of mailguard's first sync of both folders."""
+    config = parse_config(
+        f"""data_dir: {work}
+company: {{domains: [example.com]}}
+mailboxes:
+  - name: support
+    addresses: [support@example.com]
+    imap:
+      host: {dovecot.host}
+      port: {dovecot.imaps_port}
+      ca_file: {dovecot.cafile}
+      user: {SUPPORT}
+      password: {PASSWORDS[SUPPORT]}
+      backfill: 3650d
+      poll_interval: 0.2s
+""",
+        "bench.yaml",
+        env={},
+    )
+    targets = await last_uids(dovecot)
+    await upgrade(config.storage_url)
+    store = SqlStore.from_url(config.storage_url)
+    bridge = StoreBridge(store)
+    engine = build_engine(store, engine_settings_of(config))
+    watcher = MailboxWatcher(
+        config.mailboxes[0], engine, bridge, clock=lambda: datetime.now(UTC), dry_run=False
+    )
+    before = rss_mb()
+    stop = asyncio.Event()
+    started = time.perf_counter()
+    task = asyncio.create_task(watcher.run(stop))
+    try:
+        while True:
+            done = True
+            for folder, last in targets.items():
+                checkpoint = await bridge.load_checkpoint("support", folder)
+                done = done and checkpoint is not None and checkpoint.last_uid >= last
+            if done:
+                break
+            if task.done():
+                task.result()
+            await asyncio.sleep(0.1)
+        elapsed = time.perf_counter() - started
+        after = rss_mb()
+    finally:
+        stop.set()
+        await task
+        await store.close()
+    return elapsed, before, after
+
+
+async def run(messages: int) -> None:
+    base = Path(tempfile.mkdtemp(prefix="mailguard-dovecot-"))
+    work = Path(tempfile.mkdtemp(prefix="mailguard-bench-"))
+    dovecot = start_dovecot(base)
+    try:
+        inbox, sent = fill(dovecot, messages)
+        await raw_fetch(dovecot)  # Dovecot builds its indexes on first access: not measured.
+        raw1, count = await raw_fetch(dovecot)
+        mg, before, after = await mailguard_backfill(dovecot, work)
+        raw2, _ = await raw_fetch(dovecot)
+    finally:
+        dovecot.stop()
+        shutil.rmtree(base, ignore_errors=True)
+        shutil.rmtree(work, ignore_errors=True)
+    raw = min(raw1, raw2)
+    print(f"messages: {count} (INBOX {inbox}, Sent {sent})")
+    print(f"raw batched UID FETCH: {raw:.2f} s ({count / raw:.0f} msgs/s)")
+    print(f"mailguard backfill:    {mg:.2f} s ({count / mg:.0f} msgs/s)")
+    print(f"ratio: {mg / raw:.2f} (target <= 1.3)")
+    print(
+        f"RSS: {before:.1f} MB before, {after:.1f} MB after, +{after - before:.1f} MB "
+        "(target <= 30 MB)"
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=10_000)
+    # Log as the daemon does (one JSON line per message), into the void.
+    configure_logging("json", "info", stream=open(os.devnull, "w"))  # noqa: SIM115
+    asyncio.run(run(parser.parse_args().messages))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

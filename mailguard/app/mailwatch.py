@@ -1,0 +1,172 @@
+"""Wiring of the mailbox side: one watcher per IMAP mailbox, and the outbox executor.
+
+:func:`MailWatch.run` is what ``mailguard run`` starts beside its other parts; ``health``
+feeds /healthz with one entry per watched mailbox and one for the executor.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
+from datetime import datetime
+
+from mailguard.config import Config
+from mailguard.engine.service import Engine
+from mailguard.executor.executor import Executor
+from mailguard.executor.mailbox_handlers import MailboxHandlers
+from mailguard.imap.actions import ImapMailboxActions
+from mailguard.imap.watcher import MailboxWatcher, reason
+from mailguard.store.lease import Lease
+from mailguard.store.mailqueries import EscalationInfo, HeldCopy, MailQueries, ThreadMessage
+from mailguard.store.records import Checkpoint, PendingAction
+from mailguard.store.repository import SqlStore
+
+LEASE_CHECK = 5.0
+
+
+class StoreBridge:
+    """The store as the watcher (``imap.ports.SyncStore``) and executor
+    (``executor.ports.OutboxStore``) see it."""
+
+    def __init__(self, store: SqlStore) -> None:
+        self._store = store
+        self._queries = MailQueries(store.engine)
+
+    async def load_checkpoint(self, mailbox: str, folder: str) -> Checkpoint | None:
+        return await self._store.load_checkpoint(mailbox, folder)
+
+    async def save_checkpoint(
+        self,
+        mailbox: str,
+        folder: str,
+        uidvalidity: int,
+        last_uid: int,
+        highestmodseq: int | None,
+        now: datetime,
+    ) -> None:
+        await self._store.save_checkpoint(
+            Checkpoint(mailbox, folder, uidvalidity, last_uid, highestmodseq, now)
+        )
+
+    def lease(self, name: str) -> AbstractAsyncContextManager[Lease]:
+        return self._store.lease(name)
+
+    async def pending_of_kinds(self, kinds: Sequence[str], limit: int) -> list[PendingAction]:
+        return await self._queries.pending_of_kinds(kinds, limit)
+
+    async def count_pending(self) -> dict[str, int]:
+        return await self._queries.count_pending()
+
+    async def finish_action(
+        self, action_id: int, now: datetime, *, error: str | None = None, give_up: bool = False
+    ) -> None:
+        await self._store.finish_action(action_id, now, error=error, give_up=give_up)
+
+    async def thread_messages(
+        self, mailbox: str, customer: str, thread_root: str
+    ) -> list[ThreadMessage]:
+        return await self._queries.thread_messages(mailbox, customer, thread_root)
+
+    async def escalation(
+        self, mailbox: str, customer: str, thread_root: str | None
+    ) -> EscalationInfo | None:
+        return await self._queries.escalation(mailbox, customer, thread_root)
+
+    async def held_copy(self, mailbox: str, message_id: str) -> HeldCopy | None:
+        return await self._queries.held_copy(mailbox, message_id)
+
+
+class MailWatch:
+    """The watchers of every IMAP mailbox and the outbox executor, run together."""
+
+    def __init__(
+        self,
+        config: Config,
+        store: SqlStore,
+        engine: Engine,
+        clock: Callable[[], datetime],
+        *,
+        executor_interval: float = 5.0,
+    ) -> None:
+        bridge = StoreBridge(store)
+        self._bridge = bridge
+        imap_boxes = [m for m in config.mailboxes if m.imap is not None]
+        self._handlers = MailboxHandlers(
+            config, bridge, {m.name: ImapMailboxActions(m) for m in imap_boxes}
+        )
+        self.executor = Executor(
+            bridge,
+            self._handlers.handlers(),
+            clock=clock,
+            dry_run=config.dry_run,
+            interval=executor_interval,
+        )
+        self.watchers = [
+            MailboxWatcher(
+                m,
+                engine,
+                bridge,
+                clock=clock,
+                dry_run=config.dry_run,
+                on_actions=self.executor.wake,
+            )
+            for m in imap_boxes
+        ]
+
+    def health(self) -> dict[str, str]:
+        """One /healthz entry per watched mailbox, and the executor's.
+
+        Without IMAP mailboxes the executor's entry appears only when it fails (its only
+        trouble then is the database, which the storage check reports as well).
+        """
+        checks = {f"imap:{w.name}": w.status for w in self.watchers}
+        if self.watchers or self.executor.status != "ok":
+            checks["executor"] = self.executor.status
+        return checks
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Run until ``stop``; each part stops after its current item."""
+        tasks = [asyncio.create_task(w.run(stop)) for w in self.watchers]
+        tasks.append(asyncio.create_task(self._run_executor(stop)))
+        try:
+            await asyncio.gather(*tasks)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await self._handlers.close()
+
+    async def _run_executor(self, stop: asyncio.Event) -> None:
+        """Run the executor while this replica holds the executor lease.
+
+        Two executors working one outbox at once could both find a note missing and both
+        file one; the lease keeps it to one replica (the others stand by).
+        """
+        while not stop.is_set():
+            try:
+                async with self._bridge.lease("executor") as lease:
+                    if lease.held:
+                        await self._execute_while_held(stop, lease.check)
+                        continue
+            except Exception as exc:
+                # The lease lives in the database: while it is down, report and retry.
+                self.executor.status = f"failing: {reason(exc)}"
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(LEASE_CHECK):
+                    await stop.wait()
+
+    async def _execute_while_held(
+        self, stop: asyncio.Event, check: Callable[[], Awaitable[bool]]
+    ) -> None:
+        local = asyncio.Event()
+        runner = asyncio.create_task(self.executor.run(local))
+        try:
+            while not stop.is_set() and await check():
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(LEASE_CHECK):
+                        await stop.wait()
+        finally:
+            local.set()
+            await runner

@@ -1,0 +1,112 @@
+"""Handlers for the outbox actions that act in a mailbox over IMAP.
+
+``escalate``: file the customer's messages of the thread into the escalation folder with
+the keyword and \\Flagged, and the note beside them. ``hold_outbound``: a copy of the held
+reply into the held folder. ``resolve``: nothing to change in the mailbox (the agent already
+acted there, or replied); it is recorded as done. A mailbox without IMAP skips them.
+"""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import Awaitable, Mapping
+from datetime import datetime
+from typing import TypeVar
+
+from mailguard.config.model import Config, MailboxConfig
+from mailguard.domain.model import Direction
+from mailguard.executor.executor import Handler, MailboxUnavailable, action_mailbox
+from mailguard.executor.note import build_note
+from mailguard.executor.ports import ActionRow, OutboxStore
+from mailguard.imap.actions import ImapMailboxActions
+from mailguard.imap.connection import ImapCommandError, ImapError
+
+_T = TypeVar("_T")
+
+NO_IMAP = "skipped: the mailbox has no IMAP configured"
+
+
+class MailboxHandlers:
+    """The IMAP-side handlers, over one :class:`ImapMailboxActions` per IMAP mailbox."""
+
+    def __init__(
+        self,
+        config: Config,
+        store: OutboxStore,
+        actions: Mapping[str, ImapMailboxActions],
+    ) -> None:
+        self._config = config
+        self._store = store
+        self._actions = dict(actions)
+        self._mailboxes: dict[str, MailboxConfig] = {m.name: m for m in config.mailboxes}
+
+    def handlers(self) -> dict[str, Handler]:
+        """Kind -> handler; ``notify`` and ``circuit_break`` are not the mailbox's to do."""
+        return {
+            "escalate": self.escalate,
+            "hold_outbound": self.hold_outbound,
+            "resolve": self.resolve,
+        }
+
+    async def close(self) -> None:
+        for actions in self._actions.values():
+            await actions.close()
+
+    async def escalate(self, action: ActionRow, now: datetime) -> str:
+        payload = action.payload
+        mailbox = action_mailbox(action)
+        actions = self._actions.get(mailbox)
+        config = self._mailboxes.get(mailbox)
+        if actions is None or config is None:
+            return NO_IMAP
+        customer = str(payload.get("customer") or action.target)
+        thread = payload.get("thread")
+        root = str(thread) if thread else None
+        messages = await self._store.thread_messages(mailbox, customer, root) if root else []
+        ids = [m.message_id for m in messages if m.direction is Direction.INBOUND]
+        note = None
+        if self._config.note.enabled:
+            language = payload.get("language")
+            note = build_note(
+                config=self._config.note,
+                mailbox=config,
+                sender=self._config.notify.sender,
+                customer=customer,
+                language=str(language) if language else None,
+                escalation=await self._store.escalation(mailbox, customer, root),
+                rule=str(payload.get("rule") or ""),
+                messages=messages,
+                idempotency_key=action.idempotency_key,
+                now=now,
+            )
+        outcome = await _guard(actions.escalate(ids, note))
+        return (
+            f"filed {outcome.filed} message(s), {outcome.already_filed} already there; "
+            f"note {'existed' if outcome.note_existed else outcome.note_uid}"
+        )
+
+    async def hold_outbound(self, action: ActionRow, now: datetime) -> str:
+        mailbox = action_mailbox(action)
+        actions = self._actions.get(mailbox)
+        if actions is None:
+            return NO_IMAP
+        held = await self._store.held_copy(mailbox, action.target)
+        if held is None:
+            return "skipped: the held message is no longer stored"
+        if held.state != "held":
+            return f"skipped: the held message was {held.state} already"
+        uid = await _guard(actions.file_held_copy(action.target, held.raw))
+        return f"copy filed (uid {uid})" if uid else "copy was filed before"
+
+    async def resolve(self, action: ActionRow, now: datetime) -> str:
+        return "resolved; nothing to change in the mailbox"
+
+
+async def _guard(awaitable: Awaitable[_T]) -> _T:
+    """Await an IMAP action; a connection failure makes the whole mailbox wait this round."""
+    try:
+        return await awaitable
+    except ImapCommandError:
+        raise
+    except (ImapError, OSError, ssl.SSLError, TimeoutError) as exc:
+        raise MailboxUnavailable(f"{type(exc).__name__}: {exc}") from exc

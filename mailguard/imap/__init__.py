@@ -1,0 +1,1 @@
+"""IMAP adapter: the watcher of guarded mailboxes and the mailbox side of outbox actions."""

@@ -1,0 +1,122 @@
+"""Parsers for the IMAP responses mailguard reads (RFC 3501, 4315 UIDPLUS, 7162 CONDSTORE).
+
+aioimaplib hands back a response as a list of lines with the ``* `` of untagged lines
+stripped and literals as ``bytearray``; these pure functions turn those lines into values,
+so they can be tested without a server.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+_UIDVALIDITY = re.compile(rb"\[UIDVALIDITY (\d+)\]")
+_UIDNEXT = re.compile(rb"\[UIDNEXT (\d+)\]")
+_HIGHESTMODSEQ = re.compile(rb"\[HIGHESTMODSEQ (\d+)\]")
+_NOMODSEQ = re.compile(rb"\[NOMODSEQ\]")
+_EXISTS = re.compile(rb"^(\d+) EXISTS$")
+_FETCH_UID = re.compile(rb"^\d+ FETCH \(.*?\bUID (\d+)\b.*\{(\d+)\}$")
+_APPENDUID = re.compile(rb"\[APPENDUID (\d+) (\d+)\]")
+_MODSEQ_TAIL = re.compile(rb"\(MODSEQ \d+\)")
+
+FETCH_BATCH = 200
+"""UIDs per FETCH: aioimaplib's parser recurses once per line and overflows on ~1000 lines."""
+
+
+@dataclass(frozen=True, slots=True)
+class FolderState:
+    """What SELECT says about a folder."""
+
+    uidvalidity: int
+    uidnext: int | None
+    exists: int
+    highestmodseq: int | None
+
+
+def folder_state(lines: Iterable[bytes | bytearray]) -> FolderState:
+    """The folder's state from a SELECT/EXAMINE response; ValueError without UIDVALIDITY."""
+    uidvalidity = uidnext = modseq = None
+    exists = 0
+    for raw in lines:
+        line = bytes(raw)
+        if match := _UIDVALIDITY.search(line):
+            uidvalidity = int(match.group(1))
+        if match := _UIDNEXT.search(line):
+            uidnext = int(match.group(1))
+        if match := _HIGHESTMODSEQ.search(line):
+            modseq = int(match.group(1))
+        if _NOMODSEQ.search(line):
+            modseq = None
+        if match := _EXISTS.match(line.strip()):
+            exists = int(match.group(1))
+    if uidvalidity is None:
+        raise ValueError("the server sent no UIDVALIDITY (RFC 3501 section 2.3.1.1 requires it)")
+    return FolderState(uidvalidity, uidnext, exists, modseq)
+
+
+def search_uids(lines: Sequence[bytes | bytearray]) -> list[int]:
+    """UIDs of a UID SEARCH response (aioimaplib strips the ``* SEARCH`` prefix)."""
+    uids: list[int] = []
+    for raw in lines[:-1]:
+        line = _MODSEQ_TAIL.sub(b"", bytes(raw)).strip()
+        line = line.removeprefix(b"SEARCH").strip()
+        uids.extend(int(part) for part in line.split() if part.isdigit())
+    return sorted(set(uids))
+
+
+def fetched_literals(lines: Sequence[bytes | bytearray]) -> list[tuple[int, bytes]]:
+    """(UID, literal) pairs of a ``UID FETCH ... (UID BODY.PEEK[...])`` response, UID order.
+
+    A FETCH line carrying a literal is followed by the literal as a bytearray; unsolicited
+    FETCH lines (flag changes by another client) carry no literal and are skipped.
+    """
+    found: list[tuple[int, bytes]] = []
+    for index, raw in enumerate(lines[:-1]):
+        if isinstance(raw, bytearray):
+            continue
+        match = _FETCH_UID.match(raw)
+        if match is None:
+            continue
+        literal = lines[index + 1]
+        if isinstance(literal, bytearray) and len(literal) == int(match.group(2)):
+            found.append((int(match.group(1)), bytes(literal)))
+    found.sort(key=lambda pair: pair[0])
+    return found
+
+
+def append_uid(lines: Sequence[bytes | bytearray]) -> tuple[int, int] | None:
+    """(UIDVALIDITY, UID) of an APPEND's ``[APPENDUID ...]`` code (RFC 4315), or None."""
+    for raw in reversed(lines):
+        if match := _APPENDUID.search(bytes(raw)):
+            return int(match.group(1)), int(match.group(2))
+    return None
+
+
+def uid_set(uids: Iterable[int]) -> str:
+    """A compact RFC 3501 sequence set: ``1:3,7,9:10``."""
+    ordered = sorted(set(uids))
+    if not ordered:
+        raise ValueError("an empty UID set")
+    parts: list[str] = []
+    start = prev = ordered[0]
+    for uid in ordered[1:]:
+        if uid == prev + 1:
+            prev = uid
+            continue
+        parts.append(f"{start}:{prev}" if start != prev else str(start))
+        start = prev = uid
+    parts.append(f"{start}:{prev}" if start != prev else str(start))
+    return ",".join(parts)
+
+
+def batches(uids: Sequence[int], size: int = FETCH_BATCH) -> list[list[int]]:
+    """``uids`` in consecutive chunks of at most ``size``."""
+    return [list(uids[i : i + size]) for i in range(0, len(uids), size)]
+
+
+def quote(text: str) -> str:
+    """An IMAP quoted string (RFC 3501 section 4.3); CR, LF and NUL are refused."""
+    if any(ch in text for ch in "\r\n\0"):
+        raise ValueError(f"{text!r} cannot be sent as an IMAP quoted string")
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'

@@ -1,0 +1,122 @@
+"""Reading a folder from its checkpoint: which UIDs are new, and moving the checkpoint on.
+
+Per folder the store keeps (UIDVALIDITY, last UID). RFC 3501 section 2.3.1.1: UIDs only
+grow under one UIDVALIDITY, so "new" is every UID above the last one read. A new UIDVALIDITY
+(a restored or rebuilt mailbox) invalidates every UID: the folder is read again from the
+start, and the engine's idempotency (mailbox, Message-ID, direction) keeps anything from
+being acted on twice. On the very first start a folder is read back over a configurable
+window (``backfill``), or not at all (agent folders: their past is no signal).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncGenerator, Callable
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+import structlog
+
+from mailguard.imap import metrics
+from mailguard.imap.connection import ImapConnection
+from mailguard.imap.parse import FolderState
+from mailguard.imap.ports import SyncStore
+
+log = structlog.get_logger("mailguard.imap.sync")
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+class Start(StrEnum):
+    """Where a folder without a checkpoint starts."""
+
+    BACKFILL = "backfill"
+    END = "end"
+
+
+def imap_date(when: datetime) -> str:
+    """An RFC 3501 search date (``1-Feb-2026``), independent of the locale."""
+    return f"{when.day}-{_MONTHS[when.month - 1]}-{when.year}"
+
+
+class FolderReader:
+    """Reads one folder of one mailbox on a connection, checkpointing as it goes."""
+
+    def __init__(
+        self,
+        store: SyncStore,
+        mailbox: str,
+        folder: str,
+        *,
+        start: Start,
+        backfill: timedelta,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._store = store
+        self.mailbox = mailbox
+        self.folder = folder
+        self._start = start
+        self._backfill = backfill
+        self._clock = clock
+
+    async def read(
+        self, conn: ImapConnection, item: str = "BODY.PEEK[]"
+    ) -> AsyncGenerator[list[tuple[int, bytes]], None]:
+        """Select the folder and yield its new messages in UID batches.
+
+        The checkpoint is saved after the consumer took each batch back (the generator
+        resumes), so a crash or a lost connection re-reads at most one batch.
+        """
+        state = await conn.select(self.folder)
+        uids = await self._new_uids(conn, state)
+        if not uids:
+            return
+        async with contextlib.aclosing(conn.fetch(uids, item)) as batches:
+            async for batch in batches:
+                if not batch:
+                    continue
+                yield batch
+                await self._save(state, max(uid for uid, _ in batch))
+
+    async def _new_uids(self, conn: ImapConnection, state: FolderState) -> list[int]:
+        checkpoint = await self._store.load_checkpoint(self.mailbox, self.folder)
+        if checkpoint is not None and checkpoint.uidvalidity == state.uidvalidity:
+            if state.uidnext is not None and state.uidnext <= checkpoint.last_uid + 1:
+                return []
+            found = await conn.search("UID", f"{checkpoint.last_uid + 1}:*")
+            # "n:*" always includes the highest UID, even one below n (RFC 3501 6.4.8).
+            return [uid for uid in found if uid > checkpoint.last_uid]
+        if checkpoint is not None:
+            metrics.UIDVALIDITY_CHANGES.labels(self.mailbox, self.folder).inc()
+            log.warning(
+                "uidvalidity_changed",
+                mailbox=self.mailbox,
+                folder=self.folder,
+                old=checkpoint.uidvalidity,
+                new=state.uidvalidity,
+            )
+            uids = await conn.search("ALL")
+            if uids:
+                return uids
+        elif self._start is Start.BACKFILL and self._backfill > timedelta(0):
+            since = self._clock() - self._backfill
+            uids = await conn.search("SINCE", imap_date(since))
+            log.info(
+                "folder_backfill", mailbox=self.mailbox, folder=self.folder, messages=len(uids)
+            )
+            if uids:
+                return uids
+        # Nothing to read back: start after the folder's current last message.
+        end = (state.uidnext - 1) if state.uidnext else max(await conn.search("ALL"), default=0)
+        await self._save(state, end)
+        return []
+
+    async def _save(self, state: FolderState, last_uid: int) -> None:
+        await self._store.save_checkpoint(
+            self.mailbox,
+            self.folder,
+            state.uidvalidity,
+            last_uid,
+            state.highestmodseq,
+            self._clock(),
+        )

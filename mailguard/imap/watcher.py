@@ -1,0 +1,365 @@
+"""The watcher of one guarded mailbox: every new message through the engine, agent feedback.
+
+Two connections per mailbox, each owned by one task (aioimaplib runs one command at a time):
+
+- *inbox*: reads INBOX from its checkpoint, then IDLEs (RFC 2177), renewed before the 29
+  minutes after which servers may drop an idle client; servers without IDLE are polled.
+  Inbound mail judged automated gets the automated keyword.
+- *folders*: polls Sent (company replies sent outside the proxy: a human reply there
+  resolves), the handled folder and the handled keyword (agent feedback).
+
+Every message goes through ``Engine.process`` with source, mailbox and direction, exactly as
+the audit's do: the adapter neither classifies nor decides. Each connection reconnects on
+its own with bounded exponential backoff and jitter; a failing mailbox is retried and
+reported (status for /healthz, metrics) while the other mailboxes go on. One replica
+watches a mailbox at a time (a lease).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import time
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+import structlog
+
+from mailguard.config.model import MailboxConfig
+from mailguard.domain.model import Direction, Source
+from mailguard.engine.service import Engine, ProcessResult, Status
+from mailguard.imap import metrics
+from mailguard.imap.connection import ConnectParams, ImapCommandError, ImapConnection
+from mailguard.imap.feedback import Feedback
+from mailguard.imap.ports import SyncStore
+from mailguard.imap.sync import FolderReader, Start
+
+log = structlog.get_logger("mailguard.imap.watcher")
+
+Connect = Callable[[ConnectParams], Awaitable[ImapConnection]]
+INITIAL_BACKOFF = 0.5
+STABLE_AFTER = 30.0
+"""Seconds a connection must have worked before its failure restarts the backoff."""
+
+
+def reason(exc: BaseException) -> str:
+    """A short reason for /healthz and logs: the type and the first line of the message."""
+    first_line = (str(exc).strip().splitlines() or [""])[0]
+    return f"{type(exc).__name__}: {first_line}"[:200]
+
+
+def backoff(attempt: int, cap: float, rng: random.Random) -> float:
+    """Exponential backoff with "equal jitter": half fixed, half random, at most ``cap``."""
+    delay = min(cap, INITIAL_BACKOFF * 2.0 ** min(attempt, 30))
+    return delay / 2 + rng.uniform(0, delay / 2)
+
+
+async def _sleep_until(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(seconds):
+            await stop.wait()
+
+
+async def _unless_stopped(
+    opening: Awaitable[ImapConnection], stop: asyncio.Event
+) -> ImapConnection | None:
+    """The connection, or None when ``stop`` came first (a server may delay a failed login
+    by many seconds: Dovecot's auth penalty grows with each failure)."""
+    task = asyncio.ensure_future(opening)
+    stopped = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({task, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopped.cancel()
+    if task.done():
+        return task.result()
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    return None
+
+
+class MailboxWatcher:
+    """Watches one mailbox until ``stop``; ``status`` says how it is doing."""
+
+    def __init__(
+        self,
+        mailbox: MailboxConfig,
+        engine: Engine,
+        store: SyncStore,
+        *,
+        clock: Callable[[], datetime],
+        dry_run: bool = False,
+        on_actions: Callable[[], None] = lambda: None,
+        connect: Connect = ImapConnection.open,
+    ) -> None:
+        if mailbox.imap is None:
+            raise ValueError(f"mailbox {mailbox.name} has no imap section")
+        self._config = mailbox
+        self._imap = mailbox.imap
+        self._engine = engine
+        self._store = store
+        self._clock = clock
+        self._dry_run = dry_run
+        self._on_actions = on_actions
+        self._connect = connect
+        self._params = ConnectParams.of(mailbox.imap)
+        self._rng = random.Random()  # noqa: S311 - jitter, not cryptography
+        self.name = mailbox.name
+        folders = mailbox.folders
+        self._inbox = self._reader(folders.inbox, Start.BACKFILL)
+        self._sent = self._reader(folders.sent, Start.BACKFILL)
+        self._feedback = Feedback(
+            engine,
+            store,
+            mailbox.name,
+            handled_folder=folders.handled,
+            keyword=mailbox.keywords.handled,
+            keyword_folders=(folders.escalation, folders.inbox),
+            clock=clock,
+        )
+        self._status: dict[str, str] = {"inbox": "starting", "folders": "starting"}
+
+    def _reader(self, folder: str, start: Start) -> FolderReader:
+        return FolderReader(
+            self._store,
+            self.name,
+            folder,
+            start=start,
+            backfill=self._imap.backfill,
+            clock=self._clock,
+        )
+
+    @property
+    def status(self) -> str:
+        """``ok`` when both connections are up, else what is wrong (for /healthz)."""
+        problems = [f"{role}: {s}" for role, s in self._status.items() if s != "ok"]
+        return "; ".join(problems) if problems else "ok"
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Watch until ``stop``; wait as a standby while another replica holds the lease."""
+        while not stop.is_set():
+            try:
+                async with self._store.lease(f"imap:{self.name}") as lease:
+                    if lease.held:
+                        await self._run_held(stop, lease.check)
+                        continue
+            except Exception as exc:
+                # The lease lives in the database: while it is down, report and retry.
+                self._status = {"lease": f"failing: {reason(exc)}"}
+                log.warning("imap_lease_failed", mailbox=self.name, error=self._status["lease"])
+                await _sleep_until(stop, self._imap.poll_interval.total_seconds())
+                continue
+            # Healthy: another replica watches this mailbox, this one stands by for it.
+            if self._status != {"lease": "ok"}:
+                log.info("imap_standby", mailbox=self.name)
+            self._status = {"lease": "ok"}
+            await _sleep_until(stop, self._imap.poll_interval.total_seconds())
+
+    async def _run_held(self, stop: asyncio.Event, check: Callable[[], Awaitable[bool]]) -> None:
+        self._status = {"inbox": "connecting", "folders": "connecting"}
+        lost = asyncio.Event()
+        done = asyncio.Event()
+
+        def either() -> None:
+            done.set()
+
+        async def watch_lease() -> None:
+            while not stop.is_set():
+                await _sleep_until(stop, max(self._imap.poll_interval.total_seconds(), 1.0))
+                if not stop.is_set() and not await check():
+                    log.warning("lease_lost", mailbox=self.name)
+                    lost.set()
+                    either()
+                    return
+
+        async def stopper() -> None:
+            await stop.wait()
+            either()
+
+        local = asyncio.Event()
+        tasks = [
+            asyncio.create_task(self._supervise("inbox", self._inbox_loop, local)),
+            asyncio.create_task(self._supervise("folders", self._folders_loop, local)),
+            asyncio.create_task(watch_lease()),
+            asyncio.create_task(stopper()),
+        ]
+        try:
+            await done.wait()
+        finally:
+            local.set()
+            for task in tasks[2:]:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+        if lost.is_set():
+            self._status = {"lease": "lost; retrying"}
+
+    async def _supervise(
+        self,
+        role: str,
+        body: Callable[[ImapConnection, asyncio.Event], Awaitable[None]],
+        stop: asyncio.Event,
+    ) -> None:
+        """Run ``body`` on a fresh connection, reconnecting with backoff until ``stop``."""
+        attempt = 0
+        cap = self._imap.reconnect_max.total_seconds()
+        while not stop.is_set():
+            conn: ImapConnection | None = None
+            connected_at: float | None = None
+            try:
+                conn = await _unless_stopped(self._connect(self._params), stop)
+                if conn is None:
+                    break
+                connected_at = time.monotonic()
+                metrics.CONNECTED.labels(self.name, role).set(1)
+                self._status[role] = "ok"
+                if attempt:
+                    log.info("imap_reconnected", mailbox=self.name, role=role, attempts=attempt)
+                await body(conn, stop)
+            except Exception as exc:
+                # IMAP trouble (ImapError, OSError, TLS) or the database being down: retry.
+                # Cancellation is a BaseException and passes through.
+                self._failed(role, exc, attempt)
+            finally:
+                metrics.CONNECTED.labels(self.name, role).set(0)
+                if conn is not None:
+                    await conn.close()
+            if stop.is_set():
+                break
+            if connected_at is not None and time.monotonic() - connected_at > STABLE_AFTER:
+                attempt = 0  # it worked for a while: this is a new failure, not a repeat
+            await _sleep_until(stop, backoff(attempt, cap, self._rng))
+            attempt += 1
+        self._status[role] = "stopped"
+
+    def _failed(self, role: str, exc: BaseException, attempt: int) -> None:
+        error = reason(exc)
+        self._status[role] = f"failing: {error}"
+        metrics.RECONNECTS.labels(self.name, role).inc()
+        log.warning(
+            "imap_connection_failed", mailbox=self.name, role=role, error=error, attempt=attempt
+        )
+
+    # -- the two connections' work --------------------------------------------------------
+
+    async def _inbox_loop(self, conn: ImapConnection, stop: asyncio.Event) -> None:
+        use_idle = self._imap.idle and conn.has("IDLE")
+        while not stop.is_set():
+            # Read until a pass finds nothing: a delivery announced (EXISTS) in the reply
+            # to one of our own commands is not announced again when IDLE starts.
+            while (
+                await self._read(conn, self._inbox, Direction.INBOUND, stop) and not stop.is_set()
+            ):
+                pass
+            if stop.is_set():
+                return
+            if use_idle:
+                await conn.idle(self._imap.idle_renew.total_seconds(), stop)
+            else:
+                await _sleep_until(stop, self._imap.poll_interval.total_seconds())
+
+    async def _folders_loop(self, conn: ImapConnection, stop: asyncio.Event) -> None:
+        if not self._dry_run:
+            folders = self._config.folders
+            for folder in (folders.escalation, folders.handled, folders.held):
+                await conn.ensure_folder(folder)
+        while not stop.is_set():
+            try:
+                await self._read(conn, self._sent, Direction.OUTBOUND, stop)
+            except ImapCommandError as exc:
+                log.info(
+                    "folder_unavailable",
+                    mailbox=self.name,
+                    folder=self._sent.folder,
+                    error=str(exc),
+                )
+            await self._feedback.poll(conn)
+            await self._wait_on_sent(conn, stop)
+
+    async def _wait_on_sent(self, conn: ImapConnection, stop: asyncio.Event) -> None:
+        """Until the next poll: IDLE on Sent where possible (a reply there resolves at once)."""
+        interval = self._imap.poll_interval.total_seconds()
+        if self._imap.idle_sent and conn.has("IDLE"):
+            try:
+                await conn.select(self._sent.folder)
+            except ImapCommandError:
+                pass  # no Sent folder (yet): just wait
+            else:
+                await conn.idle(interval, stop)
+                return
+        await _sleep_until(stop, interval)
+
+    async def _read(
+        self,
+        conn: ImapConnection,
+        reader: FolderReader,
+        direction: Direction,
+        stop: asyncio.Event,
+    ) -> int:
+        """Hand the folder's new messages to the engine; returns how many there were.
+
+        Stops after the current message when ``stop`` is set (a long backfill must not hold
+        up shutdown); the checkpoint covers exactly the batches finished before.
+        """
+        count = 0
+        async with contextlib.aclosing(reader.read(conn)) as batches:
+            async for batch in batches:
+                count += await self._process_batch(conn, reader.folder, batch, direction, stop)
+                if stop.is_set():
+                    # Shutting down: leave the checkpoint before this batch (the generator
+                    # is closed without saving); the engine skips what it saw on the next start.
+                    break
+        return count
+
+    async def _process_batch(
+        self,
+        conn: ImapConnection,
+        folder: str,
+        batch: list[tuple[int, bytes]],
+        direction: Direction,
+        stop: asyncio.Event,
+    ) -> int:
+        """One FETCH batch through the engine; then the automated keyword on its UIDs."""
+        automated: list[int] = []
+        acted = False
+        done = 0
+        for uid, raw in batch:
+            if stop.is_set():
+                break
+            done += 1
+            result = await self._engine.process(
+                raw,
+                source=Source.IMAP,
+                now=self._clock(),
+                mailbox=self.name,
+                direction=direction,
+            )
+            self._log(result, folder, uid)
+            acted = acted or bool(result.decision and result.decision.actions)
+            if self._mark_automated(result, direction):
+                automated.append(uid)
+        if acted:
+            self._on_actions()
+        if automated and not self._dry_run:
+            await conn.add_flags(automated, [self._config.keywords.automated])
+        return done
+
+    def _mark_automated(self, result: ProcessResult, direction: Direction) -> bool:
+        return (
+            self._imap.mark_automated
+            and direction is Direction.INBOUND
+            and result.status in (Status.PROCESSED, Status.DUPLICATE, Status.NO_CUSTOMER)
+            and result.classification is not None
+            and result.classification.automated
+        )
+
+    def _log(self, result: ProcessResult, folder: str, uid: int) -> None:
+        metrics.MESSAGES.labels(self.name, folder, result.status.value).inc()
+        metrics.PROCESS_SECONDS.labels(self.name).observe(result.duration_ms / 1000)
+        fields = result.log_fields()
+        fields.update(folder=folder, uid=uid, dry_run=self._dry_run)
+        if result.status is Status.FAILED:
+            log.error("message_failed", **fields)
+        else:
+            log.info("message_processed", **fields)
