@@ -1,7 +1,7 @@
 """A throw-away real Dovecot 2.3 per test: IMAP, IMAPS, LMTP, Sieve vacation, ManageSieve.
 
-`start.sh` (beside this file) renders `dovecot.conf.tmpl` into a fresh base directory and starts a
-self-contained instance on 127.0.0.1 in ~0.1 s; `stop.sh --fast` ends it in a few ms. Nothing from
+`scripts/dovecot/start.sh` (shared with scripts/demo) renders `dovecot.conf.tmpl` into a fresh
+base directory and starts a self-contained instance on 127.0.0.1 in ~0.1 s; `stop.sh --fast` ends it in a few ms. Nothing from
 /etc/dovecot is read, so the instance cannot be confused with a system one.
 
 Ports are `port_base + 143` (IMAP, STARTTLS), `+ 993` (IMAPS, self-signed EC cert whose CA file is
@@ -42,8 +42,9 @@ import pytest
 from tests.real_servers import exercised, require_marker, require_or_skip
 
 HERE = Path(__file__).resolve().parent
-START_SCRIPT = HERE / "start.sh"
-STOP_SCRIPT = HERE / "stop.sh"
+SCRIPTS = HERE.parents[1] / "scripts" / "dovecot"
+START_SCRIPT = SCRIPTS / "start.sh"
+STOP_SCRIPT = SCRIPTS / "stop.sh"
 HOST = "127.0.0.1"
 
 SUPPORT = "support@example.test"

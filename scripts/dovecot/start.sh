@@ -14,7 +14,7 @@
 # BASE_DIR is chown'ed to it (its parent dirs must be traversable by that user).
 # DOVECOT_BIN overrides the daemon (default: dovecot on PATH, else /usr/sbin/dovecot:
 # a non-root PATH often lacks /usr/sbin).
-# Used by tests/dovecot/fixture.py; adapted from the team's verified testbed recipe.
+# Used by tests/dovecot/fixture.py and scripts/demo.py; adapted from the team's verified testbed recipe.
 set -euo pipefail
 
 die() { echo "start.sh: $*" >&2; exit 1; }

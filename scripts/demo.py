@@ -1,0 +1,194 @@
+"""The README's first command: what mailguard is for, on a real Dovecot, in under a minute.
+
+Started by ``scripts/demo`` (venv, Dovecot when missing). Plays four stories against the real
+daemon (see demo_stage.py) and prints what mailguard did as an agent's IMAP client and its
+operator commands see it:
+
+1. Anna's voucher complaint is answered twice by the ticket robot (sent through the proxy).
+2. The shop's robot and the voucher desk's robot refer Ben to each other (two mailboxes).
+3. Carl's angry first message: escalated; support's Sieve vacation reply goes to the proxy.
+4. An agent replies to Carl through the proxy, which resolves his escalation.
+
+Exit 0 only when every check held; 1 with the failing step otherwise; 130 on Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from demo_stage import AGENT, ANNA, BEN, CARL, DOMAIN, DemoFailed, Stage, mail, say, wait_for
+
+ANGRY = (
+    "This is the third time I am writing to you about this and nobody has bothered to answer.\n"
+    "You charged my card twice after I had already cancelled. This is unacceptable. If I do\n"
+    "not get my money back this week I will dispute the charges with my bank and report you.\n"
+)
+
+
+def title(text: str) -> None:
+    say()
+    say(f"== {text} " + "=" * max(0, 74 - len(text)))
+
+
+def show_folder(stage: Stage, box: str, folder: str) -> list[tuple[str, str]]:
+    messages = stage.folder(box, folder)
+    say(f"  {box}@{DOMAIN} / {folder}: {len(messages)} message(s)")
+    for subject, flags in messages:
+        say(f"    - {subject}   [{flags}]")
+    return messages
+
+
+def escalated(stage: Stage, box: str, subject: str) -> list[tuple[str, str]] | None:
+    found = stage.folder(box, "Escalated")
+    hit = any(subject in s and "$MailguardEscalated" in f for s, f in found)
+    return found if hit else None
+
+
+def story_streak(stage: Stage) -> None:
+    title("1. Anna's voucher complaint, answered twice by the ticket robot")
+    first = mail(ANNA, f"vouchers@{DOMAIN}", "Voucher code does not work", "My code VX-1 fails.")
+    stage.deliver(first)
+    say("  Anna -> vouchers@: 'Voucher code does not work'")
+    ack = mail(f"vouchers@{DOMAIN}", ANNA, "[Ticket #101] Voucher code does not work",
+               "Thank you. Your request has been received. Please do not reply.", reply_to=first,
+               auto=True)
+    stage.send(ack)
+    say("  ticket robot (through the proxy) -> Anna: '[Ticket #101] ...'")
+    again = mail(ANNA, f"vouchers@{DOMAIN}", "Re: Voucher code does not work",
+                 "Hello? The code still fails, I wrote yesterday.", reply_to=ack)
+    stage.deliver(again)
+    say("  Anna -> vouchers@: 'Re: Voucher code does not work'")
+    stage.send(mail(f"vouchers@{DOMAIN}", ANNA, "[Ticket #102] Re: Voucher code does not work",
+                    "Thank you. Your request has been received. Please do not reply.",
+                    reply_to=again, auto=True))
+    say("  ticket robot (through the proxy) -> Anna: '[Ticket #102] ...'")
+    wait_for("Anna's thread in vouchers@'s Escalated folder",
+             lambda: escalated(stage, "vouchers", "Voucher code"))
+    say("\n  What an agent's mail client shows now:")
+    show_folder(stage, "vouchers", "Escalated")
+
+
+def story_ring(stage: Stage) -> None:
+    title("2. Two robots referring Ben to each other")
+    to_shop = mail(BEN, f"shop@{DOMAIN}", "Gift voucher not accepted", "Checkout refuses it.")
+    stage.deliver(to_shop)
+    stage.send(mail(f"shop@{DOMAIN}", BEN, "Automatic reply: Gift voucher not accepted",
+                    f"For vouchers please contact vouchers@{DOMAIN}.", reply_to=to_shop,
+                    auto=True))
+    say(f"  Ben -> shop@; shop's robot: 'please contact vouchers@{DOMAIN}'")
+    to_vouchers = mail(BEN, f"vouchers@{DOMAIN}", "Gift voucher not accepted at checkout",
+                       "The shop sent me to you.")
+    stage.deliver(to_vouchers)
+    stage.send(mail(f"vouchers@{DOMAIN}", BEN, "Automatic reply: Gift voucher",
+                    f"For orders please contact shop@{DOMAIN}.", reply_to=to_vouchers,
+                    auto=True))
+    say(f"  Ben -> vouchers@; voucher desk's robot: 'please contact shop@{DOMAIN}'")
+    for box in ("shop", "vouchers"):
+        wait_for(f"Ben's message in {box}@'s Escalated folder",
+                 lambda box=box: escalated(stage, box, "Gift voucher"))
+    say("\n  Both desks now have Ben's thread, each with a note for the agent:")
+    for box in ("shop", "vouchers"):
+        show_folder(stage, box, "Escalated")
+
+
+def story_angry(stage: Stage) -> tuple[str, str]:
+    title("3. Carl's angry first message, and support's vacation auto-reply")
+    angry = mail(CARL, f"support@{DOMAIN}", "Charged twice - cancel NOW", ANGRY)
+    before = len(stage.sink.envelopes)
+    stage.deliver(angry)
+    say("  Carl -> support@ (support@ has a Sieve vacation auto-reply, sent through the proxy)")
+    wait_for("Carl's message in support@'s Escalated folder",
+             lambda: escalated(stage, "support", "Charged twice"))
+    held = stage.mailguard("held", "list")
+    relayed = [s for s in stage.sink.subjects()[before:] if "Auto-Reply" in s]
+    if "Auto-Reply" in held:
+        outcome = "held by the proxy: Carl does not get a robot's answer"
+    elif relayed:
+        outcome = "relayed: the proxy saw it before the watcher had read Carl's message"
+    else:
+        held = wait_for("the vacation reply at the proxy (held or relayed)",
+                        lambda: _vacation_seen(stage, before))
+        outcome = "held by the proxy" if "Auto-Reply" in held else "relayed"
+    say(f"\n  The vacation reply was {outcome}.")
+    say("  mailguard held list:")
+    say("    " + (held.strip().replace("\n", "\n    ") or "(nothing held)"))
+    show_folder(stage, "support", "Escalated")
+    show_folder(stage, "support", "Held")
+    return str(angry["Message-ID"]), str(angry["Subject"])
+
+
+def _vacation_seen(stage: Stage, before: int) -> str | None:
+    held = stage.mailguard("held", "list")
+    if "Auto-Reply" in held:
+        return held
+    if any("Auto-Reply" in s for s in stage.sink.subjects()[before:]):
+        return held or "relayed"
+    return None
+
+
+def story_agent(stage: Stage, angry_id: str, subject: str) -> None:
+    title("4. The agents are told, and an agent answers Carl")
+    status = stage.mailguard("status")
+    pending_notify = [line for line in status.splitlines() if "notify" in line]
+    if pending_notify:
+        say("  Notifications to the agents waiting in the outbox (sending lands with the")
+        say("  notify work):")
+        for line in pending_notify:
+            say(f"    {line.strip()}")
+    else:
+        say("  mailguard status lists no notification action.")
+    reply = mail(AGENT, CARL, f"Re: {subject}",
+                 "Dear Carl, I am sorry. I have refunded the second charge today. Maria",)
+    reply["In-Reply-To"] = reply["References"] = angry_id
+    before = len(stage.sink.envelopes)
+    stage.send(reply)
+    wait_for("the agent's reply at the upstream relay",
+             lambda: any("Re: Charged" in s for s in stage.sink.subjects()[before:]))
+    say("  Maria (agent) -> Carl through the proxy: relayed to the upstream.")
+    wait_for("Carl's escalation to be resolved",
+             lambda: "resolved" in stage.mailguard("threads", "--customer", CARL))
+
+
+def main() -> int:
+    work = Path(tempfile.mkdtemp(prefix="mailguard-demo-"))
+    stage = Stage(work)
+    try:
+        say("Starting a throw-away Dovecot, an upstream SMTP sink and `mailguard run` ...")
+        stage.start_dovecot()
+        stage.controller.start()
+        stage.write_config()
+        stage.start_daemon()
+        say(f"  mailboxes support@, shop@, vouchers@{DOMAIN}; proxy on 127.0.0.1:"
+            f"{stage.proxy_port}; relay -> sink on 127.0.0.1:{stage.controller.port}")
+        story_streak(stage)
+        story_ring(stage)
+        angry_id, subject = story_angry(stage)
+        story_agent(stage, angry_id, subject)
+        title("mailguard status")
+        say(stage.mailguard("status"))
+        title("mailguard threads")
+        say(stage.mailguard("threads"))
+        title("What the upstream relay received")
+        for envelope in stage.sink.envelopes:
+            say(f"  {envelope.mail_from or '<>'} -> {', '.join(envelope.rcpt_tos)}")
+        say("\nThe story played as expected.")
+        return 0
+    except DemoFailed as exc:
+        say(f"\ndemo FAILED: {exc}")
+        say(f"--- last lines of the daemon's log ({stage.daemon_log}):")
+        if stage.daemon_log.exists():
+            say("\n".join(stage.daemon_log.read_text(errors="replace").splitlines()[-15:]))
+        return 1
+    except KeyboardInterrupt:
+        say("\ninterrupted")
+        return 130
+    finally:
+        stage.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
