@@ -265,7 +265,10 @@ class Relay:
                 await smtp.ehlo()
             if smtp.supports_extension("size"):
                 options.insert(0, f"SIZE={len(raw)}")
-            await smtp.mail(mail_from, options=options, encoding=encoding)
+            # The null reverse-path (bounces, vacation replies) arrives from aiosmtpd as "<>";
+            # aiosmtplib writes "<>" for "" and refuses "<>" itself.
+            sender = "" if mail_from.strip() in ("", "<>") else mail_from
+            await smtp.mail(sender, options=options, encoding=encoding)
         except aiosmtplib.SMTPServerDisconnected as exc:
             raise _StaleConnection(str(exc)) from exc
         except aiosmtplib.SMTPResponseException as exc:

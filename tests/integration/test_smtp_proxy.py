@@ -62,12 +62,14 @@ def reply(
     )
 
 
-async def send(port: int, raw: bytes, *rcpts: str) -> tuple[int, str]:
+async def send(
+    port: int, raw: bytes, *rcpts: str, sender: str = "support@example.com"
+) -> tuple[int, str]:
     """Send through the proxy; return the reply to DATA (code, text)."""
     client = aiosmtplib.SMTP(hostname="127.0.0.1", port=port, timeout=10)
     await client.connect()
     try:
-        await client.mail("support@example.com")
+        await client.mail(sender)
         for rcpt in rcpts or (CUSTOMER,):
             await client.rcpt(rcpt)
         try:
@@ -98,6 +100,17 @@ async def test_human_reply_is_relayed_byte_for_byte(store: SqlStore, sink: Sink)
     assert got.rcpt_tos == [CUSTOMER]
     assert got.mail_from == "support@example.com"
     assert await count(store, t.messages, t.messages.c.direction == "out") == 1
+
+
+async def test_null_reverse_path_is_relayed_as_null(store: SqlStore, sink: Sink) -> None:
+    """A vacation reply or bounce has MAIL FROM:<>; the upstream gets <> too, not an error."""
+    raw = reply("vacation-1@example.com", automated=False)
+    async with running_proxy(store, sink.port) as proxy:
+        code, text = await send(proxy.port, raw, sender="")
+    assert code == 250, text
+    [got] = sink.received
+    assert got.mail_from in ("", "<>")
+    assert got.raw == raw
 
 
 async def test_trace_header_is_the_only_change(store: SqlStore, sink: Sink) -> None:
