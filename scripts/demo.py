@@ -50,45 +50,89 @@ def escalated(stage: Stage, box: str, subject: str) -> list[tuple[str, str]] | N
 def story_streak(stage: Stage) -> None:
     title("1. Anna's voucher complaint, answered twice by the ticket robot")
     first = mail(ANNA, f"vouchers@{DOMAIN}", "Voucher code does not work", "My code VX-1 fails.")
-    stage.deliver(first)
+    stage.deliver_seen(first)
     say("  Anna -> vouchers@: 'Voucher code does not work'")
-    ack = mail(f"vouchers@{DOMAIN}", ANNA, "[Ticket #101] Voucher code does not work",
-               "Thank you. Your request has been received. Please do not reply.", reply_to=first,
-               auto=True)
+    ack = mail(
+        f"vouchers@{DOMAIN}",
+        ANNA,
+        "[Ticket #101] Voucher code does not work",
+        "Thank you. Your request has been received. Please do not reply.",
+        reply_to=first,
+        auto=True,
+    )
     stage.send(ack)
     say("  ticket robot (through the proxy) -> Anna: '[Ticket #101] ...'")
-    again = mail(ANNA, f"vouchers@{DOMAIN}", "Re: Voucher code does not work",
-                 "Hello? The code still fails, I wrote yesterday.", reply_to=ack)
-    stage.deliver(again)
+    again = mail(
+        ANNA,
+        f"vouchers@{DOMAIN}",
+        "Re: Voucher code does not work",
+        "Hello? The code still fails, I wrote yesterday.",
+        reply_to=ack,
+    )
+    stage.deliver_seen(again)
     say("  Anna -> vouchers@: 'Re: Voucher code does not work'")
-    stage.send(mail(f"vouchers@{DOMAIN}", ANNA, "[Ticket #102] Re: Voucher code does not work",
-                    "Thank you. Your request has been received. Please do not reply.",
-                    reply_to=again, auto=True))
+    stage.send(
+        mail(
+            f"vouchers@{DOMAIN}",
+            ANNA,
+            "[Ticket #102] Re: Voucher code does not work",
+            "Thank you. Your request has been received. Please do not reply.",
+            reply_to=again,
+            auto=True,
+        )
+    )
     say("  ticket robot (through the proxy) -> Anna: '[Ticket #102] ...'")
-    wait_for("Anna's thread in vouchers@'s Escalated folder",
-             lambda: escalated(stage, "vouchers", "Voucher code"))
-    say("\n  What an agent's mail client shows now:")
+    wait_for(
+        "Anna's thread in vouchers@'s Escalated folder",
+        lambda: escalated(stage, "vouchers", "Voucher code"),
+    )
+    say("\n  What an agent's mail client shows now (the second acknowledgement was held):")
     show_folder(stage, "vouchers", "Escalated")
+    wait_for(
+        "the held acknowledgement in vouchers@'s Held folder",
+        lambda: stage.folder("vouchers", "Held"),
+    )
+    show_folder(stage, "vouchers", "Held")
 
 
 def story_ring(stage: Stage) -> None:
     title("2. Two robots referring Ben to each other")
     to_shop = mail(BEN, f"shop@{DOMAIN}", "Gift voucher not accepted", "Checkout refuses it.")
-    stage.deliver(to_shop)
-    stage.send(mail(f"shop@{DOMAIN}", BEN, "Automatic reply: Gift voucher not accepted",
-                    f"For vouchers please contact vouchers@{DOMAIN}.", reply_to=to_shop,
-                    auto=True))
+    stage.deliver_seen(to_shop)
+    stage.send(
+        mail(
+            f"shop@{DOMAIN}",
+            BEN,
+            "Automatic reply: Gift voucher not accepted",
+            f"For vouchers please contact vouchers@{DOMAIN}.",
+            reply_to=to_shop,
+            auto=True,
+        )
+    )
     say(f"  Ben -> shop@; shop's robot: 'please contact vouchers@{DOMAIN}'")
-    to_vouchers = mail(BEN, f"vouchers@{DOMAIN}", "Gift voucher not accepted at checkout",
-                       "The shop sent me to you.")
-    stage.deliver(to_vouchers)
-    stage.send(mail(f"vouchers@{DOMAIN}", BEN, "Automatic reply: Gift voucher",
-                    f"For orders please contact shop@{DOMAIN}.", reply_to=to_vouchers,
-                    auto=True))
+    to_vouchers = mail(
+        BEN,
+        f"vouchers@{DOMAIN}",
+        "Gift voucher not accepted at checkout",
+        "The shop sent me to you.",
+    )
+    stage.deliver_seen(to_vouchers)
+    stage.send(
+        mail(
+            f"vouchers@{DOMAIN}",
+            BEN,
+            "Automatic reply: Gift voucher",
+            f"For orders please contact shop@{DOMAIN}.",
+            reply_to=to_vouchers,
+            auto=True,
+        )
+    )
     say(f"  Ben -> vouchers@; voucher desk's robot: 'please contact shop@{DOMAIN}'")
     for box in ("shop", "vouchers"):
-        wait_for(f"Ben's message in {box}@'s Escalated folder",
-                 lambda box=box: escalated(stage, box, "Gift voucher"))
+        wait_for(
+            f"Ben's message in {box}@'s Escalated folder",
+            lambda box=box: escalated(stage, box, "Gift voucher"),
+        )
     say("\n  Both desks now have Ben's thread, each with a note for the agent:")
     for box in ("shop", "vouchers"):
         show_folder(stage, box, "Escalated")
@@ -100,8 +144,10 @@ def story_angry(stage: Stage) -> tuple[str, str]:
     before = len(stage.sink.envelopes)
     stage.deliver(angry)
     say("  Carl -> support@ (support@ has a Sieve vacation auto-reply, sent through the proxy)")
-    wait_for("Carl's message in support@'s Escalated folder",
-             lambda: escalated(stage, "support", "Charged twice"))
+    wait_for(
+        "Carl's message in support@'s Escalated folder",
+        lambda: escalated(stage, "support", "Charged twice"),
+    )
     held = stage.mailguard("held", "list")
     relayed = [s for s in stage.sink.subjects()[before:] if "Auto-Reply" in s]
     if "Auto-Reply" in held:
@@ -109,12 +155,15 @@ def story_angry(stage: Stage) -> tuple[str, str]:
     elif relayed:
         outcome = "relayed: the proxy saw it before the watcher had read Carl's message"
     else:
-        held = wait_for("the vacation reply at the proxy (held or relayed)",
-                        lambda: _vacation_seen(stage, before))
+        held = wait_for(
+            "the vacation reply at the proxy (held or relayed)",
+            lambda: _vacation_seen(stage, before),
+        )
         outcome = "held by the proxy" if "Auto-Reply" in held else "relayed"
     say(f"\n  The vacation reply was {outcome}.")
     say("  mailguard held list:")
-    say("    " + (held.strip().replace("\n", "\n    ") or "(nothing held)"))
+    for line in held.strip().splitlines() or ["(nothing held)"]:
+        say(f"    {line.strip()}")
     show_folder(stage, "support", "Escalated")
     show_folder(stage, "support", "Held")
     return str(angry["Message-ID"]), str(angry["Subject"])
@@ -131,29 +180,40 @@ def _vacation_seen(stage: Stage, before: int) -> str | None:
 
 def story_agent(stage: Stage, angry_id: str, subject: str) -> None:
     title("4. The agents are told, and an agent answers Carl")
-    status = stage.mailguard("status")
-    pending_notify = [line for line in status.splitlines() if "notify" in line]
-    if pending_notify:
-        say("  Notifications to the agents waiting in the outbox (sending lands with the")
-        say("  notify work):")
-        for line in pending_notify:
-            say(f"    {line.strip()}")
-    else:
-        say("  mailguard status lists no notification action.")
-    reply = mail(AGENT, CARL, f"Re: {subject}",
-                 "Dear Carl, I am sorry. I have refunded the second charge today. Maria",)
+    actions = stage.notify_actions()
+    say(f"  Notifications of the agents ({AGENT}) in mailguard's outbox:")
+    for state, target, payload in actions:
+        say(f"    [{state}] {target}  {payload[:110]}")
+    told = [c for c in (ANNA, BEN, CARL) if any(c in t + p for _, t, p in actions)]
+    if told != [ANNA, BEN, CARL]:
+        raise DemoFailed(f"expected a notification about Anna, Ben and Carl; found {actions}")
+    if all(state == "pending" for state, _, _ in actions):
+        say("  (pending: this version records them; `mailguard status` counts them under outbox)")
+    mailed = [e for e in stage.sink.envelopes if AGENT in e.rcpt_tos]
+    say(f"  Notifications relayed to the agents so far: {len(mailed)}")
+    reply = mail(
+        AGENT,
+        CARL,
+        f"Re: {subject}",
+        "Dear Carl, I am sorry. I have refunded the second charge today. Maria",
+    )
     reply["In-Reply-To"] = reply["References"] = angry_id
     before = len(stage.sink.envelopes)
     stage.send(reply)
-    wait_for("the agent's reply at the upstream relay",
-             lambda: any("Re: Charged" in s for s in stage.sink.subjects()[before:]))
+    wait_for(
+        "the agent's reply at the upstream relay",
+        lambda: any("Re: Charged" in s for s in stage.sink.subjects()[before:]),
+    )
     say("  Maria (agent) -> Carl through the proxy: relayed to the upstream.")
-    wait_for("Carl's escalation to be resolved",
-             lambda: "resolved" in stage.mailguard("threads", "--customer", CARL))
+    wait_for(
+        "Carl's escalation to be resolved",
+        lambda: "resolved" in stage.mailguard("threads", "--customer", CARL),
+    )
 
 
 def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="mailguard-demo-"))
+    work.chmod(0o711)  # as root Dovecot runs as its own user and must reach work/dovecot
     stage = Stage(work)
     try:
         say("Starting a throw-away Dovecot, an upstream SMTP sink and `mailguard run` ...")
@@ -161,8 +221,10 @@ def main() -> int:
         stage.controller.start()
         stage.write_config()
         stage.start_daemon()
-        say(f"  mailboxes support@, shop@, vouchers@{DOMAIN}; proxy on 127.0.0.1:"
-            f"{stage.proxy_port}; relay -> sink on 127.0.0.1:{stage.controller.port}")
+        say(
+            f"  mailboxes support@, shop@, vouchers@{DOMAIN}; proxy on 127.0.0.1:"
+            f"{stage.proxy_port}; relay -> sink on 127.0.0.1:{stage.controller.port}"
+        )
         story_streak(stage)
         story_ring(stage)
         angry_id, subject = story_angry(stage)

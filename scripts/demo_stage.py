@@ -13,13 +13,12 @@ import json
 import os
 import random
 import re
-import shutil
 import smtplib
 import socket
+import sqlite3
 import ssl
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -36,7 +35,8 @@ DOVECOT_SCRIPTS = ROOT / "scripts" / "dovecot"
 HOST = "127.0.0.1"
 DOMAIN = "example.test"
 MAILBOXES = ("support", "shop", "vouchers")
-PASSWORD = "demo-pw"  # the throw-away Dovecot's users; passed to mailguard through the environment
+# The throw-away Dovecot's users; mailguard gets it through the environment, as in production.
+PASSWORD = "demo-pw"  # noqa: S105
 ANNA, BEN, CARL = "anna@customer.example", "ben@customer.example", "carl@customer.example"
 AGENT = f"agent@{DOMAIN}"
 TIMEOUT_S = 20.0
@@ -89,7 +89,12 @@ def free_port() -> int:
 
 
 def mail(
-    sender: str, to: str, subject: str, body: str, *, reply_to: EmailMessage | None = None,
+    sender: str,
+    to: str,
+    subject: str,
+    body: str,
+    *,
+    reply_to: EmailMessage | None = None,
     auto: bool = False,
 ) -> EmailMessage:
     msg = EmailMessage()
@@ -127,10 +132,14 @@ class Stage:
         )
         env = dict(os.environ, DOVECOT_SUBMISSION_HOST=f"{HOST}:{self.proxy_port}")
         for _ in range(20):
-            port_base = random.randrange(20000, 61000, 10)
+            port_base = random.randrange(20000, 61000, 10)  # noqa: S311 (a port, not a secret)
             done = subprocess.run(
                 ["bash", str(DOVECOT_SCRIPTS / "start.sh"), str(self.base), str(port_base)],
-                capture_output=True, text=True, env=env, timeout=60, check=False,
+                capture_output=True,
+                text=True,
+                env=env,
+                timeout=60,
+                check=False,
             )
             if done.returncode == 0:
                 self.port_base = port_base
@@ -174,7 +183,10 @@ mailboxes:
         with self.daemon_log.open("wb") as log:
             self.daemon = subprocess.Popen(
                 [sys.executable, "-m", "mailguard", "run", "-c", str(self.config)],
-                stdout=log, stderr=subprocess.STDOUT, env=env, cwd=self.work,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=env,
+                cwd=self.work,
             )
         wait_for("mailguard run to report every mailbox connected (/healthz)", self.healthy, 30)
 
@@ -205,7 +217,8 @@ mailboxes:
         if self.port_base:
             subprocess.run(
                 ["bash", str(DOVECOT_SCRIPTS / "stop.sh"), str(self.base), "--fast"],
-                timeout=30, check=False,
+                timeout=30,
+                check=False,
             )
         with contextlib.suppress(RuntimeError, AssertionError):
             self.controller.stop()
@@ -215,6 +228,27 @@ mailboxes:
         """What the company's MTA does with incoming mail: LMTP into Dovecot (Sieve runs)."""
         with smtplib.LMTP(HOST, self.port_base + 24, timeout=10) as lmtp:
             lmtp.send_message(msg, to_addrs=[str(msg["To"])])
+
+    def deliver_seen(self, msg: EmailMessage) -> None:
+        """Deliver, then wait until the daemon's watcher logged it as processed.
+
+        A helpdesk answers mail it has received; waiting keeps the story in that order.
+        """
+        self.deliver(msg)
+        wanted = str(msg["Message-ID"]).strip("<>")
+        wait_for(
+            f"mailguard to read '{msg['Subject']}' in {msg['To']}", lambda: self.processed(wanted)
+        )
+
+    def processed(self, message_id: str) -> bool:
+        """The daemon's JSON log has a ``message_processed`` event for ``message_id``."""
+        for line in self.daemon_log.read_text(errors="replace").splitlines():
+            if '"message_processed"' not in line:
+                continue
+            with contextlib.suppress(ValueError):
+                if json.loads(line).get("message_id") == message_id:
+                    return True
+        return False
 
     def send(self, msg: EmailMessage) -> None:
         """What the helpdesk does with outgoing mail: SMTP to mailguard's proxy."""
@@ -235,8 +269,8 @@ mailboxes:
     def folder(self, box: str, name: str) -> list[tuple[str, str]]:
         """(subject, flags) of every message in ``box``'s folder ``name``, read-only."""
         with self.imap(box) as client:
-            typ, _ = client.select(f'"{name}"', readonly=True)
-            if typ != "OK":
+            typ, count = client.select(f'"{name}"', readonly=True)
+            if typ != "OK" or count[0] in (None, b"0"):  # no such folder yet, or empty
                 return []
             typ, data = client.fetch("1:*", "(FLAGS BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
             if typ != "OK":
@@ -250,10 +284,24 @@ mailboxes:
                 found.append((subject, flags.group(1).decode() if flags else ""))
             return found
 
+    def notify_actions(self) -> list[tuple[str, str, str]]:
+        """(state, target, payload as JSON) of every ``notify`` action in the outbox (SQLite)."""
+        db = self.work / "data" / "mailguard.sqlite3"
+        with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as conn:
+            rows = conn.execute(
+                "SELECT state, target, payload FROM outbox_actions WHERE kind = 'notify' "
+                "ORDER BY id"
+            ).fetchall()
+        return [(str(state), str(target), str(payload)) for state, target, payload in rows]
+
     def mailguard(self, *args: str, check: bool = True) -> str:
         done = subprocess.run(
             [sys.executable, "-m", "mailguard", *args, "-c", str(self.config)],
-            capture_output=True, text=True, timeout=60, check=False, cwd=self.work,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+            cwd=self.work,
             env=dict(os.environ, MAILGUARD_DEMO_PASSWORD=PASSWORD),
         )
         if check and done.returncode != 0:

@@ -1,8 +1,9 @@
 """A throw-away real Dovecot 2.3 per test: IMAP, IMAPS, LMTP, Sieve vacation, ManageSieve.
 
 `scripts/dovecot/start.sh` (shared with scripts/demo) renders `dovecot.conf.tmpl` into a fresh
-base directory and starts a self-contained instance on 127.0.0.1 in ~0.1 s; `stop.sh --fast` ends it in a few ms. Nothing from
-/etc/dovecot is read, so the instance cannot be confused with a system one.
+base directory and starts a self-contained instance on 127.0.0.1 in ~0.1 s; `stop.sh --fast`
+ends it in a few ms. Nothing from /etc/dovecot is read, so the instance cannot be confused with
+a system one.
 
 Ports are `port_base + 143` (IMAP, STARTTLS), `+ 993` (IMAPS, self-signed EC cert whose CA file is
 `Dovecot.cafile`), `+ 24` (LMTP) and `+ 4190` (ManageSieve). Users (passwd-file, see
