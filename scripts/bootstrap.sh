@@ -1,4 +1,5 @@
-# Sourced by scripts/test and scripts/run: makes .venv with mailguard installed.
+# shellcheck shell=bash
+# Sourced by scripts/test, scripts/run and scripts/demo: makes .venv with mailguard installed.
 # Re-installs only when pyproject.toml changed, so repeated runs start fast.
 set -euo pipefail
 

@@ -14,6 +14,7 @@ Exit 0 only when every check held; 1 with the failing step otherwise; 130 on Ctr
 
 from __future__ import annotations
 
+import functools
 import shutil
 import sys
 import tempfile
@@ -131,7 +132,7 @@ def story_ring(stage: Stage) -> None:
     for box in ("shop", "vouchers"):
         wait_for(
             f"Ben's message in {box}@'s Escalated folder",
-            lambda box=box: escalated(stage, box, "Gift voucher"),
+            functools.partial(escalated, stage, box, "Gift voucher"),
         )
     say("\n  Both desks now have Ben's thread, each with a note for the agent:")
     for box in ("shop", "vouchers"):
