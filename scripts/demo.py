@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import functools
 import shutil
+import signal
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from demo_stage import AGENT, ANNA, BEN, CARL, DOMAIN, DemoFailed, Stage, mail, say, wait_for
@@ -212,7 +214,15 @@ def story_agent(stage: Stage, angry_id: str, subject: str) -> None:
     )
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    """SIGTERM ends the demo like Ctrl-C: through the clean-up in main's ``finally``."""
+    raise KeyboardInterrupt
+
+
 def main() -> int:
+    started = time.monotonic()
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     work = Path(tempfile.mkdtemp(prefix="mailguard-demo-"))
     work.chmod(0o711)  # as root Dovecot runs as its own user and must reach work/dovecot
     stage = Stage(work)
@@ -237,7 +247,8 @@ def main() -> int:
         title("What the upstream relay received")
         for envelope in stage.sink.envelopes:
             say(f"  {envelope.mail_from or '<>'} -> {', '.join(envelope.rcpt_tos)}")
-        say("\nThe story played as expected.")
+        say(f"\n(played in {time.monotonic() - started:.0f} s)")
+        say("The story played as expected.")
         return 0
     except DemoFailed as exc:
         say(f"\ndemo FAILED: {exc}")
