@@ -96,6 +96,15 @@ def story_streak(stage: Stage) -> None:
         lambda: stage.folder("vouchers", "Held"),
     )
     show_folder(stage, "vouchers", "Held")
+    note = stage.note_text("vouchers", "Voucher code does not work")
+    if "automated" not in note.lower():
+        raise DemoFailed(f"the agent's note does not say why Anna was escalated: {note!r}")
+    say("\n  The note mailguard filed for the agent:")
+    for line in note.strip().splitlines():
+        say(f"    | {line}")
+    say("\n  The held acknowledgement (mailguard held show 1):")
+    for line in stage.mailguard("held", "show", "1").strip().splitlines():
+        say(f"    {line}")
 
 
 def story_ring(stage: Stage) -> None:

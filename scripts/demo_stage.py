@@ -22,6 +22,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
+from email import message_from_bytes, policy
 from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
@@ -293,6 +294,18 @@ mailboxes:
                 "ORDER BY id"
             ).fetchall()
         return [(str(state), str(target), str(payload)) for state, target, payload in rows]
+
+    def note_text(self, box: str, subject: str) -> str:
+        """The text of the first note in ``box``'s Escalated folder about ``subject``."""
+        with self.imap(box) as client:
+            client.select('"Escalated"', readonly=True)
+            typ, found = client.search(None, "SUBJECT", f'"[mailguard] Escalated: {subject}"')
+            if typ != "OK" or not found[0]:
+                return ""
+            typ, data = client.fetch(found[0].split()[0].decode(), "(BODY.PEEK[])")
+        part = message_from_bytes(data[0][1], policy=policy.default)
+        body = part.get_body(preferencelist=("plain",)) if isinstance(part, EmailMessage) else None
+        return str(body.get_content()) if isinstance(body, EmailMessage) else ""
 
     def mailguard(self, *args: str, check: bool = True) -> str:
         done = subprocess.run(

@@ -65,6 +65,9 @@ def test_demo_plays_the_story_and_cleans_up(request: pytest.FixtureRequest) -> N
         assert "vouchers@example.test / Escalated: 3 message(s)" in out
         assert "- Voucher code does not work   [\\Flagged $MailguardEscalated]" in out
         assert "- [mailguard] Escalated: Voucher code does not work" in out
+        assert "| Rule: automated_streak" in out  # the agent's note, read back over IMAP
+        assert "- [Ticket #102] Re: Voucher code does not work" in out  # the Held copy
+        assert "reason:      customer escalated (automated_streak)" in out  # held show
         assert "shop@example.test / Escalated: 2 message(s)" in out
         assert "- Charged twice - cancel NOW   [\\Flagged $MailguardEscalated]" in out
         for rule in ("automated_streak", "referral_ring", "frustration"):
