@@ -303,7 +303,10 @@ mailboxes:
             if typ != "OK" or not found[0]:
                 return ""
             typ, data = client.fetch(found[0].split()[0].decode(), "(BODY.PEEK[])")
-        part = message_from_bytes(data[0][1], policy=policy.default)
+        first = data[0]
+        if not isinstance(first, tuple):
+            return ""
+        part = message_from_bytes(first[1], policy=policy.default)
         body = part.get_body(preferencelist=("plain",)) if isinstance(part, EmailMessage) else None
         return str(body.get_content()) if isinstance(body, EmailMessage) else ""
 
