@@ -158,7 +158,7 @@ async def run_daemon(config: Config, stop: asyncio.Event | None = None) -> int:
         workers = [
             asyncio.create_task(maintenance.loop(config.maintenance_interval, stop)),
             asyncio.create_task(mail.run(stop)),
-            asyncio.create_task(gauge_loop(store, stop)),
+            asyncio.create_task(gauge_loop(store, stop, config.maintenance_interval)),
         ]
         await stop.wait()
         log.info("daemon_stopping")

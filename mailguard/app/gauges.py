@@ -1,7 +1,7 @@
 """The gauges that describe shared state: open escalations and held messages.
 
 They are counted in the database, not in the process, so every replica reports the same
-figure and a restart does not reset them. A count every ``interval`` (two indexed
+figure and a restart does not reset them. A count every ``maintenance_interval`` (two indexed
 ``count(*)``: ``ix_escalations_resolved_opened``, ``ix_held_messages_state_held``) is cheap
 beside the mail itself.
 """
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from datetime import timedelta
 
 import structlog
 from sqlalchemy import func, select
@@ -20,8 +21,6 @@ from mailguard.store.models import Escalation, HeldMessage, HeldState
 from mailguard.store.repository import SqlStore
 
 log = structlog.get_logger("mailguard.app.gauges")
-
-GAUGE_INTERVAL = 15.0
 
 
 async def update_gauges(store: SqlStore) -> tuple[int, int]:
@@ -38,9 +37,7 @@ async def update_gauges(store: SqlStore) -> tuple[int, int]:
     return int(open_escalations or 0), int(held or 0)
 
 
-async def gauge_loop(
-    store: SqlStore, stop: asyncio.Event, interval: float = GAUGE_INTERVAL
-) -> None:
+async def gauge_loop(store: SqlStore, stop: asyncio.Event, interval: timedelta) -> None:
     """Update the gauges until ``stop``; a database outage leaves the last figures standing
     (the storage check in /healthz and /readyz reports the outage itself)."""
     while not stop.is_set():
@@ -49,5 +46,5 @@ async def gauge_loop(
         except (SQLAlchemyError, OSError) as exc:
             log.warning("gauges_failed", error=f"{type(exc).__name__}: {exc}")
         with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(interval):
+            async with asyncio.timeout(interval.total_seconds()):
                 await stop.wait()

@@ -33,7 +33,16 @@ _SHARED: list[structlog.types.Processor] = [
 # The fields in which mailguard's log lines carry a person's address (STYLE.md's canonical
 # line calls the customer ``customer``; the rest name senders and envelope recipients).
 ADDRESS_FIELDS = frozenset(
-    {"customer", "sender", "mail_from", "rcpt_tos", "recipient", "from_addr", "counterpart"}
+    {
+        "customer",
+        "sender",
+        "mail_from",
+        "rcpt_tos",
+        "recipient",
+        "from_addr",
+        "counterpart",
+        "target",  # an outbox action's target is the customer it acts for
+    }
 )
 
 
