@@ -348,7 +348,12 @@ def _run(args: argparse.Namespace) -> int:
     from mailguard.app.daemon import run_daemon
 
     config = _config(args)
-    configure_logging(config.logging.format, config.logging.level)
+    key = config.logging.pseudonymize_key if config.logging.pseudonymize else None
+    configure_logging(
+        config.logging.format,
+        config.logging.level,
+        pseudonymize_key=key.get_secret_value().encode() if key is not None else None,
+    )
     _prepare_data_dir(config)
     return asyncio.run(run_daemon(config))
 

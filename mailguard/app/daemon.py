@@ -17,8 +17,10 @@ import structlog
 from prometheus_client import Counter
 from sqlalchemy.exc import SQLAlchemyError
 
+from mailguard.app.gauges import gauge_loop
 from mailguard.app.mailwatch import MailWatch
 from mailguard.app.proxy import ProxyService
+from mailguard.app.readiness import Readiness
 from mailguard.config import Config, redact_url
 from mailguard.config.settings import engine_settings_of
 from mailguard.engine.factory import build_engine
@@ -138,7 +140,9 @@ async def run_daemon(config: Config, stop: asyncio.Event | None = None) -> int:
     maintenance = Maintenance(engine, store, timedelta(days=config.retention_days))
     proxy = ProxyService(config, engine, store) if config.proxy.enabled else None
     mail = MailWatch(config, store, engine, utc_now)
-    health = HealthServer(lambda: {**maintenance.health(), **mail.health()})
+    relay = config.relay if proxy is not None else None
+    ready = Readiness(store, relay, mail.health)
+    health = HealthServer(lambda: {**maintenance.health(), **mail.health()}, ready=ready.checks)
     port = None
     try:
         if config.http.enabled:
@@ -154,6 +158,7 @@ async def run_daemon(config: Config, stop: asyncio.Event | None = None) -> int:
         workers = [
             asyncio.create_task(maintenance.loop(config.maintenance_interval, stop)),
             asyncio.create_task(mail.run(stop)),
+            asyncio.create_task(gauge_loop(store, stop, config.maintenance_interval)),
         ]
         await stop.wait()
         log.info("daemon_stopping")

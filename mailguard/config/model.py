@@ -73,6 +73,16 @@ class ImapConfig(Section):
     mark_automated: bool = True
     command_timeout: Duration = timedelta(seconds=30)
     reconnect_max: Duration = timedelta(minutes=5)
+    takeover: Duration = timedelta(seconds=15)
+
+    @field_validator("takeover")
+    @classmethod
+    def _takeover_at_least_a_second(cls, value: timedelta) -> timedelta:
+        # Each standby replica asks PostgreSQL for the lease this often; below a second
+        # the replicas would only add load to the database, not speed up a takeover.
+        if value < timedelta(seconds=1):
+            raise ValueError("must be at least 1s")
+        return value
 
     @field_validator("idle_renew")
     @classmethod
@@ -249,6 +259,19 @@ class LoggingConfig(Section):
 
     format: Literal["auto", "json", "console"] = "auto"
     level: Literal["debug", "info", "warning", "error"] = "info"
+    pseudonymize: bool = False
+    pseudonymize_key: SecretStr | None = None
+
+    @model_validator(mode="after")
+    def _key_with_pseudonyms(self) -> LoggingConfig:
+        # Without a key of the deployment's own, a pseudonym is a plain hash anyone can
+        # recompute from a guessed address; with a random key per start, pseudonyms
+        # would not match across restarts and replicas.
+        if self.pseudonymize and self.pseudonymize_key is None:
+            raise ValueError(
+                "pseudonymize: true needs pseudonymize_key (e.g. ${MAILGUARD_LOG_KEY})"
+            )
+        return self
 
 
 class HttpConfig(Section):

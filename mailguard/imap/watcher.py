@@ -34,6 +34,7 @@ from mailguard.imap.connection import ConnectParams, ImapCommandError, ImapConne
 from mailguard.imap.feedback import Feedback
 from mailguard.imap.ports import SyncStore
 from mailguard.imap.sync import FolderReader, Start
+from mailguard.ops.metrics import observe_message
 
 log = structlog.get_logger("mailguard.imap.watcher")
 
@@ -143,6 +144,7 @@ class MailboxWatcher:
             try:
                 async with self._store.lease(f"imap:{self.name}") as lease:
                     if lease.held:
+                        log.info("imap_lease_taken", mailbox=self.name)
                         await self._run_held(stop, lease.check)
                         continue
             except Exception as exc:
@@ -151,11 +153,13 @@ class MailboxWatcher:
                 log.warning("imap_lease_failed", mailbox=self.name, error=self._status["lease"])
                 await _sleep_until(stop, self._imap.poll_interval.total_seconds())
                 continue
-            # Healthy: another replica watches this mailbox, this one stands by for it.
+            # Healthy: another replica watches this mailbox, this one stands by for it and
+            # asks again every ``takeover``: PostgreSQL frees the lock as soon as the
+            # holder's session ends, so this interval bounds how long the mailbox is unwatched.
             if self._status != {"lease": "ok"}:
                 log.info("imap_standby", mailbox=self.name)
             self._status = {"lease": "ok"}
-            await _sleep_until(stop, self._imap.poll_interval.total_seconds())
+            await _sleep_until(stop, self._imap.takeover.total_seconds())
 
     async def _run_held(self, stop: asyncio.Event, check: Callable[[], Awaitable[bool]]) -> None:
         self._status = {"inbox": "connecting", "folders": "connecting"}
@@ -167,7 +171,7 @@ class MailboxWatcher:
 
         async def watch_lease() -> None:
             while not stop.is_set():
-                await _sleep_until(stop, max(self._imap.poll_interval.total_seconds(), 1.0))
+                await _sleep_until(stop, self._imap.takeover.total_seconds())
                 if not stop.is_set() and not await check():
                     log.warning("lease_lost", mailbox=self.name)
                     lost.set()
@@ -357,6 +361,13 @@ class MailboxWatcher:
     def _log(self, result: ProcessResult, folder: str, uid: int) -> None:
         metrics.MESSAGES.labels(self.name, folder, result.status.value).inc()
         metrics.PROCESS_SECONDS.labels(self.name).observe(result.duration_ms / 1000)
+        if result.status is not Status.DUPLICATE:
+            observe_message(
+                result.source.value,
+                result.classification.kind.value if result.classification else None,
+                [hit.rule for decision in result.decisions for hit in decision.hits],
+                result.duration_ms / 1000,
+            )
         fields = result.log_fields()
         fields.update(folder=folder, uid=uid, dry_run=self._dry_run)
         if result.status is Status.FAILED:

@@ -34,6 +34,7 @@ from prometheus_client import Counter, Histogram
 
 from mailguard.domain.model import Direction, Source
 from mailguard.engine.service import Engine, Envelope, ProcessResult, Status
+from mailguard.ops.metrics import observe_message
 from mailguard.smtp import replies
 from mailguard.smtp.relay import Relay, RelayError, RelayPermanentError
 from mailguard.smtp.rewrite import divert, rewrite
@@ -183,6 +184,13 @@ class ProxyHandler:
         except Exception as exc:  # the store is down: the client must keep the message
             log.error("smtp_engine_failed", error=f"{type(exc).__name__}: {exc}")
             return "error", replies.S451_TRY_LATER
+        if result.status is not Status.DUPLICATE:
+            observe_message(
+                result.source.value,
+                result.classification.kind.value if result.classification else None,
+                [hit.rule for decision in result.decisions for hit in decision.hits],
+                result.duration_ms / 1000,
+            )
         if result.status is Status.DUPLICATE:
             outcome = await self._replay(result)
         elif result.status is Status.FAILED:

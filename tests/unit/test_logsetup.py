@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 import structlog
 
-from mailguard.ops.logsetup import configure_logging
+from mailguard.ops.logsetup import Pseudonymizer, configure_logging
 
 
 @pytest.fixture(autouse=True)
@@ -50,3 +50,53 @@ def test_auto_format_is_json_when_not_a_terminal() -> None:
     configure_logging("auto", "info", out)
     structlog.get_logger("mailguard.test").info("daemon_stopped")
     assert json.loads(out.getvalue())["event"] == "daemon_stopped"
+
+
+def _lines(key: bytes | None, **fields: object) -> dict[str, object]:
+    out = io.StringIO()
+    configure_logging("json", "info", out, pseudonymize_key=key)
+    structlog.get_logger("mailguard.test").info("message_processed", **fields)
+    line: dict[str, object] = json.loads(out.getvalue())
+    return line
+
+
+def test_pseudonymized_addresses_are_keyed_stable_and_case_blind() -> None:
+    fields = {
+        "customer": "Carl@Customer.example",
+        "rcpt_tos": ["carl@customer.example", "ann@customer.example"],
+        "mail_from": "",
+        "kind": "human",
+        "mailbox": "support",
+    }
+    first = _lines(b"deployment-key", **fields)
+    again = _lines(b"deployment-key", **fields)
+    other = _lines(b"another-key", **fields)
+    assert first == {**again, "timestamp": first["timestamp"]}
+    customer = first["customer"]
+    assert isinstance(customer, str) and customer.startswith("p:") and len(customer) == 18
+    assert "customer.example" not in json.dumps(first)
+    # The same address (in any case) gets the same pseudonym in every field.
+    assert first["rcpt_tos"] == [
+        customer,
+        Pseudonymizer(b"deployment-key").pseudonym("ann@customer.example"),
+    ]
+    assert other["customer"] != customer
+    # Fields that are not addresses, and the empty reverse path, stay as they were.
+    assert (first["kind"], first["mailbox"], first["mail_from"]) == ("human", "support", "")
+
+
+def test_without_a_key_addresses_are_logged_as_they_are() -> None:
+    assert _lines(None, customer="carl@customer.example")["customer"] == "carl@customer.example"
+
+
+def test_pseudonymize_needs_a_key() -> None:
+    from mailguard.config import parse_config
+    from mailguard.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="pseudonymize_key"):
+        parse_config("logging: {pseudonymize: true}\n", "f.yaml", {})
+    config = parse_config(
+        "logging: {pseudonymize: true, pseudonymize_key: '${K}'}\n", "f.yaml", {"K": "s3cret"}
+    )
+    assert config.logging.pseudonymize_key is not None
+    assert config.logging.pseudonymize_key.get_secret_value() == "s3cret"

@@ -1,0 +1,223 @@
+"""Operations of the real `mailguard run` with Dovecot and an upstream relay: /readyz, mailguard's
+own metrics by name, pseudonymised logs, and a clean SIGTERM (IMAP logged out, exit 0)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import aiosmtplib
+import pytest
+
+from mailguard.app.readiness import Readiness
+from mailguard.config import parse_config
+from mailguard.ops.http import HealthServer
+from mailguard.store.repository import SqlStore
+from mailguard.store.schema import upgrade
+from tests.dovecot.fixture import PASSWORDS, SUPPORT, Dovecot
+from tests.integration.imap_support import ANGRY, customer_mail, mid
+from tests.smtp_sink import SmtpSink
+
+CARL = "carl@customer.example"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def _get(port: int, path: str) -> tuple[int, str]:
+    """GET off the event loop: the relay sink serves on this test's loop meanwhile."""
+
+    def get() -> tuple[int, str]:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as r:  # noqa: S310
+                return int(r.status), str(r.read().decode())
+        except urllib.error.HTTPError as error:
+            with error:
+                return int(error.code), str(error.read().decode())
+
+    return await asyncio.to_thread(get)
+
+
+def _sample(metrics: str, name: str, **labels: str) -> float | None:
+    """The value of one sample, found by metric name and exact labels."""
+    for line in metrics.splitlines():
+        match = re.fullmatch(r"(\w+)(?:\{(.*)\})? (\S+)", line)
+        if not match or match.group(1) != name:
+            continue
+        found = dict(re.findall(r'(\w+)="([^"]*)"', match.group(2) or ""))
+        if found == labels:
+            return float(match.group(3))
+    return None
+
+
+def _start(config: Path, log: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    # stderr into a file: a pipe nobody reads would block the daemon once it is full.
+    with log.open("w") as err:
+        command = [sys.executable, "-m", "mailguard", "run", "-c", str(config)]
+        return subprocess.Popen(command, stderr=err, env=env)
+
+
+@pytest.mark.dovecot
+@pytest.mark.smtp
+@pytest.mark.slow
+async def test_readyz_metrics_pseudonyms_and_a_clean_sigterm(
+    dovecot: Dovecot, smtp_sink: SmtpSink, tmp_path: Path
+) -> None:
+    http_port, smtp_port = _free_port(), _free_port()
+    config = tmp_path / "mailguard.yaml"
+    config.write_text(
+        f"""data_dir: {tmp_path / "data"}
+maintenance_interval: 0.5s
+http:
+  listen_port: {http_port}
+proxy:
+  listen_port: {smtp_port}
+relay:
+  host: {smtp_sink.host}
+  port: {smtp_sink.port}
+logging:
+  format: json
+  pseudonymize: true
+  pseudonymize_key: ${{MAILGUARD_LOG_KEY}}
+company: {{domains: [example.test]}}
+mailboxes:
+  - name: support
+    addresses: [{SUPPORT}]
+    imap:
+      host: {dovecot.host}
+      port: {dovecot.imaps_port}
+      ca_file: {dovecot.cafile}
+      user: {SUPPORT}
+      password: ${{MAILGUARD_IMAP_PASSWORD}}
+      poll_interval: 0.5s
+"""
+    )
+    env = dict(os.environ, MAILGUARD_IMAP_PASSWORD=PASSWORDS[SUPPORT], MAILGUARD_LOG_KEY="k-test")
+    log = tmp_path / "daemon.log"
+    proc = _start(config, log, env)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert proc.poll() is None, log.read_text()
+            try:
+                status, body = await _get(http_port, "/readyz")
+                if status == 200:
+                    break
+            except OSError:
+                body = ""
+            assert time.monotonic() < deadline, body
+            await asyncio.sleep(0.1)
+        assert json.loads(body)["checks"] == {
+            "database": "ok",
+            "relay": "ok",
+            "imap:support": "ok",
+            "executor": "ok",
+        }
+
+        angry = customer_mail(CARL, "THIRD time writing - cancel NOW", ANGRY)
+        await dovecot.deliver_async(angry, mail_from=CARL, rcpt=SUPPORT)
+        robot = customer_mail(
+            SUPPORT,
+            "Re: THIRD time writing - cancel NOW",
+            "Thank you for your message. This is an automated reply.\n",
+            to=CARL,
+            in_reply_to=mid(angry),
+            headers=[("Auto-Submitted", "auto-replied")],
+            domain="example.test",
+        )
+
+        async def metrics_show(name: str, value: float, **labels: str) -> str:
+            deadline = time.monotonic() + 20
+            while True:
+                _, text = await _get(http_port, "/metrics")
+                if _sample(text, name, **labels) == value:
+                    return text
+                assert time.monotonic() < deadline, f"{name}{labels} != {value}"
+                await asyncio.sleep(0.2)
+
+        await metrics_show("mailguard_escalations_open", 1.0)
+        # The robot's reply to the escalated customer is held (proxy.escalated: hold).
+        await aiosmtplib.send(robot, hostname="127.0.0.1", port=smtp_port, timeout=10)
+        text = await metrics_show("mailguard_held_messages", 1.0)
+        assert _sample(text, "mailguard_messages_total", source="imap", kind="human") == 1.0
+        assert _sample(text, "mailguard_messages_total", source="smtp", kind="auto_reply") == 1.0
+        # Two decisions cite the rule: the escalation, and the hold of the robot's reply to
+        # the escalated customer (held because of that escalation).
+        assert _sample(text, "mailguard_decisions_total", rule="frustration") == 2.0
+        assert _sample(text, "mailguard_processing_seconds_count", source="imap") == 1.0
+        assert _sample(text, "mailguard_processing_seconds_count", source="smtp") == 1.0
+        assert _sample(text, "mailguard_imap_connected", mailbox="support", role="inbox") == 1.0
+        # Reused adapter metrics are there by name (labelled ones once they have a sample).
+        for name in (
+            "mailguard_imap_reconnects_total",
+            "mailguard_relay_messages_total",
+            "mailguard_smtp_messages_total",
+            "mailguard_imap_process_seconds",
+        ):
+            assert f"# TYPE {name} " in text, name
+        assert smtp_sink.envelopes == []  # held, not relayed
+
+        proc.send_signal(signal.SIGTERM)
+        started = time.monotonic()
+        code = await asyncio.to_thread(proc.wait, 30)
+        stopped_in = time.monotonic() - started
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    lines = log.read_text()
+    assert code == 0, lines
+    assert stopped_in < 15, stopped_in
+    events = [json.loads(line) for line in lines.splitlines() if line.startswith("{")]
+    assert [e["event"] for e in events if e["event"].startswith("daemon_st")][-2:] == [
+        "daemon_stopping",
+        "daemon_stopped",
+    ]
+    # Customer addresses appear only as pseudonyms, and never a body.
+    # (Message-IDs stay as they are: they tie a line to the mail server's log.)
+    assert CARL not in lines
+    assert "charged my card twice" not in lines
+    customers = {e["customer"] for e in events if e.get("customer")}
+    assert customers and all(c.startswith("p:") for c in customers)
+    # IDLE was left and each session logged out (Dovecot says "Logged out"), none cut off.
+    sessions = [
+        line
+        for line in dovecot.log_file.read_text().splitlines()
+        if f"imap({SUPPORT})" in line and ("Logged out" in line or "Disconnected" in line)
+    ]
+    assert sessions and all("Logged out" in line for line in sessions), sessions
+
+
+async def test_readyz_is_503_with_the_reason_when_the_relay_is_down(tmp_path: Path) -> None:
+    dead = _free_port()  # nothing listens there
+    config = parse_config(
+        f"data_dir: {tmp_path}\nrelay: {{host: 127.0.0.1, port: {dead}}}\n", "t.yaml", {}
+    )
+    await upgrade(config.storage_url)
+    store = SqlStore.from_url(config.storage_url)
+    server = HealthServer(dict, ready=Readiness(store, config.relay, dict).checks)
+    port = await server.start("127.0.0.1", 0)
+    try:
+        status, body = await _get(port, "/readyz")
+        assert status == 503
+        checks = json.loads(body)["checks"]
+        assert checks["database"] == "ok"
+        assert checks["relay"].startswith("failing: ConnectionRefusedError")
+        # Liveness is not readiness: the loop answers /healthz all the same.
+        assert (await _get(port, "/healthz"))[0] == 200
+    finally:
+        await server.close()
+        await store.close()
