@@ -1,5 +1,8 @@
 """Wiring of the mailbox side: one watcher per IMAP mailbox, and the outbox executor.
 
+The executor performs the mailbox actions and the agent notifications (through its own
+pool on the top-level relay, independent of the proxy).
+
 :func:`MailWatch.run` is what ``mailguard run`` starts beside its other parts; ``health``
 feeds /healthz with one entry per watched mailbox and one for the executor.
 """
@@ -16,8 +19,10 @@ from mailguard.config import Config
 from mailguard.engine.service import Engine
 from mailguard.executor.executor import Executor
 from mailguard.executor.mailbox_handlers import MailboxHandlers
+from mailguard.executor.notify import Notifier
 from mailguard.imap.actions import ImapMailboxActions
 from mailguard.imap.watcher import MailboxWatcher, reason
+from mailguard.smtp.relay import Relay
 from mailguard.store.lease import Lease
 from mailguard.store.mailqueries import EscalationInfo, HeldCopy, MailQueries, ThreadMessage
 from mailguard.store.records import Checkpoint, PendingAction
@@ -74,6 +79,11 @@ class StoreBridge:
     ) -> EscalationInfo | None:
         return await self._queries.escalation(mailbox, customer, thread_root)
 
+    async def escalation_context(
+        self, mailbox: str, customer: str
+    ) -> tuple[str | None, str | None]:
+        return await self._queries.escalation_context(mailbox, customer)
+
     async def held_copy(self, mailbox: str, message_id: str) -> HeldCopy | None:
         return await self._queries.held_copy(mailbox, message_id)
 
@@ -96,9 +106,13 @@ class MailWatch:
         self._handlers = MailboxHandlers(
             config, bridge, {m.name: ImapMailboxActions(m) for m in imap_boxes}
         )
+        # Notifications go through the top-level relay, so an IMAP-only deployment (no
+        # proxy) can send them; the pool opens a connection only when one is sent.
+        self.relay = Relay(config.relay, local_hostname=config.proxy.hostname)
+        self.notifier = Notifier(config, bridge, self.relay)
         self.executor = Executor(
             bridge,
-            self._handlers.handlers(),
+            {**self._handlers.handlers(), **self.notifier.handlers()},
             clock=clock,
             dry_run=config.dry_run,
             interval=executor_interval,
@@ -137,6 +151,7 @@ class MailWatch:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             await self._handlers.close()
+            await self.relay.close()
 
     async def _run_executor(self, stop: asyncio.Event) -> None:
         """Run the executor while this replica holds the executor lease.

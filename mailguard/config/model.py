@@ -25,6 +25,7 @@ from pydantic import (
 )
 
 from mailguard.config.notes import NoteConfig
+from mailguard.config.notify import NotifyConfig
 from mailguard.config.rules import ClassifierConfig, PolicyConfig
 from mailguard.config.values import (
     MAILBOX_NAME,
@@ -251,14 +252,6 @@ class ProxyConfig(Section):
                 f"{self.listen_host}; configure tls_cert and tls_key"
             )
         return self
-
-
-class NotifyConfig(Section):
-    """Where escalations are announced."""
-
-    agents: Address | None = None
-    secondary: Address | None = None
-    sender: Address = "mailguard@localhost.localdomain"
 
 
 class LoggingConfig(Section):

@@ -126,7 +126,14 @@ def _payload(action: Action, customer: str, language: str | None) -> dict[str, A
             "language": language,
         }
     elif isinstance(action, Notify):
-        payload |= {"mailbox": action.mailbox, "level": action.level.value, "rule": action.rule}
+        # The language of the message that caused it (None for an SLA tick): the agents'
+        # notification is written in it.
+        payload |= {
+            "mailbox": action.mailbox,
+            "level": action.level.value,
+            "rule": action.rule,
+            "language": language,
+        }
     elif isinstance(action, CircuitBreak):
         payload |= {"counterpart": action.counterpart, "until": action.until.isoformat()}
     elif isinstance(action, HoldOutbound | RewriteOutbound):

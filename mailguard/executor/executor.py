@@ -10,8 +10,8 @@ the next round while other mailboxes go on.
 
 Extension point: ``handlers`` maps an action kind to an async callable. Kinds without a
 handler are not taken at all: they stay pending and visible (metric
-``mailguard_imap_actions_pending``). That is the state of ``notify`` until a notifier that
-sends through the upstream relay registers ``handlers["notify"]``; nothing pretends to send.
+``mailguard_imap_actions_pending``). ``notify`` is performed by
+:class:`mailguard.executor.notify.Notifier`, which sends through the upstream relay.
 
 ``dry_run``: each action is logged with what would be done and marked done; nothing on any
 server changes.

@@ -92,6 +92,7 @@ def build_note(
     msg["Message-ID"] = f"<{message_id}>"
     msg["Auto-Submitted"] = "auto-generated"
     msg[NOTE_HEADER] = "escalation"
-    msg["Content-Language"] = lang
     msg.set_content(body)
+    # After set_content, which replaces every Content-* header (it dropped this one before).
+    msg["Content-Language"] = lang
     return Note(message_id, msg.as_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n"))

@@ -136,6 +136,47 @@ class MailQueries:
             row = (await conn.execute(query)).first()
         return None if row is None else EscalationInfo(*row)
 
+    async def escalation_context(
+        self, mailbox: str, customer: str
+    ) -> tuple[str | None, str | None]:
+        """The thread root of the customer's latest escalation and the language it was in.
+
+        A notification names neither (an SLA breach is a tick, not a message): the thread
+        comes from the escalation, the language from the ``escalate`` action that opened it
+        (the engine records the language of the message that escalated there).
+        """
+        e, th, c = t.escalations.c, t.threads.c, t.customers.c
+        o = t.outbox_actions.c
+        root_query = (
+            select(th.root_message_id)
+            .select_from(
+                t.escalations.join(t.customers, e.customer_id == c.id).outerjoin(
+                    t.threads, e.thread_id == th.id
+                )
+            )
+            .where(c.mailbox == mailbox, c.address == customer)
+            .order_by(e.opened_at.desc(), e.id.desc())
+            .limit(1)
+        )
+        actions_query = (
+            select(o.payload)
+            .where(o.kind == "escalate", o.target == customer)
+            .order_by(o.id.desc())
+            .limit(20)
+        )
+        async with self._engine.connect() as conn:
+            root = await conn.scalar(root_query)
+            payloads = (await conn.execute(actions_query)).scalars().all()
+        language = next(
+            (
+                str(p["language"])
+                for p in payloads
+                if isinstance(p, dict) and p.get("mailbox") == mailbox and p.get("language")
+            ),
+            None,
+        )
+        return (str(root) if root else None), language
+
     async def held_copy(self, mailbox: str, message_id: str) -> HeldCopy | None:
         """The held outbound message with this Message-ID in this mailbox, in any state."""
         h = t.held_messages.c

@@ -173,6 +173,8 @@ def test_the_note_is_in_the_customers_language(language: str, heading: str) -> N
     assert f"<{note.message_id}>" in text and "Auto-Submitted: auto-generated" in text
     assert heading in text and "ticket_ack" in text and "carl@c.example" in text
     assert "2026-03-05 09:30 UTC" in text
+    expected = "en" if language == "fr" else language  # fr has no template: the default
+    assert f"Content-Language: {expected}\r\n" in text
 
 
 def test_config_checks_note_templates_and_idle_renewal() -> None:
