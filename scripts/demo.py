@@ -201,8 +201,17 @@ def story_agent(stage: Stage, angry_id: str, subject: str) -> None:
         raise DemoFailed(f"expected a notification about Anna, Ben and Carl; found {actions}")
     if all(state == "pending" for state, _, _ in actions):
         say("  (pending: this version records them; `mailguard status` counts them under outbox)")
-    mailed = [e for e in stage.sink.envelopes if AGENT in e.rcpt_tos]
+    mailed = [
+        subject
+        for envelope, subject in zip(stage.sink.envelopes, stage.sink.subjects(), strict=True)
+        if AGENT in envelope.rcpt_tos
+    ]
     say(f"  Notifications relayed to the agents so far: {len(mailed)}")
+    for subject in mailed:
+        say(f"    - {subject}")
+    sent = sum(1 for state, _, _ in actions if state == "done")
+    if len(mailed) < sent:
+        raise DemoFailed(f"{sent} notify action(s) done but {len(mailed)} reached the relay")
     reply = mail(
         AGENT,
         CARL,
