@@ -49,13 +49,18 @@ def normalize_address(addr: str) -> str:
     if "@" in local and not (local.startswith('"') and local.endswith('"')):
         return ""
     domain = domain.strip(".").lower()
-    if not domain or ".." in domain:
-        return ""
-    if not domain.isascii():
+    if domain and not domain.isascii():
         try:
-            domain = domain.encode("idna").decode("ascii")
+            domain = domain.encode("idna").decode("ascii").lower()
         except UnicodeError:
             return ""
+    # Checked after IDNA: its NFKC mapping can turn one character into a space plus a
+    # combining mark ("¨"), into dots ("‥") or into brackets ("﹤"), which no host name
+    # contains.
+    if not domain or ".." in domain or domain != domain.strip(".") or len(domain.split()) != 1:
+        return ""
+    if any(c in "<>@" for c in domain):
+        return ""
     return f"{local.lower()}@{domain}"
 
 

@@ -146,3 +146,13 @@ def test_date_without_zone_is_utc_and_bad_date_is_reported() -> None:
     broken = parse_facts(b"From: a@b.c\r\nDate: yesterday-ish\r\nMessage-ID: <x@y>\r\n\r\nhi")
     assert broken.date is None
     assert any("Date" in defect for defect in broken.malformed)
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["0@\u00a8", "0@a\u00a8b.xn--", "0@\u2024", "0@xn--\u2025-ccb", "0@\ufe64", "0@xn--\ufe65"],
+)
+def test_idna_mappings_that_make_no_host_name_are_not_addresses(address: str) -> None:
+    # NFKC turns these into a space and a combining mark, dots or brackets: the first
+    # normalisation used to return a "domain" the second one rejected.
+    assert normalize_address(address) == ""
