@@ -193,7 +193,12 @@ def outbox(
 def _escalation_rows(
     decision: Decision, customer: str, at: datetime, now: datetime
 ) -> tuple[tuple[EscalationOpen, ...], tuple[EscalationResolve, ...], tuple[EscalationNotify, ...]]:
-    by_rule = {h.rule: h for h in decision.hits}
+    # A rule can hit twice in one decision (the streak that escalates, then the hold of the
+    # reply that completed it, which names the escalation as its evidence): the escalation
+    # keeps the first hit, the one that explains why it was opened.
+    by_rule: dict[str, Any] = {}
+    for hit in decision.hits:
+        by_rule.setdefault(hit.rule, hit)
     opened = tuple(
         EscalationOpen(
             customer=CustomerRef(a.mailbox, customer),

@@ -96,7 +96,9 @@ async def test_streak_escalates_and_commits_everything(db_url: str) -> None:
         (esc,) = await rows(store, t.escalations)
         assert esc.rule == "automated_streak"
         assert esc.resolved_at is None
-        assert esc.evidence
+        # The streak's own evidence (both unanswered messages), not the held reply's.
+        assert [e["rule"] for e in esc.evidence] == ["automated_streak", "automated_streak"]
+        assert all("answered only by" in e["matched"] for e in esc.evidence)
         kinds = sorted(r.kind for r in await rows(store, t.outbox_actions))
         # Read from Sent (IMAP), the completing robot reply is held only in the decision log.
         assert kinds == ["escalate", "notify"]
