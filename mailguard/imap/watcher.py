@@ -252,10 +252,9 @@ class MailboxWatcher:
         while not stop.is_set():
             # Read until a pass finds nothing: a delivery announced (EXISTS) in the reply
             # to one of our own commands is not announced again when IDLE starts.
-            while (
-                await self._read(conn, self._inbox, Direction.INBOUND, stop) and not stop.is_set()
-            ):
-                pass
+            found = 1
+            while found and not stop.is_set():
+                found = await self._read(conn, self._inbox, Direction.INBOUND, stop)
             if stop.is_set():
                 return
             if use_idle:

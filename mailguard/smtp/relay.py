@@ -18,6 +18,7 @@ event loop: the proxy, ``mailguard held release`` and, later, agent notification
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ssl
 import time
 from collections.abc import Iterator, Sequence
@@ -307,11 +308,10 @@ class Relay:
         self._closed = True
         idle, self._idle = self._idle, []
         for smtp in idle:
-            try:
+            # A polite QUIT at shutdown; an upstream that is gone or slow is closed anyway.
+            with contextlib.suppress(aiosmtplib.SMTPException, OSError, TimeoutError):
                 async with asyncio.timeout(2):
                     await smtp.quit()
-            except (aiosmtplib.SMTPException, OSError, TimeoutError):
-                pass
             self._discard(smtp)
 
 
