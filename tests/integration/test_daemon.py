@@ -175,4 +175,7 @@ async def test_healthz_turns_503_when_postgresql_goes_away(
         checks = body["checks"]
         assert isinstance(checks, dict)
         assert checks["storage"].startswith("failing: "), checks
-        assert database in checks["storage"] or "terminat" in checks["storage"], checks
+        # The reason names the database failure; which words asyncpg uses depends on what
+        # the connection was doing when the database went (terminated, closed mid-operation).
+        reason = checks["storage"]
+        assert any(w in reason for w in (database, "terminat", "asyncpg", "connection")), checks
