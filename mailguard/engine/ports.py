@@ -37,13 +37,15 @@ All datetimes crossing this port are timezone-aware UTC; the store returns aware
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from mailguard.domain.model import Direction, Source
+
+T = TypeVar("T")
 
 JsonDict = dict[str, Any]
 """A JSON object as produced by ``json.loads`` (str keys; str/int/float/bool/None/list/dict)."""
@@ -337,6 +339,16 @@ class Store(Protocol):
         Concurrent units of work for the same customer serialise on ``lock_customers``;
         units of work for different customers may run concurrently (PostgreSQL) or one after
         the other (SQLite).
+        """
+        ...
+
+    async def transact(self, work: Callable[[UnitOfWork], Coroutine[Any, Any, T]]) -> T:
+        """Run ``work(uow)`` on one unit of work and commit; roll back all of it if it raises.
+
+        The same transaction as :meth:`unit_of_work`, in the shape the engine uses for its
+        own work: the store may run the whole of it elsewhere (the SQL store runs a SQLite
+        transaction on a thread of its own, in one hop of the event loop), so ``work`` must
+        await nothing but the unit of work it is given.
         """
         ...
 

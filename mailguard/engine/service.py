@@ -182,8 +182,8 @@ class Engine:
             )
             prepared = await asyncio.to_thread(prepare) if offload else prepare()
             key = prepared.key
-            async with self._store.unit_of_work() as uow:
-                result = await self.process_prepared(uow, prepared, now)
+            ready = prepared
+            result = await self._store.transact(lambda uow: self.process_prepared(uow, ready, now))
         except Exception as exc:  # per-message isolation: see the module docstring
             if isinstance(exc, MessageError):
                 key, exc = exc.key, exc.cause
@@ -346,7 +346,8 @@ class Engine:
         mailboxes = ident.mailbox_names
         if mailbox not in mailboxes:
             mailboxes = (mailbox, *mailboxes)
-        async with self._store.unit_of_work() as uow:
+
+        async def resolve(uow: UnitOfWork) -> Decision:
             locked = await uow.lock_customers(customer, mailboxes, now)
             state = CustomerState.from_dict(locked.states.get(mailbox))
             peers = self._peers(customer, locked.states, mailbox)
@@ -354,7 +355,9 @@ class Engine:
             ref = CustomerRef(mailbox, customer)
             prefix = f"handled:{mailbox}:{customer}:{now.isoformat()}"
             await uow.apply(tick_write(ref, decision, self._policy, now, prefix=prefix))
-        return decision
+            return decision
+
+        return await self._store.transact(resolve)
 
     async def tick(self, now: datetime, limit: int = 500) -> int:
         """Run the time-driven evaluation (SLA) for every due customer; return how many.
@@ -362,13 +365,16 @@ class Engine:
         Each customer is locked and re-evaluated in its own transaction, so a tick running
         beside message processing never loses an update.
         """
+
+        async def evaluate(uow: UnitOfWork, ref: CustomerRef) -> None:
+            locked = await uow.lock_customers(ref.address, (ref.mailbox,), now)
+            state = CustomerState.from_dict(locked.states.get(ref.mailbox))
+            decision = decide_tick(state, self._policy, now, ref.mailbox)
+            await uow.apply(tick_write(ref, decision, self._policy, now))
+
         count = 0
         for ref in await self._store.due_for_tick(now, limit):
-            async with self._store.unit_of_work() as uow:
-                locked = await uow.lock_customers(ref.address, (ref.mailbox,), now)
-                state = CustomerState.from_dict(locked.states.get(ref.mailbox))
-                decision = decide_tick(state, self._policy, now, ref.mailbox)
-                await uow.apply(tick_write(ref, decision, self._policy, now))
+            await self._store.transact(functools.partial(evaluate, ref=ref))
             count += 1
         return count
 

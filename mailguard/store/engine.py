@@ -13,7 +13,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Engine, event
+from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -21,7 +22,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.pool import StaticPool
+from sqlalchemy.pool import NullPool, StaticPool
 
 from mailguard.errors import StorageError
 
@@ -105,12 +106,27 @@ def create_engine(url: str | URL, **kwargs: Any) -> AsyncEngine:
             raise StorageError(f"cannot create the directory of {path}: {exc}") from exc
         parsed = parsed.set(database=str(path.expanduser()))
     engine = create_async_engine(parsed, **kwargs)
-    _configure_sqlite(engine, memory=path is None)
+    _configure_sqlite(engine.sync_engine, memory=path is None)
     return engine
 
 
-def _configure_sqlite(engine: AsyncEngine, *, memory: bool) -> None:
-    @event.listens_for(engine.sync_engine, "connect")
+def sqlite_writer_engine(engine: AsyncEngine) -> Engine | None:
+    """A synchronous engine on the same SQLite file as ``engine``, for the store's thread.
+
+    Its transactions all begin with ``BEGIN IMMEDIATE`` (it only writes); the connection
+    set-up is the same as the async engine's. None for PostgreSQL and for a memory
+    database (a second connection to ``:memory:`` would be a second, empty database).
+    """
+    url = engine.url
+    if url.get_backend_name() != "sqlite" or sqlite_path(url) is None:
+        return None
+    sync = create_sync_engine(url.set(drivername="sqlite+pysqlite"), poolclass=NullPool)
+    _configure_sqlite(sync, memory=False)
+    return sync.execution_options(**{WRITE_OPTION: True})
+
+
+def _configure_sqlite(engine: Engine, *, memory: bool) -> None:
+    @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Take transaction control away from the driver (it would otherwise BEGIN
         # lazily, deferred, and never for DDL); _on_begin emits BEGIN ourselves.
@@ -127,7 +143,7 @@ def _configure_sqlite(engine: AsyncEngine, *, memory: bool) -> None:
         finally:
             cursor.close()
 
-    @event.listens_for(engine.sync_engine, "begin")
+    @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
         if conn.get_execution_options().get(WRITE_OPTION):
             conn.exec_driver_sql("BEGIN IMMEDIATE")

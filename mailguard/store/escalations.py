@@ -13,7 +13,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from mailguard.engine.ports import EscalationOpen
 from mailguard.store import sql
@@ -23,7 +22,7 @@ class Escalations:
     """Writes escalations for one :class:`~mailguard.store.work.Work`."""
 
     def __init__(
-        self, conn: AsyncConnection, statements: sql.Statements, *, buffered: bool, next_id: int
+        self, conn: sql.Db, statements: sql.Statements, *, buffered: bool, next_id: int
     ) -> None:
         self._conn = conn
         self._sql = statements

@@ -22,7 +22,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from mailguard.store import tables as t
-from mailguard.store.engine import writer
+from mailguard.store.engine import sqlite_writer_engine, writer
+from mailguard.store.inline import SqliteThread
 from mailguard.store.lease import Lease, Leases
 from mailguard.store.models import HeldState, OutboxState
 from mailguard.store.records import Checkpoint, HeldMail, LoggedDecision, PendingAction
@@ -38,6 +39,10 @@ class StoreOperations:
         self._write_lock = asyncio.Lock() if self._sqlite else None
         self._writer_task: asyncio.Task[object] | None = None
         self._leases = Leases(engine)
+        # SQLite files: the engine's units of work run whole on a thread of their own
+        # (mailguard.store.inline); everything else keeps the async engine.
+        sync = sqlite_writer_engine(engine)
+        self._thread = SqliteThread(sync) if sync is not None else None
 
     @property
     def engine(self) -> AsyncEngine:
@@ -45,7 +50,9 @@ class StoreOperations:
         return self._engine
 
     async def close(self) -> None:
-        """Close every pooled connection."""
+        """Close every pooled connection (and the SQLite thread's)."""
+        if self._thread is not None:
+            await self._thread.close()
         await self._engine.dispose()
 
     @asynccontextmanager

@@ -12,18 +12,19 @@ waits (busy timeout) instead of failing half-way.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager, suppress
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import delete, exists, select
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 
-from mailguard.engine.ports import CustomerRef, FailedMessage, Store
+from mailguard.engine.ports import CustomerRef, FailedMessage, Store, UnitOfWork
 from mailguard.store import tables as t
 from mailguard.store.engine import create_engine
+from mailguard.store.inline import InlineConnection, run_inline
 from mailguard.store.models import HeldState, OutboxState
 from mailguard.store.operations import StoreOperations
 from mailguard.store.work import Work
@@ -33,6 +34,8 @@ from mailguard.store.work import Work
 # its size, so the larger one only cost 24 MB of resident memory.
 BATCH_CACHE_KIB = 8 * 1024
 DEFAULT_CACHE_KIB = 2000
+
+T = TypeVar("T")
 
 
 class SqlStore(StoreOperations):
@@ -54,6 +57,21 @@ class SqlStore(StoreOperations):
         """One transaction: commit on normal exit, roll back everything on an exception."""
         async with self._write_transaction() as conn:
             yield Work(conn)
+
+    async def transact(self, work: Callable[[UnitOfWork], Coroutine[Any, Any, T]]) -> T:
+        """Run ``work`` on one unit of work and commit; roll back everything if it raises.
+
+        On a SQLite file the whole transaction runs on the store's own thread in one hop
+        (:mod:`mailguard.store.inline`), so ``work`` may await only the unit of work.
+        """
+        thread = self._thread
+        if thread is None:
+            async with self.unit_of_work() as uow:
+                return await work(uow)
+        async with self._one_writer():
+            return await thread.transaction(
+                lambda conn: run_inline(work(Work(InlineConnection(conn))))
+            )
 
     @asynccontextmanager
     async def batch(self, *, flush_every: int = 1000) -> AsyncIterator[Work]:

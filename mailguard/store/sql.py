@@ -11,12 +11,23 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import Insert, Select, Table, Update, bindparam, func, select, text, update
+from sqlalchemy import (
+    CursorResult,
+    Executable,
+    Insert,
+    Select,
+    Table,
+    Update,
+    bindparam,
+    func,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from mailguard.engine.ports import DecisionRecord as DecisionWrite
 from mailguard.engine.ports import EscalationOpen, HeldMessage, MessageRecord, OutboxAction
@@ -24,6 +35,20 @@ from mailguard.store import tables as t
 from mailguard.store.cache import CustomerEntry, ThreadEntry
 
 JsonDict = dict[str, Any]
+
+
+class Db(Protocol):
+    """The connection a unit of work talks to: an ``AsyncConnection``, or an
+    :class:`~mailguard.store.inline.InlineConnection` on the store's SQLite thread."""
+
+    @property
+    def dialect(self) -> Dialect: ...
+
+    async def execute(self, statement: Executable, parameters: Any = None) -> CursorResult[Any]: ...
+
+    async def exec_driver_sql(
+        self, statement: str, parameters: Any = None
+    ) -> CursorResult[Any]: ...
 
 
 def insert_ignore(dialect: str, table: Table, *index_elements: str) -> Insert:
@@ -202,9 +227,7 @@ def _positional(statement: Insert | Update, dialect: Dialect, keys: tuple[str, .
     return found
 
 
-async def executemany(
-    conn: AsyncConnection, statement: Insert | Update, rows: Sequence[JsonDict]
-) -> None:
+async def executemany(conn: Db, statement: Insert | Update, rows: Sequence[JsonDict]) -> None:
     """Execute ``statement`` once per row of ``rows`` (dicts with identical keys).
 
     Equivalent to ``conn.execute(statement, rows)``, but binds each row through the
@@ -315,7 +338,7 @@ def held_row(held: HeldMessage) -> JsonDict:
     }
 
 
-async def is_empty(conn: AsyncConnection) -> bool:
+async def is_empty(conn: Db) -> bool:
     """True when the database holds no customer, message, thread or escalation yet."""
     for table in ("customers", "messages", "threads", "escalations"):
         # Table names are constants from this module, never input.

@@ -19,7 +19,7 @@ customers with ``ON CONFLICT DO NOTHING`` and row-locks them, because other writ
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 
 from sqlalchemy import text
@@ -43,9 +43,7 @@ from mailguard.store.escalations import Escalations
 class Work:
     """Implements :class:`mailguard.engine.ports.UnitOfWork` on one open database connection."""
 
-    def __init__(
-        self, conn: AsyncConnection, *, buffered: bool = False, flush_every: int = 1
-    ) -> None:
+    def __init__(self, conn: sql.Db, *, buffered: bool = False, flush_every: int = 1) -> None:
         self._conn = conn
         self._sql = sql.statements(conn.dialect.name)
         self._buffered = buffered
@@ -54,11 +52,14 @@ class Work:
         self._cache = WorkCache()
         self._escalations = Escalations(conn, self._sql, buffered=False, next_id=1)
         self._pending_events = 0
+        # A batch commits each flush; a unit of work leaves committing to its store.
+        self._commit: Callable[[], Awaitable[None]] | None = None
 
     @classmethod
     async def batch(cls, conn: AsyncConnection, flush_every: int) -> Work:
         """A buffered work for a replay; it must be the database's only writer."""
         work = cls(conn, buffered=True, flush_every=flush_every)
+        work._commit = conn.commit
         max_customer, max_thread, max_escalation = (await conn.execute(work._sql.max_ids)).one()
         work._cache.next_customer_id = max_customer + 1
         work._cache.next_thread_id = max_thread + 1
@@ -150,7 +151,8 @@ class Work:
         elif self._pending_events >= self._flush_every:
             await self.flush()
             # A batch commits what it flushed: an exception later loses only the rest.
-            await self._conn.commit()
+            if self._commit is not None:
+                await self._commit()
         return True
 
     async def _apply_decision_effects(self, write: EventWrite) -> None:
