@@ -175,6 +175,12 @@ async def start_mailguard(
         return proc, port
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system, all threads) of a process so far, from /proc (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def time_shares(http_port: int) -> tuple[float, float, float]:
     """Mean ms per message from the proxy's own metrics: reply, relay, and the rest."""
     import urllib.request
@@ -228,6 +234,7 @@ async def main(args: argparse.Namespace) -> int:
     messages = [message(n, args.size) for n in range(args.messages)]
     warm = [message(n + 10**6, args.size) for n in range(50)]
     results: dict[tuple[str, int], Result] = {}
+    cpu: dict[int, float] = {}
     sink, sink_port = await start_sink()
     storage_url = await create_database(args.postgres) if args.postgres else None
     with tempfile.TemporaryDirectory() as tmp:
@@ -240,7 +247,10 @@ async def main(args: argparse.Namespace) -> int:
                     fresh = [
                         message(n + connections * 10**5, args.size) for n in range(len(messages))
                     ]
+                    before = cpu_seconds(mailguard.pid)
                     results[(name, connections)] = await run_clients(port, fresh, connections)
+                    if name == "proxy":
+                        cpu[connections] = cpu_seconds(mailguard.pid) - before
             shares = await asyncio.to_thread(time_shares, http_port)
         finally:
             mailguard.send_signal(signal.SIGTERM)
@@ -266,7 +276,7 @@ async def main(args: argparse.Namespace) -> int:
         added99 = proxy.pct(0.99) - direct.pct(0.99)
         print(
             f"{connections:>5} ratio direct/proxy {ratio:.2f}; added latency p50 {added50:.2f} ms, "
-            f"p99 {added99:.2f} ms"
+            f"p99 {added99:.2f} ms; proxy CPU {cpu[connections] / args.messages * 1000:.2f} ms/msg"
         )
         if connections == 8 and ratio > RATIO_TARGET:
             ok = False

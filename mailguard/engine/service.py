@@ -228,8 +228,6 @@ class Engine:
         # locking the same customers cannot deadlock.
         for address in sorted({customer, *prepared.also}):
             await uow.lock_customers(address, mailboxes, now)
-        if await uow.is_recorded(key):
-            return ProcessResult(Status.DUPLICATE, **base)
         mid = key.message_id
         events = [await self._customer_event(uow, prepared, mailboxes, internal, now, mid)]
         for extra in prepared.also:
@@ -239,10 +237,15 @@ class Engine:
                 key=MessageKey(key.mailbox, f"{mid}#{extra}", key.direction),
             )
             events.append(await self._customer_event(uow, other, mailboxes, None, now, mid))
-        for (_, decision, _), write in zip(
-            events, hold_once([w for w, _, _ in events], key), strict=True
+        for index, ((_, decision, _), write) in enumerate(
+            zip(events, hold_once([w for w, _, _ in events], key), strict=True)
         ):
-            await uow.apply(write)
+            # The first write inserts the message's own key: if that key is recorded
+            # already (a retry, or the proxy and the watcher at once), nothing is written.
+            # Asking is_recorded first would cost every message a query for the rare
+            # duplicate; deciding it anyway is pure work with no effect.
+            if not await uow.apply(write) and index == 0:
+                return ProcessResult(Status.DUPLICATE, **base)
             self._states.remember(write, decision, key.mailbox)
         _, first, root = events[0]
         also = tuple(decision for _, decision, _ in events[1:])

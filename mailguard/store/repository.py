@@ -56,7 +56,9 @@ class SqlStore(StoreOperations):
     async def unit_of_work(self) -> AsyncIterator[Work]:
         """One transaction: commit on normal exit, roll back everything on an exception."""
         async with self._write_transaction() as conn:
-            yield Work(conn)
+            work = Work(conn)
+            yield work
+            await work.flush()
 
     async def transact(self, work: Callable[[UnitOfWork], Coroutine[Any, Any, T]]) -> T:
         """Run ``work`` on one unit of work and commit; roll back everything if it raises.
@@ -68,10 +70,15 @@ class SqlStore(StoreOperations):
         if thread is None:
             async with self.unit_of_work() as uow:
                 return await work(uow)
+
+        async def whole(conn: InlineConnection) -> T:
+            uow = Work(conn)
+            result = await work(uow)
+            await uow.flush()
+            return result
+
         async with self._one_writer():
-            return await thread.transaction(
-                lambda conn: run_inline(work(Work(InlineConnection(conn))))
-            )
+            return await thread.transaction(lambda conn: run_inline(whole(InlineConnection(conn))))
 
     @asynccontextmanager
     async def batch(self, *, flush_every: int = 1000) -> AsyncIterator[Work]:

@@ -14,6 +14,7 @@ from functools import cache
 from typing import Any, Protocol
 
 from sqlalchemy import (
+    CompoundSelect,
     CursorResult,
     Executable,
     Insert,
@@ -22,8 +23,10 @@ from sqlalchemy import (
     Update,
     bindparam,
     func,
+    null,
     select,
     text,
+    union_all,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -73,11 +76,12 @@ class Statements:
     lock_customer: Select[Any]
     update_customers: Update
     is_recorded: Select[Any]
-    insert_thread: Insert
+    insert_new_thread: Insert
     insert_threads: Insert
     thread_by_root: Select[Any]
     threads_by_ids: Select[Any]
-    thread_by_subject: Select[Any]
+    threads_by_ids_or_subject: CompoundSelect[Any]
+    thread_by_subject_row: Select[Any]
     update_threads: Update
     insert_thread_ids: Insert
     insert_message: Insert
@@ -110,6 +114,25 @@ def statements(dialect: str) -> Statements:
     customer_by_key = select(*CustomerEntry.columns()).where(
         cust.mailbox == _b("b_mailbox"), cust.address == _b("b_address")
     )
+    threads_by_ids = (
+        select(ids.message_id, *ThreadEntry.columns())
+        .join(t.threads, ids.thread_id == thr.id)
+        .where(
+            ids.customer_id == _b("b_customer"),
+            ids.message_id.in_(bindparam("b_ids", expanding=True)),
+        )
+    )
+    thread_by_subject = (
+        select(*ThreadEntry.columns())
+        .where(
+            thr.customer_id == _b("b_customer"),
+            thr.subject_key == _b("b_subject"),
+            thr.last_activity_at >= _b("b_since"),
+        )
+        .order_by(thr.last_activity_at.desc(), thr.id.desc())
+        .limit(1)
+    )
+    latest_by_subject = thread_by_subject.subquery()
     return Statements(
         insert_customer=insert_ignore(dialect, t.customers, "mailbox", "address").returning(
             cust.id
@@ -139,25 +162,25 @@ def statements(dialect: str) -> Statements:
             msg.direction == _b("b_direction"),
         )
         .limit(1),
-        insert_thread=t.threads.insert().returning(thr.id),
+        # A unit of work inserts a new thread without looking first: a thread with the
+        # same root (made by another writer meanwhile, or kept although retention purged
+        # its ids) makes it insert nothing and read that row instead.
+        insert_new_thread=insert_ignore(
+            dialect, t.threads, "customer_id", "root_message_id"
+        ).returning(thr.id),
         insert_threads=t.threads.insert(),
         thread_by_root=select(*ThreadEntry.columns()).where(
             thr.customer_id == _b("b_customer"), thr.root_message_id == _b("b_root")
         ),
-        threads_by_ids=select(ids.message_id, *ThreadEntry.columns())
-        .join(t.threads, ids.thread_id == thr.id)
-        .where(
-            ids.customer_id == _b("b_customer"),
-            ids.message_id.in_(bindparam("b_ids", expanding=True)),
+        threads_by_ids=threads_by_ids,
+        # Both lookups of find_thread in one statement: the threads the ids are indexed
+        # for (with the id), then the latest active thread with the subject (id NULL).
+        threads_by_ids_or_subject=union_all(
+            threads_by_ids,
+            select(null().label("message_id"), *latest_by_subject.c),
         ),
-        thread_by_subject=select(*ThreadEntry.columns())
-        .where(
-            thr.customer_id == _b("b_customer"),
-            thr.subject_key == _b("b_subject"),
-            thr.last_activity_at >= _b("b_since"),
-        )
-        .order_by(thr.last_activity_at.desc(), thr.id.desc())
-        .limit(1),
+        # The subject's part alone, in the same row shape (for a lookup without ids).
+        thread_by_subject_row=select(null().label("message_id"), *latest_by_subject.c),
         update_threads=update(t.threads)
         .where(thr.id == _b("b_id"))
         .values(last_activity_at=_b("b_last")),

@@ -5,8 +5,8 @@ One class serves both modes. It keeps what it loaded and wrote in memory (a
 work) or the whole replay (a batch), so repeated reads of one customer cost nothing.
 The high-volume rows (messages, decisions, thread ids, outbox actions, counter and
 state updates) are buffered and written with one executemany per table by
-:meth:`Work.flush`: a unit of work flushes after every ``apply``, a batch every
-``flush_every`` events and commits each flush.
+:meth:`Work.flush`: a unit of work's store flushes it once before the commit (every event
+of the transaction together), a batch every ``flush_every`` events and commits each flush.
 
 A batch is for offline replay, where nothing else writes the database. It therefore
 allocates the ids of new customers and threads itself and buffers those rows too, and
@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 
-from sqlalchemy import text
+from sqlalchemy import Executable, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from mailguard.domain.model import Direction
@@ -104,24 +104,36 @@ class Work:
         entry = await self._existing_customer(customer.mailbox, customer.address)
         if entry is None:
             return None
-        by_id = await self._threads_by_ids(entry.id, message_ids)
-        if by_id:
-            return max(by_id, key=_recency).root
-        if not subject_key:
-            return None
-        candidates = [
+        wanted = list(dict.fromkeys(message_ids))
+        indexed = self._cache.ids.get(entry.id, {})
+        by_id = {mid: indexed[mid] for mid in wanted if mid in indexed}
+        by_subject = [
             th
             for th in self._cache.by_subject.get((entry.id, subject_key), ())
             if th.last_activity >= active_since
         ]
-        if not self._fresh:
-            params = {"b_customer": entry.id, "b_subject": subject_key, "b_since": active_since}
-            row = (await self._conn.execute(self._sql.thread_by_subject, params)).first()
-            if row is not None:
-                candidates.append(self._cache.adopt_thread(ThreadEntry.from_row(row)))
-        if not candidates:
+        if not self._fresh and (wanted or subject_key):
+            # One round trip for both lookups; the subject's row comes with a NULL id.
+            params: dict[str, object] = {"b_customer": entry.id, "b_ids": wanted}
+            statement: Executable = self._sql.threads_by_ids
+            if subject_key:
+                params |= {"b_subject": subject_key, "b_since": active_since}
+                statement = self._sql.threads_by_ids_or_subject
+                if not wanted:
+                    statement = self._sql.thread_by_subject_row
+            for row in await self._conn.execute(statement, params):
+                thread = self._cache.adopt_thread(ThreadEntry.from_row(row[1:]))
+                if row[0] is None:
+                    by_subject.append(thread)
+                else:
+                    # The table is the authority: an id this work indexed in memory may
+                    # have lost to an older row (ON CONFLICT DO NOTHING) at flush.
+                    by_id[row[0]] = thread
+        if by_id:
+            return max(by_id.values(), key=_recency).root
+        if not subject_key or not by_subject:
             return None
-        return max(candidates, key=_recency).root
+        return max(by_subject, key=_recency).root
 
     # -- writes ------------------------------------------------------------------------
 
@@ -146,9 +158,8 @@ class Work:
             await self._record_message(message, inserted)
         await self._apply_decision_effects(write)
         self._pending_events += 1
-        if not self._buffered:
-            await self.flush()
-        elif self._pending_events >= self._flush_every:
+        # A unit of work writes its buffered rows once, when its store commits it.
+        if self._buffered and self._pending_events >= self._flush_every:
             await self.flush()
             # A batch commits what it flushed: an exception later loses only the rest.
             if self._commit is not None:
@@ -183,7 +194,11 @@ class Work:
         self._cache.decisions.append(sql.decision_row(write.decision, customer_id))
 
     async def flush(self) -> None:
-        """Write every buffered row and update, parents first; the caller commits."""
+        """Write every buffered row and update, parents first; the caller commits.
+
+        A batch flushes every ``flush_every`` events; a unit of work's store flushes it
+        once, before committing it, so several events' rows share one statement.
+        """
         await self._flush_new_rows()
         await self._escalations.flush()
         cache = self._cache
@@ -276,20 +291,6 @@ class Work:
 
     # -- threads -------------------------------------------------------------------------
 
-    async def _threads_by_ids(
-        self, customer_id: int, message_ids: Sequence[str]
-    ) -> list[ThreadEntry]:
-        wanted = list(dict.fromkeys(message_ids))
-        indexed = self._cache.ids.get(customer_id, {})
-        found = {mid: indexed[mid] for mid in wanted if mid in indexed}
-        if wanted and not self._fresh:
-            params = {"b_customer": customer_id, "b_ids": wanted}
-            for row in await self._conn.execute(self._sql.threads_by_ids, params):
-                # The table is the authority: an id this work indexed in memory may
-                # have lost to an older row (ON CONFLICT DO NOTHING) at flush.
-                found[row[0]] = self._cache.adopt_thread(ThreadEntry.from_row(row[1:]))
-        return list({entry.id: entry for entry in found.values()}.values())
-
     async def _thread(self, customer_id: int, root: str) -> ThreadEntry | None:
         entry = self._cache.threads.get((customer_id, root))
         if entry is not None or self._fresh:
@@ -300,22 +301,14 @@ class Work:
 
     async def _apply_thread(self, write: ThreadWrite) -> None:
         customer = await self._customer(write.mailbox, write.customer, write.at)
-        entry = await self._thread(customer.id, write.root)
+        if self._buffered:
+            entry = await self._thread(customer.id, write.root)
+        else:
+            # A unit of work knows the threads find_thread saw; any other root is new
+            # unless the insert below says otherwise.
+            entry = self._cache.threads.get((customer.id, write.root))
         if entry is None:
-            values = {
-                "customer_id": customer.id,
-                "root_message_id": write.root,
-                "subject_key": write.subject_key,
-                "created_at": write.at,
-                "last_activity_at": write.at,
-            }
-            if self._buffered:
-                new_id = self._cache.allocate_thread(values)
-            else:
-                new_id = (await self._conn.execute(self._sql.insert_thread, values)).scalar_one()
-            entry = self._cache.adopt_thread(
-                ThreadEntry(new_id, customer.id, write.root, write.subject_key, write.at)
-            )
+            entry = await self._create_thread(customer.id, write)
         elif write.at > entry.last_activity:
             entry.last_activity = write.at
             self._cache.thread_changed(entry)
@@ -328,20 +321,54 @@ class Work:
                     {"customer_id": customer.id, "message_id": mid, "thread_id": entry.id}
                 )
 
+    async def _create_thread(self, customer_id: int, write: ThreadWrite) -> ThreadEntry:
+        values = {
+            "customer_id": customer_id,
+            "root_message_id": write.root,
+            "subject_key": write.subject_key,
+            "created_at": write.at,
+            "last_activity_at": write.at,
+        }
+        if self._buffered:
+            new_id: int | None = self._cache.allocate_thread(values)
+        else:
+            new_id = (await self._conn.execute(self._sql.insert_new_thread, values)).scalar()
+        if new_id is None:
+            # The thread exists after all (its ids were purged, or another writer made
+            # it): touch that row like any known thread.
+            row = await self._conn.execute(
+                self._sql.thread_by_root, {"b_customer": customer_id, "b_root": write.root}
+            )
+            entry = self._cache.adopt_thread(ThreadEntry.from_row(row.one()))
+            if write.at > entry.last_activity:
+                entry.last_activity = write.at
+                self._cache.thread_changed(entry)
+            return entry
+        return self._cache.adopt_thread(
+            ThreadEntry(new_id, customer_id, write.root, write.subject_key, write.at)
+        )
+
     # -- messages ------------------------------------------------------------------------
 
-    async def _message_ids(self, message: MessageRecord) -> tuple[int | None, int | None]:
+    async def _message_ids(
+        self, message: MessageRecord, *, known: bool = False
+    ) -> tuple[int | None, int | None]:
+        """The customer and thread ids of the message's row (``known``: without a query)."""
         if message.customer is None:
             return None, None
         customer = await self._customer(message.key.mailbox, message.customer, message.at)
         thread = None
         if message.thread_root is not None:
-            thread = await self._thread(customer.id, message.thread_root)
+            key = (customer.id, message.thread_root)
+            thread = self._cache.threads.get(key) if known else await self._thread(*key)
         return customer.id, None if thread is None else thread.id
 
     async def _insert_message_now(self, message: MessageRecord) -> tuple[int, int | None] | None:
-        """Insert the message row now; its (id, thread id), or None for a duplicate."""
-        customer_id, thread_id = await self._message_ids(message)
+        """Insert the message row now; its (id, thread id), or None for a duplicate.
+
+        A thread this event is about to create has no id yet: the row gets it afterwards.
+        """
+        customer_id, thread_id = await self._message_ids(message, known=True)
         row = sql.message_row(message, customer_id, thread_id)
         pk = (await self._conn.execute(self._sql.insert_message, row)).scalar()
         return None if pk is None else (pk, thread_id)
