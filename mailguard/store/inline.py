@@ -82,9 +82,6 @@ class SqliteThread:
         The caller holds the store's writer lock, so transactions of this process never
         wait for each other inside SQLite.
         """
-        import os
-        if os.environ.get("MG_INLINE_LOOP"):
-            return self._run(work)
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, self._run, work)
 
@@ -103,12 +100,8 @@ class SqliteThread:
 
     async def close(self) -> None:
         """Close the connection on its thread and end the thread."""
-        import os
-        if os.environ.get("MG_INLINE_LOOP"):
-            self._close()
-        else:
-            loop = asyncio.get_running_loop()
-            await loop.run_in_executor(self._executor, self._close)
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self._executor, self._close)
         self._executor.shutdown(wait=True)
 
     def _close(self) -> None:
