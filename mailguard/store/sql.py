@@ -8,14 +8,13 @@ thousands of events a second costs more than the database does.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, Protocol
 
 from sqlalchemy import (
     CompoundSelect,
-    CursorResult,
     Executable,
     Insert,
     Select,
@@ -40,6 +39,20 @@ from mailguard.store.cache import CustomerEntry, ThreadEntry
 JsonDict = dict[str, Any]
 
 
+class Rows(Protocol):
+    """What the unit of work reads from a statement's result."""
+
+    def __iter__(self) -> Iterator[Any]: ...
+
+    def first(self) -> Any: ...
+
+    def one(self) -> Any: ...
+
+    def scalar(self) -> Any: ...
+
+    def scalar_one(self) -> Any: ...
+
+
 class Db(Protocol):
     """The connection a unit of work talks to: an ``AsyncConnection``, or an
     :class:`~mailguard.store.inline.InlineConnection` on the store's SQLite thread."""
@@ -47,11 +60,9 @@ class Db(Protocol):
     @property
     def dialect(self) -> Dialect: ...
 
-    async def execute(self, statement: Executable, parameters: Any = None) -> CursorResult[Any]: ...
+    async def execute(self, statement: Executable, parameters: Any = None) -> Rows: ...
 
-    async def exec_driver_sql(
-        self, statement: str, parameters: Any = None
-    ) -> CursorResult[Any]: ...
+    async def exec_driver_sql(self, statement: str, parameters: Any = None) -> Rows: ...
 
 
 def insert_ignore(dialect: str, table: Table, *index_elements: str) -> Insert:
