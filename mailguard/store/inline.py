@@ -159,12 +159,7 @@ class InlineConnection:
             value = values[name]
             processor = binds.get(name)
             bound.append(value if processor is None else processor(value))
-        cursor = self._driver.execute(sql, bound)
-        try:
-            rows = cursor.fetchall()
-            rowcount = cursor.rowcount
-        finally:
-            cursor.close()
+        rows, rowcount = self._run(sql, bound, many=False)
         if plan.results:
             converted = []
             for row in rows:
@@ -177,16 +172,24 @@ class InlineConnection:
 
     async def exec_driver_sql(self, statement: str, parameters: Any = None) -> Rows:
         """Execute driver SQL: a list of parameter tuples runs it once per tuple."""
-        if isinstance(parameters, list):
-            cursor = self._driver.executemany(statement, parameters)
-        else:
-            cursor = self._driver.execute(statement, parameters or ())
-        try:
-            rows = cursor.fetchall()
-            rowcount = cursor.rowcount
-        finally:
-            cursor.close()
+        many = isinstance(parameters, list)
+        rows, rowcount = self._run(statement, parameters or (), many=many)
         return Rows(rows, rowcount)
+
+    def _run(self, sql: str, params: Any, *, many: bool) -> tuple[list[Any], int]:
+        try:
+            if many:
+                cursor = self._driver.executemany(sql, params)
+            else:
+                cursor = self._driver.execute(sql, params)
+            try:
+                return cursor.fetchall(), cursor.rowcount
+            finally:
+                cursor.close()
+        except sqlite3.Error as exc:
+            # Raised as SQLAlchemy raises driver errors (OperationalError, IntegrityError,
+            # ...), which is what callers above the store catch.
+            raise DBAPIError.instance(sql, params, exc, sqlite3.Error, ismulti=many) from exc
 
 
 def run_inline(coro: Coroutine[Any, Any, T]) -> T:

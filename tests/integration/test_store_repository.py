@@ -1,13 +1,15 @@
 """The store port's semantics (mailguard/ports.py) on SQLite and PostgreSQL.
 
-Most tests run twice per backend: through a unit of work per event (the daemon) and
-through one batch (the audit), whose buffered writes must read back the same way.
+Most tests run three times per backend: through a unit of work per event, through one
+batch (the audit), whose buffered writes must read back the same way, and as the engine's
+``Store.transact`` runs a unit of work (on SQLite: on a synchronous connection with the
+inline statement plans of mailguard.store.inline; on PostgreSQL a unit of work).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 import pytest
@@ -26,18 +28,41 @@ from mailguard.engine.ports import (
     UnitOfWork,
 )
 from mailguard.store import tables as t
+from mailguard.store.engine import sqlite_writer_engine
+from mailguard.store.inline import InlineConnection
 from mailguard.store.repository import SqlStore
+from mailguard.store.work import Work
 from tests.integration.store_support import CUSTOMER, MAILBOX, T0, action, at, event, key
 
 Opener = Callable[[], AbstractAsyncContextManager[UnitOfWork]]
 REF = CustomerRef(MAILBOX, CUSTOMER)
 
 
-@pytest.fixture(params=["unit_of_work", "batch"])
+@asynccontextmanager
+async def _inline(store: SqlStore) -> AsyncIterator[UnitOfWork]:
+    """The unit of work ``SqlStore.transact`` runs on its SQLite thread, here on the loop:
+    its awaits never suspend, so the test's own code can drive it."""
+    engine = sqlite_writer_engine(store.engine)
+    assert engine is not None
+    try:
+        with engine.connect() as conn, conn.begin():
+            work = Work(InlineConnection(conn))
+            yield work
+            await work.flush()
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(params=["unit_of_work", "batch", "transact"])
 def work(request: pytest.FixtureRequest, store: SqlStore) -> Opener:
-    """Opens a unit of work, or a batch flushing every 2 events (to cross flushes)."""
+    """Opens a unit of work, a batch flushing every 2 events (to cross flushes), or the
+    unit of work of ``transact``."""
     if request.param == "unit_of_work":
         return store.unit_of_work
+    if request.param == "transact":
+        if store.engine.dialect.name == "sqlite":
+            return lambda: _inline(store)
+        return store.unit_of_work  # transact on PostgreSQL is a unit of work
     return lambda: store.batch(flush_every=2)
 
 
