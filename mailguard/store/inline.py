@@ -33,7 +33,7 @@ from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Connection, Engine, Executable
+from sqlalchemy import Engine, Executable, PoolProxiedConnection
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError, MultipleResultsFound, NoResultFound
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -44,13 +44,15 @@ T = TypeVar("T")
 Processor = Callable[[Any], Any]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)  # compared and hashed by identity
 class _Plan:
     """One statement compiled for the driver, for one set of parameter names."""
 
     compiled: SQLCompiler
     sql: str
-    names: tuple[str, ...]
+    # Where each positional parameter comes from: (name, None) for a named parameter,
+    # (name, i) for the i-th element of an expanded IN list.
+    sources: tuple[tuple[str, int | None], ...]
     # Values of parameters the statement binds itself (e.g. a LIMIT), by name.
     defaults: Mapping[str, Any]
     binds: Mapping[str, Processor]
@@ -60,6 +62,7 @@ class _Plan:
 
 
 _plans: dict[tuple[Executable, str, tuple[str, ...]], _Plan] = {}
+_expansions: dict[tuple[_Plan, tuple[int, ...]], _Plan] = {}
 
 
 def _plan(statement: Executable, dialect: Dialect, keys: tuple[str, ...]) -> _Plan:
@@ -85,13 +88,40 @@ def _plan(statement: Executable, dialect: Dialect, keys: tuple[str, ...]) -> _Pl
     found = _Plan(
         compiled=compiled,
         sql=compiled.string,
-        names=tuple(compiled.positiontup or ()),
+        sources=tuple((name, None) for name in compiled.positiontup or ()),
         defaults=defaults,
         binds=binds,
         results=tuple(results),
         expanding="__[POSTCOMPILE_" in compiled.string,
     )
     _plans[(statement, dialect.name, keys)] = found
+    return found
+
+
+def _expanded(plan: _Plan, params: Mapping[str, Any]) -> _Plan:
+    """The plan with its IN lists expanded for their lengths in ``params`` (cached)."""
+    expanding = [name for name, bind in plan.compiled.binds.items() if bind.expanding]
+    lengths = tuple(len(params[name]) for name in expanding)
+    found = _expansions.get((plan, lengths))
+    if found is not None:
+        return found
+    state = plan.compiled.construct_expanded_state({**plan.defaults, **params})
+    origin = {
+        expanded: (name, index)
+        for name, names in state.parameter_expansion.items()
+        for index, expanded in enumerate(names)
+    }
+    sources = tuple(origin.get(name, (name, None)) for name in state.positiontup or ())
+    found = _Plan(
+        compiled=plan.compiled,
+        sql=state.statement,
+        sources=sources,
+        defaults=plan.defaults,
+        binds=plan.binds,
+        results=plan.results,
+        expanding=False,
+    )
+    _expansions[(plan, lengths)] = found
     return found
 
 
@@ -129,37 +159,27 @@ class Rows:
 class InlineConnection:
     """The part of ``AsyncConnection`` the unit of work uses, on the store's SQLite thread.
 
-    Each method runs its statement at once on the driver's cursor and returns: awaiting it
-    never suspends. The transaction is the SQLAlchemy connection's (``BEGIN IMMEDIATE`` on
-    the same driver connection, which runs in the driver's autocommit mode).
+    Each method runs its statement at once on the driver's connection and returns: awaiting
+    it never suspends. The caller controls the transaction (see :func:`write_transaction`).
     """
 
-    def __init__(self, conn: Connection) -> None:
-        self.dialect: Dialect = conn.dialect
-        self._driver = cast(sqlite3.Connection, conn.connection.driver_connection)
+    def __init__(self, dialect: Dialect, driver: sqlite3.Connection) -> None:
+        self.dialect = dialect
+        self._driver = driver
 
     async def execute(self, statement: Executable, parameters: Any = None) -> Rows:
         """Execute a Core statement with one set of named parameters."""
         params: Mapping[str, Any] = parameters or {}
         plan = _plan(statement, self.dialect, tuple(params))
         if plan.expanding:
-            # An IN list: the SQL depends on its length, so expand it for this call.
-            state = plan.compiled.construct_expanded_state(params)
-            sql, names, values = state.statement, state.positiontup or (), state.parameters
-            expanded = dict(plan.binds)
-            for name, expanded_names in state.parameter_expansion.items():
-                if name in plan.binds:
-                    expanded.update(dict.fromkeys(expanded_names, plan.binds[name]))
-            binds: Mapping[str, Processor] = expanded
-        else:
-            sql, names, binds = plan.sql, plan.names, plan.binds
-            values = {**plan.defaults, **params}
+            plan = _expanded(plan, params)
+        values = {**plan.defaults, **params} if plan.defaults else params
         bound = []
-        for name in names:
-            value = values[name]
-            processor = binds.get(name)
+        for name, index in plan.sources:
+            value = values[name] if index is None else values[name][index]
+            processor = plan.binds.get(name)
             bound.append(value if processor is None else processor(value))
-        rows, rowcount = self._run(sql, bound, many=False)
+        rows, rowcount = self._run(plan.sql, bound, many=False)
         if plan.results:
             converted = []
             for row in rows:
@@ -206,15 +226,35 @@ def run_inline(coro: Coroutine[Any, Any, T]) -> T:
     )
 
 
+def write_transaction(driver: sqlite3.Connection, work: Callable[[], T]) -> T:
+    """``BEGIN IMMEDIATE``, ``work()``, ``COMMIT``; roll back and raise if anything raises.
+
+    The driver connection is in autocommit mode (the engine's connect hook sets it), so
+    these statements are the transaction control, as for the async engine's transactions.
+    """
+    try:
+        driver.execute("BEGIN IMMEDIATE")
+    except sqlite3.Error as exc:
+        raise DBAPIError.instance("BEGIN IMMEDIATE", (), exc, sqlite3.Error) from exc
+    try:
+        result = work()
+        driver.commit()
+    except BaseException:
+        if driver.in_transaction:
+            driver.rollback()
+        raise
+    return result
+
+
 class SqliteThread:
     """One thread, one synchronous SQLite connection, whole transactions per call."""
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mailguard-sqlite")
-        self._conn: Connection | None = None
+        self._raw: PoolProxiedConnection | None = None
 
-    async def transaction(self, work: Callable[[Connection], T]) -> T:
+    async def transaction(self, work: Callable[[InlineConnection], T]) -> T:
         """Run ``work`` in one write transaction on the thread: commit, or roll back and raise.
 
         The caller holds the store's writer lock, so transactions of this process never
@@ -223,17 +263,17 @@ class SqliteThread:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, self._run, work)
 
-    def _run(self, work: Callable[[Connection], T]) -> T:
-        if self._conn is None:
-            self._conn = self._engine.connect()
-        conn = self._conn
+    def _run(self, work: Callable[[InlineConnection], T]) -> T:
+        if self._raw is None:
+            # A pooled connection of the engine: its connect hook set the pragmas.
+            self._raw = self._engine.raw_connection()
+        driver = cast(sqlite3.Connection, self._raw.driver_connection)
+        conn = InlineConnection(self._engine.dialect, driver)
         try:
-            with conn.begin():
-                return work(conn)
-        except BaseException:
-            if conn.invalidated or conn.closed:
-                # A broken connection is replaced on the next call.
-                self._conn = None
+            return write_transaction(driver, lambda: work(conn))
+        except sqlite3.Error:
+            # The connection itself failed (e.g. the rollback): replace it next time.
+            self._drop()
             raise
 
     async def close(self) -> None:
@@ -242,10 +282,13 @@ class SqliteThread:
         await loop.run_in_executor(self._executor, self._close)
         self._executor.shutdown(wait=True)
 
+    def _drop(self) -> None:
+        raw, self._raw = self._raw, None
+        if raw is not None:
+            # Closing a connection whose database went away must not hide the error.
+            with suppress(sqlite3.Error, DBAPIError):
+                raw.close()
+
     def _close(self) -> None:
-        conn, self._conn = self._conn, None
-        if conn is not None:
-            # Closing a connection whose database went away must not hide the shutdown.
-            with suppress(DBAPIError):
-                conn.close()
+        self._drop()
         self._engine.dispose()

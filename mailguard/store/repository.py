@@ -78,7 +78,7 @@ class SqlStore(StoreOperations):
             return result
 
         async with self._one_writer():
-            return await thread.transaction(lambda conn: run_inline(whole(InlineConnection(conn))))
+            return await thread.transaction(lambda conn: run_inline(whole(conn)))
 
     @asynccontextmanager
     async def batch(self, *, flush_every: int = 1000) -> AsyncIterator[Work]:

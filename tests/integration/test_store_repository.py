@@ -8,6 +8,7 @@ inline statement plans of mailguard.store.inline; on PostgreSQL a unit of work).
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
@@ -44,12 +45,21 @@ async def _inline(store: SqlStore) -> AsyncIterator[UnitOfWork]:
     its awaits never suspend, so the test's own code can drive it."""
     engine = sqlite_writer_engine(store.engine)
     assert engine is not None
+    raw = engine.raw_connection()
+    driver = raw.driver_connection
+    assert isinstance(driver, sqlite3.Connection)
     try:
-        with engine.connect() as conn, conn.begin():
-            work = Work(InlineConnection(conn))
+        driver.execute("BEGIN IMMEDIATE")
+        work = Work(InlineConnection(engine.dialect, driver))
+        try:
             yield work
             await work.flush()
+        except BaseException:
+            driver.rollback()
+            raise
+        driver.commit()
     finally:
+        raw.close()
         engine.dispose()
 
 
