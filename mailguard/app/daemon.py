@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import signal
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -155,6 +156,12 @@ async def run_daemon(config: Config, stop: asyncio.Event | None = None) -> int:
             smtp_port=smtp_port,
             dry_run=config.dry_run,
         )
+        # What start-up built (compiled rules, SQLAlchemy's tables and statements, the
+        # servers) lives as long as the process. Frozen, the collector stops walking it:
+        # measured on the proxy's path, a full collection otherwise stalled one message
+        # for ~50 ms every thousand or so.
+        gc.collect()
+        gc.freeze()
         workers = [
             asyncio.create_task(maintenance.loop(config.maintenance_interval, stop)),
             asyncio.create_task(mail.run(stop)),

@@ -2,8 +2,8 @@
 
 Through aiosqlite every statement of a unit of work is several hand-offs between the event
 loop and aiosqlite's thread (open a cursor, execute, fetch, close), each wrapped in one of
-SQLAlchemy's greenlet switches. An SMTP message costs about 25 statements, and measured
-on the proxy's path those hand-offs, not SQLite, were most of its ~8 ms of CPU per message.
+SQLAlchemy's greenlet switches. An SMTP message cost about 25 statements, and measured on
+the proxy's path those hand-offs, not SQLite, were most of its ~8 ms of store CPU.
 
 :class:`SqliteThread` instead owns one synchronous connection on one thread and runs a whole
 transaction there (``BEGIN IMMEDIATE``, the unit of work's statements, ``COMMIT``) for one
@@ -63,6 +63,17 @@ class _Plan:
 
 _plans: dict[tuple[Executable, str, tuple[str, ...]], _Plan] = {}
 _expansions: dict[tuple[_Plan, tuple[int, ...]], _Plan] = {}
+# The unit of work runs a few dozen statements built once (mailguard.store.sql), and an IN
+# list has as many lengths as References headers have ids; a statement built per call
+# would still not make the caches grow without bound.
+_MAX_PLANS = 512
+
+
+def _remember(cache: dict[Any, _Plan], key: Any, plan: _Plan) -> _Plan:
+    if len(cache) >= _MAX_PLANS:
+        cache.clear()
+    cache[key] = plan
+    return plan
 
 
 def _plan(statement: Executable, dialect: Dialect, keys: tuple[str, ...]) -> _Plan:
@@ -94,8 +105,7 @@ def _plan(statement: Executable, dialect: Dialect, keys: tuple[str, ...]) -> _Pl
         results=tuple(results),
         expanding="__[POSTCOMPILE_" in compiled.string,
     )
-    _plans[(statement, dialect.name, keys)] = found
-    return found
+    return _remember(_plans, (statement, dialect.name, keys), found)
 
 
 def _expanded(plan: _Plan, params: Mapping[str, Any]) -> _Plan:
@@ -121,8 +131,7 @@ def _expanded(plan: _Plan, params: Mapping[str, Any]) -> _Plan:
         results=plan.results,
         expanding=False,
     )
-    _expansions[(plan, lengths)] = found
-    return found
+    return _remember(_expansions, (plan, lengths), found)
 
 
 class Rows:
