@@ -67,6 +67,11 @@ def print_status(view: StatusView, live: dict[str, Any] | None, out: TextIO) -> 
         print(f"  {_escalation_line(e)}", file=out)
         print(f"      why: {e.reason}", file=out)
     print(f"held messages: {view.held}  (mailguard held list)", file=out)
+    print(
+        f"deferred replies: {view.deferred}  (robot replies waiting for the message they "
+        "answer; mailguard held list)",
+        file=out,
+    )
     outbox = ", ".join(f"{n} {state}" for state, n in sorted(view.outbox.items())) or "empty"
     print(f"outbox: {outbox}", file=out)
     for kind, target, attempts, error in view.failed_actions:

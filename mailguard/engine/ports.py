@@ -205,6 +205,26 @@ class HeldMessage:
 
 
 @dataclass(frozen=True, slots=True)
+class DeferredMessage:
+    """An automated reply from the proxy whose decision waits for the message it answers.
+
+    Stored with its raw bytes and envelope like held mail (state "deferred"), so it survives
+    a restart; decided once ``awaits`` (a Message-ID) is recorded in the same mailbox, or at
+    ``decide_by`` without it (:mod:`mailguard.domain.deferral`).
+    """
+
+    key: MessageKey
+    raw: bytes
+    awaits: str
+    decide_by: datetime
+    at: datetime
+    mail_from: str | None = None
+    rcpt_tos: tuple[str, ...] = ()
+    mail_options: tuple[str, ...] = ()
+    rcpt_options: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class DecisionRecord:
     """The decision log entry for one message or tick, so every decision can be explained.
 
@@ -320,10 +340,28 @@ class UnitOfWork(Protocol):
            ``link_key``s, including to escalations opened in earlier events).
         5. ``notified``: update notify level / last notified of open escalations.
         6. ``actions``: enqueue each; a duplicate idempotency key is silently skipped.
-        7. ``held``: store the raw bytes with state "held" (skip if already held for the key).
+        7. ``held``: store the raw bytes with state "held" (skip if already stored for the key,
+           except that a deferred row for the key becomes held: see :meth:`defer`).
         8. ``decision``: append to the decision log.
         Returns True. In a unit of work nothing is visible to others until commit. In a batch
         the effects may be buffered but must be visible to later reads in the batch.
+        """
+        ...
+
+    async def is_seen(self, mailbox: str, message_id: str) -> bool:
+        """True if a message with this Message-ID was recorded in ``mailbox`` (either
+        direction), or recorded as failed there: the watcher has seen it either way."""
+        ...
+
+    async def is_deferred(self, key: MessageKey) -> bool:
+        """True if a message with this key is stored and waiting for its decision."""
+        ...
+
+    async def defer(self, deferred: DeferredMessage) -> None:
+        """Store a reply whose decision waits (state "deferred"), unless the key is stored.
+
+        A later ``apply`` of the same key with ``held`` turns the row "held" in that
+        transaction; any other outcome leaves it to the proxy's deferral worker.
         """
         ...
 
