@@ -166,6 +166,8 @@ mailboxes:
             "mailguard_relay_messages_total",
             "mailguard_smtp_messages_total",
             "mailguard_imap_process_seconds",
+            "mailguard_deferred_messages",
+            "mailguard_smtp_deferrals_total",
         ):
             assert f"# TYPE {name} " in text, name
         assert smtp_sink.envelopes == []  # held, not relayed
