@@ -199,7 +199,7 @@ class DeferredWorker:
                 [hit.rule for decision in result.decisions for hit in decision.hits],
                 result.duration_ms / 1000,
             )
-        outcome, would = await self._dispatcher.outcome(result)
+        outcome, would = await self._dispatcher.outcome(result, stored=True)
         log.info(
             "deferred_reply_decided",
             **result.log_fields(),
@@ -208,8 +208,10 @@ class DeferredWorker:
             seen=due.seen,
         )
         if outcome in (Outcome.HOLD, Outcome.DEFER):
-            # The decision's transaction made the row held; a replayed hold found it so.
-            await self._store.move_held(held.id, DEFERRED, HELD, now)
+            # The decision's transaction made the row held. A hold replayed from the
+            # decision log (its copy in Sent was decided first) is made here.
+            reason = f"held as decided for <{held.message_id}> earlier (mailguard explain)"
+            await self._store.move_held(held.id, DEFERRED, HELD, now, reason=reason)
             DEFERRED_DECIDED.labels(Outcome.HOLD.value).inc()
             return 1
         reason = f"deferred, then relayed ({outcome.value})"

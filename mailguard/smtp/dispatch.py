@@ -117,10 +117,16 @@ class Dispatcher:
         self._held = held
         self._clock = clock
 
-    async def outcome(self, result: ProcessResult) -> tuple[Outcome, Outcome]:
-        """(what to do, what the decision was): they differ in a dry run only."""
+    async def outcome(
+        self, result: ProcessResult, *, stored: bool = False
+    ) -> tuple[Outcome, Outcome]:
+        """(what to do, what the decision was): they differ in a dry run only.
+
+        ``stored``: the message's bytes are stored already (a deferred reply), so a hold
+        found only in the decision log can be honoured (see :meth:`_replay`).
+        """
         if result.status is Status.DUPLICATE:
-            outcome = await self._replay(result)
+            outcome = await self._replay(result, stored=stored)
         elif result.status is Status.FAILED:
             # The engine kept the raw bytes as a failed message where a person sees them;
             # a reply it cannot judge is relayed rather than blocked for ever (fail open).
@@ -154,13 +160,17 @@ class Dispatcher:
         if held is not None and held.state == "held":
             await self._held.settle_held(held.id, "released", self._clock())
 
-    async def _replay(self, result: ProcessResult) -> Outcome:
+    async def _replay(self, result: ProcessResult, *, stored: bool = False) -> Outcome:
         """The outcome of a message decided before (a client retrying after 451 or a crash,
         or a deferred reply whose worker died after the decision).
 
         A held message stays held (answered 250 again, stored once); otherwise the decision
         log says whether it was to be rewritten or diverted; else it is relayed. A deferred
-        row is not a hold: it is the message waiting for this very outcome.
+        row is not a hold: it is the message waiting for this very outcome. The decision log
+        may also hold a hold without a held row: the helpdesk filed its copy in Sent and the
+        watcher decided that copy first (holds are stored for proxy mail only). A deferred
+        reply (``stored``) is held then; a message at the proxy's door is not, as a 250 must
+        not be given for bytes nobody stored.
         """
         key = result.key
         if key is None:
@@ -171,6 +181,8 @@ class Dispatcher:
         for logged in await self._held.decisions_for(key.mailbox, key.message_id):
             # The decision log's explanation lists each action as "action <kind>: ...".
             explain = str(getattr(logged, "explain", ""))
+            if stored and "action hold_outbound:" in explain:
+                return Outcome.HOLD
             if "action divert_outbound:" in explain:
                 return Outcome.DIVERT
             if "action rewrite_outbound:" in explain:

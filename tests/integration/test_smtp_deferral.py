@@ -128,6 +128,9 @@ async def test_a_reply_to_an_unseen_message_waits_and_is_relayed_once_it_is_seen
 
         decide = worker(proxy)
         assert await decide.run_once() == 0  # nothing seen, time not up
+        # The retention purge never takes a reply nobody has decided yet.
+        await store.purge_older_than(datetime.now(UTC) + timedelta(days=1))
+        assert [r.state for r in await store.held_mail()] == ["deferred"]
         await watcher_records(proxy, question("q1@customer.example"))
         assert await decide.run_once() == 1
         assert await decide.run_once() == 0
@@ -155,6 +158,29 @@ async def test_an_angry_question_seen_later_holds_the_deferred_reply(
     h = t.outbox_actions.c
     assert await count(store, t.outbox_actions, h.kind == "hold_outbound") == 1
     assert (await Overview(store.engine).status()).deferred == 0
+
+
+async def test_a_reply_whose_copy_in_sent_was_decided_first_is_still_held(
+    store: SqlStore, sink: Sink
+) -> None:
+    """A helpdesk that files its replies in Sent: the watcher may decide that copy before the
+    worker decides the deferred reply; the hold in the decision log holds the reply."""
+    async with running_proxy(store, sink.port, deferral=LONG) as proxy:
+        raw = vacation("v9@example.com", "q9@customer.example")
+        await send(proxy.port, raw)
+        await watcher_records(proxy, question("q9@customer.example", ANGRY))
+        await proxy.engine.process(
+            raw,
+            source=Source.IMAP,
+            now=datetime.now(UTC),
+            mailbox="support",
+            direction=Direction.OUTBOUND,
+        )
+        assert await worker(proxy).run_once() == 1
+    assert sink.received == []
+    [row] = await store.held_mail()
+    assert row.state == "held"
+    assert "mailguard explain" in row.reason
 
 
 async def test_a_question_never_seen_is_decided_at_the_deadline_and_the_log_says_why(
