@@ -173,7 +173,8 @@ class EscalationNotify:
 class OutboxAction:
     """An effect for the executor, written in the same transaction as the decision.
 
-    ``kind`` is one of "escalate", "hold_outbound", "circuit_break", "notify", "resolve"
+    ``kind`` is one of "escalate", "file_follow_up", "hold_outbound", "circuit_break",
+    "notify", "resolve"
     (the executor maps them to IMAP moves/tags, notification mail, releases). ``target`` is
     what it acts on (a customer address, a counterpart address, a Message-ID).
     ``idempotency_key`` is unique across the outbox: enqueueing an action whose key already
