@@ -16,6 +16,7 @@ def test_folders_and_keyword_scans_read_as_such() -> None:
     view = StatusView(
         open_escalations=(),
         held=0,
+        deferred=0,
         outbox={},
         failed_actions=(),
         checkpoints=(
@@ -31,3 +32,14 @@ def test_folders_and_keyword_scans_read_as_such() -> None:
         "  support/Escalated: scanned for keyword $MailguardHandled, 2026-03-05 09:30 UTC" in lines
     )
     assert not any("keyword:" in line for line in lines)
+
+
+def test_held_and_deferred_mail_are_counted_apart() -> None:
+    view = StatusView(
+        open_escalations=(), held=3, deferred=2, outbox={}, failed_actions=(), checkpoints=()
+    )
+    out = io.StringIO()
+    print_status(view, None, out)
+    lines = out.getvalue().splitlines()
+    assert "held messages: 3  (mailguard held list)" in lines
+    assert any(line.startswith("deferred replies: 2  (robot replies waiting") for line in lines)
