@@ -40,6 +40,9 @@ pytestmark = [pytest.mark.smtp, pytest.mark.usefixtures("smtp_counted")]
 CARL = "carl@customer.example"
 WATCHED = frozenset({"support"})
 LONG = Deferral(timedelta(seconds=60), WATCHED)
+# The relay's per-command timeout: generous, so that a loaded machine never turns a queued
+# fault of the sink into a timeout (running_proxy's default is 2 s).
+RELAY_S = 15.0
 ANGRY = (
     "This is the third time I am writing to you about this and nobody has bothered to\n"
     "answer. You charged my card twice after I had already cancelled. This is\n"
@@ -114,7 +117,7 @@ async def test_a_reply_to_an_unseen_message_waits_and_is_relayed_once_it_is_seen
 ) -> None:
     deferred_before = metric("mailguard_smtp_deferrals_total", event="deferred")
     seen_before = metric("mailguard_smtp_deferrals_total", event="seen")
-    async with running_proxy(store, sink.port, deferral=LONG) as proxy:
+    async with running_proxy(store, sink.port, relay_timeout=RELAY_S, deferral=LONG) as proxy:
         code, text = await send(proxy.port, vacation("v1@example.com", "q1@customer.example"))
         assert (code, text) == (250, replies.S250_DEFERRED[4:])
         assert sink.received == []
@@ -146,7 +149,7 @@ async def test_a_reply_to_an_unseen_message_waits_and_is_relayed_once_it_is_seen
 async def test_an_angry_question_seen_later_holds_the_deferred_reply(
     store: SqlStore, sink: Sink
 ) -> None:
-    async with running_proxy(store, sink.port, deferral=LONG) as proxy:
+    async with running_proxy(store, sink.port, relay_timeout=RELAY_S, deferral=LONG) as proxy:
         await send(proxy.port, vacation("v2@example.com", "q2@customer.example"))
         await watcher_records(proxy, question("q2@customer.example", ANGRY))
         assert await worker(proxy).run_once() == 1
@@ -165,7 +168,7 @@ async def test_a_reply_whose_copy_in_sent_was_decided_first_is_still_held(
 ) -> None:
     """A helpdesk that files its replies in Sent: the watcher may decide that copy before the
     worker decides the deferred reply; the hold in the decision log holds the reply."""
-    async with running_proxy(store, sink.port, deferral=LONG) as proxy:
+    async with running_proxy(store, sink.port, relay_timeout=RELAY_S, deferral=LONG) as proxy:
         raw = vacation("v9@example.com", "q9@customer.example")
         await send(proxy.port, raw)
         await watcher_records(proxy, question("q9@customer.example", ANGRY))
@@ -187,7 +190,7 @@ async def test_a_question_never_seen_is_decided_at_the_deadline_and_the_log_says
     store: SqlStore, sink: Sink
 ) -> None:
     short = Deferral(timedelta(seconds=0.3), WATCHED)
-    async with running_proxy(store, sink.port, deferral=short) as proxy:
+    async with running_proxy(store, sink.port, relay_timeout=RELAY_S, deferral=short) as proxy:
         await send(proxy.port, vacation("v3@example.com", "never@customer.example"))
         decide = worker(proxy)
         assert await decide.run_once() == 0
@@ -203,7 +206,7 @@ async def test_a_question_never_seen_is_decided_at_the_deadline_and_the_log_says
 
 
 async def test_deferral_off_relays_at_once_as_before(store: SqlStore, sink: Sink) -> None:
-    async with running_proxy(store, sink.port, deferral=None) as proxy:
+    async with running_proxy(store, sink.port, relay_timeout=RELAY_S, deferral=None) as proxy:
         code, _ = await send(proxy.port, vacation("v4@example.com", "q4@customer.example"))
         assert code == 250
         # Relayed before the client got its 250, the question unseen.
@@ -214,7 +217,7 @@ async def test_deferral_off_relays_at_once_as_before(store: SqlStore, sink: Sink
 async def test_only_robot_replies_to_unseen_mail_of_a_watched_mailbox_wait(
     store: SqlStore, sink: Sink
 ) -> None:
-    async with running_proxy(store, sink.port, deferral=LONG) as proxy:
+    async with running_proxy(store, sink.port, relay_timeout=RELAY_S, deferral=LONG) as proxy:
         await watcher_records(proxy, question("seen@customer.example"))
         person = mail(
             sender="support@example.com",
@@ -240,7 +243,7 @@ async def test_only_robot_replies_to_unseen_mail_of_a_watched_mailbox_wait(
 async def test_a_client_retrying_a_deferred_reply_gets_250_and_one_stored_copy(
     store: SqlStore, sink: Sink
 ) -> None:
-    async with running_proxy(store, sink.port, deferral=LONG) as proxy:
+    async with running_proxy(store, sink.port, relay_timeout=RELAY_S, deferral=LONG) as proxy:
         raw = vacation("v7@example.com", "q7@customer.example")
         for _ in range(2):
             assert (await send(proxy.port, raw))[0] == 250
@@ -257,7 +260,7 @@ async def test_a_deferred_reply_survives_a_restart(db_url: str, sink: Sink) -> N
     await upgrade(db_url)
     first = SqlStore.from_url(db_url)
     try:
-        async with running_proxy(first, sink.port, deferral=LONG) as proxy:
+        async with running_proxy(first, sink.port, relay_timeout=RELAY_S, deferral=LONG) as proxy:
             code, _ = await send(proxy.port, vacation("v8@example.com", "q8@customer.example"))
             assert code == 250
     finally:
@@ -265,7 +268,7 @@ async def test_a_deferred_reply_survives_a_restart(db_url: str, sink: Sink) -> N
     # A new process: new pools, new engine, new worker; only the database is the same.
     second = SqlStore.from_url(db_url)
     try:
-        async with running_proxy(second, sink.port, deferral=LONG) as proxy:
+        async with running_proxy(second, sink.port, relay_timeout=RELAY_S, deferral=LONG) as proxy:
             await watcher_records(proxy, question("q8@customer.example"))
             stop = asyncio.Event()
             task = asyncio.create_task(worker(proxy, poll_seconds=0.05).run(stop))
@@ -288,8 +291,8 @@ async def test_two_workers_on_two_pools_decide_and_relay_each_reply_once(
     stores = [SqlStore.from_url(db_url) for _ in range(2)]
     try:
         async with (
-            running_proxy(stores[0], sink.port, deferral=LONG) as a,
-            running_proxy(stores[1], sink.port, deferral=LONG) as b,
+            running_proxy(stores[0], sink.port, relay_timeout=RELAY_S, deferral=LONG) as a,
+            running_proxy(stores[1], sink.port, relay_timeout=RELAY_S, deferral=LONG) as b,
         ):
             expected = []
             for n in range(6):
@@ -319,7 +322,7 @@ async def test_two_workers_on_two_pools_decide_and_relay_each_reply_once(
 async def test_a_relay_failure_is_retried_and_a_refusal_is_held(
     store: SqlStore, sink: Sink
 ) -> None:
-    async with running_proxy(store, sink.port, deferral=LONG) as proxy:
+    async with running_proxy(store, sink.port, relay_timeout=RELAY_S, deferral=LONG) as proxy:
         for n in (1, 2):
             await send(proxy.port, vacation(f"f{n}@example.com", f"qf{n}@customer.example"))
             await watcher_records(proxy, question(f"qf{n}@customer.example"))
