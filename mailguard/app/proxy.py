@@ -6,6 +6,8 @@ close (first, on shutdown).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import structlog
 
 from mailguard.config import Config
@@ -21,7 +23,13 @@ log = structlog.get_logger("mailguard.app.proxy")
 class ProxyService:
     """The proxy's listener and its relay pool, started and closed together."""
 
-    def __init__(self, config: Config, engine: Engine, store: SqlStore) -> None:
+    def __init__(
+        self,
+        config: Config,
+        engine: Engine,
+        store: SqlStore,
+        on_actions: Callable[[], None] = lambda: None,
+    ) -> None:
         proxy = config.proxy
         rewrite = proxy.rewrite
         handover = HandoverText(
@@ -37,7 +45,7 @@ class ProxyService:
             dry_run=config.dry_run,
         )
         self.relay = Relay(config.relay, local_hostname=proxy.hostname)
-        self.handler = ProxyHandler(engine, self.relay, store, settings)
+        self.handler = ProxyHandler(engine, self.relay, store, settings, on_actions=on_actions)
         self.server = ProxyServer(proxy, self.handler)
         self._config = config
 

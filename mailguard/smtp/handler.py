@@ -136,8 +136,13 @@ class ProxyHandler:
         held: HeldLookup,
         settings: ProxySettings,
         clock: Clock = lambda: datetime.now(UTC),
+        on_actions: Callable[[], None] = lambda: None,
     ) -> None:
         self._engine = engine
+        # Wakes the outbox executor when a decision wrote actions (the copy of a held reply,
+        # an escalation completed by this reply, the agents' notification), so they do not
+        # wait for its next round.
+        self._on_actions = on_actions
         self._relay = relay
         self._held = held
         self._settings = settings
@@ -191,6 +196,8 @@ class ProxyHandler:
                 [hit.rule for decision in result.decisions for hit in decision.hits],
                 result.duration_ms / 1000,
             )
+        if any(decision.actions for decision in result.decisions):
+            self._on_actions()
         if result.status is Status.DUPLICATE:
             outcome = await self._replay(result)
         elif result.status is Status.FAILED:

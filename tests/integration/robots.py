@@ -107,7 +107,8 @@ class HelpdeskRobot:
     def __init__(self, proxy_port: int) -> None:
         self.proxy_port = proxy_port
         self.sent: list[EmailMessage] = []
-        self.replies: list[str] = []
+        # The proxy's answer to each reply, by Message-ID.
+        self.replies: dict[str, str] = {}
         self._tickets = itertools.count(1000)
 
     async def answer(self, msg: EmailMessage) -> None:
@@ -128,7 +129,7 @@ class HelpdeskRobot:
         _, text = await aiosmtplib.send(
             reply, hostname=HOST, port=self.proxy_port, sender=SUPPORT, timeout=30
         )
-        self.replies.append(text)
+        self.replies[mid(reply)] = text
 
 
 Seen = Callable[[str], Awaitable[bool]]

@@ -11,7 +11,7 @@ import asyncio
 import ipaddress
 import ssl
 import subprocess
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -217,6 +217,7 @@ async def running_proxy(
     relay_config: RelayConfig | None = None,
     trace_header: bool = False,
     dry_run: bool = False,
+    on_actions: Callable[[], None] = lambda: None,
     **proxy_options: Any,
 ) -> AsyncIterator[Proxy]:
     """The proxy on 127.0.0.1:<ephemeral> relaying to ``upstream_port`` (or ``relay_config``)."""
@@ -240,6 +241,7 @@ async def running_proxy(
         relay,
         store,
         ProxySettings(HANDOVER, agents=agents, trace_header=trace_header, dry_run=dry_run),
+        on_actions=on_actions,
     )
     server = ProxyServer(config, handler)
     port = await server.start(0)

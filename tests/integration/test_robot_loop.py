@@ -151,7 +151,11 @@ async def test_a_loop_between_robots_stops_and_what_was_held_is_released_once(
         assert len(scene.robot.sent) == 2 and len(scene.bot.answered) == 1
         held = await scene.held_listing()
         assert list(held) == [mid(scene.robot.sent[1])]
-        assert all(text.startswith("2.0.0 ") or "held" in text for text in scene.robot.replies)
+        # The proxy told the robot what it did: relayed the first, held the second.
+        assert [scene.robot.replies[mid(m)] for m in scene.robot.sent] == [
+            "2.0.0 Ok: relayed (OK)",
+            "2.0.0 Ok: held by mailguard for a person",
+        ]
 
         # An operator lets the held reply go: it reaches Carl once, his bot answers it at
         # once, and mailguard stops the loop again. Again and again.
@@ -198,7 +202,10 @@ async def test_a_loop_between_robots_stops_and_what_was_held_is_released_once(
             assert "automated_streak" in notices[0].get_content()
         status = await daemon.acli("status")
         assert status.returncode == 0, status.stderr
-        assert "held messages: 1" in status.stdout or "held: 1" in status.stdout, status.stdout
+        assert "held messages: 1 " in status.stdout, status.stdout
+        [outbox] = [line for line in status.stdout.splitlines() if line.startswith("outbox:")]
+        # Every action done, the circuit breaker's too (nothing pending for ever).
+        assert "done" in outbox and "pending" not in outbox and "failed" not in outbox, outbox
         assert daemon.stop() == 0, daemon.log.read_text()[-3000:]
     finally:
         daemon.kill()
