@@ -56,15 +56,16 @@ class Scene:
         traffic: Traffic,
         *,
         marked: bool,
+        at_delivery: bool,
     ) -> None:
         self.daemon = daemon
         self.ledger = ledger
         self.internet = internet
         self.traffic = traffic
         self.robot = HelpdeskRobot(daemon.smtp_port)
-        # The robot answers once mailguard's watcher has read the message it answers, as a
-        # ticket system reading the same mailbox would.
-        self.mx = CompanyMx(dovecot, self.robot, traffic, ledger.seen)
+        # The robot answers as soon as the message is delivered (like Sieve vacation, or a
+        # ticket system fed by the MX), or once mailguard's watcher has read it.
+        self.mx = CompanyMx(dovecot, self.robot, traffic, None if at_delivery else ledger.seen)
         self.bot = CustomerBot(CARL, self.mx, marked=marked)
         internet.bots[CARL] = self.bot
 
@@ -79,10 +80,8 @@ class Scene:
             await self.traffic.idle()
             relayed = set(self.to_carl())
             held = set(await self.ledger.held()) | set(await self.ledger.held("released"))
-            decided = [
-                mid(m) in relayed or mid(m) in held or not await self.ledger.seen(mid(m), "out")
-                for m in self.robot.sent
-            ]
+            # Each robot reply was relayed or held: decided, and nothing left in flight.
+            decided = [mid(m) in relayed or mid(m) in held for m in self.robot.sent]
             inbound = [await self.ledger.seen(mid(m)) for m in self.mx.delivered]
             return all(decided) and all(inbound) and await self.ledger.pending_actions() == 0
 
@@ -121,9 +120,32 @@ class Scene:
         return found
 
 
-@pytest.mark.parametrize("marked", [True, False], ids=["out-of-office", "assistant"])
+@pytest.mark.parametrize(
+    ("marked", "at_delivery"),
+    [
+        pytest.param(True, False, id="out-of-office"),
+        pytest.param(False, False, id="assistant"),
+        pytest.param(
+            True,
+            True,
+            id="out-of-office-answered-at-delivery",
+            marks=pytest.mark.xfail(
+                reason="the robot answers before the watcher has read its bot's message; the "
+                "proxy decides on what it knew before (3 to 13 replies reached the bot in trials) "
+                "until it defers such replies (issue 14, 'When the robot answers before mailguard has "
+                "seen the question.)",
+                strict=True,
+            ),
+        ),
+    ],
+)
 async def test_a_loop_between_robots_stops_and_what_was_held_is_released_once(
-    marked: bool, dovecot: Dovecot, internet: Internet, traffic: Traffic, tmp_path: Path
+    marked: bool,
+    at_delivery: bool,
+    dovecot: Dovecot,
+    internet: Internet,
+    traffic: Traffic,
+    tmp_path: Path,
 ) -> None:
     config = daemon_config(
         tmp_path,
@@ -138,7 +160,9 @@ async def test_a_loop_between_robots_stops_and_what_was_held_is_released_once(
     ledger = Ledger(f"sqlite:///{tmp_path / 'data' / 'mailguard.sqlite3'}")
     try:
         await daemon.healthy("/readyz")
-        scene = Scene(daemon, dovecot, ledger, internet, traffic, marked=marked)
+        scene = Scene(
+            daemon, dovecot, ledger, internet, traffic, marked=marked, at_delivery=at_delivery
+        )
         first = customer_mail(CARL, "Where is my parcel?", "I ordered a lamp two weeks ago.\n")
         await scene.mx.deliver(first)
         await scene.settled()
@@ -151,11 +175,12 @@ async def test_a_loop_between_robots_stops_and_what_was_held_is_released_once(
         assert len(scene.robot.sent) == 2 and len(scene.bot.answered) == 1
         held = await scene.held_listing()
         assert list(held) == [mid(scene.robot.sent[1])]
-        # The proxy told the robot what it did: relayed the first, held the second.
-        assert [scene.robot.replies[mid(m)] for m in scene.robot.sent] == [
-            "2.0.0 Ok: relayed (OK)",
-            "2.0.0 Ok: held by mailguard for a person",
-        ]
+        if not at_delivery:
+            # The proxy told the robot what it did: relayed the first, held the second.
+            assert [scene.robot.replies[mid(m)] for m in scene.robot.sent] == [
+                "2.0.0 Ok: relayed (OK)",
+                "2.0.0 Ok: held by mailguard for a person",
+            ]
 
         # An operator lets the held reply go: it reaches Carl once, his bot answers it at
         # once, and mailguard stops the loop again. Again and again.
