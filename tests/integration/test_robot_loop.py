@@ -130,10 +130,10 @@ class Scene:
             True,
             id="out-of-office-answered-at-delivery",
             marks=pytest.mark.xfail(
-                reason="the robot answers before the watcher has read its bot's message; the "
-                "proxy decides on what it knew before (3 to 13 replies reached the bot in trials) "
-                "until it defers such replies (issue 14, 'When the robot answers before mailguard has "
-                "seen the question.)",
+                reason="the robot answers before the watcher has read its bot's message, and "
+                "the proxy decides on what it knew before: 3 to 13 replies reached the bot in "
+                "trials. Passes once the proxy defers such replies (issue 14, 'When the robot "
+                "answers before mailguard has seen the question').",
                 strict=True,
             ),
         ),
