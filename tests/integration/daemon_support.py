@@ -161,7 +161,7 @@ class Daemon:
         """:meth:`get` off the event loop (servers of the test's loop keep serving meanwhile)."""
         return await asyncio.to_thread(self.get, path)
 
-    async def healthy(self, path: str = "/healthz", within: float = 30) -> str:
+    async def healthy(self, path: str = "/healthz", within: float = 60) -> str:
         """Poll ``path`` until it answers 200; returns the body."""
         deadline = time.monotonic() + within
         while True:
@@ -223,6 +223,21 @@ class Daemon:
     async def acli(self, *args: str) -> subprocess.CompletedProcess[str]:
         """:meth:`cli` off the event loop."""
         return await asyncio.to_thread(self.cli, *args)
+
+
+HELD_LINE = re.compile(r"^\s*(\d+)\s.*?  <([^<>]*)>  ")
+
+
+def held_listing(stdout: str) -> dict[str, int]:
+    """``mailguard held list`` output: held id by Message-ID, in the listed order."""
+    found = {}
+    for line in stdout.splitlines():
+        if line.strip() in ("no held messages", "no messages were ever held"):
+            continue
+        match = HELD_LINE.match(line)
+        assert match is not None, f"not a held list line: {line!r}"
+        found[match.group(2)] = int(match.group(1))
+    return found
 
 
 async def wait_for(what: str, check: Callable[[], Awaitable[bool]], within: float = 30) -> None:

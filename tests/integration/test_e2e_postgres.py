@@ -24,7 +24,7 @@ import asyncpg
 import pytest
 
 from tests.dovecot.fixture import SUPPORT, Dovecot
-from tests.integration.daemon_support import Daemon, daemon_config, wait_for
+from tests.integration.daemon_support import Daemon, daemon_config, held_listing, wait_for
 from tests.integration.imap_support import OWN_DOMAIN, customer_mail, folder_messages, mid
 from tests.integration.robots import CompanyMx, HelpdeskRobot, Internet, Ledger, Traffic
 
@@ -107,10 +107,7 @@ async def test_escalation_held_reply_notification_and_an_agents_answer(
         assert robot.replies[mid(ack3)] == HELD
         assert [r.message_id for r in internet.to(CARL)] == [mid(ack1)]
         listing = await daemon.acli("held", "list")
-        assert [line.split("<")[-1].split(">")[0] for line in listing.stdout.splitlines()] == [
-            mid(ack2),
-            mid(ack3),
-        ], listing.stdout
+        assert list(held_listing(listing.stdout)) == [mid(ack2), mid(ack3)], listing.stdout
         status = await daemon.acli("status")
         assert "open escalations: 1" in status.stdout, status.stdout
         assert f"support {CARL}  rule automated_streak" in status.stdout

@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 
 from tests.dovecot.fixture import Dovecot
-from tests.integration.daemon_support import Daemon, daemon_config, wait_for
+from tests.integration.daemon_support import Daemon, daemon_config, held_listing, wait_for
 from tests.integration.imap_support import customer_mail, folder_messages, mid
 from tests.integration.robots import (
     CompanyMx,
@@ -109,15 +109,7 @@ class Scene:
         """``mailguard held list``: held id by Message-ID."""
         listing = await self.daemon.acli("held", "list")
         assert listing.returncode == 0, listing.stderr
-        found = {}
-        for line in listing.stdout.splitlines():
-            if line.strip() == "no held messages":
-                continue
-            held_id, *_ = line.split()
-            message_id = line.split("<", 2)[-1].split(">", 1)[0]
-            assert line.count("<") >= 1, line
-            found[message_id] = int(held_id)
-        return found
+        return held_listing(listing.stdout)
 
 
 @pytest.mark.parametrize(
