@@ -7,7 +7,8 @@ IMAP and SMTP in one running daemon (tests/integration/robots.py for the cast):
 2. Carl writes again; the robot answers again: an automated streak. Carl's messages move to
    the escalation folder with the keyword and a note, the robot's answer is held, and the
    agents' notification arrives at the upstream relay, addressed to the agents.
-3. Carl writes a third time: the robot's answer in the escalated thread is held too.
+3. Carl writes a third time: his message is filed beside the escalation, and the robot's
+   answer in the escalated thread is held too.
 4. An agent answers Carl through the proxy: relayed, and the escalation is resolved
    (``mailguard status`` and ``mailguard threads`` say so). After that the robot is free
    to answer Carl again.
@@ -106,6 +107,16 @@ async def test_escalation_held_reply_notification_and_an_agents_answer(
         ack3 = robot.sent[2]
         assert robot.replies[mid(ack3)] == HELD
         assert [r.message_id for r in internet.to(CARL)] == [mid(ack1)]
+
+        async def followed_up() -> bool:
+            found = await folder_messages(dovecot, "Escalated")
+            return any(
+                m["message_id"] == mid(third) and "$MailguardEscalated" in m["flags"] for m in found
+            )
+
+        # The follow-up goes where the agents work, not to the inbox; no second note.
+        await wait_for("Carl's follow-up in Escalated", followed_up)
+        assert sum(1 for m in await folder_messages(dovecot, "Escalated") if m["note"]) == 1
         listing = await daemon.acli("held", "list")
         assert list(held_listing(listing.stdout)) == [mid(ack2), mid(ack3)], listing.stdout
         status = await daemon.acli("status")
