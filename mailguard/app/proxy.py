@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 
 import structlog
 
@@ -25,7 +26,13 @@ log = structlog.get_logger("mailguard.app.proxy")
 class ProxyService:
     """The proxy's listener and its relay pool, started and closed together."""
 
-    def __init__(self, config: Config, engine: Engine, store: SqlStore) -> None:
+    def __init__(
+        self,
+        config: Config,
+        engine: Engine,
+        store: SqlStore,
+        on_actions: Callable[[], None] = lambda: None,
+    ) -> None:
         proxy = config.proxy
         rewrite = proxy.rewrite
         handover = HandoverText(
@@ -42,10 +49,12 @@ class ProxyService:
             deferral=deferral_of(config),
         )
         self.relay = Relay(config.relay, local_hostname=proxy.hostname)
-        self.handler = ProxyHandler(engine, self.relay, store, settings)
+        self.handler = ProxyHandler(engine, self.relay, store, settings, on_actions=on_actions)
         self.server = ProxyServer(proxy, self.handler)
         # Runs even with defer_unseen: 0, so replies deferred before that change are decided.
-        self.deferred = DeferredWorker(engine, store, self.handler.dispatcher)
+        self.deferred = DeferredWorker(
+            engine, store, self.handler.dispatcher, on_actions=on_actions
+        )
         self._stop = asyncio.Event()
         self._worker: asyncio.Task[None] | None = None
         self._config = config

@@ -101,7 +101,7 @@ class Executor:
         self.status = "ok"
 
     def wake(self) -> None:
-        """Look for pending actions now (the watcher calls this after a decision)."""
+        """Look for pending actions now (the watcher and the proxy call this after a decision)."""
         self._wake.set()
 
     async def run(self, stop: asyncio.Event) -> None:

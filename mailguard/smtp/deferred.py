@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
@@ -117,12 +117,15 @@ class DeferredWorker:
         dispatcher: Dispatcher,
         clock: Clock = lambda: datetime.now(UTC),
         poll_seconds: float = POLL_SECONDS,
+        on_actions: Callable[[], None] = lambda: None,
     ) -> None:
         self._engine = engine
         self._store = store
         self._dispatcher = dispatcher
         self._clock = clock
         self._poll = poll_seconds
+        # Wakes the outbox executor when a decision wrote actions, as the handler does.
+        self._on_actions = on_actions
 
     async def run(self, stop: asyncio.Event) -> None:
         """Decide due replies until ``stop``; the first round picks up what a previous run
@@ -192,6 +195,8 @@ class DeferredWorker:
             envelope=Envelope(msg.mail_from, msg.rcpt_tos, msg.mail_options, msg.rcpt_options),
             offload=len(msg.raw) > OFFLOAD_BYTES,
         )
+        if any(decision.actions for decision in result.decisions):
+            self._on_actions()
         if result.status is not Status.DUPLICATE:
             observe_message(
                 result.source.value,

@@ -28,6 +28,7 @@ message it already decided replays that decision, see ``Dispatcher._replay``).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -86,8 +87,13 @@ class ProxyHandler:
         held: HeldLookup,
         settings: ProxySettings,
         clock: Clock = lambda: datetime.now(UTC),
+        on_actions: Callable[[], None] = lambda: None,
     ) -> None:
         self._engine = engine
+        # Wakes the outbox executor when a decision wrote actions (the copy of a held reply,
+        # an escalation completed by this reply, the agents' notification), so they do not
+        # wait for its next round.
+        self._on_actions = on_actions
         self._settings = settings
         self._clock = clock
         self.dispatcher = Dispatcher(relay, held, settings, clock)
@@ -142,6 +148,8 @@ class ProxyHandler:
                 [hit.rule for decision in result.decisions for hit in decision.hits],
                 result.duration_ms / 1000,
             )
+        if any(decision.actions for decision in result.decisions):
+            self._on_actions()
         outcome, would = await self.dispatcher.outcome(result)
         reply = await self._perform(outcome, msg, result)
         if outcome is Outcome.DEFER:

@@ -11,7 +11,7 @@ import asyncio
 import ipaddress
 import ssl
 import subprocess
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -218,6 +218,7 @@ async def running_proxy(
     trace_header: bool = False,
     dry_run: bool = False,
     deferral: Deferral | None = None,
+    on_actions: Callable[[], None] = lambda: None,
     **proxy_options: Any,
 ) -> AsyncIterator[Proxy]:
     """The proxy on 127.0.0.1:<ephemeral> relaying to ``upstream_port`` (or ``relay_config``)."""
@@ -247,6 +248,7 @@ async def running_proxy(
             dry_run=dry_run,
             deferral=deferral,
         ),
+        on_actions=on_actions,
     )
     server = ProxyServer(config, handler)
     port = await server.start(0)
