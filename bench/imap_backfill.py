@@ -61,7 +61,7 @@ def fill(dovecot: Dovecot, messages: int) -> tuple[int, int]:
     gen = Generator(7, datetime(2026, 1, 5, tzinfo=UTC), 180, max(64, messages // 6))
     counts = {False: 0, True: 0}
     written = 0
-    for conversation in gen.conversations():
+    for _pattern, _customer, conversation in gen.conversations():
         for mail in conversation:
             if written >= messages:
                 break

@@ -251,8 +251,16 @@ class ImapConnection:
     ) -> AsyncGenerator[list[tuple[int, bytes]], None]:
         """Yield (UID, bytes) per batch of at most 200 UIDs; ``BODY.PEEK`` leaves \\Seen alone."""
         for batch in parse.batches(sorted(uids)):
-            response = await self.uid("FETCH", parse.uid_set(batch), f"(UID {item})")
-            yield parse.fetched_literals(response.lines)
+            yield await self.fetch_batch(batch, item)
+
+    async def fetch_batch(
+        self, uids: Sequence[int], item: str = "BODY.PEEK[]"
+    ) -> list[tuple[int, bytes]]:
+        """One ``UID FETCH`` of at most 200 UIDs (see :func:`parse.batches`): (UID, bytes)."""
+        if len(uids) > parse.FETCH_BATCH:
+            raise ValueError(f"{len(uids)} UIDs in one FETCH: at most {parse.FETCH_BATCH}")
+        response = await self.uid("FETCH", parse.uid_set(uids), f"(UID {item})")
+        return parse.fetched_literals(response.lines)
 
     async def add_flags(self, uids: Sequence[int], flags: Sequence[str]) -> None:
         if uids:
