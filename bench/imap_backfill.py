@@ -157,6 +157,9 @@ async def engine_alone(config: Config, messages: list[tuple[str, bytes]]) -> tup
         engine = build_engine(store, engine_settings_of(config))
         directions = {"INBOX": Direction.INBOUND, "Sent": Direction.OUTBOUND}
         now = datetime.now(UTC)
+        # As in the backfill, the classifier is ready before the clock starts.
+        folder, raw = messages[0]
+        engine.prepare(raw, source=Source.IMAP, now=now, direction=directions[folder])
         started = time.perf_counter()
         for folder, raw in messages:
             engine.prepare(
