@@ -9,10 +9,12 @@ backfill of the same folders (watcher -> engine -> SQLite, checkpointed) until b
 checkpoints reach the last UID. Prints both times, their ratio (target <= 1.3) and the
 process's resident memory before and after the backfill (target: within 30 MB).
 
-The baseline fetches what mailguard fetches: the whole message (``BODY.PEEK[]``) of every
-message. Headers alone would not do: the classifier reads the body text of every message
-(language, the body rules, frustration and asks-for-a-human), the engine the addresses the
-author mentions, and a message that fails is kept with its raw bytes.
+The baseline fetches what mailguard fetches, the way it fetches it: the whole message
+(``BODY.PEEK[]``) of every message, in UID batches of ``parse.FETCH_BATCH`` (50: twice as
+fast as 200 with aioimaplib, see there), on one connection. Headers alone would not do: the
+classifier reads the body text of every message (language, the body rules, frustration and
+asks-for-a-human), the engine the addresses the author mentions, and a message that fails
+is kept with its raw bytes.
 
 To say where the time goes, the same run also times, without IMAP and on a fresh SQLite
 database, the same messages (as fetched) through ``Engine.prepare`` alone (parse and
