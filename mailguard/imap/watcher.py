@@ -121,6 +121,10 @@ class MailboxWatcher:
             clock=clock,
         )
         self._status: dict[str, str] = {"inbox": "starting", "folders": "starting"}
+        # INBOX and Sent hand their batches to the engine in turns, not message by message:
+        # their transactions queue on one writer anyway, and interleaving them measured
+        # 5-30 % slower on a backfill (GIL and writer hand-offs between the two tasks).
+        self._engine_turn = asyncio.Lock()
 
     def _reader(self, folder: str, start: Start) -> FolderReader:
         return FolderReader(
@@ -318,26 +322,28 @@ class MailboxWatcher:
         direction: Direction,
         stop: asyncio.Event,
     ) -> Handled:
-        """One FETCH batch through the engine; the automated keyword on its UIDs follows
-        once the connection is free (the reader is fetching the next batch meanwhile)."""
+        """One FETCH batch through the engine (in turn with the mailbox's other folder); the
+        automated keyword on its UIDs follows once the connection is free (the reader is
+        fetching the next batch meanwhile)."""
         automated: list[int] = []
         acted = False
         done = 0
-        for uid, raw in batch:
-            if stop.is_set():
-                break
-            done += 1
-            result = await self._engine.process(
-                raw,
-                source=Source.IMAP,
-                now=self._clock(),
-                mailbox=self.name,
-                direction=direction,
-            )
-            self._log(result, folder, uid)
-            acted = acted or bool(result.decision and result.decision.actions)
-            if self._mark_automated(result, direction):
-                automated.append(uid)
+        async with self._engine_turn:
+            for uid, raw in batch:
+                if stop.is_set():
+                    break
+                done += 1
+                result = await self._engine.process(
+                    raw,
+                    source=Source.IMAP,
+                    now=self._clock(),
+                    mailbox=self.name,
+                    direction=direction,
+                )
+                self._log(result, folder, uid)
+                acted = acted or bool(result.decision and result.decision.actions)
+                if self._mark_automated(result, direction):
+                    automated.append(uid)
         if acted:
             self._on_actions()
         if not automated or self._dry_run:
