@@ -20,8 +20,8 @@ import aiosmtplib
 import pytest
 
 from tests.dovecot.fixture import PASSWORDS, SUPPORT, Dovecot
+from tests.integration.daemon_support import Daemon, daemon_config, wait_for
 from tests.integration.imap_support import ANGRY, customer_mail, mid
-from tests.integration.test_scale_out import Replica, _config, _wait
 from tests.smtp_sink import SmtpSink
 
 pytestmark = [pytest.mark.dovecot, pytest.mark.smtp, pytest.mark.slow]
@@ -37,6 +37,13 @@ def _robot_reply(question: EmailMessage, n: int = 0) -> EmailMessage:
         in_reply_to=mid(question),
         headers=[("Auto-Submitted", "auto-replied")],
         domain="example.test",
+    )
+
+
+def _config(tmp_path: Path, dovecot: Dovecot, sink: SmtpSink) -> Path:
+    """One configuration for every process; the database and ports come from the environment."""
+    return daemon_config(
+        tmp_path, dovecot, (sink.host, sink.port), imap={"takeover": "2s"}, postgres=True
     )
 
 
@@ -78,7 +85,7 @@ async def test_a_deferred_reply_pending_at_sigkill_is_decided_after_the_restart(
 ) -> None:
     url = f"sqlite:///{tmp_path / 'data' / 'mailguard.db'}"
     config = _config(tmp_path, dovecot, smtp_sink)
-    first = Replica(config, tmp_path / "first.log", url)
+    first = Daemon(config, tmp_path / "first.log", postgres_url=url)
     second = None
     try:
         await first.healthy()
@@ -92,13 +99,13 @@ async def test_a_deferred_reply_pending_at_sigkill_is_decided_after_the_restart(
         assert "deferred replies: 1" in _cli(config, url, "status")
         await dovecot.deliver_async(angry, mail_from=str(angry["From"]), rcpt=SUPPORT)
 
-        second = Replica(config, tmp_path / "second.log", url)
+        second = Daemon(config, tmp_path / "second.log", postgres_url=url)
         await second.healthy()
 
         async def held() -> bool:
             return " held " in _cli(config, url, "held", "list")
 
-        await _wait("the leftover reply to be decided", held)
+        await wait_for("the leftover reply to be decided", held)
         assert second.stop() == 0, second.log.read_text()
     finally:
         for replica in (first, second):
@@ -118,7 +125,9 @@ async def test_two_replicas_decide_and_relay_each_deferred_reply_once(
     dovecot: Dovecot, smtp_sink: SmtpSink, tmp_path: Path, postgres_url: str
 ) -> None:
     config = _config(tmp_path, dovecot, smtp_sink)
-    replicas = [Replica(config, tmp_path / f"replica{i}.log", postgres_url) for i in (0, 1)]
+    replicas = [
+        Daemon(config, tmp_path / f"replica{i}.log", postgres_url=postgres_url) for i in (0, 1)
+    ]
     try:
         for replica in replicas:
             await replica.healthy()
@@ -138,7 +147,7 @@ async def test_two_replicas_decide_and_relay_each_deferred_reply_once(
         async def all_relayed() -> bool:
             return len(smtp_sink.envelopes) >= len(replies)
 
-        await _wait("every deferred reply at the upstream", all_relayed)
+        await wait_for("every deferred reply at the upstream", all_relayed)
         # A second relay of any of them would come within the workers' next rounds.
         for replica in replicas:
             assert replica.stop() == 0, replica.log.read_text()
