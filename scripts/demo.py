@@ -6,7 +6,8 @@ operator commands see it:
 
 1. Anna's voucher complaint is answered twice by the ticket robot (sent through the proxy).
 2. The shop's robot and the voucher desk's robot refer Ben to each other (two mailboxes).
-3. Carl's angry first message: escalated; support's Sieve vacation reply goes to the proxy.
+3. Carl's angry first message: escalated; support's Sieve vacation reply, sent to the proxy
+   before mailguard could read Carl's message, is deferred, then held.
 4. An agent replies to Carl through the proxy, which resolves his escalation.
 
 Exit 0 only when every check held; 1 with the failing step otherwise; 130 on Ctrl-C.
@@ -155,38 +156,49 @@ def story_angry(stage: Stage) -> tuple[str, str]:
     angry = mail(CARL, f"support@{DOMAIN}", "Charged twice - cancel NOW", ANGRY)
     before = len(stage.sink.envelopes)
     stage.deliver(angry)
-    say("  Carl -> support@ (support@ has a Sieve vacation auto-reply, sent through the proxy)")
+    say("  Carl -> support@. support@ has a Sieve vacation auto-reply: Dovecot sends it to")
+    say("  the proxy while it is still delivering Carl's message, before mailguard can have")
+    say("  read it. The proxy stores the reply, answers 250 at once, and decides it once the")
+    say("  watcher has read the message it answers.")
     wait_for(
         "Carl's message in support@'s Escalated folder",
         lambda: escalated(stage, "support", "Charged twice"),
     )
-    held = stage.mailguard("held", "list")
+    line = wait_for("the vacation reply to be held", lambda: _held_vacation(stage))
     relayed = [s for s in stage.sink.subjects()[before:] if "Auto-Reply" in s]
-    if "Auto-Reply" in held:
-        outcome = "held by the proxy: Carl does not get a robot's answer"
-    elif relayed:
-        outcome = "relayed: the proxy saw it before the watcher had read Carl's message"
-    else:
-        held = wait_for(
-            "the vacation reply at the proxy (held or relayed)",
-            lambda: _vacation_seen(stage, before),
-        )
-        outcome = "held by the proxy" if "Auto-Reply" in held else "relayed"
-    say(f"\n  The vacation reply was {outcome}.")
+    if relayed:
+        raise DemoFailed(f"the vacation reply reached the upstream relay: {relayed}")
+    waited = stage.log_event("deferral_ended", "awaits", str(angry["Message-ID"]).strip("<>"))
+    if waited is None:
+        raise DemoFailed("the daemon's log has no deferral_ended for Carl's message")
+    seconds = float(str(waited["waited_s"]))
+    say(f"\n  The vacation reply waited {seconds:.1f} s for the watcher, was then decided like any")
+    say("  robot reply to an escalated customer, and HELD: Carl does not get a robot's answer.")
     say("  mailguard held list:")
-    for line in held.strip().splitlines() or ["(nothing held)"]:
-        say(f"    {line.strip()}")
+    for held_line in stage.mailguard("held", "list").strip().splitlines():
+        say(f"    {held_line.strip()}")
+    held_id = line.split()[0]
+    shown = stage.mailguard("held", "show", held_id)
+    if "Auto-Reply" not in shown:
+        raise DemoFailed(f"held message {held_id} is not the vacation reply:\n{shown}")
+    say(f"  mailguard held show {held_id}:")
+    for shown_line in shown.strip().splitlines():
+        say(f"    {shown_line}")
     show_folder(stage, "support", "Escalated")
+    wait_for(
+        "the held vacation reply in support@'s Held folder",
+        lambda: any("Auto-Reply" in s for s, _ in stage.folder("support", "Held")),
+    )
     show_folder(stage, "support", "Held")
     return str(angry["Message-ID"]), str(angry["Subject"])
 
 
-def _vacation_seen(stage: Stage, before: int) -> str | None:
-    held = stage.mailguard("held", "list")
-    if "Auto-Reply" in held:
-        return held
-    if any("Auto-Reply" in s for s in stage.sink.subjects()[before:]):
-        return held or "relayed"
+def _held_vacation(stage: Stage) -> str | None:
+    """The `mailguard held list` line of a reply to Carl that is held (not deferred)."""
+    for line in stage.mailguard("held", "list").splitlines():
+        fields = line.split()
+        if len(fields) > 3 and fields[3] == "held" and f"-> {CARL}" in line:
+            return line.strip()
     return None
 
 

@@ -24,7 +24,7 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from email import message_from_bytes, policy
 from email.message import EmailMessage
-from email.utils import make_msgid
+from email.utils import formatdate, make_msgid
 from pathlib import Path
 from typing import TypeVar
 
@@ -101,6 +101,7 @@ def mail(
     msg = EmailMessage()
     msg["From"], msg["To"], msg["Subject"] = sender, to, subject
     msg["Message-ID"] = make_msgid(domain=sender.split("@", 1)[1])
+    msg["Date"] = formatdate(usegmt=True)
     if reply_to is not None:
         msg["In-Reply-To"] = msg["References"] = str(reply_to["Message-ID"])
     if auto:
@@ -240,6 +241,17 @@ mailboxes:
         wait_for(
             f"mailguard to read '{msg['Subject']}' in {msg['To']}", lambda: self.processed(wanted)
         )
+
+    def log_event(self, event: str, field: str, value: str) -> dict[str, object] | None:
+        """The first ``event`` in the daemon's JSON log whose ``field`` is ``value``."""
+        for line in self.daemon_log.read_text(errors="replace").splitlines():
+            if f'"{event}"' not in line:
+                continue
+            with contextlib.suppress(ValueError):
+                found: dict[str, object] = json.loads(line)
+                if found.get("event") == event and found.get(field) == value:
+                    return found
+        return None
 
     def processed(self, message_id: str) -> bool:
         """The daemon's JSON log has a ``message_processed`` event for ``message_id``."""

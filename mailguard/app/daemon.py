@@ -139,8 +139,9 @@ async def run_daemon(config: Config, stop: asyncio.Event | None = None) -> int:
     store = SqlStore.from_url(config.storage_url)
     engine = build_engine(store, engine_settings_of(config))
     maintenance = Maintenance(engine, store, timedelta(days=config.retention_days))
-    proxy = ProxyService(config, engine, store) if config.proxy.enabled else None
     mail = MailWatch(config, store, engine, utc_now)
+    wake = mail.executor.wake
+    proxy = ProxyService(config, engine, store, wake) if config.proxy.enabled else None
     relay = config.relay if proxy is not None else None
     ready = Readiness(store, relay, mail.health)
     health = HealthServer(lambda: {**maintenance.health(), **mail.health()}, ready=ready.checks)

@@ -1,7 +1,7 @@
-"""The gauges that describe shared state: open escalations and held messages.
+"""The gauges that describe shared state: open escalations, held and deferred messages.
 
 They are counted in the database, not in the process, so every replica reports the same
-figure and a restart does not reset them. A count every ``maintenance_interval`` (two indexed
+figure and a restart does not reset them. A count every ``maintenance_interval`` (three indexed
 ``count(*)``: ``ix_escalations_resolved_opened``, ``ix_held_messages_state_held``) is cheap
 beside the mail itself.
 """
@@ -16,7 +16,7 @@ import structlog
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from mailguard.ops.metrics import ESCALATIONS_OPEN, HELD_MESSAGES
+from mailguard.ops.metrics import DEFERRED_MESSAGES, ESCALATIONS_OPEN, HELD_MESSAGES
 from mailguard.store.models import Escalation, HeldMessage, HeldState
 from mailguard.store.repository import SqlStore
 
@@ -32,8 +32,14 @@ async def update_gauges(store: SqlStore) -> tuple[int, int]:
         held = await conn.scalar(
             select(func.count()).select_from(HeldMessage).where(HeldMessage.state == HeldState.HELD)
         )
+        deferred = await conn.scalar(
+            select(func.count())
+            .select_from(HeldMessage)
+            .where(HeldMessage.state == HeldState.DEFERRED)
+        )
     ESCALATIONS_OPEN.set(open_escalations or 0)
     HELD_MESSAGES.set(held or 0)
+    DEFERRED_MESSAGES.set(deferred or 0)
     return int(open_escalations or 0), int(held or 0)
 
 

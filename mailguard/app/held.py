@@ -54,6 +54,10 @@ async def held_show(config: Config, held_id: int, *, raw: bool) -> int:
     print(f"mailbox:     {record.mailbox}")
     print(f"held at:     {record.held_at.isoformat()}")
     print(f"reason:      {record.reason}")
+    if record.state == held.DEFERRED:
+        print(f"waits for:   <{record.awaits}>")
+        if record.decide_by is not None:
+            print(f"decided by:  {record.decide_by.isoformat()} at the latest")
     recipients = ", ".join(record.envelope_recipients)
     print(f"envelope:    {record.envelope_sender or '<>'} -> {recipients}")
     print(f"size:        {len(record.raw)} bytes")

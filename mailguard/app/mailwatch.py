@@ -17,7 +17,7 @@ from datetime import datetime
 
 from mailguard.config import Config
 from mailguard.engine.service import Engine
-from mailguard.executor.executor import Executor
+from mailguard.executor.executor import Executor, record_circuit_break
 from mailguard.executor.mailbox_handlers import MailboxHandlers
 from mailguard.executor.notify import Notifier
 from mailguard.imap.actions import ImapMailboxActions
@@ -112,7 +112,11 @@ class MailWatch:
         self.notifier = Notifier(config, bridge, self.relay)
         self.executor = Executor(
             bridge,
-            {**self._handlers.handlers(), **self.notifier.handlers()},
+            {
+                **self._handlers.handlers(),
+                **self.notifier.handlers(),
+                "circuit_break": record_circuit_break,
+            },
             clock=clock,
             dry_run=config.dry_run,
             interval=executor_interval,

@@ -67,6 +67,11 @@ def print_status(view: StatusView, live: dict[str, Any] | None, out: TextIO) -> 
         print(f"  {_escalation_line(e)}", file=out)
         print(f"      why: {e.reason}", file=out)
     print(f"held messages: {view.held}  (mailguard held list)", file=out)
+    print(
+        f"deferred replies: {view.deferred}  (robot replies waiting for the message they "
+        "answer; mailguard held list)",
+        file=out,
+    )
     outbox = ", ".join(f"{n} {state}" for state, n in sorted(view.outbox.items())) or "empty"
     print(f"outbox: {outbox}", file=out)
     for kind, target, attempts, error in view.failed_actions:
@@ -75,6 +80,15 @@ def print_status(view: StatusView, live: dict[str, Any] | None, out: TextIO) -> 
     if not view.checkpoints:
         print("  none synced yet", file=out)
     for cp in view.checkpoints:
+        if cp.folder.startswith("keyword:"):
+            # The agents' "handled" keyword is looked for by its own scan of a folder
+            # (imap/feedback.py keeps that checkpoint as keyword:<keyword>:<folder>).
+            keyword, _, folder = cp.folder.removeprefix("keyword:").partition(":")
+            print(
+                f"  {cp.mailbox}/{folder}: scanned for keyword {keyword}, {_when(cp.updated_at)}",
+                file=out,
+            )
+            continue
         print(
             f"  {cp.mailbox}/{cp.folder}: UID {cp.last_uid} (UIDVALIDITY {cp.uidvalidity}), "
             f"{_when(cp.updated_at)}",

@@ -1,4 +1,4 @@
-"""Wiring of the SMTP proxy: relay, handler and listener from the configuration.
+"""Wiring of the SMTP proxy: relay, handler, listener and deferral worker from the configuration.
 
 Kept out of :mod:`mailguard.app.daemon` so the daemon gains three lines: build, start,
 close (first, on shutdown).
@@ -6,10 +6,15 @@ close (first, on shutdown).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import Callable
+
 import structlog
 
 from mailguard.config import Config
-from mailguard.engine.service import Engine
+from mailguard.engine.service import Deferral, Engine
+from mailguard.smtp.deferred import DeferredWorker
 from mailguard.smtp.handler import HandoverText, ProxyHandler, ProxySettings
 from mailguard.smtp.relay import Relay
 from mailguard.smtp.server import ProxyServer
@@ -21,7 +26,13 @@ log = structlog.get_logger("mailguard.app.proxy")
 class ProxyService:
     """The proxy's listener and its relay pool, started and closed together."""
 
-    def __init__(self, config: Config, engine: Engine, store: SqlStore) -> None:
+    def __init__(
+        self,
+        config: Config,
+        engine: Engine,
+        store: SqlStore,
+        on_actions: Callable[[], None] = lambda: None,
+    ) -> None:
         proxy = config.proxy
         rewrite = proxy.rewrite
         handover = HandoverText(
@@ -35,15 +46,23 @@ class ProxyService:
             trace_header=proxy.trace_header,
             hostname=proxy.hostname,
             dry_run=config.dry_run,
+            deferral=deferral_of(config),
         )
         self.relay = Relay(config.relay, local_hostname=proxy.hostname)
-        self.handler = ProxyHandler(engine, self.relay, store, settings)
+        self.handler = ProxyHandler(engine, self.relay, store, settings, on_actions=on_actions)
         self.server = ProxyServer(proxy, self.handler)
+        # Runs even with defer_unseen: 0, so replies deferred before that change are decided.
+        self.deferred = DeferredWorker(
+            engine, store, self.handler.dispatcher, on_actions=on_actions
+        )
+        self._stop = asyncio.Event()
+        self._worker: asyncio.Task[None] | None = None
         self._config = config
 
     async def start(self) -> int:
-        """Listen; return the port."""
+        """Listen and start the deferral worker; return the port."""
         port = await self.server.start()
+        self._worker = asyncio.create_task(self.deferred.run(self._stop))
         relay = self._config.relay
         log.info(
             "smtp_proxy_started",
@@ -51,11 +70,32 @@ class ProxyService:
             relay=f"{relay.host}:{relay.port}",
             relay_tls=relay.tls,
             escalated=self._config.proxy.escalated,
+            defer_unseen_s=self._config.proxy.defer_unseen.total_seconds(),
             dry_run=self._config.dry_run,
         )
         return port
 
     async def close(self, grace: float) -> None:
-        """Stop accepting, finish messages in flight within ``grace``, close the relay pool."""
+        """Stop accepting, finish messages in flight and the deferral worker's current reply
+        within ``grace``, close the relay pool. Deferred replies stay stored for the next run."""
+        self._stop.set()
         await self.server.close(grace)
+        if self._worker is not None:
+            worker, self._worker = self._worker, None
+            try:
+                async with asyncio.timeout(grace):
+                    await worker
+            except TimeoutError:
+                worker.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await worker
         await self.relay.close()
+
+
+def deferral_of(config: Config) -> Deferral | None:
+    """The proxy's deferral: None with ``defer_unseen: 0``; only mailboxes with a watcher."""
+    within = config.proxy.defer_unseen
+    watched = frozenset(m.name for m in config.mailboxes if m.imap is not None)
+    if within.total_seconds() <= 0 or not watched:
+        return None
+    return Deferral(within, watched)

@@ -231,6 +231,17 @@ class ProxyConfig(Section):
     escalated: Literal["hold", "rewrite", "divert"] = "hold"
     rewrite: RewriteConfig = RewriteConfig()
     trace_header: bool = False
+    # A robot's reply to a message the IMAP watcher has not recorded yet (a Sieve vacation
+    # reply is sent during the delivery of the message it answers) is stored, answered 250
+    # and decided once the watcher has seen that message, or after this long without it.
+    defer_unseen: Duration = timedelta(seconds=60)
+
+    @field_validator("defer_unseen")
+    @classmethod
+    def _defer_bounds(cls, value: timedelta) -> timedelta:
+        if value < timedelta(0) or value > timedelta(hours=1):
+            raise ValueError("must be between 0s (no deferral) and 1h")
+        return value
 
     @model_validator(mode="after")
     def _check(self) -> ProxyConfig:

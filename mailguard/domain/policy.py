@@ -30,6 +30,7 @@ from mailguard.domain.policy_model import (
     Decision,
     Escalate,
     Event,
+    FileFollowUp,
     FrustrationRule,
     HoldOutbound,
     Notify,
@@ -67,6 +68,7 @@ __all__ = [
     "Decision",
     "Escalate",
     "Event",
+    "FileFollowUp",
     "FrustrationRule",
     "HoldOutbound",
     "Notify",
@@ -296,7 +298,14 @@ def decide(state: CustomerState, event: Event, policy: Policy, now: datetime) ->
     state = state.with_entry(entry)
     state, hits, actions = _sla(state, policy, now, event.mailbox)
     state, pp_hits, pp_actions = _outbound_automation(state, event, policy, now)
+    escalated_before = state.escalations
     state, esc_hits, esc_actions, peer_states = _escalate(state, event, policy, now)
+    if event.direction is Direction.INBOUND and escalated_before:
+        # The customer wrote again while a person has the case: the message goes where the
+        # agents work instead of waiting unseen in the inbox (no second note or alert).
+        esc = escalated_before[0]
+        reason = f"customer escalated ({esc.rule}) wrote again"
+        esc_actions.append(FileFollowUp(event.message_id, event.mailbox, esc.thread, reason))
     hits += pp_hits + esc_hits
     actions += pp_actions + esc_actions
     if (

@@ -264,7 +264,22 @@ class Resolve:
     kind: str = "resolve"
 
 
-Action = Escalate | HoldOutbound | RewriteOutbound | CircuitBreak | Notify | Resolve
+@dataclass(frozen=True, slots=True)
+class FileFollowUp:
+    """The escalated customer wrote again: file the new message where the agents now work.
+
+    Unlike :class:`Escalate` it opens nothing and adds no note or notification: the message
+    joins the escalation (folder, keyword, flag) so it does not sit unseen in the inbox.
+    """
+
+    message_id: str
+    mailbox: str
+    thread: str
+    reason: str
+    kind: str = "file_follow_up"
+
+
+Action = Escalate | HoldOutbound | RewriteOutbound | CircuitBreak | Notify | Resolve | FileFollowUp
 
 
 @dataclass(frozen=True, slots=True)

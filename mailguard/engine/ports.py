@@ -175,7 +175,8 @@ class EscalationNotify:
 class OutboxAction:
     """An effect for the executor, written in the same transaction as the decision.
 
-    ``kind`` is one of "escalate", "hold_outbound", "circuit_break", "notify", "resolve"
+    ``kind`` is one of "escalate", "file_follow_up", "hold_outbound", "circuit_break",
+    "notify", "resolve"
     (the executor maps them to IMAP moves/tags, notification mail, releases). ``target`` is
     what it acts on (a customer address, a counterpart address, a Message-ID).
     ``idempotency_key`` is unique across the outbox: enqueueing an action whose key already
@@ -200,6 +201,26 @@ class HeldMessage:
     raw: bytes
     reason: str
     held_at: datetime
+    mail_from: str | None = None
+    rcpt_tos: tuple[str, ...] = ()
+    mail_options: tuple[str, ...] = ()
+    rcpt_options: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class DeferredMessage:
+    """An automated reply from the proxy whose decision waits for the message it answers.
+
+    Stored with its raw bytes and envelope like held mail (state "deferred"), so it survives
+    a restart; decided once ``awaits`` (a Message-ID) is recorded in the same mailbox, or at
+    ``decide_by`` without it (:mod:`mailguard.domain.deferral`).
+    """
+
+    key: MessageKey
+    raw: bytes
+    awaits: str
+    decide_by: datetime
+    at: datetime
     mail_from: str | None = None
     rcpt_tos: tuple[str, ...] = ()
     mail_options: tuple[str, ...] = ()
@@ -322,10 +343,28 @@ class UnitOfWork(Protocol):
            ``link_key``s, including to escalations opened in earlier events).
         5. ``notified``: update notify level / last notified of open escalations.
         6. ``actions``: enqueue each; a duplicate idempotency key is silently skipped.
-        7. ``held``: store the raw bytes with state "held" (skip if already held for the key).
+        7. ``held``: store the raw bytes with state "held" (skip if already stored for the key,
+           except that a deferred row for the key becomes held: see :meth:`defer`).
         8. ``decision``: append to the decision log.
         Returns True. In a unit of work nothing is visible to others until commit. In a batch
         the effects may be buffered but must be visible to later reads in the batch.
+        """
+        ...
+
+    async def is_seen(self, mailbox: str, message_id: str) -> bool:
+        """True if a message with this Message-ID was recorded in ``mailbox`` (either
+        direction), or recorded as failed there: the watcher has seen it either way."""
+        ...
+
+    async def is_deferred(self, key: MessageKey) -> bool:
+        """True if a message with this key is stored and waiting for its decision."""
+        ...
+
+    async def defer(self, deferred: DeferredMessage) -> None:
+        """Store a reply whose decision waits (state "deferred"), unless the key is stored.
+
+        A later ``apply`` of the same key with ``held`` turns the row "held" in that
+        transaction; any other outcome leaves it to the proxy's deferral worker.
         """
         ...
 

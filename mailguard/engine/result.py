@@ -39,6 +39,8 @@ class Status(StrEnum):
     DUPLICATE = "duplicate"
     NO_CUSTOMER = "no_customer"
     FAILED = "failed"
+    DEFERRED = "deferred"
+    """Stored, decided once the message it answers is seen (:mod:`mailguard.engine.deferral`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +60,8 @@ class ProcessResult:
     error: str | None = None
     duration_ms: float = 0.0
     also: tuple[Decision, ...] = ()
+    awaits: str | None = None
+    """For a deferred message: the Message-ID it waits for."""
 
     @property
     def decisions(self) -> tuple[Decision, ...]:
@@ -83,5 +87,6 @@ class ProcessResult:
             "actions": [a.kind for d in self.decisions for a in d.actions],
             "reasons": [h.rule for d in self.decisions for h in d.hits],
             "error": self.error,
+            **({"awaits": self.awaits} if self.awaits is not None else {}),
             "duration_ms": round(self.duration_ms, 3),
         }

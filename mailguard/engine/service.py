@@ -40,6 +40,7 @@ from mailguard.domain.policy import (
 from mailguard.domain.policy_internal import InternalParty, decide_internal, internal_party
 from mailguard.domain.state import CustomerState
 from mailguard.engine.analysis import Analysis
+from mailguard.engine.deferral import Deferral, defer_if_unseen
 from mailguard.engine.ports import (
     CustomerRef,
     EventWrite,
@@ -63,6 +64,7 @@ from mailguard.engine.writes import (
 )
 
 __all__ = [
+    "Deferral",
     "Engine",
     "Envelope",
     "Facts",
@@ -159,6 +161,7 @@ class Engine:
         direction: Direction | None = None,
         envelope: Envelope | None = None,
         offload: bool = False,
+        defer: Deferral | None = None,
     ) -> ProcessResult:
         """Process one message in its own transaction, isolating any failure.
 
@@ -167,6 +170,8 @@ class Engine:
         caller does not acknowledge the message (IMAP: no checkpoint; SMTP: 4xx).
         ``offload`` parses and classifies in a worker thread so a big message does not
         stall the other tasks on the event loop (the SMTP proxy's sessions).
+        ``defer`` (the proxy's) stores an automated reply to a message not recorded yet
+        instead of deciding it (:mod:`mailguard.engine.deferral`): status ``DEFERRED``.
         """
         started = time.perf_counter()
         key: MessageKey | None = None
@@ -182,8 +187,18 @@ class Engine:
             )
             prepared = await asyncio.to_thread(prepare) if offload else prepare()
             key = prepared.key
+
+            async def decide(uow: UnitOfWork) -> ProcessResult:
+                awaits = None
+                if defer is not None:
+                    awaits = await defer_if_unseen(uow, ready, defer, now)
+                if awaits is None:
+                    return await self.process_prepared(uow, ready, now)
+                base = _result_base(ready)
+                return ProcessResult(Status.DEFERRED, awaits=awaits, **base)
+
             ready = prepared
-            result = await self._store.transact(lambda uow: self.process_prepared(uow, ready, now))
+            result = await self._store.transact(decide)
         except Exception as exc:  # per-message isolation: see the module docstring
             if isinstance(exc, MessageError):
                 key, exc = exc.key, exc.cause

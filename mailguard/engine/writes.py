@@ -17,6 +17,7 @@ from mailguard.domain.policy import (
     CircuitBreak,
     Decision,
     Escalate,
+    FileFollowUp,
     HoldOutbound,
     Notify,
     Policy,
@@ -138,6 +139,13 @@ def _payload(action: Action, customer: str, language: str | None) -> dict[str, A
         payload |= {"counterpart": action.counterpart, "until": action.until.isoformat()}
     elif isinstance(action, HoldOutbound | RewriteOutbound):
         payload |= {"message_id": action.message_id, "direction": "out"}
+    elif isinstance(action, FileFollowUp):
+        payload |= {
+            "mailbox": action.mailbox,
+            "message_id": action.message_id,
+            "thread": action.thread,
+            "direction": "in",
+        }
     else:
         payload |= {"mailbox": action.mailbox, "by": action.by}
     return payload

@@ -11,7 +11,8 @@ the next round while other mailboxes go on.
 Extension point: ``handlers`` maps an action kind to an async callable. Kinds without a
 handler are not taken at all: they stay pending and visible (metric
 ``mailguard_imap_actions_pending``). ``notify`` is performed by
-:class:`mailguard.executor.notify.Notifier`, which sends through the upstream relay.
+:class:`mailguard.executor.notify.Notifier`, which sends through the upstream relay;
+``circuit_break`` is only recorded (:func:`record_circuit_break`).
 
 ``dry_run``: each action is logged with what would be done and marked done; nothing on any
 server changes.
@@ -37,6 +38,18 @@ Handler = Callable[[ActionRow, datetime], Awaitable[str]]
 """Performs one action idempotently; returns a short outcome for the log; raises on failure."""
 
 BATCH = 100
+
+
+async def record_circuit_break(action: ActionRow, now: datetime) -> str:
+    """``circuit_break``: nothing to do on a server; the record says what holds the mail.
+
+    The breaker itself lives in the customer's state, where the policy enforces it: until
+    ``until``, every automated reply to the counterpart is held (``mailguard held list``).
+    The accompanying ``notify`` action tells the agents.
+    """
+    counterpart = action.payload.get("counterpart") or action.target
+    until = action.payload.get("until") or "?"
+    return f"breaker on {counterpart} until {until}: automated replies to it are held meanwhile"
 
 
 def action_mailbox(action: ActionRow) -> str:
@@ -88,7 +101,7 @@ class Executor:
         self.status = "ok"
 
     def wake(self) -> None:
-        """Look for pending actions now (the watcher calls this after a decision)."""
+        """Look for pending actions now (the watcher and the proxy call this after a decision)."""
         self._wake.set()
 
     async def run(self, stop: asyncio.Event) -> None:

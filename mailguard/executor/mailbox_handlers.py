@@ -1,7 +1,8 @@
 """Handlers for the outbox actions that act in a mailbox over IMAP.
 
 ``escalate``: file the customer's messages of the thread into the escalation folder with
-the keyword and \\Flagged, and the note beside them. ``hold_outbound``: a copy of the held
+the keyword and \\Flagged, and the note beside them. ``file_follow_up``: file one more message
+of an escalated customer there (no second note). ``hold_outbound``: a copy of the held
 reply into the held folder. ``resolve``: nothing to change in the mailbox (the agent already
 acted there, or replied); it is recorded as done. A mailbox without IMAP skips them.
 """
@@ -44,6 +45,7 @@ class MailboxHandlers:
         """Kind -> handler; ``notify`` and ``circuit_break`` are not the mailbox's to do."""
         return {
             "escalate": self.escalate,
+            "file_follow_up": self.file_follow_up,
             "hold_outbound": self.hold_outbound,
             "resolve": self.resolve,
         }
@@ -84,6 +86,21 @@ class MailboxHandlers:
             f"filed {outcome.filed} message(s), {outcome.already_filed} already there; "
             f"note {'existed' if outcome.note_existed else outcome.note_uid}"
         )
+
+    async def file_follow_up(self, action: ActionRow, now: datetime) -> str:
+        mailbox = action_mailbox(action)
+        actions = self._actions.get(mailbox)
+        if actions is None:
+            return NO_IMAP
+        message_id = str(action.payload.get("message_id") or "")
+        if not message_id:
+            return "skipped: the action names no message"
+        outcome = await _guard(actions.escalate([message_id], None))
+        if outcome.filed:
+            return "follow-up filed beside the escalation"
+        if outcome.already_filed:
+            return "follow-up was filed before"
+        return "skipped: the message is not in the watched folders"
 
     async def hold_outbound(self, action: ActionRow, now: datetime) -> str:
         mailbox = action_mailbox(action)

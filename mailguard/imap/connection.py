@@ -9,7 +9,8 @@
   command that timed out leaves aioimaplib's command queue in an unknown state, so the
   connection is then closed and must be replaced.
 - One command at a time: callers own a connection from one task.
-- UID FETCH in batches of at most 200 (its parser recurses once per line).
+- UID FETCH in batches of at most ``parse.FETCH_BATCH`` (50): its parser recurses once per
+  line, and its cost per message grows with the size of a response.
 - ``close`` really closes the socket and waits for ``connection_lost``.
 """
 
@@ -249,10 +250,18 @@ class ImapConnection:
     async def fetch(
         self, uids: Sequence[int], item: str = "BODY.PEEK[]"
     ) -> AsyncGenerator[list[tuple[int, bytes]], None]:
-        """Yield (UID, bytes) per batch of at most 200 UIDs; ``BODY.PEEK`` leaves \\Seen alone."""
+        """Yield (UID, bytes) per batch of at most 50 UIDs; ``BODY.PEEK`` leaves \\Seen alone."""
         for batch in parse.batches(sorted(uids)):
-            response = await self.uid("FETCH", parse.uid_set(batch), f"(UID {item})")
-            yield parse.fetched_literals(response.lines)
+            yield await self.fetch_batch(batch, item)
+
+    async def fetch_batch(
+        self, uids: Sequence[int], item: str = "BODY.PEEK[]"
+    ) -> list[tuple[int, bytes]]:
+        """One ``UID FETCH`` of at most ``parse.FETCH_BATCH`` UIDs: (UID, bytes)."""
+        if len(uids) > parse.FETCH_BATCH:
+            raise ValueError(f"{len(uids)} UIDs in one FETCH: at most {parse.FETCH_BATCH}")
+        response = await self.uid("FETCH", parse.uid_set(uids), f"(UID {item})")
+        return parse.fetched_literals(response.lines)
 
     async def add_flags(self, uids: Sequence[int], flags: Sequence[str]) -> None:
         if uids:

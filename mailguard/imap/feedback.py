@@ -20,7 +20,7 @@ from mailguard.engine.service import Engine
 from mailguard.imap import metrics
 from mailguard.imap.connection import ImapCommandError, ImapConnection
 from mailguard.imap.ports import SyncStore
-from mailguard.imap.sync import FolderReader, Start
+from mailguard.imap.sync import FolderReader, Handled, Start
 
 log = structlog.get_logger("mailguard.imap.feedback")
 
@@ -75,11 +75,16 @@ class Feedback:
     async def poll(self, conn: ImapConnection) -> int:
         """Read both signals once; returns how many customers were marked handled."""
         count = 0
+
+        async def handle(batch: list[tuple[int, bytes]]) -> Handled:
+            nonlocal count
+            count += await self._resolve(
+                senders(raw for _, raw in batch), f"agent:folder {self._handled.folder}"
+            )
+            return Handled(len(batch))
+
         try:
-            async for batch in self._handled.read(conn, HEADERS_ITEM):
-                count += await self._resolve(
-                    senders(raw for _, raw in batch), f"agent:folder {self._handled.folder}"
-                )
+            await self._handled.read(conn, handle, item=HEADERS_ITEM)
         except ImapCommandError as exc:
             # Typically: the folder does not exist (yet). Agents cannot use it then either.
             log.info(

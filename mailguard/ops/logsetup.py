@@ -108,7 +108,8 @@ def configure_logging(
     numeric = logging.getLevelName(level.upper())
     root.setLevel(numeric)
     # The libraries are chatty at INFO about every connection; their warnings still show.
-    for noisy in ("aiosqlite", "asyncio", "mail.log", "sqlalchemy.engine"):
+    # aioimaplib logs every untagged response it did not expect (FLAGS after each SELECT).
+    for noisy in ("aioimaplib", "aiosqlite", "asyncio", "mail.log", "sqlalchemy.engine"):
         logging.getLogger(noisy).setLevel(max(numeric, logging.WARNING))
     own: list[structlog.types.Processor] = list(_SHARED)
     if pseudonymize_key is not None:

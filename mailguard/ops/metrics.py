@@ -35,6 +35,10 @@ ESCALATIONS_OPEN = Gauge(
 HELD_MESSAGES = Gauge(
     "mailguard_held_messages", "Messages the proxy holds and nobody released or dropped yet"
 )
+DEFERRED_MESSAGES = Gauge(
+    "mailguard_deferred_messages",
+    "Robot replies the proxy stored until the message they answer is seen (all replicas)",
+)
 
 
 def observe_message(source: str, kind: str | None, rules: Iterable[str], seconds: float) -> None:

@@ -40,6 +40,7 @@ HELD_SETTLED = Counter(
 HELD = "held"
 RELEASED = "released"
 DISCARDED = "discarded"
+DEFERRED = "deferred"
 
 
 class HeldRecord(Protocol):
@@ -67,6 +68,10 @@ class HeldRecord(Protocol):
     def state(self) -> str: ...
     @property
     def held_at(self) -> datetime: ...
+    @property
+    def awaits(self) -> str | None: ...
+    @property
+    def decide_by(self) -> datetime | None: ...
 
 
 class HeldStore(Protocol):
@@ -113,6 +118,8 @@ async def release(
     if force:
         if record.state != RELEASED:
             raise HeldError(held_id, f"--force re-sends released mail only; it is {record.state}")
+    elif record.state == DEFERRED:
+        raise HeldError(held_id, _deferred_problem(record))
     elif record.state != HELD or not await store.settle_held(held_id, RELEASED, now):
         state = (await _get(store, held_id)).state
         raise HeldError(held_id, f"not held any more ({state}); it was not sent again")
@@ -138,6 +145,8 @@ async def release(
 async def drop(store: HeldStore, held_id: int, now: datetime) -> HeldRecord:
     """Discard a held message for good (its bytes stay until the retention purge)."""
     record = await _get(store, held_id)
+    if record.state == DEFERRED:
+        raise HeldError(held_id, _deferred_problem(record))
     if record.state != HELD or not await store.settle_held(held_id, DISCARDED, now):
         state = (await _get(store, held_id)).state
         raise HeldError(held_id, f"not held any more ({state})")
@@ -146,13 +155,24 @@ async def drop(store: HeldStore, held_id: int, now: datetime) -> HeldRecord:
     return record
 
 
+def _deferred_problem(record: HeldRecord) -> str:
+    until = f" at {record.decide_by:%H:%M:%S} UTC" if record.decide_by else ""
+    return (
+        f"it is deferred, not held: the proxy decides it once <{record.awaits}> is seen, "
+        f"or{until} without it; nothing was changed"
+    )
+
+
 def summary(records: Sequence[HeldRecord]) -> list[str]:
-    """One line per held message, for ``mailguard held list``."""
+    """One line per held (or deferred) message, for ``mailguard held list``."""
     lines = []
     for r in records:
         to = ", ".join(r.envelope_recipients)
+        why = r.reason
+        if r.state == DEFERRED and r.decide_by is not None:
+            why = f"{why} (decided by {r.decide_by:%H:%M:%S} UTC at the latest)"
         lines.append(
             f"{r.id:>6}  {r.held_at:%Y-%m-%d %H:%M}  {r.state:<9} {r.mailbox:<12} "
-            f"{r.envelope_sender or '<>'} -> {to}  <{r.message_id}>  {r.reason}"
+            f"{r.envelope_sender or '<>'} -> {to}  <{r.message_id}>  {why}"
         )
     return lines

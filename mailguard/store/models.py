@@ -58,11 +58,16 @@ class OutboxState(enum.StrEnum):
 
 
 class HeldState(enum.StrEnum):
-    """Lifecycle of a message the SMTP proxy held instead of relaying."""
+    """Lifecycle of a message the SMTP proxy held instead of relaying.
+
+    ``deferred``: an automated reply stored until the watcher has recorded the message it
+    answers (``awaits``); then decided, it becomes ``held`` or, relayed, ``released``.
+    """
 
     HELD = "held"
     RELEASED = "released"
     DISCARDED = "discarded"
+    DEFERRED = "deferred"
 
 
 def _enum(cls: type[enum.StrEnum], name: str) -> Enum:
@@ -273,6 +278,12 @@ class HeldMessage(Base):
     state: Mapped[HeldState] = mapped_column(_enum(HeldState, "held_state"), default=HeldState.HELD)
     held_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # A deferred reply: the Message-ID it waits for and when it is decided without it.
+    awaits: Mapped[str | None] = mapped_column(String(HEADER_LEN))
+    decide_by: Mapped[datetime | None]
+    # A replica deciding a deferred reply claims it until then (the others skip it); a
+    # claim left by a process that died expires, and the reply is picked up again.
+    claimed_until: Mapped[datetime | None]
 
 
 class FailedMessage(Base):

@@ -179,24 +179,24 @@ class StoreOperations:
     async def held_mail(
         self, mailbox: str | None = None, limit: int = 100, *, every_state: bool = False
     ) -> list[HeldMail]:
-        """Messages still held (oldest first), of one mailbox or all; ``every_state`` adds
-        released and discarded ones."""
+        """Messages still held or deferred (oldest first), of one mailbox or all;
+        ``every_state`` adds released and discarded ones."""
         c = t.held_messages.c
         query = select(t.held_messages)
         if not every_state:
-            query = query.where(c.state == HeldState.HELD)
+            query = query.where(c.state.in_((HeldState.HELD, HeldState.DEFERRED)))
         if mailbox is not None:
             query = query.where(c.mailbox == mailbox)
         async with self._engine.connect() as conn:
             rows = await conn.execute(query.order_by(c.held_at, c.id).limit(limit))
-            return [_held_of(row) for row in rows]
+            return [held_of(row) for row in rows]
 
     async def held_by_id(self, held_id: int) -> HeldMail | None:
         """One held message in whatever state, or None."""
         c = t.held_messages.c
         async with self._engine.connect() as conn:
             row = (await conn.execute(select(t.held_messages).where(c.id == held_id))).first()
-        return None if row is None else _held_of(row)
+        return None if row is None else held_of(row)
 
     async def held_by_key(self, mailbox: str, message_id: str, direction: str) -> HeldMail | None:
         """The held message with this key in whatever state, or None."""
@@ -206,7 +206,7 @@ class StoreOperations:
         )
         async with self._engine.connect() as conn:
             row = (await conn.execute(query)).first()
-        return None if row is None else _held_of(row)
+        return None if row is None else held_of(row)
 
     async def reopen_held(self, held_id: int, now: datetime) -> bool:
         """Put a message claimed for release back to held (its relay failed); False if not
@@ -260,7 +260,8 @@ class StoreOperations:
             return [LoggedDecision(*row) for row in rows]
 
 
-def _held_of(row: Any) -> HeldMail:
+def held_of(row: Any) -> HeldMail:
+    """The record of a ``held_messages`` row."""
     return HeldMail(
         id=row.id,
         mailbox=row.mailbox,
@@ -274,4 +275,6 @@ def _held_of(row: Any) -> HeldMail:
         reason=row.reason,
         state=str(row.state),
         held_at=row.held_at,
+        awaits=row.awaits,
+        decide_by=row.decide_by,
     )

@@ -84,6 +84,7 @@ class StatusView:
 
     open_escalations: tuple[EscalationView, ...]
     held: int
+    deferred: int
     outbox: dict[str, int]
     failed_actions: tuple[tuple[str, str, int, str | None], ...]
     checkpoints: tuple[Checkpoint, ...]
@@ -126,8 +127,14 @@ class Overview:
                 .order_by(e.opened_at, e.id)
                 .limit(limit)
             )
-            held = await conn.scalar(
-                select(func.count()).select_from(t.held_messages).where(h.state == HeldState.HELD)
+            by_state: dict[str, int] = dict(
+                (
+                    await conn.execute(
+                        select(h.state, func.count())
+                        .where(h.state.in_((HeldState.HELD, HeldState.DEFERRED)))
+                        .group_by(h.state)
+                    )
+                ).all()
             )
             outbox = await conn.execute(
                 select(o.state, func.count()).group_by(o.state).order_by(o.state)
@@ -145,7 +152,8 @@ class Overview:
             )
             return StatusView(
                 open_escalations=tuple(EscalationView(*row) for row in opened),
-                held=int(held or 0),
+                held=int(by_state.get(HeldState.HELD, 0)),
+                deferred=int(by_state.get(HeldState.DEFERRED, 0)),
                 outbox={str(state): int(n) for state, n in outbox},
                 failed_actions=tuple((k, tg, int(n), err) for k, tg, n, err in failed),
                 checkpoints=tuple(Checkpoint(*row) for row in checkpoints),

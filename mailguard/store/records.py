@@ -59,6 +59,19 @@ class HeldMail:
     reason: str
     state: str
     held_at: datetime
+    awaits: str | None = None
+    """A deferred reply: the Message-ID it waits for."""
+    decide_by: datetime | None = None
+    """A deferred reply: when it is decided without that message."""
+
+
+@dataclass(frozen=True, slots=True)
+class DeferredMail:
+    """A deferred reply due for its decision: ``seen`` says whether the message it answers
+    was recorded (else its time is up)."""
+
+    held: HeldMail
+    seen: bool
 
 
 @dataclass(frozen=True, slots=True)

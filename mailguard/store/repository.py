@@ -23,10 +23,10 @@ from sqlalchemy.exc import DBAPIError
 
 from mailguard.engine.ports import CustomerRef, FailedMessage, Store, UnitOfWork
 from mailguard.store import tables as t
+from mailguard.store.deferrals import DeferralOperations
 from mailguard.store.engine import create_engine
 from mailguard.store.inline import InlineConnection, run_inline
 from mailguard.store.models import HeldState, OutboxState
-from mailguard.store.operations import StoreOperations
 from mailguard.store.work import Work
 
 # SQLite page cache sizes in KiB (a negative cache_size pragma means KiB). Measured on a
@@ -38,11 +38,12 @@ DEFAULT_CACHE_KIB = 2000
 T = TypeVar("T")
 
 
-class SqlStore(StoreOperations):
+class SqlStore(DeferralOperations):
     """Persistence for the engine on SQLite or PostgreSQL (``mailguard.engine.ports.Store``).
 
     The adapters' queries (checkpoints, outbox, held mail, decision log) come from
-    :class:`~mailguard.store.operations.StoreOperations`.
+    :class:`~mailguard.store.operations.StoreOperations`, the deferral worker's from
+    :class:`~mailguard.store.deferrals.DeferralOperations`.
     """
 
     @classmethod
@@ -165,14 +166,14 @@ class SqlStore(StoreOperations):
         escalation points at them); and customers last
         seen before it that have nothing open (no open escalation, no pending deadline).
         Kept whatever their age, because deleting them would lose mail or work: held
-        messages still held, open escalations, pending or failed actions, failed
+        messages still held or deferred, open escalations, pending or failed actions, failed
         messages (a person must look at them).
         """
         statements = {
             "decisions": delete(t.decisions).where(t.decisions.c.decided_at < cutoff),
             "messages": delete(t.messages).where(t.messages.c.sent_at < cutoff),
             "held_messages": delete(t.held_messages).where(
-                t.held_messages.c.state != HeldState.HELD,
+                t.held_messages.c.state.not_in((HeldState.HELD, HeldState.DEFERRED)),
                 t.held_messages.c.updated_at < cutoff,
             ),
             "escalations": delete(t.escalations).where(

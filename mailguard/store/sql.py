@@ -22,6 +22,7 @@ from sqlalchemy import (
     Update,
     bindparam,
     func,
+    literal_column,
     null,
     select,
     text,
@@ -32,7 +33,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 
 from mailguard.engine.ports import DecisionRecord as DecisionWrite
-from mailguard.engine.ports import EscalationOpen, HeldMessage, MessageRecord, OutboxAction
+from mailguard.engine.ports import (
+    DeferredMessage,
+    EscalationOpen,
+    HeldMessage,
+    MessageRecord,
+    OutboxAction,
+)
 from mailguard.store import tables as t
 from mailguard.store.cache import CustomerEntry, ThreadEntry
 
@@ -109,6 +116,9 @@ class Statements:
     resolve: Update
     notify: Update
     insert_held: Insert
+    insert_deferred: Insert
+    is_seen: Select[Any]
+    is_deferred: Select[Any]
     max_ids: Select[Any]
 
 
@@ -225,13 +235,59 @@ def statements(dialect: str) -> Statements:
         notify=update(t.escalations)
         .where(esc.customer_id == _b("b_customer"), esc.resolved_at.is_(None))
         .values(notify_level=_b("b_level"), last_notified_at=_b("b_at")),
-        insert_held=insert_ignore(dialect, t.held_messages, "mailbox", "message_id", "direction"),
+        insert_held=_insert_held(dialect),
+        insert_deferred=insert_ignore(
+            dialect, t.held_messages, "mailbox", "message_id", "direction"
+        ),
+        # Recorded, or recorded as failed (the watcher saw it and could not judge it).
+        is_seen=union_all(
+            select(msg.id).where(
+                msg.mailbox == _b("b_mailbox"), msg.message_id == _b("b_message_id")
+            ),
+            select(t.failed_messages.c.id).where(
+                t.failed_messages.c.mailbox == _b("b_mailbox"),
+                t.failed_messages.c.message_id == _b("b_message_id"),
+            ),
+        )
+        .subquery()
+        .select()
+        .limit(1),
+        is_deferred=select(t.held_messages.c.id)
+        .where(
+            t.held_messages.c.mailbox == _b("b_mailbox"),
+            t.held_messages.c.message_id == _b("b_message_id"),
+            t.held_messages.c.direction == _b("b_direction"),
+            t.held_messages.c.state == literal_column("'deferred'"),
+        )
+        .limit(1),
         max_ids=select(
             select(func.coalesce(func.max(cust.id), 0)).scalar_subquery(),
             select(func.coalesce(func.max(thr.id), 0)).scalar_subquery(),
             select(func.coalesce(func.max(esc.id), 0)).scalar_subquery(),
         ),
     )
+
+
+def _insert_held(dialect: str) -> Insert:
+    """Insert a held message; a deferred row with its key becomes held (the decision came).
+
+    Any other existing row stays as it is: a message is held once. The state in the WHERE is
+    a literal so that the statement's only parameters are the row's columns (executemany).
+    """
+    h = t.held_messages
+    module = postgresql if dialect == "postgresql" else sqlite
+    stmt = module.insert(h)
+    upsert: Insert = stmt.on_conflict_do_update(
+        index_elements=["mailbox", "message_id", "direction"],
+        set_={
+            "state": stmt.excluded.state,
+            "reason": stmt.excluded.reason,
+            "updated_at": stmt.excluded.updated_at,
+            "claimed_until": null(),
+        },
+        where=h.c.state == literal_column("'deferred'"),
+    )
+    return upsert
 
 
 @dataclass(frozen=True, slots=True)
@@ -369,6 +425,27 @@ def held_row(held: HeldMessage) -> JsonDict:
         "state": "held",
         "held_at": held.held_at,
         "updated_at": held.held_at,
+    }
+
+
+def deferred_row(deferred: DeferredMessage) -> JsonDict:
+    """The ``held_messages`` row of a reply stored until the message it answers is seen."""
+    return {
+        "mailbox": deferred.key.mailbox,
+        "message_id": deferred.key.message_id,
+        "direction": deferred.key.direction,
+        "raw": deferred.raw,
+        "envelope_sender": deferred.mail_from,
+        "envelope_recipients": list(deferred.rcpt_tos),
+        "mail_options": list(deferred.mail_options),
+        "rcpt_options": list(deferred.rcpt_options),
+        "reason": f"deferred: waiting for <{deferred.awaits}>",
+        "state": "deferred",
+        "held_at": deferred.at,
+        "updated_at": deferred.at,
+        "awaits": deferred.awaits,
+        "decide_by": deferred.decide_by,
+        "claimed_until": None,
     }
 
 

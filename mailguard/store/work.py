@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from mailguard.domain.model import Direction
 from mailguard.engine.ports import (
     CustomerRef,
+    DeferredMessage,
     EscalationOpen,
     EventWrite,
     LockedCustomers,
@@ -93,6 +94,29 @@ class Work:
             "b_direction": key.direction,
         }
         return (await self._conn.execute(self._sql.is_recorded, params)).first() is not None
+
+    async def is_seen(self, mailbox: str, message_id: str) -> bool:
+        if self._cache.is_recorded(mailbox, message_id, "in") or self._cache.is_recorded(
+            mailbox, message_id, "out"
+        ):
+            return True
+        if self._fresh:
+            return False
+        params = {"b_mailbox": mailbox, "b_message_id": message_id}
+        return (await self._conn.execute(self._sql.is_seen, params)).first() is not None
+
+    async def is_deferred(self, key: MessageKey) -> bool:
+        params = {
+            "b_mailbox": key.mailbox,
+            "b_message_id": key.message_id,
+            "b_direction": key.direction,
+        }
+        return (await self._conn.execute(self._sql.is_deferred, params)).first() is not None
+
+    async def defer(self, deferred: DeferredMessage) -> None:
+        # Written at once, not buffered: the proxy answers 250 after the commit, and only
+        # for what the database holds.
+        await self._conn.execute(self._sql.insert_deferred, sql.deferred_row(deferred))
 
     async def find_thread(
         self,

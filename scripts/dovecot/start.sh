@@ -73,7 +73,13 @@ agent@example.test:{PLAIN}agent-pw::::::
 customer@example.test:{PLAIN}customer-pw::::::
 EOF
 fi
-while IFS=: read -r u _; do [ -n "$u" ] && mkdir -p "$BASE/home/$u"; done < "$BASE/users"
+# Each user's INBOX exists before the first session: otherwise the first LMTP delivery and the
+# first IMAP login both create it, and Dovecot 2.3 can panic on the mailbox list index lock
+# ("fcntl(dovecot.list.index.log, write-lock, F_SETLKW) locking failed: Resource deadlock
+# avoided"), killing that delivery.
+while IFS=: read -r u _; do
+  [ -n "$u" ] && mkdir -p "$BASE/home/$u/Maildir/"{cur,new,tmp}
+done < "$BASE/users"
 
 # --- vacation script for support@ (what ManageSieve would also create) -------
 SV=$BASE/home/support@example.test

@@ -9,6 +9,8 @@ the login goes through :func:`tests.real_servers.require_or_skip`: a loud skip o
 developer's machine, a failure in CI.
 ``db_url``: parametrised over both backends.
 ``store``: a :class:`~mailguard.store.repository.SqlStore` on a migrated ``db_url``.
+``internet`` and ``traffic``: the robots' upstream relay and their tasks
+(tests/integration/robots.py).
 """
 
 from __future__ import annotations
@@ -24,7 +26,10 @@ from sqlalchemy.engine import make_url
 
 from mailguard.store import schema
 from mailguard.store.repository import SqlStore
+from tests.integration.robots import internet, traffic
 from tests.real_servers import exercised, require_marker, require_or_skip
+
+__all__ = ["db_url", "internet", "postgres_url", "sqlite_url", "store", "traffic"]
 
 # Keep in step with scripts/test, which creates this role (LOGIN CREATEDB) and database.
 DEFAULT_PG_URL = "postgresql://mailguard_test:mailguard_test@127.0.0.1:5432/mailguard_test"

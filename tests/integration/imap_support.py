@@ -23,6 +23,7 @@ from mailguard.app.mailwatch import MailWatch
 from mailguard.config.model import Config, parse_config
 from mailguard.config.settings import engine_settings_of
 from mailguard.engine.factory import build_engine
+from mailguard.engine.service import Engine
 from mailguard.imap.connection import ConnectParams, ImapConnection
 from mailguard.store import tables as t
 from mailguard.store.repository import SqlStore
@@ -170,6 +171,7 @@ class Harness:
     store: SqlStore
     mail: MailWatch
     config: Config
+    engine: Engine
 
     async def decisions(self, message_id: str) -> int:
         return len(await self.store.decisions_for("support", message_id))
@@ -220,7 +222,7 @@ async def running_mailguard(config: Config) -> AsyncIterator[Harness]:
     stop = asyncio.Event()
     task = asyncio.create_task(mail.run(stop))
     try:
-        yield Harness(store, mail, config)
+        yield Harness(store, mail, config, engine)
     finally:
         stop.set()
         try:

@@ -11,7 +11,7 @@ import asyncio
 import ipaddress
 import ssl
 import subprocess
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -23,7 +23,7 @@ from aiosmtpd.smtp import SMTP, AuthResult
 
 from mailguard.config.model import ProxyConfig, RelayConfig
 from mailguard.domain.policy import Policy
-from mailguard.engine.service import Engine
+from mailguard.engine.service import Deferral, Engine
 from mailguard.smtp.handler import HandoverText, ProxyHandler, ProxySettings
 from mailguard.smtp.relay import Relay
 from mailguard.smtp.server import ProxyServer
@@ -217,6 +217,8 @@ async def running_proxy(
     relay_config: RelayConfig | None = None,
     trace_header: bool = False,
     dry_run: bool = False,
+    deferral: Deferral | None = None,
+    on_actions: Callable[[], None] = lambda: None,
     **proxy_options: Any,
 ) -> AsyncIterator[Proxy]:
     """The proxy on 127.0.0.1:<ephemeral> relaying to ``upstream_port`` (or ``relay_config``)."""
@@ -239,7 +241,14 @@ async def running_proxy(
         engine,
         relay,
         store,
-        ProxySettings(HANDOVER, agents=agents, trace_header=trace_header, dry_run=dry_run),
+        ProxySettings(
+            HANDOVER,
+            agents=agents,
+            trace_header=trace_header,
+            dry_run=dry_run,
+            deferral=deferral,
+        ),
+        on_actions=on_actions,
     )
     server = ProxyServer(config, handler)
     port = await server.start(0)

@@ -5,15 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import re
 import signal
-import socket
-import subprocess
-import sys
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import aiosmtplib
@@ -24,50 +17,20 @@ from mailguard.config import parse_config
 from mailguard.ops.http import HealthServer
 from mailguard.store.repository import SqlStore
 from mailguard.store.schema import upgrade
-from tests.dovecot.fixture import PASSWORDS, SUPPORT, Dovecot
+from tests.dovecot.fixture import SUPPORT, Dovecot
+from tests.integration.daemon_support import Daemon, daemon_config, free_port, http_get, sample
 from tests.integration.imap_support import ANGRY, customer_mail, mid
 from tests.smtp_sink import SmtpSink
 
 CARL = "carl@customer.example"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 async def _get(port: int, path: str) -> tuple[int, str]:
     """GET off the event loop: the relay sink serves on this test's loop meanwhile."""
-
-    def get() -> tuple[int, str]:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as r:  # noqa: S310
-                return int(r.status), str(r.read().decode())
-        except urllib.error.HTTPError as error:
-            with error:
-                return int(error.code), str(error.read().decode())
-
-    return await asyncio.to_thread(get)
-
-
-def _sample(metrics: str, name: str, **labels: str) -> float | None:
-    """The value of one sample, found by metric name and exact labels."""
-    for line in metrics.splitlines():
-        match = re.fullmatch(r"(\w+)(?:\{(.*)\})? (\S+)", line)
-        if not match or match.group(1) != name:
-            continue
-        found = dict(re.findall(r'(\w+)="([^"]*)"', match.group(2) or ""))
-        if found == labels:
-            return float(match.group(3))
-    return None
-
-
-def _start(config: Path, log: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    # stderr into a file: a pipe nobody reads would block the daemon once it is full.
-    with log.open("w") as err:
-        command = [sys.executable, "-m", "mailguard", "run", "-c", str(config)]
-        return subprocess.Popen(command, stderr=err, env=env)
+    seen = await asyncio.to_thread(http_get, port, path, 5)
+    if seen is None:
+        raise ConnectionRefusedError(f"nothing answers on port {port}")
+    return seen
 
 
 @pytest.mark.dovecot
@@ -76,50 +39,19 @@ def _start(config: Path, log: Path, env: dict[str, str]) -> subprocess.Popen[byt
 async def test_readyz_metrics_pseudonyms_and_a_clean_sigterm(
     dovecot: Dovecot, smtp_sink: SmtpSink, tmp_path: Path
 ) -> None:
-    http_port, smtp_port = _free_port(), _free_port()
-    config = tmp_path / "mailguard.yaml"
-    config.write_text(
-        f"""data_dir: {tmp_path / "data"}
-maintenance_interval: 0.5s
-http:
-  listen_port: {http_port}
-proxy:
-  listen_port: {smtp_port}
-relay:
-  host: {smtp_sink.host}
-  port: {smtp_sink.port}
-logging:
-  format: json
-  pseudonymize: true
-  pseudonymize_key: ${{MAILGUARD_LOG_KEY}}
-company: {{domains: [example.test]}}
-mailboxes:
-  - name: support
-    addresses: [{SUPPORT}]
-    imap:
-      host: {dovecot.host}
-      port: {dovecot.imaps_port}
-      ca_file: {dovecot.cafile}
-      user: {SUPPORT}
-      password: ${{MAILGUARD_IMAP_PASSWORD}}
-      poll_interval: 0.5s
-"""
+    config = daemon_config(
+        tmp_path,
+        dovecot,
+        (smtp_sink.host, smtp_sink.port),
+        extra={
+            "maintenance_interval": "0.5s",
+            "logging": {"pseudonymize": True, "pseudonymize_key": "${MAILGUARD_LOG_KEY}"},
+        },
     )
-    env = dict(os.environ, MAILGUARD_IMAP_PASSWORD=PASSWORDS[SUPPORT], MAILGUARD_LOG_KEY="k-test")
-    log = tmp_path / "daemon.log"
-    proc = _start(config, log, env)
+    daemon = Daemon(config, tmp_path / "daemon.log", env={"MAILGUARD_LOG_KEY": "k-test"})
+    proc, log, http_port, smtp_port = daemon.proc, daemon.log, daemon.http_port, daemon.smtp_port
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert proc.poll() is None, log.read_text()
-            try:
-                status, body = await _get(http_port, "/readyz")
-                if status == 200:
-                    break
-            except OSError:
-                body = ""
-            assert time.monotonic() < deadline, body
-            await asyncio.sleep(0.1)
+        body = await daemon.healthy("/readyz")
         assert json.loads(body)["checks"] == {
             "database": "ok",
             "relay": "ok",
@@ -143,7 +75,7 @@ mailboxes:
             deadline = time.monotonic() + 20
             while True:
                 _, text = await _get(http_port, "/metrics")
-                if _sample(text, name, **labels) == value:
+                if sample(text, name, **labels) == value:
                     return text
                 assert time.monotonic() < deadline, f"{name}{labels} != {value}"
                 await asyncio.sleep(0.2)
@@ -152,20 +84,22 @@ mailboxes:
         # The robot's reply to the escalated customer is held (proxy.escalated: hold).
         await aiosmtplib.send(robot, hostname="127.0.0.1", port=smtp_port, timeout=10)
         text = await metrics_show("mailguard_held_messages", 1.0)
-        assert _sample(text, "mailguard_messages_total", source="imap", kind="human") == 1.0
-        assert _sample(text, "mailguard_messages_total", source="smtp", kind="auto_reply") == 1.0
+        assert sample(text, "mailguard_messages_total", source="imap", kind="human") == 1.0
+        assert sample(text, "mailguard_messages_total", source="smtp", kind="auto_reply") == 1.0
         # Two decisions cite the rule: the escalation, and the hold of the robot's reply to
         # the escalated customer (held because of that escalation).
-        assert _sample(text, "mailguard_decisions_total", rule="frustration") == 2.0
-        assert _sample(text, "mailguard_processing_seconds_count", source="imap") == 1.0
-        assert _sample(text, "mailguard_processing_seconds_count", source="smtp") == 1.0
-        assert _sample(text, "mailguard_imap_connected", mailbox="support", role="inbox") == 1.0
+        assert sample(text, "mailguard_decisions_total", rule="frustration") == 2.0
+        assert sample(text, "mailguard_processing_seconds_count", source="imap") == 1.0
+        assert sample(text, "mailguard_processing_seconds_count", source="smtp") == 1.0
+        assert sample(text, "mailguard_imap_connected", mailbox="support", role="inbox") == 1.0
         # Reused adapter metrics are there by name (labelled ones once they have a sample).
         for name in (
             "mailguard_imap_reconnects_total",
             "mailguard_relay_messages_total",
             "mailguard_smtp_messages_total",
             "mailguard_imap_process_seconds",
+            "mailguard_deferred_messages",
+            "mailguard_smtp_deferrals_total",
         ):
             assert f"# TYPE {name} " in text, name
         assert smtp_sink.envelopes == []  # held, not relayed
@@ -175,9 +109,7 @@ mailboxes:
         code = await asyncio.to_thread(proc.wait, 30)
         stopped_in = time.monotonic() - started
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        daemon.kill()
     lines = log.read_text()
     assert code == 0, lines
     assert stopped_in < 15, stopped_in
@@ -202,7 +134,7 @@ mailboxes:
 
 
 async def test_readyz_is_503_with_the_reason_when_the_relay_is_down(tmp_path: Path) -> None:
-    dead = _free_port()  # nothing listens there
+    dead = free_port()  # nothing listens there
     config = parse_config(
         f"data_dir: {tmp_path}\nrelay: {{host: 127.0.0.1, port: {dead}}}\n", "t.yaml", {}
     )

@@ -70,6 +70,15 @@ def test_demo_plays_the_story_and_cleans_up(request: pytest.FixtureRequest) -> N
         assert "reason:      customer escalated (automated_streak)" in out  # held show
         assert "shop@example.test / Escalated: 2 message(s)" in out
         assert "- Charged twice - cancel NOW   [\\Flagged $MailguardEscalated]" in out
+        # Carl's vacation reply: deferred until the watcher read his message, then held.
+        assert "for the watcher, was then decided like any" in out
+        assert "and HELD: Carl does not get a robot's answer." in out
+        assert "support      <> -> carl@customer.example" in out  # held list
+        assert "reason:      customer escalated (frustration)" in out  # held show
+        assert "Subject:     Auto-Reply: we received your message" in out
+        assert "support@example.test / Held: 1 message(s)" in out
+        assert "deferred replies: 0" in out  # status, after it was decided
+        assert "<> -> carl@customer.example" not in out.split("What the upstream relay")[1]
         for rule in ("automated_streak", "referral_ring", "frustration"):
             assert f"rule {rule}" in out
         assert "anna@customer.example  rule automated_streak" in out

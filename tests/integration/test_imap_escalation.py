@@ -130,6 +130,28 @@ async def test_angry_first_message_escalates_at_once_with_a_german_note(
     assert any(s.startswith("[mailguard] Escalated:") for s in subjects)
 
 
+async def test_the_escalated_customer_writing_again_is_filed_beside_the_escalation(
+    dovecot: Dovecot, tmp_path: Path
+) -> None:
+    config = mailguard_config(dovecot, tmp_path / "data")
+    async with running_mailguard(config) as mg:
+        angry = customer_mail(CARL, "THIRD time writing - cancel NOW", ANGRY)
+        await dovecot.deliver_async(angry, mail_from=CARL, rcpt=SUPPORT)
+        await escalated(dovecot, mid(angry))
+        # A new thread (own subject, no reference): still the same customer, with a person.
+        again = customer_mail(CARL, "Also: my invoice", "Hello,\n\nand the invoice is wrong.\n")
+        await dovecot.deliver_async(again, mail_from=CARL, rcpt=SUPPORT)
+        await mg.processed(mid(again))
+        found = await escalated(dovecot, mid(angry), mid(again))
+        await wait_until(lambda: _only_notify_pending(mg), 10, "actions done")
+    by_id = {m["message_id"]: m for m in found}
+    flags = str(by_id[mid(again)]["flags"])
+    assert "\\Flagged" in flags and "$MailguardEscalated" in flags and "\\Seen" not in flags
+    assert sum(1 for m in found if m["note"]) == 1  # no second note for a follow-up
+    inbox = {m["message_id"] for m in await folder_messages(dovecot, "INBOX")}
+    assert mid(again) not in inbox
+
+
 async def _notes(dovecot: Dovecot, count: int) -> bool:
     try:
         found = await folder_messages(dovecot, "Escalated")

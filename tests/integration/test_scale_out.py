@@ -8,17 +8,8 @@ the IMAP folders show that nothing was missed and nothing was done twice.
 
 from __future__ import annotations
 
-import asyncio
-import json
-import os
 import signal
-import socket
-import subprocess
-import sys
 import time
-import urllib.error
-import urllib.request
-from collections.abc import Awaitable, Callable
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -26,7 +17,8 @@ import aiosmtplib
 import asyncpg
 import pytest
 
-from tests.dovecot.fixture import PASSWORDS, SUPPORT, Dovecot
+from tests.dovecot.fixture import SUPPORT, Dovecot
+from tests.integration.daemon_support import Daemon, daemon_config, wait_for
 from tests.integration.imap_support import ANGRY, customer_mail, folder_messages, mid
 from tests.smtp_sink import SmtpSink
 
@@ -36,119 +28,17 @@ TAKEOVER = 2.0
 # Beyond the configured takeover: the new holder's IMAP login over TLS on loopback and the
 # metrics poll of this test.
 SLACK = 3.0
-CONNECTED = 'mailguard_imap_connected{mailbox="support",role="inbox"} 1.0'
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _get(port: int, path: str) -> tuple[int, str] | None:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=2) as r:  # noqa: S310
-            return int(r.status), str(r.read().decode())
-    except urllib.error.HTTPError as error:
-        with error:
-            return int(error.code), str(error.read().decode())
-    except OSError:
-        return None
-
-
-class Replica:
-    """One `mailguard run` subprocess with its own HTTP and SMTP ports (from the environment)."""
-
-    def __init__(self, config: Path, log: Path, postgres_url: str) -> None:
-        self.http_port = _free_port()
-        self.smtp_port = _free_port()
-        self.log = log
-        env = dict(
-            os.environ,
-            MAILGUARD_IMAP_PASSWORD=PASSWORDS[SUPPORT],
-            MAILGUARD_DB_URL=postgres_url,
-            MG_HTTP_PORT=str(self.http_port),
-            MG_SMTP_PORT=str(self.smtp_port),
-        )
-        # stderr into a file: a pipe nobody reads would block the daemon once it is full.
-        with log.open("w") as sink:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "mailguard", "run", "-c", str(config)],
-                stderr=sink,
-                env=env,
-            )
-
-    async def healthy(self) -> None:
-        deadline = time.monotonic() + 30
-        while True:
-            seen = _get(self.http_port, "/healthz")
-            if seen is not None and seen[0] == 200:
-                return
-            assert self.proc.poll() is None, self.log.read_text()
-            assert time.monotonic() < deadline, f"not healthy: {seen}"
-            await asyncio.sleep(0.1)
-
-    def watching(self) -> bool:
-        """True when this replica holds the mailbox (its inbox connection is up)."""
-        seen = _get(self.http_port, "/metrics")
-        return seen is not None and CONNECTED in seen[1]
-
-    def stop(self, signum: int = signal.SIGTERM) -> int:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signum)
-        try:
-            return self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-            raise
-
-    def events(self) -> list[str]:
-        found = []
-        for line in self.log.read_text().splitlines():
-            try:
-                found.append(str(json.loads(line).get("event")))
-            except ValueError:
-                continue
-        return found
 
 
 def _config(tmp_path: Path, dovecot: Dovecot, sink: SmtpSink) -> Path:
     """One configuration for both replicas; only the ports differ, through the environment."""
-    path = tmp_path / "mailguard.yaml"
-    path.write_text(
-        f"""data_dir: {tmp_path / "data"}
-storage:
-  url: ${{MAILGUARD_DB_URL}}
-http:
-  listen_port: ${{MG_HTTP_PORT}}
-proxy:
-  listen_port: ${{MG_SMTP_PORT}}
-relay: {{host: {sink.host}, port: {sink.port}}}
-logging: {{format: json}}
-company: {{domains: [example.test]}}
-mailboxes:
-  - name: support
-    addresses: [{SUPPORT}]
-    imap:
-      host: {dovecot.host}
-      port: {dovecot.imaps_port}
-      ca_file: {dovecot.cafile}
-      user: {SUPPORT}
-      password: ${{MAILGUARD_IMAP_PASSWORD}}
-      poll_interval: 0.5s
-      takeover: {TAKEOVER}s
-      reconnect_max: 1s
-"""
+    return daemon_config(
+        tmp_path,
+        dovecot,
+        (sink.host, sink.port),
+        imap={"takeover": f"{TAKEOVER}s"},
+        postgres=True,
     )
-    return path
-
-
-async def _wait(what: str, check: Callable[[], Awaitable[bool]], within: float = 30) -> None:
-    deadline = time.monotonic() + within
-    while not await check():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.1)
 
 
 async def _inbound_count(db: asyncpg.Connection) -> int:
@@ -173,7 +63,9 @@ async def test_two_replicas_share_the_mailbox_and_the_standby_takes_over(
 ) -> None:
     config = _config(tmp_path, dovecot, smtp_sink)
     db = await asyncpg.connect(postgres_url)
-    replicas = [Replica(config, tmp_path / f"replica{i}.log", postgres_url) for i in (0, 1)]
+    replicas = [
+        Daemon(config, tmp_path / f"replica{i}.log", postgres_url=postgres_url) for i in (0, 1)
+    ]
     try:
         await replicas[0].healthy()
         await replicas[1].healthy()
@@ -181,7 +73,7 @@ async def test_two_replicas_share_the_mailbox_and_the_standby_takes_over(
         async def one_holder() -> bool:
             return [r.watching() for r in replicas].count(True) == 1
 
-        await _wait("one holder", one_holder)
+        await wait_for("one holder", one_holder)
         holder, standby = replicas if replicas[0].watching() else replicas[::-1]
 
         customers = [f"c{i}@customer.example" for i in range(6)]
@@ -196,7 +88,7 @@ async def test_two_replicas_share_the_mailbox_and_the_standby_takes_over(
         async def first_seen() -> bool:
             return await _inbound_count(db) == len(first)
 
-        await _wait("the holder to process the first mail", first_seen)
+        await wait_for("the holder to process the first mail", first_seen)
         # Both replicas serve SMTP: a person's reply through each proxy is relayed once.
         for replica, msg in zip(replicas, first[:2], strict=True):
             await aiosmtplib.send(
@@ -219,7 +111,7 @@ async def test_two_replicas_share_the_mailbox_and_the_standby_takes_over(
         async def taken_over() -> bool:
             return standby.watching()
 
-        await _wait("the takeover", taken_over, within=TAKEOVER + SLACK + 10)
+        await wait_for("the takeover", taken_over, within=TAKEOVER + SLACK + 10)
         took = time.monotonic() - killed
         assert took <= TAKEOVER + SLACK, f"takeover took {took:.1f}s"
         assert "imap_lease_taken" in standby.events()
@@ -233,7 +125,7 @@ async def test_two_replicas_share_the_mailbox_and_the_standby_takes_over(
             )
             return await _inbound_count(db) == len(everything) and pending == 0
 
-        await _wait("every message and action", all_done)
+        await wait_for("every message and action", all_done)
         assert standby.stop() == 0, standby.log.read_text()
         rows = await db.fetch(
             "SELECT message_id, direction, source, count(*) AS n FROM messages "
@@ -250,9 +142,7 @@ async def test_two_replicas_share_the_mailbox_and_the_standby_takes_over(
         )
     finally:
         for replica in replicas:
-            if replica.proc.poll() is None:
-                replica.proc.kill()
-                replica.proc.wait()
+            replica.kill()
         await db.close()
 
     inbound = {r["message_id"]: r["n"] for r in rows if r["direction"] == "in"}

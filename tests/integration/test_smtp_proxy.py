@@ -142,13 +142,19 @@ async def inbound_auto(store: SqlStore, proxy_engine: object, message_id: str) -
 
 
 async def test_robot_reply_to_robot_is_held_durably_before_250(store: SqlStore, sink: Sink) -> None:
-    async with running_proxy(store, sink.port) as proxy:
+    wakes: list[str] = []
+    async with running_proxy(store, sink.port, on_actions=lambda: wakes.append("wake")) as proxy:
+        human = reply("human-0@example.com", automated=False)
+        await send(proxy.port, human)
+        assert wakes == []  # relayed, no action for the executor
         await inbound_auto(store, proxy.engine, "ooo-1@customer.example")
         raw = reply("ack-1@example.com", automated=True, in_reply_to="ooo-1@customer.example")
         code, text = await send(proxy.port, raw)
+    # The hold wrote an action (a copy for the held folder): the executor is woken for it.
+    assert wakes == ["wake"]
     assert code == 250, text
     assert "held" in text
-    assert sink.received == []
+    assert [r.raw for r in sink.received] == [human]
     [held] = await store.held_mail()
     assert held.raw == raw
     assert held.envelope_sender == "support@example.com"

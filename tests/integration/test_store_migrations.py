@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import PrimaryKeyConstraint, inspect
+from sqlalchemy import PrimaryKeyConstraint, inspect, text
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 
 from mailguard.errors import StorageError
 from mailguard.store import schema
@@ -150,3 +153,77 @@ async def test_constraints_carry_the_models_names(db_url: str) -> None:
         for name, table in Base.metadata.tables.items()
     }
     assert migrated == expected
+
+
+def _held_row(message_id: str, state: str) -> dict[str, object]:
+    now = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+    return {
+        "mailbox": "support",
+        "message_id": message_id,
+        "direction": "out",
+        "raw": b"Subject: x\r\n\r\nbody\r\n",
+        "envelope_sender": "",
+        "envelope_recipients": json.dumps(["carl@customer.example"]),
+        "mail_options": "[]",
+        "rcpt_options": "[]",
+        "reason": "why",
+        "state": state,
+        "held_at": now,
+        "updated_at": now,
+    }
+
+
+async def _insert_held(url: str, row: dict[str, object]) -> None:
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as conn:
+            columns = ", ".join(row)
+            values = ", ".join(f":{name}" for name in row)
+            # Raw SQL on purpose: the models describe the newest schema, not revision 0001.
+            # The column names are this module's constants.
+            insert = f"INSERT INTO held_messages ({columns}) VALUES ({values})"  # noqa: S608
+            await conn.execute(text(insert), row)
+    finally:
+        await engine.dispose()
+
+
+async def _held_states(url: str) -> dict[str, tuple[str, str]]:
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as conn:
+            rows = await conn.execute(text("SELECT message_id, state, reason FROM held_messages"))
+            return {str(r[0]): (str(r[1]), str(r[2])) for r in rows}
+    finally:
+        await engine.dispose()
+
+
+async def test_0002_adds_the_deferred_state_and_downgrades_it_to_held(db_url: str) -> None:
+    """The held state's CHECK gains "deferred" (a plain value swap, both backends), and a
+    downgrade keeps every deferred reply as a held one: nothing the proxy accepted is lost."""
+    await schema.upgrade(db_url, "0001")
+    with pytest.raises(DBAPIError):
+        await _insert_held(db_url, _held_row("early@x", "deferred"))
+    await _insert_held(db_url, _held_row("held@x", "held"))
+
+    await schema.upgrade(db_url, "0002")
+    deferred = _held_row("waiting@x", "deferred") | {
+        "awaits": "question@customer.example",
+        "decide_by": datetime(2026, 11, 30, 9, 1, tzinfo=UTC),
+    }
+    await _insert_held(db_url, deferred)
+    with pytest.raises(DBAPIError):
+        await _insert_held(db_url, _held_row("bogus@x", "pending"))
+    assert await _held_states(db_url) == {
+        "held@x": ("held", "why"),
+        "waiting@x": ("deferred", "why"),
+    }
+
+    await schema.downgrade(db_url, "0001")
+    assert await _held_states(db_url) == {
+        "held@x": ("held", "why"),
+        "waiting@x": ("held", "deferred when mailguard was downgraded: why"),
+    }
+    with pytest.raises(DBAPIError):
+        await _insert_held(db_url, _held_row("again@x", "deferred"))
+    await schema.upgrade(db_url)
+    assert await schema.current(db_url) == schema.head_revision()

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from mailguard import __version__
-from mailguard.app.cli import EXIT_OK, EXIT_USAGE, main
+from mailguard.app.cli import EXIT_BROKEN_PIPE, EXIT_OK, EXIT_USAGE, main
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "config" / "mailguard.example.yaml"
 
@@ -138,3 +140,19 @@ def test_check_config_names_the_moved_relay_key(
         f"{old}: warning: proxy.upstream is deprecated: move the section to the top-level key "
         "relay:"
     )
+
+
+def test_a_reader_that_goes_away_ends_the_output_quietly() -> None:
+    """`mailguard check-config | head -1`: no BrokenPipeError traceback, exit 141 like `yes`."""
+    script = "import sys\nfrom mailguard.app.cli import main\nsys.exit(main(sys.argv[1:]))\n"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script, "check-config", "-c", str(EXAMPLE)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # the reader is gone before mailguard writes its first line
+    with proc.stderr:
+        err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == EXIT_BROKEN_PIPE, err
+    assert "Traceback" not in err and "BrokenPipe" not in err

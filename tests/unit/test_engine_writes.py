@@ -9,6 +9,7 @@ from mailguard.domain.policy import (
     CircuitBreak,
     Decision,
     Escalate,
+    FileFollowUp,
     HoldOutbound,
     Notify,
     NotifyLevel,
@@ -140,3 +141,18 @@ def test_no_customer_write_has_no_thread_or_state() -> None:
     write = no_customer_write(prepared(Source.IMAP), NOW)
     assert write.thread is None and write.states == () and write.actions == ()
     assert write.message is not None and write.decision.customer is None
+
+
+def test_a_follow_up_names_the_message_and_the_escalated_thread() -> None:
+    decision = Decision(
+        CustomerState(escalations=(OpenEscalation("frustration", "x", NOW, "root@x"),)),
+        (FileFollowUp("m1@example.com", "support", "root@x", "customer escalated wrote again"),),
+        (),
+        "explained",
+    )
+    write = event_write(prepared(Source.IMAP), decision, THREAD, Policy(), NOW)
+    (action,) = write.actions
+    assert action.kind == "file_follow_up" and action.target == CUSTOMER
+    assert action.payload["mailbox"] == "support"
+    assert action.payload["message_id"] == "m1@example.com"
+    assert action.payload["thread"] == "root@x" and action.payload["direction"] == "in"

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from mailguard.executor.executor import Executor, MailboxUnavailable
+from mailguard.executor.executor import Executor, MailboxUnavailable, record_circuit_break
 
 NOW = datetime(2026, 3, 5, 9, 30, tzinfo=UTC)
 
@@ -143,3 +143,16 @@ def test_dry_run_marks_done_without_acting() -> None:
     executor = Executor(outbox, {"escalate": never}, clock=lambda: NOW, dry_run=True)
     assert asyncio.run(executor.run_once()) == 1
     assert outbox.rows[action].state == "done"
+
+
+def test_a_circuit_break_is_recorded_as_done_with_what_holds_the_mail() -> None:
+    outbox = Outbox()
+    n = outbox.add("circuit_break", "support")
+    outbox.rows[n] = replace(
+        outbox.rows[n], payload={"counterpart": "bot@x.example", "until": "2026-03-06T09:30"}
+    )
+    executor = Executor(outbox, {"circuit_break": record_circuit_break}, clock=lambda: NOW)
+    assert asyncio.run(executor.run_once()) == 1
+    assert outbox.rows[n].state == "done"
+    outcome = asyncio.run(record_circuit_break(outbox.rows[n], NOW))
+    assert "bot@x.example" in outcome and "2026-03-06T09:30" in outcome and "held" in outcome

@@ -36,6 +36,18 @@ def test_structlog_and_stdlib_loggers_share_the_json_pipeline() -> None:
     assert all(line["timestamp"].endswith("Z") for line in lines)
 
 
+def test_aioimaplib_chatter_is_held_back_and_its_warnings_show() -> None:
+    # aioimaplib logs every unexpected untagged response at INFO (FLAGS after each SELECT).
+    library = logging.getLogger("aioimaplib.aioimaplib")
+    out = io.StringIO()
+    configure_logging("json", "info", out)
+    library.info("ignored untagged response : %r", b"FLAGS (\\Seen)")
+    library.warning("connection lost")
+    assert [json.loads(line)["event"] for line in out.getvalue().splitlines()] == [
+        "connection lost"
+    ]
+
+
 def test_console_format_is_not_json() -> None:
     out = io.StringIO()
     configure_logging("console", "debug", out)

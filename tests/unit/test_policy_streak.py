@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from mailguard.domain.policy import Policy, RepeatContactRule, StreakRule
+from mailguard.domain.policy import FileFollowUp, Policy, RepeatContactRule, StreakRule
 from tests.unit.policy_script import Step, escalated_at, run
 
 # repeat_contact is switched off so each row tests the streak alone.
@@ -121,3 +121,38 @@ def test_no_second_escalation_while_one_is_open() -> None:
     assert decisions[5].held
     assert any(h.rule == "automated_streak" for h in decisions[5].hits)
     assert len(state.escalations) == 1
+
+
+def test_a_follow_up_of_an_escalated_customer_is_filed_beside_the_escalation() -> None:
+    steps = [
+        Step(0, "in"),
+        Step(0.1, "out-auto"),
+        Step(30, "in"),
+        Step(30.1, "out-auto"),
+        Step(31, "in"),
+    ]
+    decisions, state = run(steps, BASE)
+    assert escalated_at(decisions) == [3]
+    follow_up = decisions[4]
+    assert [a.kind for a in follow_up.actions] == ["file_follow_up"]
+    (action,) = follow_up.actions
+    assert isinstance(action, FileFollowUp)
+    assert action.message_id.endswith("-m4@example")
+    assert action.thread == state.escalations[0].thread
+    assert "wrote again" in action.reason
+    # Before the escalation opened, an inbound message files nothing.
+    assert not any(a.kind == "file_follow_up" for d in decisions[:4] for a in d.actions)
+
+
+def test_a_person_replying_ends_the_follow_up_filing() -> None:
+    steps = [
+        Step(0, "in"),
+        Step(0.1, "out-auto"),
+        Step(30, "in"),
+        Step(30.1, "out-auto"),
+        Step(31, "out"),
+        Step(32, "in"),
+    ]
+    decisions, _ = run(steps, BASE)
+    assert decisions[4].resolved
+    assert not any(a.kind == "file_follow_up" for a in decisions[5].actions)

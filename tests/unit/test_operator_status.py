@@ -1,0 +1,45 @@
+"""``mailguard status`` as text: what an operator reads for each folder."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime
+
+from mailguard.app.operator import print_status
+from mailguard.store.overview import StatusView
+from mailguard.store.records import Checkpoint
+
+AT = datetime(2026, 3, 5, 9, 30, tzinfo=UTC)
+
+
+def test_folders_and_keyword_scans_read_as_such() -> None:
+    view = StatusView(
+        open_escalations=(),
+        held=0,
+        deferred=0,
+        outbox={},
+        failed_actions=(),
+        checkpoints=(
+            Checkpoint("support", "INBOX", 17, 42, None, AT),
+            Checkpoint("support", "keyword:$MailguardHandled:Escalated", 18, 0, 7, AT),
+        ),
+    )
+    out = io.StringIO()
+    print_status(view, None, out)
+    lines = out.getvalue().splitlines()
+    assert "  support/INBOX: UID 42 (UIDVALIDITY 17), 2026-03-05 09:30 UTC" in lines
+    assert (
+        "  support/Escalated: scanned for keyword $MailguardHandled, 2026-03-05 09:30 UTC" in lines
+    )
+    assert not any("keyword:" in line for line in lines)
+
+
+def test_held_and_deferred_mail_are_counted_apart() -> None:
+    view = StatusView(
+        open_escalations=(), held=3, deferred=2, outbox={}, failed_actions=(), checkpoints=()
+    )
+    out = io.StringIO()
+    print_status(view, None, out)
+    lines = out.getvalue().splitlines()
+    assert "held messages: 3  (mailguard held list)" in lines
+    assert any(line.startswith("deferred replies: 2  (robot replies waiting") for line in lines)
