@@ -16,6 +16,7 @@ Exit 0 only when every check held; 1 with the failing step otherwise; 130 on Ctr
 from __future__ import annotations
 
 import functools
+import json
 import shutil
 import signal
 import sys
@@ -207,20 +208,21 @@ def story_agent(stage: Stage, angry_id: str, subject: str) -> None:
     actions = stage.notify_actions()
     say(f"  Notifications of the agents ({AGENT}) in mailguard's outbox:")
     for state, target, payload in actions:
-        say(f"    [{state}] {target}  {payload[:110]}")
+        fields = json.loads(payload)
+        say(f"    [{state}] {target} in {fields.get('mailbox', '?')}: {fields.get('reason', '')}")
     told = [c for c in (ANNA, BEN, CARL) if any(c in t + p for _, t, p in actions)]
     if told != [ANNA, BEN, CARL]:
         raise DemoFailed(f"expected a notification about Anna, Ben and Carl; found {actions}")
     if all(state == "pending" for state, _, _ in actions):
         say("  (pending: this version records them; `mailguard status` counts them under outbox)")
     mailed = [
-        subject
-        for envelope, subject in zip(stage.sink.envelopes, stage.sink.subjects(), strict=True)
+        told_subject
+        for envelope, told_subject in zip(stage.sink.envelopes, stage.sink.subjects(), strict=True)
         if AGENT in envelope.rcpt_tos
     ]
     say(f"  Notifications relayed to the agents so far: {len(mailed)}")
-    for subject in mailed:
-        say(f"    - {subject}")
+    for told_subject in mailed:
+        say(f"    - {told_subject}")
     sent = sum(1 for state, _, _ in actions if state == "done")
     if len(mailed) < sent:
         raise DemoFailed(f"{sent} notify action(s) done but {len(mailed)} reached the relay")

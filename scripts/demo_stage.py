@@ -24,6 +24,7 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from email import message_from_bytes, policy
 from email.message import EmailMessage
+from email.parser import BytesHeaderParser
 from email.utils import formatdate, make_msgid
 from pathlib import Path
 from typing import TypeVar
@@ -62,8 +63,10 @@ class Sink:
         found = []
         for env in self.envelopes:
             raw = env.content if isinstance(env.content, bytes) else str(env.content).encode()
-            match = re.search(rb"^Subject: (.*)$", raw, re.MULTILINE)
-            found.append(match.group(1).decode().strip() if match else "(no subject)")
+            # The header only (a notification's body quotes the customer's subjects too),
+            # unfolded and decoded as a mail client shows it.
+            headers = BytesHeaderParser(policy=policy.default).parsebytes(raw)
+            found.append(str(headers["Subject"] or "(no subject)").strip())
         return found
 
 
