@@ -245,6 +245,15 @@ def story_agent(stage: Stage, angry_id: str, subject: str) -> None:
         lambda: "resolved" in stage.mailguard("threads", "--customer", CARL),
     )
 
+    def superseded() -> str:
+        lines = stage.mailguard("held", "list", "--all").splitlines()
+        return next((x for x in lines if CARL in x and "superseded" in x), "")
+
+    wait_for("Carl's held vacation reply to be superseded by Maria's answer", superseded)
+    say("  Carl's escalation is resolved, and the vacation reply held for him is now obsolete:")
+    say("  discarded as superseded, never sent, still stored (mailguard held list --all):")
+    say(f"    {superseded().strip()}")
+
 
 def _interrupt(signum: int, frame: object) -> None:
     """SIGTERM ends the demo like Ctrl-C: through the clean-up in main's ``finally``."""

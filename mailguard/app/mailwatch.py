@@ -87,6 +87,11 @@ class StoreBridge:
     async def held_copy(self, mailbox: str, message_id: str) -> HeldCopy | None:
         return await self._queries.held_copy(mailbox, message_id)
 
+    async def supersede_held(
+        self, mailbox: str, customer: str, before: datetime, reason: str, now: datetime
+    ) -> list[str]:
+        return await self._store.supersede_held(mailbox, customer, before, reason, now)
+
 
 class MailWatch:
     """The watchers of every IMAP mailbox and the outbox executor, run together."""

@@ -14,6 +14,8 @@ from collections.abc import Awaitable, Mapping
 from datetime import datetime
 from typing import TypeVar
 
+import structlog
+
 from mailguard.config.model import Config, MailboxConfig
 from mailguard.domain.model import Direction
 from mailguard.executor.executor import Handler, MailboxUnavailable, action_mailbox
@@ -23,6 +25,8 @@ from mailguard.imap.actions import ImapMailboxActions
 from mailguard.imap.connection import ImapCommandError, ImapError
 
 _T = TypeVar("_T")
+
+log = structlog.get_logger("mailguard.executor.mailbox")
 
 NO_IMAP = "skipped: the mailbox has no IMAP configured"
 
@@ -116,6 +120,24 @@ class MailboxHandlers:
         return f"copy filed (uid {uid})" if uid else "copy was filed before"
 
     async def resolve(self, action: ActionRow, now: datetime) -> str:
+        """A person took the customer over: robot replies still held for them are obsolete.
+
+        They are discarded (kept in the store and the held folder, never sent), so the held
+        list shows what still waits for a decision. Mailboxes without IMAP do this too.
+        """
+        mailbox = action_mailbox(action)
+        customer = str(action.payload.get("customer") or action.target)
+        by = str(action.payload.get("by") or "a person")
+        superseded = await self._store.supersede_held(
+            mailbox,
+            customer,
+            action.created_at,
+            f"superseded: a person took over ({by})",
+            now,
+        )
+        if superseded:
+            log.info("held_superseded", mailbox=mailbox, customer=customer, message_ids=superseded)
+            return f"resolved; {len(superseded)} held robot reply(s) superseded"
         return "resolved; nothing to change in the mailbox"
 
 

@@ -21,6 +21,7 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from mailguard.domain.model import Direction
 from mailguard.store import tables as t
 from mailguard.store.engine import sqlite_writer_engine, writer
 from mailguard.store.inline import SqliteThread
@@ -236,6 +237,46 @@ class StoreOperations:
                 .values(state=state, updated_at=now)
             )
         return result.rowcount == 1
+
+    async def supersede_held(
+        self, mailbox: str, customer: str, before: datetime, reason: str, now: datetime
+    ) -> list[str]:
+        """Discard the robot replies still held for ``customer`` since before ``before``.
+
+        A person has taken the customer over (replied, or marked the case handled): the
+        automated answers held meanwhile must not go out any more. They stay stored (and
+        their copies in the held folder), state discarded with ``reason`` appended; returns
+        their Message-IDs. Deferred replies are left to the deferral worker.
+        """
+        h, m, c = t.held_messages.c, t.messages.c, t.customers.c
+        theirs = (
+            select(m.message_id)
+            .select_from(t.messages.join(t.customers, m.customer_id == c.id))
+            .where(
+                m.mailbox == mailbox,
+                m.direction == Direction.OUTBOUND,
+                c.mailbox == mailbox,
+                c.address == customer,
+            )
+        )
+        async with self._write_transaction() as conn:
+            rows = await conn.execute(
+                select(h.id, h.message_id, h.reason).where(
+                    h.mailbox == mailbox,
+                    h.direction == Direction.OUTBOUND,
+                    h.state == HeldState.HELD,
+                    h.held_at <= before,
+                    h.message_id.in_(theirs),
+                )
+            )
+            found = list(rows)
+            for held_id, _, was in found:
+                await conn.execute(
+                    update(t.held_messages)
+                    .where(h.id == held_id, h.state == HeldState.HELD)
+                    .values(state=HeldState.DISCARDED, reason=f"{was}; {reason}", updated_at=now)
+                )
+        return [str(message_id) for _, message_id, _ in found]
 
     # -- decision log --------------------------------------------------------------------
 

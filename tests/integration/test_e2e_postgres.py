@@ -144,6 +144,19 @@ async def test_escalation_held_reply_notification_and_an_agents_answer(
             return "open escalations: 0" in shown.stdout
 
         await wait_for("the escalation to be resolved", resolved)
+
+        async def superseded() -> bool:
+            # The robot's replies held meanwhile will never go out now: no longer waiting.
+            shown = await daemon.acli("held", "list")
+            return held_listing(shown.stdout) == {}
+
+        await wait_for("the held robot replies to be superseded", superseded)
+        every_state = await daemon.acli("held", "list", "--all")
+        lines = [x for x in every_state.stdout.splitlines() if mid(ack2) in x or mid(ack3) in x]
+        assert len(lines) == 2 and all("discarded" in x for x in lines), every_state.stdout
+        took_over = f"superseded: a person took over (human_reply:{mid(answer)})"
+        assert all(took_over in x for x in lines), lines
+        assert [r.message_id for r in internet.to(CARL)] == [mid(ack1), mid(answer)]
         threads = await daemon.acli("threads", "--customer", CARL)
         assert threads.returncode == 0, threads.stderr
         [line] = [x for x in threads.stdout.splitlines() if "rule automated_streak" in x]
