@@ -9,7 +9,9 @@ Two connections per mailbox, each owned by one task (aioimaplib runs one command
   resolves), the handled folder and the handled keyword (agent feedback).
 
 Every message goes through ``Engine.process`` with source, mailbox and direction, exactly as
-the audit's do: the adapter neither classifies nor decides. Each connection reconnects on
+the audit's do: the adapter neither classifies nor decides. While INBOX and Sent catch up
+from their checkpoints, their messages go to the engine in date order across both folders
+(:mod:`mailguard.imap.merge`), as the policy needs them. Each connection reconnects on
 its own with bounded exponential backoff and jitter; a failing mailbox is retried and
 reported (status for /healthz, metrics) while the other mailboxes go on. One replica
 watches a mailbox at a time (a lease).
