@@ -19,6 +19,7 @@ from tests.integration.imap_support import (
     OWN_DOMAIN,
     Harness,
     customer_mail,
+    kick,
     mailguard_config,
     mid,
     running_mailguard,
@@ -72,6 +73,16 @@ async def _open_escalations(mg: Harness) -> list[tuple[str, str]]:
 async def test_a_reply_in_sent_is_decided_after_the_inbox_messages_it_answered(
     dovecot: Dovecot, tmp_path: Path
 ) -> None:
+    await _backfill_in_date_order(dovecot, tmp_path, kicked=False)
+
+
+async def test_the_order_holds_across_a_kick_of_both_connections_in_the_backfill(
+    dovecot: Dovecot, tmp_path: Path
+) -> None:
+    await _backfill_in_date_order(dovecot, tmp_path, kicked=True)
+
+
+async def _backfill_in_date_order(dovecot: Dovecot, tmp_path: Path, *, kicked: bool) -> None:
     now = datetime.now(UTC).replace(microsecond=0)
     t0 = now - timedelta(hours=6)
     filler = [
@@ -88,6 +99,10 @@ async def test_a_reply_in_sent_is_decided_after_the_inbox_messages_it_answered(
     dovecot.seed(SUPPORT, reply, "Sent")
     config = mailguard_config(dovecot, tmp_path / "data")
     async with running_mailguard(config) as mg:
+        if kicked:
+            # In INBOX's second batch: Sent's reply is fetched and waits in the merge.
+            await mg.processed(mid(filler[FETCH_BATCH + 10]), within=60)
+            kick(dovecot)
         await mg.processed(mid(stuck[-1]), within=120)
         await mg.processed(mid(reply), within=60)
 
