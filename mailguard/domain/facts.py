@@ -191,6 +191,16 @@ def _parse_date(value: str | None, defects: list[str]) -> datetime | None:
     return parsed.astimezone(UTC)
 
 
+def message_date(raw: bytes) -> datetime | None:
+    """The message's Date (UTC) as :func:`parse_facts` reads it, from the header block only."""
+    head, _, _ = split_head(raw)
+    fields, _ = parse_fields(head)
+    for name, value in fields:
+        if name == "date":
+            return _parse_date(collapse(decode_value(value, [])), [])
+    return None
+
+
 def parse_facts(raw: bytes) -> MessageFacts:
     """Parse the facts of a raw message. Never raises, whatever the bytes."""
     defects: list[str] = []

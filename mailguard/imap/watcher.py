@@ -9,7 +9,9 @@ Two connections per mailbox, each owned by one task (aioimaplib runs one command
   resolves), the handled folder and the handled keyword (agent feedback).
 
 Every message goes through ``Engine.process`` with source, mailbox and direction, exactly as
-the audit's do: the adapter neither classifies nor decides. Each connection reconnects on
+the audit's do: the adapter neither classifies nor decides. While INBOX and Sent catch up
+from their checkpoints, their messages go to the engine in date order across both folders
+(:mod:`mailguard.imap.merge`), as the policy needs them. Each connection reconnects on
 its own with bounded exponential backoff and jitter; a failing mailbox is retried and
 reported (status for /healthz, metrics) while the other mailboxes go on. One replica
 watches a mailbox at a time (a lease).
@@ -27,11 +29,13 @@ from datetime import datetime
 import structlog
 
 from mailguard.config.model import MailboxConfig
+from mailguard.domain.facts import message_date
 from mailguard.domain.model import Direction, Source
 from mailguard.engine.service import Engine, ProcessResult, Status
 from mailguard.imap import metrics
 from mailguard.imap.connection import ConnectParams, ImapCommandError, ImapConnection
 from mailguard.imap.feedback import Feedback
+from mailguard.imap.merge import DateMerge, Step
 from mailguard.imap.ports import SyncStore
 from mailguard.imap.sync import FolderReader, Handled, Start
 from mailguard.ops.metrics import observe_message
@@ -42,6 +46,9 @@ Connect = Callable[[ConnectParams], Awaitable[ImapConnection]]
 INITIAL_BACKOFF = 0.5
 STABLE_AFTER = 30.0
 """Seconds a connection must have worked before its failure restarts the backoff."""
+AWAY_GRACE = 10.0
+"""Seconds a catch-up waits for the other folder's lost connection before going on alone."""
+ROLES = ("inbox", "folders")
 
 
 def reason(exc: BaseException) -> str:
@@ -121,10 +128,9 @@ class MailboxWatcher:
             clock=clock,
         )
         self._status: dict[str, str] = {"inbox": "starting", "folders": "starting"}
-        # INBOX and Sent hand their batches to the engine in turns, not message by message:
-        # their transactions queue on one writer anyway, and interleaving them measured
-        # 5-30 % slower on a backfill (GIL and writer hand-offs between the two tasks).
-        self._engine_turn = asyncio.Lock()
+        # INBOX and Sent take turns at the engine through one merge: in date order across
+        # both while they catch up (mailguard.imap.merge), batch by batch once live.
+        self._merge = DateMerge(ROLES, AWAY_GRACE)
 
     def _reader(self, folder: str, start: Start) -> FolderReader:
         return FolderReader(
@@ -167,6 +173,7 @@ class MailboxWatcher:
 
     async def _run_held(self, stop: asyncio.Event, check: Callable[[], Awaitable[bool]]) -> None:
         self._status = {"inbox": "connecting", "folders": "connecting"}
+        self._merge = DateMerge(ROLES, AWAY_GRACE)  # every new hold starts with a catch-up
         lost = asyncio.Event()
         done = asyncio.Event()
 
@@ -221,6 +228,7 @@ class MailboxWatcher:
                     break
                 connected_at = time.monotonic()
                 metrics.CONNECTED.labels(self.name, role).set(1)
+                self._merge.connected(role)
                 self._status[role] = "ok"
                 if attempt:
                     log.info("imap_reconnected", mailbox=self.name, role=role, attempts=attempt)
@@ -242,6 +250,7 @@ class MailboxWatcher:
         self._status[role] = "stopped"
 
     def _failed(self, role: str, exc: BaseException, attempt: int) -> None:
+        self._merge.lost(role)
         error = reason(exc)
         self._status[role] = f"failing: {error}"
         metrics.RECONNECTS.labels(self.name, role).inc()
@@ -259,6 +268,8 @@ class MailboxWatcher:
             found = 1
             while found and not stop.is_set():
                 found = await self._read(conn, self._inbox, Direction.INBOUND, stop)
+                if not stop.is_set():
+                    self._merge.caught_up("inbox")
             if stop.is_set():
                 return
             if use_idle:
@@ -281,6 +292,9 @@ class MailboxWatcher:
                     folder=self._sent.folder,
                     error=str(exc),
                 )
+            if stop.is_set():
+                return
+            self._merge.caught_up("folders")
             await self._feedback.poll(conn)
             await self._wait_on_sent(conn, stop)
 
@@ -310,29 +324,32 @@ class MailboxWatcher:
         up shutdown); the checkpoint covers exactly the batches finished before.
         """
 
+        role = "inbox" if direction is Direction.INBOUND else "folders"
+
         async def handle(batch: list[tuple[int, bytes]]) -> Handled:
-            return await self._process_batch(reader.folder, batch, direction, stop)
+            return await self._process_batch(role, reader.folder, batch, direction, stop)
 
         return await reader.read(conn, handle, stop)
 
     async def _process_batch(
         self,
+        role: str,
         folder: str,
         batch: list[tuple[int, bytes]],
         direction: Direction,
         stop: asyncio.Event,
     ) -> Handled:
-        """One FETCH batch through the engine (in turn with the mailbox's other folder); the
-        automated keyword on its UIDs follows once the connection is free (the reader is
-        fetching the next batch meanwhile)."""
+        """One FETCH batch through the engine, in turn with the mailbox's other folder (in
+        date order across both while they catch up); the automated keyword on its UIDs
+        follows once the connection is free (the reader is fetching the next batch
+        meanwhile). The count is below the batch's size unless every message was decided."""
         automated: list[int] = []
         acted = False
         done = 0
-        async with self._engine_turn:
-            for uid, raw in batch:
-                if stop.is_set():
-                    break
-                done += 1
+
+        def step(uid: int, raw: bytes) -> Step:
+            async def decide() -> None:
+                nonlocal acted, done
                 result = await self._engine.process(
                     raw,
                     source=Source.IMAP,
@@ -340,10 +357,24 @@ class MailboxWatcher:
                     mailbox=self.name,
                     direction=direction,
                 )
+                done += 1
                 self._log(result, folder, uid)
                 acted = acted or bool(result.decision and result.decision.actions)
                 if self._mark_automated(result, direction):
                     automated.append(uid)
+
+            return decide
+
+        items: list[tuple[datetime | None, Step]] = []
+        if self._merge.catching_up(role):
+            # The engine decides at min(Date, now): the merge orders by the same time.
+            now = self._clock()
+            for uid, raw in batch:
+                date = message_date(raw)
+                items.append((min(date, now) if date is not None else None, step(uid, raw)))
+        else:
+            items = [(None, step(uid, raw)) for uid, raw in batch]
+        await self._merge.run(role, items, stop)
         if acted:
             self._on_actions()
         if not automated or self._dry_run:
