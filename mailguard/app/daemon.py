@@ -16,7 +16,6 @@ from datetime import UTC, datetime, timedelta
 
 import structlog
 from prometheus_client import Counter
-from sqlalchemy.exc import SQLAlchemyError
 
 from mailguard.app.gauges import gauge_loop
 from mailguard.app.mailwatch import MailWatch
@@ -101,9 +100,12 @@ class Maintenance:
             try:
                 await self.run_once()
                 self.problem = None
-            except (SQLAlchemyError, OSError) as exc:
+            except Exception as exc:
                 # The database may come back (a restart, a failover): keep the daemon up,
-                # report unhealthy, and try again next round.
+                # report unhealthy, and try again next round. Not only SQLAlchemy's errors:
+                # a driver error raised outside SQLAlchemy's wrapping (asyncpg's "connection
+                # is closed" when the database is dropped mid-round) must not end the loop
+                # and leave the storage check saying "ok" for ever.
                 self.problem = _reason(exc)
                 MAINTENANCE_ERRORS.inc()
                 log.error("maintenance_failed", error=f"{type(exc).__name__}: {exc}")

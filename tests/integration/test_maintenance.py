@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
+import asyncpg
 import pytest
 from sqlalchemy.exc import OperationalError
 
@@ -56,8 +57,19 @@ async def test_sla_deadlines_renotify_then_reach_the_secondary(db_url: str) -> N
         assert await _notify_levels(store) == ["primary", "primary", "secondary"]
 
 
+@pytest.mark.parametrize(
+    "error",
+    [
+        OperationalError("SELECT", {}, Exception("database is locked")),
+        # A driver error outside SQLAlchemy's wrapping (asyncpg: a dropped database's
+        # connection "is closed"): it ended the loop and left /healthz's storage "ok".
+        asyncpg.InterfaceError("connection is closed"),
+        RuntimeError("unexpected"),
+    ],
+    ids=["sqlalchemy", "driver", "other"],
+)
 async def test_loop_survives_database_trouble_and_reports_it(
-    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch, error: Exception
 ) -> None:
     async with migrated_store(sqlite_url) as store:
         engine = build_engine(store)
@@ -67,7 +79,7 @@ async def test_loop_survives_database_trouble_and_reports_it(
         async def broken(now: datetime, limit: int = 500) -> list[object]:
             nonlocal calls
             calls += 1
-            raise OperationalError("SELECT", {}, Exception("database is locked"))
+            raise error
 
         monkeypatch.setattr(store, "due_for_tick", broken)
         stop = asyncio.Event()
