@@ -146,18 +146,24 @@ async def test_one_failing_mailbox_does_not_stop_the_others(
         assert mg.mail.health()["imap:support"] == "ok"
 
 
-async def test_kick_during_backfill_resumes_from_the_checkpoint(
-    dovecot: Dovecot, tmp_path: Path
-) -> None:
+async def _seed_inbox(dovecot: Dovecot, *, first: int, count: int) -> list[str]:
+    """APPEND ``count`` customer messages to INBOX (a backlog for the backfill); their IDs."""
     conn = await open_imap(dovecot)
     ids = []
     try:
-        for n in range(120):
-            _, msg = _mail(100 + n)
+        for n in range(first, first + count):
+            _, msg = _mail(n)
             await conn.append("INBOX", msg.as_bytes())
             ids.append(mid(msg))
     finally:
         await conn.close()
+    return ids
+
+
+async def test_kick_during_backfill_resumes_from_the_checkpoint(
+    dovecot: Dovecot, tmp_path: Path
+) -> None:
+    ids = await _seed_inbox(dovecot, first=100, count=120)
     config = mailguard_config(dovecot, tmp_path / "data")
     async with running_mailguard(config) as mg:
         await mg.processed(ids[10], within=20)
@@ -193,15 +199,7 @@ async def test_a_second_replica_stands_by(dovecot: Dovecot, tmp_path: Path) -> N
 async def test_shutdown_during_a_backfill_is_prompt_and_the_next_start_resumes(
     dovecot: Dovecot, tmp_path: Path
 ) -> None:
-    conn = await open_imap(dovecot)
-    ids = []
-    try:
-        for n in range(150):
-            _, msg = _mail(300 + n)
-            await conn.append("INBOX", msg.as_bytes())
-            ids.append(mid(msg))
-    finally:
-        await conn.close()
+    ids = await _seed_inbox(dovecot, first=300, count=150)
     config = mailguard_config(dovecot, tmp_path / "data")
     async with running_mailguard(config) as mg:
         await mg.processed(ids[5], within=20)
