@@ -1,13 +1,22 @@
 """Does a customer's first message go to a person? ``python bench/voice_eval.py [DIR]``.
 
 DIR (default ``tests/data/voice``) holds .eml files and a LABELS.tsv with the columns
-``file``, ``language``, ``expect`` (``person`` or ``calm``) and ``reason``. Each message is
-classified and decided as the first inbound message of a new customer under the default
-policy, exactly as the engine would: it goes to a person when the decision escalates
-(``asks_for_human`` or ``frustration``). Prints per language and in total the accuracy,
-the recall of the must-escalate messages and the false-alarm rate (calm messages sent to
-a person), then every miss with its evidence. Exits 1 when a target is missed (accuracy
->= 0.95 and false alarms <= 5 % in every language), 2 when DIR cannot be read.
+``file``, ``language``, ``expect`` (``person`` or ``calm``), ``reason`` and ``split``
+(``tune`` or ``test``; a row without one is ``tune``). Each message is classified and
+decided as the first inbound message of a new customer under the default policy, exactly
+as the engine would: it goes to a person when the decision escalates (``asks_for_human`` or
+``frustration``). Every message in the set is a person's mail, so one called automated is
+wrong whatever its label (a calm one from ``root@`` too).
+
+The two halves are reported apart. The ``tune`` half is what rules may be written on: its
+misses are printed with their evidence. The ``test`` half is never looked at while rules
+are written: it is reported as figures per language only, and ``--show-test-misses``
+prints its misses (a rule added after reading one moves that message to ``tune``, see
+scripts/voice_split.py). Per language and in total: accuracy, the recall of the
+must-escalate messages, the false-alarm rate (calm messages sent to a person) and the
+person's mail called automated. Exits 1 when a half misses a target (accuracy >= 0.95,
+recall >= 0.95, false alarms <= 5 % and no person's mail called automated, in every
+language), 2 when DIR cannot be read.
 """
 
 from __future__ import annotations
@@ -26,7 +35,9 @@ from mailguard.domain.policy import Decision, Event, Policy, decide
 from mailguard.domain.state import CustomerState
 
 TARGET_ACCURACY = 0.95
+TARGET_RECALL = 0.95
 TARGET_FALSE_ALARMS = 0.05
+SPLITS = ("tune", "test")
 _NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 
 
@@ -38,6 +49,7 @@ class Tally:
     miss: int = 0  # person, not escalated
     calm: int = 0  # calm, not escalated
     alarm: int = 0  # calm, escalated
+    robot: int = 0  # calm, called automated (a person's mail; counted in calm, not correct)
 
     @property
     def total(self) -> int:
@@ -45,7 +57,7 @@ class Tally:
 
     @property
     def accuracy(self) -> float:
-        return (self.hit + self.calm) / self.total if self.total else 1.0
+        return (self.hit + self.calm - self.robot) / self.total if self.total else 1.0
 
     @property
     def recall(self) -> float:
@@ -57,13 +69,25 @@ class Tally:
         quiet = self.calm + self.alarm
         return self.alarm / quiet if quiet else 0.0
 
+    def add(self, other: Tally) -> None:
+        self.hit += other.hit
+        self.miss += other.miss
+        self.calm += other.calm
+        self.alarm += other.alarm
+        self.robot += other.robot
+
     def met(self) -> bool:
-        return self.accuracy >= TARGET_ACCURACY and self.false_alarms <= TARGET_FALSE_ALARMS
+        return (
+            self.accuracy >= TARGET_ACCURACY
+            and self.recall >= TARGET_RECALL
+            and self.false_alarms <= TARGET_FALSE_ALARMS
+            and self.robot == 0
+        )
 
 
 @dataclass
 class Outcome:
-    """The evaluation: tallies per language and the misses, explained."""
+    """The evaluation of one half: tallies per language and the misses, explained."""
 
     languages: dict[str, Tally] = field(default_factory=dict)
     misses: list[str] = field(default_factory=list)
@@ -72,10 +96,7 @@ class Outcome:
     def total(self) -> Tally:
         all_ = Tally()
         for tally in self.languages.values():
-            all_.hit += tally.hit
-            all_.miss += tally.miss
-            all_.calm += tally.calm
-            all_.alarm += tally.alarm
+            all_.add(tally)
         return all_
 
     def met(self) -> bool:
@@ -104,18 +125,31 @@ def _why(result: Classification, decision: Decision) -> str:
     clues = [f"{e.rule}={e.matched!r}" for e in result.evidence if e.rule == "asks_for_human"]
     clues += [f"{e.rule.removeprefix('frustration:')}={e.matched!r}" for e in
               result.frustration_evidence]  # fmt: skip
+    if result.automated:
+        clues += [f"{e.rule}={e.matched!r}" for e in result.evidence]
     rules = ",".join(h.rule for h in decision.hits) or "no rule"
     lang = result.language or "?"
     return f"[{lang}; {rules}; score {result.frustration:.2f}] " + ("; ".join(clues) or "-")
 
 
-def evaluate(folder: Path) -> Outcome:
-    """Classify and decide every labeled message in ``folder``."""
-    classifier = Classifier()
-    outcome = Outcome()
+def read_labels(folder: Path) -> list[dict[str, str]]:
+    """The rows of ``folder``/LABELS.tsv, each with a ``split`` (``tune`` when absent)."""
     with (folder / "LABELS.tsv").open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle, delimiter="\t"))
     for row in rows:
+        split = row.get("split") or "tune"
+        if split not in SPLITS:
+            raise KeyError(f"{row['file']}: split {split!r} is not one of {SPLITS}")
+        row["split"] = split
+    return rows
+
+
+def evaluate(folder: Path) -> dict[str, Outcome]:
+    """Classify and decide every labeled message in ``folder``; an Outcome per half."""
+    classifier = Classifier()
+    halves = {split: Outcome() for split in SPLITS}
+    for row in read_labels(folder):
+        outcome = halves[row["split"]]
         result = classifier.classify(parse_facts((folder / row["file"]).read_bytes()))
         decision = decision_for(result, row["file"])
         tally = outcome.languages.setdefault(row["language"], Tally())
@@ -131,29 +165,40 @@ def evaluate(folder: Path) -> Outcome:
             outcome.misses.append(f"  ALARM   {row['file']} ({row['reason']}) {why}")
         else:
             tally.calm += 1
-    return outcome
+            if result.automated:
+                tally.robot += 1
+                outcome.misses.append(f"  ROBOT   {row['file']} ({row['reason']}) {why}")
+    return halves
 
 
 def _line(name: str, tally: Tally) -> str:
     return (
         f"{name:8} {tally.total:5} {tally.accuracy:9.3f} {tally.recall:7.3f} "
-        f"{tally.false_alarms:13.3f}  {'ok' if tally.met() else 'MISSED'}"
+        f"{tally.false_alarms:13.3f} {tally.robot:10}  {'ok' if tally.met() else 'MISSED'}"
     )
 
 
-def render(outcome: Outcome) -> str:
-    """The report: a table per language, the total, every miss, the verdict."""
-    lines = ["language     n  accuracy  recall  false alarms  target"]
-    lines += [_line(lang, outcome.languages[lang]) for lang in sorted(outcome.languages)]
-    lines.append(_line("all", outcome.total))
-    lines.append("")
-    lines.append(f"misses ({len(outcome.misses)}):")
-    lines += outcome.misses
-    lines.append("")
-    verdict = "met" if outcome.met() else "MISSED"
+def render(halves: dict[str, Outcome], *, show_test_misses: bool = False) -> str:
+    """The report: per half a table per language, the total and the verdict; the tune
+    half's misses (and the test half's only when asked for)."""
+    lines: list[str] = []
+    for split in SPLITS:
+        outcome = halves[split]
+        lines.append(f"== {split} half ==")
+        lines.append("language     n  accuracy  recall  false alarms  automated  target")
+        lines += [_line(lang, outcome.languages[lang]) for lang in sorted(outcome.languages)]
+        lines.append(_line("all", outcome.total))
+        if split == "tune" or show_test_misses:
+            lines.append(f"misses ({len(outcome.misses)}):")
+            lines += outcome.misses
+        else:
+            lines.append(f"misses: {len(outcome.misses)} (not shown: --show-test-misses)")
+        lines.append(f"{split} half: {'met' if outcome.met() else 'MISSED'}")
+        lines.append("")
     lines.append(
-        f"targets (accuracy >= {TARGET_ACCURACY}, false alarms <= {TARGET_FALSE_ALARMS:.0%} "
-        f"in every language): {verdict}"
+        f"targets (accuracy >= {TARGET_ACCURACY}, recall >= {TARGET_RECALL}, false alarms "
+        f"<= {TARGET_FALSE_ALARMS:.0%}, no person's mail called automated, in every "
+        f"language): {'met' if all(o.met() for o in halves.values()) else 'MISSED'}"
     )
     return "\n".join(lines)
 
@@ -161,14 +206,19 @@ def render(outcome: Outcome) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("folder", nargs="?", default="tests/data/voice", type=Path)
+    parser.add_argument(
+        "--show-test-misses",
+        action="store_true",
+        help="also list the test half's misses (never while writing rules)",
+    )
     args = parser.parse_args(argv)
     try:
-        outcome = evaluate(args.folder)
+        halves = evaluate(args.folder)
     except (OSError, KeyError, csv.Error) as exc:
         print(f"voice_eval: cannot read {args.folder}: {exc}", file=sys.stderr)
         return 2
-    print(render(outcome))
-    return 0 if outcome.met() else 1
+    print(render(halves, show_test_misses=args.show_test_misses))
+    return 0 if all(outcome.met() for outcome in halves.values()) else 1
 
 
 if __name__ == "__main__":
