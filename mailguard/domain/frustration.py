@@ -45,9 +45,46 @@ from mailguard.domain.voice_lexicon import (
     INTENSIFIERS_EN_DE,
 )
 from mailguard.domain.voice_lexicon_intl import DUTCH, FRENCH, INTENSIFIERS_INTL, ITALIAN, SPANISH
+from mailguard.domain.voice_lexicon_pt import INTENSIFIERS_PT, PORTUGUESE
+from mailguard.domain.voice_money import MONEY_TERMS
+from mailguard.domain.voice_roles import ASKS_FOR_ROLE, ROLE_TERMS
+from mailguard.domain.voice_time import TIME_TERMS
+from mailguard.domain.voice_tone import TONE_TERMS
 
-SHIPPED_TERMS: tuple[FrustrationTerm, ...] = ENGLISH + GERMAN + FRENCH + DUTCH + SPANISH + ITALIAN
+SHIPPED_TERMS: tuple[FrustrationTerm, ...] = (
+    ENGLISH + GERMAN + FRENCH + DUTCH + SPANISH + ITALIAN + PORTUGUESE
+    + ROLE_TERMS + MONEY_TERMS + TONE_TERMS + TIME_TERMS
+)  # fmt: skip
 PERSON_RULE = ASKS_FOR_HUMAN
+# Signals that are a request for a person: the evidence is PERSON_RULE, which the policy
+# escalates on; a request by role ("a case worker") is one like any other.
+PERSON_SIGNALS = frozenset({ASKS_FOR_HUMAN, ASKS_FOR_ROLE})
+# Thanks or praise is sarcasm only beside a complaint ("thanks for all the help" after three
+# unanswered mails); these are the signals that make it one.
+IRONIC_PRAISE = "ironic_praise"
+# ... and only near the start: sarcasm sets the tone of a message.
+IRONIC_REACH = 300
+COMPLAINTS = frozenset(
+    {
+        "anger",
+        "dissatisfaction",
+        "fed_up_automation",
+        "complaint",
+        "consequence",
+        "repeat_contact",
+        "waiting",
+        "no_answer",
+        "finality",
+        "money_without_goods",
+        "money_back",
+        "double_charge",
+        "refusal_to_pay",
+        "broken_promise",
+        "ultimatum",
+        "shouting",
+        "exclamation",
+    }
+)
 
 # A negation word followed by at most four words and no punctuation, up to the match:
 # "not [upset]", "I don't [want to file a] complaint", "keine [Beschwerde]". "no one" and
@@ -56,6 +93,7 @@ _NEGATION = re.compile(
     r"(?:\b(?:not(?!\s+only\b)|no(?!\s+(?:one|longer)\b)|never|without|nor|hardly|"
     r"nicht(?!\s+nur\b)|kein\w*|nie|niemals|ohne|keineswegs|pas|jamais|aucun\w*|sans|"
     r"niet|geen|nooit|zonder|nunca|sin|ningun\w*|ningún|non|mai|senza|nessun\w*|inutile|"
+    r"n[ãa]o|nem|nenhum\w*|sem|"
     r"unnecessary|needn't)|n't|n’t)(?:[ \t]+[\w'’-]+){0,4}[ \t]*$",
     re.IGNORECASE,
 )
@@ -69,7 +107,8 @@ _DEMAND = re.compile(
     re.IGNORECASE,
 )
 _INTENSIFIER = re.compile(
-    rf"\b(?:{INTENSIFIERS_EN_DE}|{INTENSIFIERS_INTL})[ \t]+(?:[\w'’-]+[ \t]+)?$", re.IGNORECASE
+    rf"\b(?:{INTENSIFIERS_EN_DE}|{INTENSIFIERS_INTL}|{INTENSIFIERS_PT})[ \t]+(?:[\w'’-]+[ \t]+)?$",
+    re.IGNORECASE,
 )
 # A negated positive word made stronger: "not happy at all", "pas du tout satisfait".
 _INNER_INTENSIFIER = re.compile(
@@ -110,6 +149,12 @@ def _signal(term: FrustrationTerm) -> str:
     """The signal a term belongs to: its name without the language suffix."""
     head, _, tail = term.name.rpartition("_")
     return head if head and tail == term.language else term.name
+
+
+def _signal_of(item: Evidence) -> str:
+    """The signal of a frustration clue: "frustration:ironic_praise_pt" -> "ironic_praise"."""
+    head, _, tail = item.rule.removeprefix("frustration:").rpartition("_")
+    return head if head and len(tail) == 2 else item.rule.removeprefix("frustration:")
 
 
 def _folded(pattern: str) -> re.Pattern[str] | None:
@@ -158,9 +203,13 @@ def _shouting(text: str) -> list[Evidence]:
             found.append(Evidence("frustration:shouting", f"{upper}/{letters} capitals", 0.5))
     elif len(words) >= 2:
         found.append(Evidence("frustration:shouting", " ".join(words[:5]), 0.3))
-    marks = _MARKS.search(sample) if sample.count("!") + sample.count("?") >= 3 else None
+    marks = _MARKS.findall(sample) if sample.count("!") + sample.count("?") >= 3 else []
     if marks:
-        found.append(Evidence("frustration:exclamation", marks.group(0).strip(), 0.2))
+        # Repeated marks: one "!!!" may be glee, "???" again and again is exasperation.
+        questions = sum("?" in mark for mark in marks)
+        weight = 0.6 if questions >= 2 else 0.45 if len(marks) >= 2 else 0.3
+        shown = " ".join(mark.strip() for mark in marks[:4])
+        found.append(Evidence("frustration:exclamation", shown, weight))
     return found
 
 
@@ -284,12 +333,12 @@ class FrustrationScorer:
             if compiled.signal in fired:
                 continue  # one signal counts once, whichever language's words said it
             span = self._first(compiled, text, lowered, prepared)
-            if span is None:
+            if span is None or (compiled.signal == IRONIC_PRAISE and span[0] > IRONIC_REACH):
                 continue
             matched = text[span[0] : span[1]][:80]
-            if compiled.signal == PERSON_RULE:
+            if compiled.signal in PERSON_SIGNALS:
                 person = Evidence(PERSON_RULE, matched, 0.0)
-                fired.add(PERSON_RULE)
+                fired.update(PERSON_SIGNALS)
                 continue
             fired.add(compiled.signal)
             evidence.append(Evidence(f"frustration:{term.name}", matched, term.weight))
@@ -297,7 +346,12 @@ class FrustrationScorer:
                 intensifier = self._intensifier(compiled, text, lowered, span)
         if intensifier is not None:
             evidence.append(intensifier)
-        evidence.extend(_shouting(text))
+        loud = _shouting(text)
+        evidence.extend(loud)
+        fired.update(item.rule.removeprefix("frustration:") for item in loud)
+        if IRONIC_PRAISE in fired and not fired & COMPLAINTS:
+            # Thanks without a complaint are thanks.
+            evidence = [e for e in evidence if _signal_of(e) != IRONIC_PRAISE]
         remaining = 1.0
         for item in evidence:
             remaining *= 1.0 - min(max(item.weight, 0.0), 1.0)

@@ -21,6 +21,7 @@ ASKS_FOR_HUMAN = "asks_for_human"
 # the weaker ones need company (an intensifier, shouting, a second signal).
 SIGNAL_WEIGHTS: dict[str, float] = {
     ASKS_FOR_HUMAN: 0.0,  # not scored: its own policy rule escalates
+    "asks_for_role": 0.0,  # a request for a person by role (voice_roles): the same
     "anger": 0.6,
     "fed_up_automation": 0.6,
     "complaint": 0.6,
@@ -33,6 +34,17 @@ SIGNAL_WEIGHTS: dict[str, float] = {
     "claim": 0.25,
     "refund": 0.2,
     "again": 0.15,
+    # Signals of issue 24 (voice_money, voice_tone, voice_time add wording to waiting and
+    # repeat_contact): see those modules.
+    "finality": 0.6,
+    "sarcasm": 0.6,
+    "ironic_praise": 0.6,  # only in company of a complaint (frustration.COMPLAINTS)
+    "ultimatum": 0.6,
+    "money_without_goods": 0.6,
+    "refusal_to_pay": 0.5,
+    "money_back": 0.5,
+    "broken_promise": 0.4,
+    "double_charge": 0.35,
 }
 INTENSIFIED = frozenset({"anger", "dissatisfaction"})
 INTENSIFIER_WEIGHT = 0.25
