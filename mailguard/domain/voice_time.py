@@ -53,7 +53,8 @@ TIME_TERMS: tuple[FrustrationTerm, ...] = (
         "waiting",
         "en",
         rf"\bfor (?:over |more than |nearly |almost |about )?{_EN_N} (?:days?|weeks?|months?) "
-        rf"now\b|\b(?:days|weeks|months) (?:now|later|on|without|and (?:still|nothing|no))\b|\bit(?:'s| is| has been) (?:now )?(?:over |more than |nearly |"
+        rf"now\b|\b(?:days|weeks|months) (?:now|later|on|without|and (?:still|nothing|no))\b|"
+        rf"\bit(?:'s| is| has been) (?:now )?(?:over |more than |nearly |"
         rf"almost )?{_EN_N} (?:days?|weeks?|months?)\b",
     ),
     term(
@@ -81,8 +82,8 @@ TIME_TERMS: tuple[FrustrationTerm, ...] = (
         r"\b(?:zweimal|dreimal|viermal|fünfmal|mehrmals|zwei Mal|drei Mal|vier Mal) "
         r"(?:\w+ )?(?:angerufen|geschrieben|nachgefragt|gemeldet|reklamiert|gemailt|erinnert|"
         r"angemahnt)\b|"
-        rf"\b(?:zwei|drei|vier|fünf|sechs|mehrere) (?:Mails|E-Mails|Nachrichten|Anrufe|Nachfragen|"
-        rf"Tickets|Erinnerungen)(?=\s*[,;.]|\s+(?:und|ohne|später|aber|bisher|schon)\b)|"
+        r"\b(?:zwei|drei|vier|fünf|sechs|mehrere) (?:Mails|E-Mails|Nachrichten|Anrufe|Nachfragen|"
+        r"Tickets|Erinnerungen)(?=\s*[,;.]|\s+(?:und|ohne|später|aber|bisher|schon)\b)|"
         r"\bauf (?:zwei|drei|vier|mehrere|meine) (?:schriftliche\w* )?Nachfragen\b",
     ),
     term(
@@ -97,8 +98,8 @@ TIME_TERMS: tuple[FrustrationTerm, ...] = (
         "fr",
         r"\b(?:appelé|écrit|relancé|téléphoné|contacté|envoyé|signalé)e?s? (?:\w+ )?(?:deux|trois|"
         r"quatre|cinq|plusieurs|\d+) fois\b|"
-        rf"\b(?:deux|trois|quatre|cinq|six|plusieurs) (?:mails|e-mails|courriels|messages|appels|"
-        rf"relances)(?=\s*[,;.]|\s+(?:et|sans|plus tard|toujours|déjà)\b)",
+        r"\b(?:deux|trois|quatre|cinq|six|plusieurs) (?:mails|e-mails|courriels|messages|appels|"
+        r"relances)(?=\s*[,;.]|\s+(?:et|sans|plus tard|toujours|déjà)\b)",
     ),
     term(
         "waiting",
@@ -112,8 +113,8 @@ TIME_TERMS: tuple[FrustrationTerm, ...] = (
         "es",
         r"\b(?:llamado|escrito|enviado|reclamado|contactado|llamé|escribí|reclamé)\w* (?:\w+ )?"
         r"(?:dos|tres|cuatro|cinco|varias|\d+) veces\b|"
-        rf"\b(?:dos|tres|cuatro|cinco|seis|varios) (?:correos|mensajes|llamadas|emails|e-mails|"
-        rf"reclamaciones)(?=\s*[,;.]|\s+(?:y|sin|después|ya)\b)",
+        r"\b(?:dos|tres|cuatro|cinco|seis|varios) (?:correos|mensajes|llamadas|emails|e-mails|"
+        r"reclamaciones)(?=\s*[,;.]|\s+(?:y|sin|después|ya)\b)",
     ),
     term(
         "waiting",
@@ -128,8 +129,8 @@ TIME_TERMS: tuple[FrustrationTerm, ...] = (
         "it",
         r"\b(?:scritto|chiamato|telefonato|sollecitato|contattato|inviato)\w* (?:\w+ )?(?:due|tre|"
         r"quattro|cinque|più|diverse|\d+) volte\b|\bscritto il \d+,? il \d+|"
-        rf"\b(?:due|tre|quattro|cinque|sei|diverse) (?:mail|email|e-mail|messaggi|telefonate|chiamate|"
-        rf"solleciti)(?=\s*[,;.]|\s+(?:e|senza|dopo|già)\b)",
+        r"\b(?:due|tre|quattro|cinque|sei|diverse) (?:mail|email|e-mail|messaggi|telefonate|"
+        r"chiamate|solleciti)(?=\s*[,;.]|\s+(?:e|senza|dopo|già)\b)",
     ),
     term(
         "waiting",
@@ -141,10 +142,10 @@ TIME_TERMS: tuple[FrustrationTerm, ...] = (
     term(
         "repeat_contact",
         "nl",
-        r"\b(?:twee|drie|vier|vijf|zes|meerdere) keer (?:gebeld|gemaild|geschreven|gevraagd|doorgegeven|"
-        r"gemeld|een ticket|contact|een klacht)\b|"
-        rf"\b(?:twee|drie|vier|vijf|zes|meerdere) (?:mails|e-mails|berichten|telefoontjes|tickets)"
-        rf"(?=\s*[,;.]|\s+(?:en|zonder|later|al)\b)",
+        r"\b(?:twee|drie|vier|vijf|zes|meerdere) keer (?:gebeld|gemaild|geschreven|gevraagd|"
+        r"doorgegeven|gemeld|een ticket|contact|een klacht)\b|"
+        r"\b(?:twee|drie|vier|vijf|zes|meerdere) (?:mails|e-mails|berichten|telefoontjes|tickets)"
+        r"(?=\s*[,;.]|\s+(?:en|zonder|later|al)\b)",
     ),
     term(
         "waiting",
@@ -157,7 +158,7 @@ TIME_TERMS: tuple[FrustrationTerm, ...] = (
         "pt",
         r"\b(?:liguei|escrevi|enviei|reclamei|mandei|contactei|contatei)\w* (?:\w+ )?(?:duas|"
         r"três|quatro|cinco|várias|\d+) vezes\b|"
-        rf"\b(?:dois|duas|três|quatro|cinco|seis|vários|várias) (?:e-?mails|mensagens|liga[çc][õo]es|"
-        rf"protocolos|chamados)(?=\s*[,;.]|\s+(?:e|sem|depois|já)\b)",
+        r"\b(?:dois|duas|três|quatro|cinco|seis|vários|várias) (?:e-?mails|mensagens|"
+        r"liga[çc][õo]es|protocolos|chamados)(?=\s*[,;.]|\s+(?:e|sem|depois|já)\b)",
     ),
 )
