@@ -36,55 +36,20 @@ from mailguard.domain.language import detect_languages
 from mailguard.domain.model import Evidence
 from mailguard.domain.quotes import inside_inline_quotes
 from mailguard.domain.rules import FrustrationTerm
-from mailguard.domain.voice_lexicon import (
-    ASKS_FOR_HUMAN,
-    ENGLISH,
-    GERMAN,
-    INTENSIFIED,
-    INTENSIFIER_WEIGHT,
-    INTENSIFIERS_EN_DE,
+from mailguard.domain.voice_catalog import (
+    COMPLAINTS,
+    IRONIC_PRAISE,
+    IRONIC_REACH,
+    PERSON_RULE,
+    PERSON_SIGNALS,
+    REASSURANCE,
+    REASSURANCE_FACTOR,
+    SHIPPED_TERMS,
+    STATES,
 )
-from mailguard.domain.voice_lexicon_intl import DUTCH, FRENCH, INTENSIFIERS_INTL, ITALIAN, SPANISH
-from mailguard.domain.voice_lexicon_pt import INTENSIFIERS_PT, PORTUGUESE
-from mailguard.domain.voice_money import MONEY_TERMS
-from mailguard.domain.voice_roles import ASKS_FOR_ROLE, ROLE_TERMS
-from mailguard.domain.voice_time import TIME_TERMS
-from mailguard.domain.voice_tone import TONE_TERMS
-
-SHIPPED_TERMS: tuple[FrustrationTerm, ...] = (
-    ENGLISH + GERMAN + FRENCH + DUTCH + SPANISH + ITALIAN + PORTUGUESE
-    + ROLE_TERMS + MONEY_TERMS + TONE_TERMS + TIME_TERMS
-)  # fmt: skip
-PERSON_RULE = ASKS_FOR_HUMAN
-# Signals that are a request for a person: the evidence is PERSON_RULE, which the policy
-# escalates on; a request by role ("a case worker") is one like any other.
-PERSON_SIGNALS = frozenset({ASKS_FOR_HUMAN, ASKS_FOR_ROLE})
-# Thanks or praise is sarcasm only beside a complaint ("thanks for all the help" after three
-# unanswered mails); these are the signals that make it one.
-IRONIC_PRAISE = "ironic_praise"
-# ... and only near the start: sarcasm sets the tone of a message.
-IRONIC_REACH = 300
-COMPLAINTS = frozenset(
-    {
-        "anger",
-        "dissatisfaction",
-        "fed_up_automation",
-        "complaint",
-        "consequence",
-        "repeat_contact",
-        "waiting",
-        "no_answer",
-        "finality",
-        "money_without_goods",
-        "money_back",
-        "double_charge",
-        "refusal_to_pay",
-        "broken_promise",
-        "ultimatum",
-        "shouting",
-        "exclamation",
-    }
-)
+from mailguard.domain.voice_lexicon import INTENSIFIED, INTENSIFIER_WEIGHT, INTENSIFIERS_EN_DE
+from mailguard.domain.voice_lexicon_intl import INTENSIFIERS_INTL
+from mailguard.domain.voice_lexicon_pt import INTENSIFIERS_PT
 
 # A negation word followed by at most four words and no punctuation, up to the match:
 # "not [upset]", "I don't [want to file a] complaint", "keine [Beschwerde]". "no one" and
@@ -151,7 +116,17 @@ def _signal(term: FrustrationTerm) -> str:
     return head if head and tail == term.language else term.name
 
 
-def _signal_of(item: Evidence) -> str:
+# A line break inside a paragraph, after a line long enough to have been wrapped by the mail
+# program ("Is\nanyone actually looking at this?"), and not before a list item.
+_WRAPPED = re.compile(r"(?<=[^\n]{40})[ \t]*\n(?=[^\s\-*•\d>])")
+
+
+def _unwrapped(text: str) -> str:
+    """``text`` with hard-wrapped lines joined, so that a phrase split by the wrap matches."""
+    return _WRAPPED.sub(" ", text) if "\n" in text else text
+
+
+def signal_of(item: Evidence) -> str:
     """The signal of a frustration clue: "frustration:ironic_praise_pt" -> "ironic_praise"."""
     head, _, tail = item.rule.removeprefix("frustration:").rpartition("_")
     return head if head and len(tail) == 2 else item.rule.removeprefix("frustration:")
@@ -201,8 +176,9 @@ def _shouting(text: str) -> list[Evidence]:
         upper = len(_NOT_UPPER.sub("", sample))
         if upper / letters > 0.6:
             found.append(Evidence("frustration:shouting", f"{upper}/{letters} capitals", 0.5))
-    elif len(words) >= 2:
-        found.append(Evidence("frustration:shouting", " ".join(words[:5]), 0.3))
+    elif len(set(words)) >= 2 and max(len(word) for word in words) >= 5:
+        # Two different capital words, one longer than an acronym ("PDF", "RIB", "CNPJ").
+        found.append(Evidence("frustration:shouting", " ".join(dict.fromkeys(words[:5])), 0.3))
     marks = _MARKS.findall(sample) if sample.count("!") + sample.count("?") >= 3 else []
     if marks:
         # Repeated marks: one "!!!" may be glee, "???" again and again is exasperation.
@@ -279,10 +255,11 @@ class FrustrationScorer:
         for source, gate, folded in compiled.branches:
             if len(compiled.branches) > 1 and not prepared.opens(gate):
                 continue
+            negatable = compiled.signal not in STATES
             for start, end in _spans(source, folded, text, lowered):
-                if not _negated(text, start, text[start:end]) and not inside_inline_quotes(
-                    text, start
-                ):
+                if negatable and _negated(text, start, text[start:end]):
+                    continue
+                if not inside_inline_quotes(text, start):
                     return start, end
         return None
 
@@ -320,6 +297,10 @@ class FrustrationScorer:
         evidence: list[Evidence] = []
         person: Evidence | None = None
         intensifier: Evidence | None = None
+        joined = _unwrapped(text)
+        if joined != text:
+            # The gates test phrases as substrings: they must see the joined lines too.
+            text, prepared = joined, GateText.of(joined)
         prepared = prepared or GateText.of(text)
         if plausible is None:
             plausible = detect_languages(text, prepared.words or None)[1]
@@ -351,11 +332,14 @@ class FrustrationScorer:
         fired.update(item.rule.removeprefix("frustration:") for item in loud)
         if IRONIC_PRAISE in fired and not fired & COMPLAINTS:
             # Thanks without a complaint are thanks.
-            evidence = [e for e in evidence if _signal_of(e) != IRONIC_PRAISE]
+            evidence = [e for e in evidence if signal_of(e) != IRONIC_PRAISE]
         remaining = 1.0
         for item in evidence:
             remaining *= 1.0 - min(max(item.weight, 0.0), 1.0)
-        return Heard(round(1.0 - remaining, 3), tuple(evidence), person)
+        score = 1.0 - remaining
+        if REASSURANCE in fired:
+            score *= REASSURANCE_FACTOR
+        return Heard(round(score, 3), tuple(evidence), person)
 
     def score(
         self, text: str, language: str | None, prepared: GateText | None = None

@@ -15,6 +15,7 @@ and compound counts ("beschwer" covers Beschwerde, beschweren, beschwert;
 from __future__ import annotations
 
 from mailguard.domain.rules import FrustrationTerm
+from mailguard.domain.voice_weights import LEARNED_WEIGHTS
 
 ASKS_FOR_HUMAN = "asks_for_human"
 # One plain sentence of a strong signal reaches the default threshold 0.6 on its own;
@@ -28,7 +29,7 @@ SIGNAL_WEIGHTS: dict[str, float] = {
     "consequence": 0.65,
     "repeat_contact": 0.6,
     "dissatisfaction": 0.5,
-    "waiting": 0.4,
+    "waiting": 0.5,
     "no_answer": 0.4,
     "cancel": 0.3,
     "claim": 0.25,
@@ -45,14 +46,35 @@ SIGNAL_WEIGHTS: dict[str, float] = {
     "money_back": 0.5,
     "broken_promise": 0.4,
     "double_charge": 0.35,
+    "runaround": 0.6,  # voice_pressure
+    "disbelief": 0.5,
+    "ignored": 0.5,
+    "business_loss": 0.35,
+    "demand": 0.3,
+    "compensation": 0.3,
+    "on_top": 0.4,
+    "urgency": 0.3,
+    # Not a weight: a message that says "no rush" has its score halved (frustration.py).
+    "reassurance": 0.0,
 }
 INTENSIFIED = frozenset({"anger", "dissatisfaction"})
-INTENSIFIER_WEIGHT = 0.25
+INTENSIFIER = "intensifier"
+# Shouting and exclamation marks weigh what frustration._shouting gives them: not learned.
+FIXED_SIGNALS = frozenset({"shouting", "exclamation"})
+# The hand-set weights are the priors of the learned ones (scripts/train_voice_weights.py).
+PRIOR_WEIGHTS: dict[str, float] = {
+    signal: weight
+    for signal, weight in SIGNAL_WEIGHTS.items()
+    if weight > 0.0  # requests for a person and "no rush" are not weights
+} | {INTENSIFIER: 0.25}
+WEIGHTS: dict[str, float] = PRIOR_WEIGHTS | LEARNED_WEIGHTS
+INTENSIFIER_WEIGHT = WEIGHTS[INTENSIFIER]
 
 
 def term(signal: str, language: str, pattern: str) -> FrustrationTerm:
-    """A shipped term of ``signal`` in ``language`` with the signal's weight."""
-    return FrustrationTerm(f"{signal}_{language}", pattern, SIGNAL_WEIGHTS[signal], language)
+    """A shipped term of ``signal`` in ``language`` with the signal's (learned) weight."""
+    weight = WEIGHTS.get(signal, SIGNAL_WEIGHTS[signal])
+    return FrustrationTerm(f"{signal}_{language}", pattern, weight, language)
 
 
 _AUTO_EN = (

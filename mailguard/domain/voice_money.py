@@ -21,6 +21,7 @@ never a blank line (a new paragraph is a new matter).
 
 from __future__ import annotations
 
+from mailguard.domain.gate import top_level_branches
 from mailguard.domain.rules import FrustrationTerm
 from mailguard.domain.voice_lexicon import term
 
@@ -31,24 +32,168 @@ _NOT_PAPERWORK = (
     r"tracking|code|link|reply|answer|response))"
 )
 
-MONEY_TERMS: tuple[FrustrationTerm, ...] = (
+
+def _both(paid: str, missing: str) -> str:
+    """A payment and missing goods in the same paragraph, in either order.
+
+    Missing-goods-first is one branch per wording, so that each has a literal gate of its
+    own (all wordings together have too many prefixes for one).
+    """
+    first = [rf"\b(?:{paid})\b{_NEAR}\b(?:{missing})"]
+    first += [rf"\b(?:{m}){_NEAR}\b(?:{paid})\b" for m in top_level_branches(missing)]
+    return "|".join(first)
+
+
+# Per language: words for a payment taken, and for goods that never came. A missing
+# confirmation, receipt or invoice is paperwork, not goods.
+_PAID_MISSING = {
+    "en": (
+        r"paid|charged|debited|billed|took (?:my|the) money|taken (?:my|the) money|"
+        r"payment (?:went|was) (?:through|taken)",
+        r"nothing (?:has )?(?:arrived|come|came|turned up|been (?:sent|delivered|shipped))|"
+        r"nothing to show|never (?:arrived|came|turned up|got (?:it|them|anything))|"
+        r"(?:not|haven't|have not|hasn't|has not|didn't|did not) (?:yet |even |actually )?"
+        r"(?:received|arrived|come|turned up|got (?:it|anything|the|my)|been (?:shipped|"
+        r"delivered|sent)|shipped|delivered)" + _NOT_PAPERWORK + r"|"
+        r"still (?:not|hasn't|has not|haven't) (?:been )?(?:shipped|delivered|arrived|received|"
+        r"sent|here)|no (?:delivery|parcel|goods|product|item)s?\b",
+    ),
+    "de": (
+        r"bezahlt|gezahlt|abgebucht|überwiesen|Vorkasse|Zahlung geleistet|belastet|eingezogen|"
+        r"kassiert",
+        r"nichts (?:bekommen|erhalten|geliefert|gekommen|angekommen)|nichts (?:ist )?"
+        r"(?:gekommen|angekommen|passiert)|keine (?:Ware|Lieferung|Sendung)|kein (?:Paket|"
+        r"Produkt)|nie (?:angekommen|geliefert|bekommen)|(?:nicht|noch nicht|bis heute nicht|"
+        r"immer noch nicht|noch immer nicht) (?:\w+ )?(?:geliefert|angekommen|versandt|"
+        r"verschickt|eingetroffen|erfolgt|gekommen)",
+    ),
+    "fr": (
+        r"payée?s?|réglée?s?|débitée?s?|prélevée?s?|encaissée?s?|facturée?s?",
+        r"rien re[çc]u|jamais (?:re[çc]u|livrée?|arrivée?|venue?)|toujours pas (?:re[çc]u|livré|"
+        r"arrivé|expédié)|pas (?:été )?(?:livrée?|expédiée?)|aucune livraison|rien (?:n'est )?"
+        r"(?:arrivé|venu)|(?:n'ai|n’ai) (?:rien|jamais) re[çc]u",
+    ),
+    "es": (
+        r"pagado|pagué|pagamos|pagada|cobrado|cobraron|cargado|cargaron|abonado|abonamos",
+        r"y nada\b(?! (?:más|de))|nada (?:ha llegado|llegó|me ha llegado)|nunca (?:llegó|ha "
+        r"llegado)|no (?:me )?(?:ha|han)? ?(?:llegado|recibido|enviado|entregado)(?! (?:el |la |"
+        r"ningún |ninguna )?(?:correo|e-?mail|confirmación|factura|recibo|justificante|código))|"
+        r"no he recibido nada|sin (?:recibir|el (?:pedido|producto|paquete))|sigue sin (?:llegar|"
+        r"enviarse)|no me dan (?:ninguna|ningún|las|los|el|la)",
+    ),
+    "it": (
+        r"pagato|pagata|pagati|addebitat\w*|saldato|versato",
+        r"non ho ricevuto (?:niente|nulla|nessun\w*|il|la|l')|e niente\b|ancora (?:niente|nulla)|"
+        r"mai (?:arrivat|ricevut|consegnat)\w*|non (?:è|e') (?:mai |ancora )?(?:arrivat|"
+        r"consegnat)\w*|ancora non (?:arrivat|spedit|consegnat)\w*|non (?:mi )?è arrivato "
+        r"(?:niente|nulla)",
+    ),
+    "nl": (
+        r"betaald|afgeschreven|overgemaakt|aanbetaling",
+        r"niets (?:\w+ )?(?:ontvangen|geleverd|gekregen|binnen)|niks (?:\w+ )?(?:ontvangen|"
+        r"gekregen|geleverd)|nog (?:steeds )?(?:niet|niets) (?:\w+ )?(?:ontvangen|geleverd|binnen|"
+        r"verzonden)|niet (?:geleverd|ontvangen|aangekomen)|nooit (?:aangekomen|geleverd|"
+        r"ontvangen)|(?:levering|bezorging) (?:heeft )?niet plaatsgevonden",
+    ),
+    "pt": (
+        r"paguei|pagamos|pago|paga|cobrad[oa]s?|cobraram|debitad[oa]|descontad[oa]",
+        r"e nada\b(?! (?:mais|a|de))|nada (?:chegou|veio|recebi|foi enviado)|n[ãa]o recebi "
+        r"nada|n[ãa]o (?:recebi|chegou|foi enviad[oa]|veio|foi entregue)(?! (?:a |o )?(?:fatura|"
+        r"e-?mail|confirma|c[óo]digo|boleto|nota))|nunca (?:chegou|recebi)|nem (?:o|a) \w+ nem|"
+        r"aguardando envio|at[ée] (?:hoje|agora) nada|continua\w* (?:por|sem)",
+    ),
+}
+
+MONEY_TERMS: tuple[FrustrationTerm, ...] = tuple(
+    term("money_without_goods", language, _both(paid, missing))
+    for language, (paid, missing) in _PAID_MISSING.items()
+) + (
+    # The goods went back and the money did not come: still no refund.
     term(
         "money_without_goods",
         "en",
-        rf"\b(?:paid|charged|debited|billed|taken (?:the|my) money|payment (?:went|was) "
-        rf"(?:through|taken))\b{_NEAR}\b(?:nothing (?:has )?(?:arrived|come|came|turned up|"
-        rf"received|been (?:sent|delivered|shipped))|(?:not|never|haven't|have not|hasn't|"
-        rf"has not|didn't|did not) (?:yet |even |actually )?(?:received|arrived|come|been "
-        rf"(?:shipped|delivered|sent)|shipped|delivered|turned up|got (?:it|anything|the|my))"
-        rf"{_NOT_PAPERWORK}|still (?:not|hasn't|has not|haven't) (?:been )?(?:shipped|"
-        rf"delivered|arrived|received|sent|here)|no (?:delivery|parcel|goods|product))|"
-        rf"\b(?:nothing|never) (?:has )?(?:arrived|came|come|received|delivered)\b{_NEAR}"
-        rf"\b(?:paid|charged|debited)\b|"
+        r"\bstill (?:have |got )?no refund\b|"
+        r"\brefund (?:has )?(?:still )?(?:not|never) (?:arrived|come|been (?:paid|issued|"
+        r"processed))\b|\b(?:haven't|have not|still not|never) (?:received|got|had|seen) (?:my|"
+        r"a|the|any) (?:refund|money back)\b",
+    ),
+    term(
+        "money_without_goods",
+        "de",
+        r"\b(?:bis heute|bis jetzt|immer noch|noch immer|nach wie vor) (?:keine|kein|nicht) "
+        r"(?:\w+ )?(?:Erstattung|Rückerstattung|Geld|Gutschrift|erstattet|zurückgezahlt)\b",
+    ),
+    term(
+        "money_without_goods",
+        "fr",
+        r"\btoujours pas (?:de |été |reçu (?:le |mon )?)?rembours\w*|\b(?:aucun|pas de) "
+        r"remboursement (?:à ce jour|depuis)\b",
+    ),
+    term(
+        "money_without_goods",
+        "es",
+        r"\b(?:todavía|aún|sigo sin que) (?:no )?(?:me han |me hayan )?(?:devuelto el dinero|"
+        r"reembolsado)\b|\b(?:sigo|seguimos) sin (?:el |mi )?(?:reembolso|dinero)\b",
+    ),
+    term(
+        "money_without_goods",
+        "it",
+        r"\bancora (?:nessun|non) (?:\w+ )?rimbors\w*|\b(?:nessun|nessuno) rimborso\b",
+    ),
+    term(
+        "money_without_goods",
+        "nl",
+        r"\b(?:nog steeds|nog altijd|nog) (?:geen|niet) (?:\w+ )?(?:terugbetaling|"
+        r"terugbetaald|geld terug|restitutie|teruggestort)\b",
+    ),
+    term(
+        "money_without_goods",
+        "pt",
+        r"\b(?:ainda|até agora|até hoje) (?:sem|não|nenhum) (?:\w+ )?(?:reembols\w*|estorno|"
+        r"dinheiro)\b",
+    ),
+    # The company keeps charging after a cancellation.
+    term(
+        "money_without_goods",
+        "en",
         r"\bstill (?:being |getting )?(?:charg|bill|debit)(?:ed|ing)\b|"
         r"\b(?:keep|keeps|kept|continue|continues) (?:on )?(?:charging|billing|debiting|taking "
         r"(?:my )?money)\b|\bstop taking my money\b|"
         r"\bcharg(?:ed|ing) (?:me )?for (?:\w+ ){0,3}(?:i|we) (?:never|did not|didn't|do not|"
         r"don't) (?:receive|get|order|use|request|sign)",
+    ),
+    term(
+        "money_without_goods",
+        "de",
+        r"\b(?:weiterhin|immer noch|noch immer|trotzdem|nach wie vor|trotz (?:meiner |der )?"
+        r"Kündigung) (?:\w+ )?(?:abgebucht|belastet|berechnet|kassiert|eingezogen|abbuchen)\b",
+    ),
+    term(
+        "money_without_goods",
+        "fr",
+        r"\b(?:continuez|continue|continuent) (?:à|de) (?:me )?(?:prélever|facturer|débiter)\b|"
+        r"\btoujours (?:prélevée?|facturée?|débitée?)\b",
+    ),
+    term(
+        "money_without_goods",
+        "es",
+        r"\b(?:me |nos )?(?:siguen|continúan) (?:cobrando|cargando)\b",
+    ),
+    term(
+        "money_without_goods",
+        "it",
+        r"\b(?:continuate|continuano) (?:ad|a) addebitar\w*|\baddebitat\w* comunque\b",
+    ),
+    term(
+        "money_without_goods",
+        "nl",
+        r"\b(?:nog steeds|toch|blijft|blijven|nog altijd) (?:\w+ )?(?:afgeschreven|afschrijven|"
+        r"incasseren|geïncasseerd)\b",
+    ),
+    term(
+        "money_without_goods",
+        "pt",
+        r"\b(?:continuam|continuam a|seguem|ainda est[ãa]o a) (?:cobrar|cobrando|debitar)\b",
     ),
     term(
         "money_back",
@@ -72,20 +217,6 @@ MONEY_TERMS: tuple[FrustrationTerm, ...] = (
         r"\brefuse to pay\b",
     ),
     term(
-        "money_without_goods",
-        "de",
-        rf"\b(?:bezahlt|gezahlt|abgebucht|überwiesen|Vorkasse|Zahlung geleistet|belastet|"
-        rf"eingezogen|kassiert)\b{_NEAR}\b(?:nichts (?:bekommen|erhalten|geliefert|gekommen|"
-        rf"angekommen|passiert)|nichts gekommen|keine (?:Ware|Lieferung|Sendung)|kein (?:Paket|"
-        rf"Produkt)|(?:nicht|nie|noch nicht|bis heute nicht|immer noch nicht|noch immer nicht) "
-        rf"(?:\w+ )?(?:geliefert|angekommen|erhalten|bekommen|versandt|verschickt|eingetroffen|"
-        rf"erfolgt|gekommen))|"
-        rf"\b(?:nichts|nie etwas) (?:bekommen|erhalten|angekommen|geliefert)\b{_NEAR}"
-        rf"\b(?:bezahlt|abgebucht|gezahlt)\b|"
-        r"\b(?:weiterhin|immer noch|noch immer|trotzdem|nach wie vor|trotz (?:meiner |der )?"
-        r"Kündigung) (?:\w+ )?(?:abgebucht|belastet|berechnet|kassiert|eingezogen|abbuchen)\b",
-    ),
-    term(
         "money_back",
         "de",
         r"\b(?:mein\w*|das|die|den) (?:\w+ )?oder (?:mein|das) Geld\b|\bmein Geld zur[üu]ck\b|"
@@ -104,18 +235,6 @@ MONEY_TERMS: tuple[FrustrationTerm, ...] = (
         r"\b(?:ich|wir) (?:werde|werden) (?:\w+ ){0,3}nicht (?:be)?zahlen\b|"
         r"\b(?:ich|wir) (?:zahle|zahlen|bezahle|bezahlen) (?:\w+ ){0,3}nicht\b|"
         r"\bverweigere (?:die )?Zahlung\b",
-    ),
-    term(
-        "money_without_goods",
-        "fr",
-        rf"\b(?:payé|payée|réglé|débité|prélevé|encaissé|facturé)e?s?\b{_NEAR}\b(?:rien "
-        rf"re[çc]u|jamais (?:re[çc]u|livré|arrivé|venu)|toujours pas (?:re[çc]u|livré|arrivé|"
-        rf"expédié)|pas (?:été )?(?:re[çc]u|livré|expédié)|aucune livraison|rien (?:n'est )?"
-        rf"(?:arrivé|venu))|"
-        rf"\b(?:rien re[çc]u|jamais re[çc]u|jamais livré|jamais arrivé)\b{_NEAR}\b(?:payé|"
-        rf"encaissé|débité|prélevé|réglé)|"
-        r"\b(?:continuez|continue|continuent) (?:à|de) (?:me )?(?:prélever|facturer|débiter)\b|"
-        r"\btoujours (?:prélevée?|facturée?|débitée?)\b",
     ),
     term(
         "money_back",
@@ -137,19 +256,6 @@ MONEY_TERMS: tuple[FrustrationTerm, ...] = (
         r"\brefuse de payer\b",
     ),
     term(
-        "money_without_goods",
-        "es",
-        rf"\b(?:pagado|pagué|pagamos|pagada|cobrado|cobraron|cargado|cargaron|abonado|abonamos)"
-        rf"\b{_NEAR}\b(?:y nada\b(?! (?:más|de))|nada (?:ha llegado|llegó|me ha llegado)|"
-        rf"no (?:me )?(?:ha|han)? ?(?:llegado|recibido|enviado|entregado)(?! (?:el |la |ningún "
-        rf"|ninguna )?(?:correo|e-?mail|confirmación|factura|recibo|justificante|código))|"
-        rf"no he recibido(?! (?:el |la |ningún |ninguna )?(?:correo|e-?mail|confirmación|"
-        rf"factura|recibo|justificante|código))|sin "
-        rf"(?:recibir|el (?:pedido|producto|paquete))|sigue sin (?:llegar|enviarse)|no me dan "
-        rf"(?:ninguna|ningún|las|los|el|la))|"
-        r"\b(?:me |nos )?(?:siguen|continúan) (?:cobrando|cargando)\b",
-    ),
-    term(
         "money_back",
         "es",
         r"\bo (?:me |nos )?(?:devuelven|devuelvan|devuélvanme) (?:el|mi) dinero\b|"
@@ -169,15 +275,6 @@ MONEY_TERMS: tuple[FrustrationTerm, ...] = (
         r"\bme niego a pagar\b",
     ),
     term(
-        "money_without_goods",
-        "it",
-        rf"\b(?:pagato|pagata|pagati|addebitat\w*|saldato|versato)\b{_NEAR}\b(?:non ho "
-        rf"ricevuto (?:niente|nulla|nessun\w*|il|la|l')|e niente\b|ancora (?:niente|nulla)|"
-        rf"mai arrivat\w*|mai "
-        rf"ricevut\w*|non (?:è|e') (?:mai |ancora )?arrivat\w*|ancora non (?:arrivat|spedit)\w*)|"
-        r"\b(?:continuate|continuano) (?:ad|a) addebitar\w*|\baddebitat\w* comunque\b",
-    ),
-    term(
         "money_back",
         "it",
         r"\bo i (?:miei )?soldi\b|\brivoglio i (?:miei )?soldi\b|\bridatemi i (?:miei )?soldi\b|"
@@ -195,17 +292,6 @@ MONEY_TERMS: tuple[FrustrationTerm, ...] = (
         r"\bmi rifiuto di pagare\b",
     ),
     term(
-        "money_without_goods",
-        "nl",
-        rf"\b(?:betaald|afgeschreven|overgemaakt|aanbetaling)\b{_NEAR}\b(?:niets "
-        rf"(?:ontvangen|geleverd|gekregen|binnen)|niks (?:ontvangen|gekregen|geleverd)|nog "
-        rf"(?:steeds )?(?:niet|niets) (?:\w+ )?(?:ontvangen|geleverd|binnen|verzonden)|niet "
-        rf"(?:geleverd|ontvangen|aangekomen)|(?:levering|bezorging) (?:heeft )?niet "
-        rf"plaatsgevonden)|"
-        r"\b(?:nog steeds|toch|blijft|blijven|nog altijd) (?:\w+ )?(?:afgeschreven|afschrijven|"
-        r"incasseren|geïncasseerd)\b",
-    ),
-    term(
         "money_back",
         "nl",
         r"\bof (?:mijn|het) geld terug\b|\bik wil (?:nu )?mijn geld\b|\bwaar is mijn geld\b",
@@ -221,15 +307,6 @@ MONEY_TERMS: tuple[FrustrationTerm, ...] = (
         "nl",
         r"\b(?:ik|wij|we) (?:betaal|betalen|ga|gaan) (?:\w+ ){0,2}niet(?: betalen)?\b|"
         r"\bweiger (?:te|om te) betalen\b",
-    ),
-    term(
-        "money_without_goods",
-        "pt",
-        rf"\b(?:paguei|pago|pagamos|paga|cobrad[oa]s?|cobraram|debitad[oa]|descontad[oa])\b"
-        rf"{_NEAR}\b(?:e nada\b(?! (?:mais|a|de))|nada (?:chegou|veio|recebi|foi enviado)|"
-        rf"n[ãa]o (?:recebi|chegou|foi enviado|veio)|nem (?:o|a) \w+ nem|"
-        rf"aguardando envio|at[ée] (?:hoje|agora) nada|continua\w* (?:por|sem))|"
-        r"\b(?:continuam|continuam a|seguem|ainda est[ãa]o a) (?:cobrar|cobrando|debitar)\b",
     ),
     term(
         "money_back",

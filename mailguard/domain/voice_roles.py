@@ -50,6 +50,11 @@ _TRADE_AFTER = (
 )
 
 
+_GAP_NEGATION = (
+    r"(?:not|never|nicht|nie|kein\w*|pas|jamais|no|nunca|non|mai|niet|nooit|geen|n[ãa]o)"
+)
+
+
 def _role(article: str, nouns: str, free: str = "") -> str:
     """A role after an article or the company's possessive ("a supervisor", "Ihre
     Teamleitung", "un tramitador"), never after the writer's ("my manager"), or a phrase
@@ -78,15 +83,21 @@ def _grammar(
     ``praise``: thanks or praise, which keep a clause calm.
     """
     calm = rf"(?![^.!?\n]{{0,50}}\b{_any(praise)})"
+
+    def gap(most: int) -> str:
+        # Up to ``most`` characters of the clause, none of them a negation: "Sie müssen
+        # mich nicht zurückrufen" asks for no call.
+        return rf"(?:(?!\b{_GAP_NEGATION}\b)[^.!?\n]){{0,{most}}}?"
+
     return "|".join(
         (
-            rf"\b{_any(request)}\b{calm}[^.!?\n]{{0,70}}?\b{_any(role)}\b",
-            rf"\b{_any(request + '|' + modal)}\b{calm}[^.!?\n]{{0,40}}?\b{_any(person)}\b"
-            rf"[^.!?\n]{{0,50}}?\b{_any(act)}\b",
-            rf"\b{_any(person)}\b[^.!?\n]{{0,30}}?\b{_any(contact)}\b",
-            rf"\b{_any(contact)}\b[^.!?\n]{{0,20}}?\b{_any(person)}\b",
-            rf"\b{_any(passive)}\b[^.!?\n]{{0,25}}?\b{_any(role)}\b",
-            rf"\b{_any(request + '|' + modal)}\b{calm}[^.!?\n]{{0,30}}?\b{_any(contact)}\b",
+            rf"\b{_any(request)}\b{calm}{gap(70)}\b{_any(role)}\b",
+            rf"\b{_any(request + '|' + modal)}\b{calm}{gap(40)}\b{_any(person)}\b"
+            rf"{gap(50)}\b{_any(act)}\b",
+            rf"\b{_any(person)}\b{gap(30)}\b{_any(contact)}\b",
+            rf"\b{_any(contact)}\b{gap(20)}\b{_any(person)}\b",
+            rf"\b{_any(passive)}\b{gap(25)}\b{_any(role)}\b",
+            rf"\b{_any(request + '|' + modal)}\b{calm}{gap(30)}\b{_any(contact)}\b",
         )
     )
 
@@ -114,8 +125,8 @@ _EN = _grammar(
     act=r"look at|look into|check (?:my|our|the|this)|call|ring|phone|contact|deal with|"
     r"handle|sort (?:this|it) out|take (?:this|it|my case) over|take over|get back|read|"
     r"review|investigate|explain|get in touch|make a decision|personally",
-    contact=r"call me|ring me|phone me|contact me|call us|ring us|phone us|get back to me|"
-    r"give me a (?:call|ring)|tae phone me|to phone me",
+    contact=r"(?:call|ring|phone|contact) (?:me|us|her|him|my (?:mum|mom|mother|dad|father|wife|"
+    r"husband|daughter|son))|give me a (?:call|ring)|tae phone me",
     passive=r"reviewed|looked at|handled|dealt with|seen|assessed|examined|escalated|passed|"
     r"forwarded|referred|transferred|taken over",
     praise=r"thank|thanks|grateful|praise|compliment|appreciat\w*",
@@ -125,9 +136,9 @@ _DE = _grammar(
     request=r"bitte|bitten|möchte|möchten|will|wollen|verlange|verlangen|fordere|fordern|"
     r"wünsche|erwarte|erwarten|brauche|benötige|benötigen|bestehe|Nennung|nennen Sie|geben Sie|"
     r"leiten Sie|verbinden Sie|Weiterleitung",
-    modal=r"können|könnte|könnten|kann|würden|lassen Sie",
+    modal=r"können|könnte|könnten|kann|würden|lassen Sie|muss|müssen|soll|sollte",
     role=_role(
-        r"die|den|der|dem|des|eine[nmr]?|Ihre[nmrs]?|einen Ihrer|einem Ihrer|einer Ihrer",
+        r"die|den|der|dem|des|ein|eine[nmr]?|Ihre[nmrs]?|einen Ihrer|einem Ihrer|einer Ihrer",
         r"Sachbearbeiter\w*|Teamleit\w*|Vorgesetzte\w*|Abteilungsleit\w*|Geschäftsführ\w*|"
         r"Filialleit\w*|Verantwortliche\w*|Supervisor\w*|Beschwerdeabteilung|"
         r"Beschwerdestelle|Fachabteilung|Bearbeiter\w*",
@@ -141,9 +152,8 @@ _DE = _grammar(
     act=r"anruft|anrufen|zurückruft|zurückrufen|meldet|melden|kümmert|kümmern|ansieht|"
     r"ansehen|anschaut|anschauen|prüft|prüfen|bearbeitet|bearbeiten|übernimmt|übernehmen|"
     r"liest|lesen|entscheidet|persönlich",
-    contact=r"mich (?:\w+ )?anruft|mich (?:\w+ )?anrufen|mich (?:\w+ )?zurückruft|"
-    r"mich (?:\w+ )?zurückrufen|bei mir meldet|bei mir melden|mich kontaktiert|"
-    r"mich kontaktieren",
+    contact=r"(?:mich|sie|ihn|uns) (?:(?!nicht |nie )\w+ )?(?:anruft|anrufen|zurückruft|"
+    r"zurückrufen|kontaktiert|kontaktieren)|bei (?:mir|uns|ihr|ihm) (?:meldet|melden)",
     passive=r"bearbeitet von|geprüft von|angesehen von|übergeben an|weitergeleitet an|"
     r"weitergegeben an|eskaliert an",
     praise=r"dank\w*|bedank\w*|lob\w*|gelobt|gratulier\w*",
@@ -153,7 +163,7 @@ _FR = _grammar(
     request=r"veux|voudrais|souhaite|souhaiterais|demande|demandons|exige|exigeons|aimerais|"
     r"besoin|passez-moi|mettez-moi en relation|transmettez|transférez|faites remonter|"
     r"merci de",
-    modal=r"pouvez|pourriez|peut|pourrait|peux|puis",
+    modal=r"pouvez|pourriez|peut|pourrait|peux|puis|faut que|faudrait que",
     role=_role(
         r"un|une|le|la|l'|l’|au|à un|à une|votre|vos|du|des|d'un|d'une",
         r"responsable|superviseur\w*|chef (?:de service|d'équipe|du service|de rayon)|"
@@ -165,8 +175,8 @@ _FR = _grammar(
     act=r"m'appelle|m'appeler|me rappelle|me rappeler|me téléphone|me téléphoner|"
     r"me contacte|me contacter|s'occupe|s'occuper|prenne en charge|regarde|examine|traite|"
     r"étudie|m'explique|me réponde|lise|qui sait|qui connaît|personnellement",
-    contact=r"m'appeler|me rappeler|me téléphoner|me contacter|m'appelle|me rappelle|"
-    r"me téléphone|me contacte",
+    contact=r"(?:m'|l'|m’|l’)appeler|(?:me|la|le) (?:rappeler|téléphoner|contacter)|"
+    r"(?:m'|l'|m’|l’)appelle|(?:me|la|le) (?:rappelle|téléphone|contacte)",
     passive=r"traitée? par|examinée? par|étudiée? par|transmise? à|confiée? à|remontée? à|"
     r"transférée? à",
     praise=r"merci\w*|remerci\w*|félicit\w*|bravo",
@@ -186,8 +196,8 @@ _ES = _grammar(
     act=r"me llame|me llamen|llamarme|me atienda|me atiendan|atenderme|se encargue|"
     r"se haga cargo|mire|revise|lleve|me contacte|contactarme|me explique|me responda|"
     r"resuelva|lea|sepa|personalmente",
-    contact=r"me llame|me llamen|llamarme|me atienda|me atiendan|me contacte|contactarme|"
-    r"me puede llamar|me pueden llamar",
+    contact=r"(?:me|la|lo|nos) (?:llame|llamen|atienda|atiendan|contacte|contacten)|"
+    r"llamarme|contactarme|me (?:puede|pueden) llamar",
     passive=r"atienda|atiendan|revisad[oa] por|tramitad[oa] por|vist[oa] por|"
     r"gestionad[oa] por|llevad[oa] por",
     praise=r"gracias|agradec\w*|felicit\w*",
@@ -209,7 +219,7 @@ _IT = _grammar(
     act=r"mi chiami|mi chiamasse|mi richiami|mi contatti|mi telefoni|chiamarmi|richiamarmi|"
     r"contattarmi|legga|occuparsene|se ne occupi|si occupi|valuti|esamini|guardi|"
     r"mi spieghi|si scusi|sappia|prenda in carico|personalmente",
-    contact=r"mi chiami|mi chiamasse|mi richiami|mi contatti|mi telefoni|chiamarmi|"
+    contact=r"(?:mi|la|lo|ci) (?:chiami|chiamasse|richiami|contatti|telefoni)|chiamarmi|"
     r"richiamarmi|contattarmi|telefonare a|chiamare a",
     passive=r"valutat[oa] da|esaminat[oa] da|gestit[oa] da|vist[oa] da|trattat[oa] da|"
     r"presa in carico da|spiegazione da|spiegazione dal|spiegazioni dal",
@@ -229,8 +239,8 @@ _NL = _grammar(
     r"een technicus|één dossierbehandelaar",
     act=r"terugbelt|terugbellen|belt|bellen|opbelt|oppakt|oppakken|bekijkt|bekijken|"
     r"naar kijken|kijkt|regelt|regelen|behandelt|contact opneemt|beslist|leest|persoonlijk",
-    contact=r"mij terugbelt|me terugbelt|mij belt|me belt|mij bellen|me bellen|"
-    r"mij terugbellen|me terugbellen|met mij opnemen|met me opnemen",
+    contact=r"(?:mij|me|haar|hem|ons) (?:terug)?(?:belt|bellen)|met (?:mij|me|haar|hem) "
+    r"opnemen|bel (?:haar|hem)",
     passive=r"bekeken door|behandeld door|beoordeeld door|doorgestuurd naar|"
     r"doorgezet naar|spreken met",
     praise=r"bedank\w*|dank\w*|compliment\w*|lof",
@@ -250,8 +260,8 @@ _PT = _grammar(
     act=r"me ligue|me liguem|ligue|olhe|veja|trate|analise|resolva|acesse|aceda|leia|"
     r"me atenda|me contacte|me contate|me responda|cuide|se encarregue|fale comigo|"
     r"pessoalmente",
-    contact=r"me ligue|me liguem|me ligar|ligar-me|me telefone|me contacte|me contate|"
-    r"me atenda|fale comigo",
+    contact=r"me (?:ligue|liguem|ligar|telefone|contacte|contate|atenda)|ligar-me|fale comigo|"
+    r"ligue(?:m)? para (?:ela|ele|a minha|o meu)",
     passive=r"vist[oa] por|tratad[oa] por|analisad[oa] por|avaliad[oa] por|"
     r"encaminhad[oa] para|encaminhar para",
     praise=r"obrigad[oa]|agrade[çc]\w*|parab[ée]ns|elogi\w*",

@@ -15,6 +15,7 @@ already, later, without, still.
 
 from __future__ import annotations
 
+from mailguard.domain.gate import top_level_branches
 from mailguard.domain.rules import FrustrationTerm
 from mailguard.domain.voice_lexicon import term
 
@@ -53,7 +54,8 @@ TIME_TERMS: tuple[FrustrationTerm, ...] = (
         "waiting",
         "en",
         rf"\bfor (?:over |more than |nearly |almost |about )?{_EN_N} (?:days?|weeks?|months?) "
-        rf"now\b|\b(?:days|weeks|months) (?:now|later|on|without|and (?:still|nothing|no))\b|"
+        rf"now\b|\b(?:days|weeks|months) (?:now|on|without|and (?:still|nothing|no))\b|"
+        r"\b(?:days|weeks|months) later,? (?:and |but )?(?:still|nothing|no|i|we)\b|"
         rf"\bit(?:'s| is| has been) (?:now )?(?:over |more than |nearly |"
         rf"almost )?{_EN_N} (?:days?|weeks?|months?)\b",
     ),
@@ -72,7 +74,8 @@ TIME_TERMS: tuple[FrustrationTerm, ...] = (
         rf"\b(?:jetzt|nun|schon|bereits|inzwischen|mittlerweile) (?:seit )?(?:über |mehr als |"
         rf"fast |knapp )?{_DE_N} (?:Tage|Tagen|Wochen|Monate|Monaten)\b|"
         rf"\bseit (?:über |mehr als |fast |knapp )?{_DE_N} (?:Tagen|Wochen|Monaten)\b|"
-        r"\b(?:Tage|Wochen|Monate) (?:später|ohne|und (?:immer noch|nichts|noch))\b|"
+        r"\b(?:Tage|Wochen|Monate) (?:später,? (?:immer noch|noch immer|und|nichts)|ohne|und "
+        r"(?:immer noch|nichts|noch))\b|"
         r"\bseit Anfang (?:Januar|Februar|März|April|Mai|Juni|Juli|August|September|Oktober|"
         r"November|Dezember|des Monats|letzter Woche|des Jahres)\b",
     ),
@@ -91,7 +94,8 @@ TIME_TERMS: tuple[FrustrationTerm, ...] = (
         "fr",
         rf"\bdepuis (?:plus de |près de )?{_FR_N} (?:jours|semaines|mois|heures)\b|"
         rf"\b(?:ça|cela|ca) fait (?:plus de |presque )?{_FR_N} (?:jours?|semaines?|mois|heures)"
-        rf"\b|\b(?:jours|semaines|mois|heures) (?:sans|plus tard)\b",
+        rf"\b|\b(?:jours|semaines|mois|heures) sans\b|\b(?:jours|semaines|mois) plus tard,? "
+        rf"(?:toujours|rien|je|et)\b",
     ),
     term(
         "repeat_contact",
@@ -105,7 +109,8 @@ TIME_TERMS: tuple[FrustrationTerm, ...] = (
         "waiting",
         "es",
         rf"\b(?:llevo|llevamos|ya van|ya son|van) (?:ya )?(?:más de )?{_ES_N} (?:días|semanas|"
-        rf"meses|mes|semana)\b|\b(?:días|semanas|meses) (?:después|más tarde|sin)\b|"
+        rf"meses|mes|semana)\b|\b(?:días|semanas|meses) (?:después|más tarde),? (?:sigo|"
+        rf"seguimos|todavía|aún|nada|sin|y)\b|\b(?:días|semanas|meses) sin\b|"
         rf"\bdesde hace (?:más de )?{_ES_N} (?:días|semanas|meses|mes|semana)\b",
     ),
     term(
@@ -136,7 +141,7 @@ TIME_TERMS: tuple[FrustrationTerm, ...] = (
         "waiting",
         "nl",
         rf"\bal (?:meer dan |bijna )?{_NL_N} (?:dagen|weken|maanden|maand|week)\b|"
-        r"\b(?:dagen|weken|maanden) (?:nu|later|zonder|en nog)\b|"
+        r"\b(?:dagen|weken|maanden) (?:nu|zonder|en nog)\b|"
         rf"\bsinds (?:meer dan )?{_NL_N} (?:dagen|weken|maanden)\b",
     ),
     term(
@@ -160,5 +165,110 @@ TIME_TERMS: tuple[FrustrationTerm, ...] = (
         r"três|quatro|cinco|várias|\d+) vezes\b|"
         r"\b(?:dois|duas|três|quatro|cinco|seis|vários|várias) (?:e-?mails|mensagens|"
         r"liga[çc][õo]es|protocolos|chamados)(?=\s*[,;.]|\s+(?:e|sem|depois|já)\b)",
+    ),
+)
+
+
+def _ongoing(state: str, since: str) -> str:
+    """A bad state and when it began, in one clause, in either order ("no heating since
+    Friday", "seit Freitag keine Heizung", "depuis lundi je n'ai plus de ligne").
+
+    Time-first is one branch per wording of the time, each with a literal gate of its own.
+    """
+    branches = [rf"(?:{state})[^.!?\n]{{0,50}}?\b(?:{since})\b"]
+    branches += [
+        rf"\b(?:{when})\b[^.!?\n]{{0,50}}?(?:{state})" for when in top_level_branches(since)
+    ]
+    return "|".join(branches)
+
+
+_DAYS_EN = (
+    r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|last (?:week|month|"
+    r"\w+day)|the (?:\d+(?:st|nd|rd|th)?|start|beginning|middle|end) of|(?:early|mid|late) "
+    r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)\w*"
+)
+_MONTHS_DE = r"Januar|Februar|März|April|Mai|Juni|Juli|August|September|Oktober|November|Dezember"
+_MONTHS_FR = r"janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre"
+_MONTHS_ES = (
+    r"enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|octubre|noviembre|diciembre"
+)
+_MONTHS_IT = (
+    r"gennaio|febbraio|marzo|aprile|maggio|giugno|luglio|agosto|settembre|ottobre|novembre|dicembre"
+)
+_MONTHS_NL = (
+    r"januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|november|december"
+)
+_MONTHS_PT = (
+    r"janeiro|fevereiro|março|abril|maio|junho|julho|agosto|setembro|outubro|novembro|dezembro"
+)
+
+# A bad state that has lasted since a day or for a while: "no internet for ten days",
+# "without heating since Friday". The state words make a date or a duration a wait.
+ONGOING_TERMS: tuple[FrustrationTerm, ...] = (
+    term(
+        "waiting",
+        "en",
+        _ongoing(
+            r"\b(?:no|not|without|unable|down|broken|stuck|offline|locked|waiting|cut off|dead)"
+            r"\b|n't\b|n’t\b",
+            rf"for (?:the (?:last|past) )?(?:over |more than |nearly |almost |about )?{_EN_N} "
+            rf"(?:days?|weeks?|months?)|since (?:{_DAYS_EN})",
+        ),
+    ),
+    term(
+        "waiting",
+        "de",
+        _ongoing(
+            r"\b(?:kein\w*|nicht|nichts|ohne|warte\w*|kaputt|defekt|gesperrt|tot|gestört)\b",
+            rf"seit (?:Montag|Dienstag|Mittwoch|Donnerstag|Freitag|Samstag|Sonntag|"
+            rf"letzte[rm]? (?:Woche|Monat|\w+tag)|dem \d+|Anfang|Mitte|Ende|"
+            rf"{_MONTHS_DE})",
+        ),
+    ),
+    term(
+        "waiting",
+        "fr",
+        _ongoing(
+            r"\b(?:pas|plus|sans|aucun\w*|rien|attends|en panne|bloquée?|coupée?)\b",
+            rf"depuis (?:lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|"
+            rf"la semaine dernière|le mois dernier|le \d+|début|mi-\w+|fin|{_MONTHS_FR})",
+        ),
+    ),
+    term(
+        "waiting",
+        "es",
+        _ongoing(
+            r"\b(?:sin|no|nada|ningún|ninguna|esperando|bloquead[oa]|cortad[oa]|averiad[oa])\b",
+            rf"desde (?:el )?(?:lunes|martes|miércoles|jueves|viernes|sábado|domingo|"
+            rf"la semana pasada|el mes pasado|el día \d+|principios|mediados|finales|"
+            rf"{_MONTHS_ES})",
+        ),
+    ),
+    term(
+        "waiting",
+        "it",
+        _ongoing(
+            r"\b(?:senza|non|niente|nessun\w*|aspetto|bloccat[oa]|guast[oa])\b",
+            rf"da (?:lunedì|martedì|mercoledì|giovedì|venerdì|sabato|domenica|"
+            rf"la settimana scorsa|il mese scorso|inizio|metà|fine|{_MONTHS_IT})|dal \d+",
+        ),
+    ),
+    term(
+        "waiting",
+        "nl",
+        _ongoing(
+            r"\b(?:geen|niet|zonder|niets|wacht\w*|kapot|geblokkeerd|storing)\b",
+            rf"sinds (?:maandag|dinsdag|woensdag|donderdag|vrijdag|zaterdag|zondag|"
+            rf"vorige (?:week|maand)|begin|half|eind|{_MONTHS_NL}|\d+)",
+        ),
+    ),
+    term(
+        "waiting",
+        "pt",
+        _ongoing(
+            r"\b(?:sem|n[ãa]o|nada|nenhum\w*|esperando|à espera|bloquead[oa]|avariad[oa])\b",
+            rf"desde (?:segunda|terça|quarta|quinta|sexta|sábado|domingo|a "
+            rf"semana passada|o mês passado|o dia \d+|o início|o começo|o final|{_MONTHS_PT})",
+        ),
     ),
 )

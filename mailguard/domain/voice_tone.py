@@ -289,3 +289,52 @@ TONE_TERMS: tuple[FrustrationTerm, ...] = (
         r"\búltimo aviso\b",
     ),
 )
+
+# A writer who says there is no hurry is not at the end of their tether: "No rush at all,
+# I just wanted to check", "kein Stress", "sin prisa". The scorer halves the score when one
+# of these is present (see ``frustration.REASSURANCE``); a request for a person still counts.
+REASSURANCE_TERMS: tuple[FrustrationTerm, ...] = (
+    term(
+        "reassurance",
+        "en",
+        r"\bno (?:rush|hurry)\b|\bnot (?:urgent|a big deal)\b|\bno big deal\b|"
+        r"\bwhenever you (?:can|get a chance)\b|\bjust (?:wanted|want) to (?:check|ask)\b|"
+        r"\bhappy to wait\b",
+    ),
+    term(
+        "reassurance",
+        "de",
+        r"\bkein(?:en)? Stress\b|\bkeine Eile\b|\beilt nicht\b|\bnicht eilig\b|"
+        r"\bwollte nur (?:kurz )?(?:nachfragen|wissen|fragen)\b",
+    ),
+    term(
+        "reassurance",
+        "fr",
+        r"\brien d'urgent\b|\bpas d'urgence\b|\bpas pressée?\b|\bsans urgence\b|"
+        r"\baucune urgence\b|\bje voulais (?:juste|simplement) (?:savoir|demander)\b|"
+        r"\btout va bien\b",
+    ),
+    term(
+        "reassurance",
+        "es",
+        r"\bsin prisa\b|\bno hay prisa\b|\bno corre prisa\b|\bno es urgente\b|"
+        r"\bsolo quería (?:saber|preguntar)\b",
+    ),
+    term(
+        "reassurance",
+        "it",
+        r"\bnessuna fretta\b|\bsenza fretta\b|\bnon è urgente\b|\bvolevo solo (?:sapere|"
+        r"chiedere)\b|\bva benissimo\b",
+    ),
+    term(
+        "reassurance",
+        "nl",
+        r"\bgeen haast\b|\bniet dringend\b|\bik wilde (?:even|alleen) (?:vragen|weten)\b|"
+        r"\bdat is prima\b",
+    ),
+    term(
+        "reassurance",
+        "pt",
+        r"\bsem pressa\b|\bn[ãa]o é urgente\b|\bs[óo] queria (?:saber|perguntar)\b",
+    ),
+)

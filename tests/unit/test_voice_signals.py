@@ -169,12 +169,14 @@ def test_one_strong_sentence_reaches_the_threshold(text: str, lang: str) -> None
         ("I'm not happy.", "I'm not happy at all.", "en"),
     ],
 )
-def test_an_intensifier_lifts_dissatisfaction_over_the_threshold(
+def test_an_intensifier_adds_its_own_clue_to_dissatisfaction(
     weak: str, strong: str, lang: str
 ) -> None:
-    assert SCORER.hear(weak, lang).score < THRESHOLD
+    # Dissatisfaction reaches the threshold on its own since the weights are learned from
+    # the tune half (no calm message there says it); the intensifier adds to it.
+    plain = SCORER.hear(weak, lang)
     heard = SCORER.hear(strong, lang)
-    assert heard.score >= THRESHOLD
+    assert THRESHOLD <= plain.score < heard.score
     assert "frustration:intensifier" in {e.rule for e in heard.evidence}
 
 
