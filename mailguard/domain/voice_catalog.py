@@ -15,12 +15,16 @@ is its signal's (``voice_lexicon.SIGNAL_WEIGHTS``, learned ones from ``voice_wei
 from __future__ import annotations
 
 from mailguard.domain.rules import FrustrationTerm
-from mailguard.domain.voice_escalation import ESCALATION_TERMS
+from mailguard.domain.voice_escalation import (
+    ESCALATION_TERMS,
+    REJECTED_TERMS,
+    UNAUTHORISED_TERMS,
+)
 from mailguard.domain.voice_lexicon import ASKS_FOR_HUMAN, ENGLISH, GERMAN
 from mailguard.domain.voice_lexicon_intl import DUTCH, FRENCH, ITALIAN, SPANISH
 from mailguard.domain.voice_lexicon_pt import PORTUGUESE
 from mailguard.domain.voice_money import MONEY_TERMS
-from mailguard.domain.voice_phrasing import PHRASING_TERMS
+from mailguard.domain.voice_phrasing import FINAL_CANCEL_TERMS, PHRASING_TERMS
 from mailguard.domain.voice_pressure import PRESSURE_TERMS
 from mailguard.domain.voice_roles import ASKS_FOR_ROLE, ROLE_TERMS
 from mailguard.domain.voice_time import ONGOING_TERMS, TIME_TERMS
@@ -30,8 +34,8 @@ from mailguard.domain.voice_words import WORD_TERMS
 SHIPPED_TERMS: tuple[FrustrationTerm, ...] = (
     ENGLISH + GERMAN + FRENCH + DUTCH + SPANISH + ITALIAN + PORTUGUESE
     + ROLE_TERMS + MONEY_TERMS + TONE_TERMS + TIME_TERMS + ONGOING_TERMS
-    + PRESSURE_TERMS + ESCALATION_TERMS
-    + WORD_TERMS + PHRASING_TERMS + REASSURANCE_TERMS
+    + PRESSURE_TERMS + ESCALATION_TERMS + REJECTED_TERMS + UNAUTHORISED_TERMS
+    + WORD_TERMS + PHRASING_TERMS + FINAL_CANCEL_TERMS + REASSURANCE_TERMS
 )  # fmt: skip
 PERSON_RULE = ASKS_FOR_HUMAN
 # Signals that are a request for a person: the evidence is PERSON_RULE, which the policy
@@ -42,6 +46,7 @@ PERSON_SIGNALS = frozenset({ASKS_FOR_HUMAN, ASKS_FOR_ROLE})
 # giorni", "nothing received although I paid".
 STATES = frozenset(
     {
+        "unauthorised",
         "waiting",
         "no_answer",
         "money_without_goods",
@@ -85,5 +90,7 @@ COMPLAINTS = frozenset(
         "compensation",
         "on_top",
         "urgency",
+        "rejected",
+        "unauthorised",
     }
 )

@@ -147,3 +147,118 @@ ESCALATION_TERMS: tuple[FrustrationTerm, ...] = (
         r"\bcobr\w* (?:\w+ ){0,6}(?:di de baja|cancelé|anulé|ya no uso)\b",
     ),
 )
+
+# The company turned the customer down: a claim, refund or request rejected, refused or
+# denied, or a voucher offered instead of the money ("Ihr Antrag wurde abgelehnt",
+# "remboursement refusé", "me han denegado", "respinta due volte", "afgewezen zonder
+# uitleg", "voucher instead of a refund"): ``rejected`` (0.5).
+_REFUSED = {
+    "en": (
+        r"refund|claim|request|complaint|application|compensation",
+        r"refused|rejected|denied|declined|turned down",
+    ),
+    "de": (
+        r"Erstattung|Rückerstattung|Antrag|Reklamation|Beschwerde|Anspruch|Schadenmeldung|"
+        r"Garantie|Gewährleistung|Widerruf",
+        r"abgelehnt|verweigert|zurückgewiesen|abgewiesen",
+    ),
+    "fr": (
+        r"remboursement|réclamation|demande|dossier|indemnisation|garantie",
+        r"refusée?s?|rejetée?s?|déclinée?s?|refuse|rejette",
+    ),
+    "es": (
+        r"reembolso|reclamación|solicitud|devolución|garantía|indemnización",
+        r"rechazad[oa]s?|denegad[oa]s?|negad[oa]s?|rechazan|deniegan|niegan",
+    ),
+    "it": (
+        r"rimborso|richiesta|reclamo|pratica|domanda|garanzia|risarcimento",
+        r"respint[oa]|rifiutat[oa]|negat[oa]|rigettat[oa]|rifiutano|negano",
+    ),
+    "nl": (
+        r"terugbetaling|claim|aanvraag|klacht|verzoek|garantie|declaratie|vergoeding",
+        r"afgewezen|geweigerd|niet toegekend|weigeren|weigert",
+    ),
+    "pt": (
+        r"reembolso|reclama[çc][ãa]o|pedido|garantia|indeniza[çc][ãa]o|devolu[çc][ãa]o",
+        r"recusad[oa]s?|negad[oa]s?|rejeitad[oa]s?|indeferid[oa]s?|recusam|negam",
+    ),
+}
+_INSTEAD = {
+    "en": r"\b(?:voucher|credit note|store credit)s? instead of (?:a |my |the )?(?:refund|money)\b",
+    "de": r"\bGutschein\w* (?:statt|anstatt|anstelle) (?:einer |der )?(?:Erstattung|Geld)\w*",
+    "fr": r"\b(?:bon d'achat|avoir|bon)s? au lieu d'un remboursement\b",
+    "es": r"\b(?:vale|bono)s? en (?:lugar|vez) del? (?:reembolso|dinero)\b",
+    "it": r"\b(?:voucher|buono) (?:invece del|al posto del) (?:rimborso|denaro)\b",
+    "nl": r"\b(?:tegoedbon|voucher|waardebon) in plaats van (?:terugbetaling|geld|mijn geld)\b",
+    "pt": r"\b(?:vale|voucher|cr[ée]dito) em vez d[eo] (?:reembolso|dinheiro)\b",
+}
+
+REJECTED_TERMS: tuple[FrustrationTerm, ...] = tuple(
+    term(
+        "rejected",
+        language,
+        rf"\b(?:{thing})\b[^.!?\n]{{0,50}}?\b(?:{verdict})\b|"
+        rf"\b(?:{verdict})\b[^.!?\n]{{0,30}}?\b(?:{thing})\b|" + _INSTEAD[language],
+    )
+    for language, (thing, verdict) in _REFUSED.items()
+)
+
+# Something done without the customer's say: a renewal, a service or a charge they never
+# agreed to, ordered or signed ("without my consent", "ohne meine Zustimmung", "una
+# permanencia que nunca firmé", "servizi mai richiesti", "zonder mijn toestemming"):
+# ``unauthorised`` (0.5).
+UNAUTHORISED_TERMS: tuple[FrustrationTerm, ...] = (
+    term(
+        "unauthorised",
+        "en",
+        r"\bwithout (?:my|our) (?:consent|permission|agreement|authori[sz]ation|approval)\b|"
+        r"\bwithout (?:asking|telling|informing) (?:me|us)\b|\b(?:i|we) (?:never|did not|didn't) "
+        r"(?:agree|agreed|sign|signed|authori[sz]e|authori[sz]ed|consent|consented)\b|"
+        r"\b(?:i|we) never (?:ordered|requested|asked for)\b",
+    ),
+    term(
+        "unauthorised",
+        "de",
+        r"\bohne (?:meine|unsere|jede) (?:Zustimmung|Einwilligung|Erlaubnis|Genehmigung|"
+        r"Rücksprache|Auftrag)\b|\bohne (?:mich|uns) zu (?:fragen|informieren)\b|"
+        r"\b(?:nie|niemals|nicht) (?:\w+ )?(?:beauftragt|unterschrieben|zugestimmt|vereinbart)\b|"
+        r"\bnie (?:\w+ )?(?:bestellt|angefordert)\b",
+    ),
+    term(
+        "unauthorised",
+        "fr",
+        r"\bsans (?:mon|notre) (?:accord|consentement|autorisation)\b|\bsans (?:me|nous) "
+        r"(?:demander|prévenir|consulter)\b|\b(?:jamais|pas) (?:\w+ )?(?:signée?s?|souscrite?s?|"
+        r"autorisée?s?)\b|\bjamais (?:\w+ )?(?:commandée?s?|demandée?s?)\b",
+    ),
+    term(
+        "unauthorised",
+        "es",
+        r"\bsin (?:mi|nuestro) (?:consentimiento|permiso|autorización)\b|"
+        r"\bsin (?:avisarme|consultarme|preguntarme)\b|\bnunca (?:firmé|contraté|pedí|solicité|"
+        r"autoricé|acepté)\b|\bque no (?:he )?(?:firmado|contratado|firmé|contraté)\b",
+    ),
+    term(
+        "unauthorised",
+        "it",
+        r"\bsenza (?:il )?(?:mio|nostro) (?:consenso|permesso|autorizzazione)\b|"
+        r"\bsenza (?:avvisarmi|chiedermi|informarmi)\b|\bmai (?:richiest|sottoscritt|firmat|"
+        r"ordinat|autorizzat)\w*|\bnon (?:ho )?mai (?:richiesto|firmato|ordinato|sottoscritto|"
+        r"autorizzato)\b",
+    ),
+    term(
+        "unauthorised",
+        "nl",
+        r"\bzonder (?:mijn|onze) (?:toestemming|instemming|akkoord|goedkeuring)\b|"
+        r"\bzonder (?:mij|ons) (?:te )?(?:vragen|informeren|in te lichten)\b|"
+        r"\b(?:nooit|niet) (?:\w+ )?(?:getekend|afgesloten|akkoord gegeven)\b|"
+        r"\bnooit (?:\w+ )?(?:besteld|aangevraagd)\b",
+    ),
+    term(
+        "unauthorised",
+        "pt",
+        r"\bsem (?:a )?(?:minha|nossa) (?:autoriza[çc][ãa]o|permiss[ãa]o|concord[âa]ncia|"
+        r"consentimento)\b|\bsem (?:me )?(?:avisar|consultar|perguntar)\b|"
+        r"\bnunca (?:pedi|assinei|contratei|autorizei|solicitei)\b",
+    ),
+)

@@ -54,6 +54,8 @@ SIGNAL_WEIGHTS: dict[str, float] = {
     "compensation": 0.3,
     "on_top": 0.4,
     "urgency": 0.3,
+    "rejected": 0.5,
+    "unauthorised": 0.5,
     # Not a weight: a message that says "no rush" has its score halved (frustration.py).
     "reassurance": 0.0,
 }

@@ -265,3 +265,64 @@ PHRASING_TERMS: tuple[FrustrationTerm, ...] = (
     ),
     term("double_charge", "pt", r"\bpor ?que (?:me )?(?:cobraram|foi cobrad[oa]|estão a cobrar)"),
 )
+
+# A cancellation made final: at once, everything, for good, no longer a customer, do not
+# contact me again ("ich kündige alles fristlos", "résilier tout avec effet immédiat",
+# "no quiero seguir siendo cliente", "non voglio più essere vostro cliente"). A plain
+# cancellation at the end of the term stays ``cancel``.
+_CANCEL_WORDS = {
+    "en": r"cancel\w*|terminat\w*|close (?:my|our|the) accounts?|end (?:my|our) (?:contract|"
+    r"subscription|membership)",
+    "de": r"kündig\w*|storn\w*|beende\w*|Vertrag auflösen",
+    "fr": r"résili\w*|annul\w*|ferme\w* (?:mon|mes|le) compte",
+    "es": r"cancel\w*|baja|anul\w*|rescind\w*",
+    "it": r"disdic\w*|disdett\w*|disdir\w*|annull\w*|recedo|recesso|chiud\w* (?:il|i) (?:mio|miei) "
+    r"(?:conto|contratt\w*)",
+    "nl": r"opzeg\w*|zeg \w+ op|annuleer\w*|beëindig\w*",
+    "pt": r"cancel\w*|rescind\w*|rescis[ãa]o|encerr\w*",
+}
+_FINAL_WORDS = {
+    "en": (
+        r"with immediate effect|effective (?:immediately|today)|all (?:my|our|of my) "
+        r"(?:services|contracts|subscriptions|accounts)|for good|permanently|"
+        r"no longer (?:want|wish) to be|never (?:again|use)"
+    ),
+    "de": r"fristlos|mit sofortiger Wirkung|alle[ns]? (?:meine[n]? )?(?:Verträge|"
+    r"Dienste|Abos|Konten)|endgültig|nicht (?:mehr|länger) (?:Kunde|Kundin)",
+    "fr": r"avec effet immédiat|tous mes (?:contrats|abonnements|services)|"
+    r"définitivement|ne (?:plus|veux plus) être (?:votre )?client\w*",
+    "es": r"con efecto inmediato|todos mis (?:contratos|servicios)|"
+    r"definitiv\w*|no quiero seguir siendo (?:su |vuestro )?cliente",
+    "it": r"con effetto immediato|tutti i (?:miei )?(?:contratti|servizi)|"
+    r"definitiv\w*|non voglio più essere (?:vostr[oa] )?client[ei]",
+    "nl": r"per direct|met onmiddellijke ingang|al mijn (?:contracten|"
+    r"abonnementen|diensten)|definitief|geen klant meer",
+    "pt": r"com efeito imediato|todos os (?:meus )?(?:contratos|"
+    r"servi[çc]os)|definitivamente|n[ãa]o quero (?:mais )?ser (?:vosso |seu )?cliente",
+}
+_NO_CONTACT = {
+    "en": r"\b(?:do not|don't) (?:contact|call|email|e-mail) me (?:again|any more|anymore)\b|"
+    r"\bno longer (?:want|wish) to be (?:a |your )?customer\b",
+    "de": r"\b(?:kontaktieren|rufen|schreiben) Sie mich (?:bitte )?nicht (?:mehr|wieder)\b|"
+    r"\bnicht (?:mehr|länger) Ihr(?:e)? Kund(?:e|in) sein\b",
+    "fr": r"\bne me (?:contactez|rappelez|recontactez) plus\b|\bne plus être (?:votre )?client\w*",
+    "es": r"\bno me (?:vuelvan a )?(?:contacten|llamen|escriban) (?:más|nunca)\b|"
+    r"\bno quiero seguir siendo (?:su |vuestro )?cliente\b",
+    "it": r"\bnon (?:contattatemi|chiamatemi|scrivetemi) più\b|\bnon voglio più essere "
+    r"(?:vostr[oa] )?client[ei]\b",
+    "nl": r"\b(?:neem|bel|mail) (?:geen contact )?(?:meer )?(?:met )?mij (?:niet )?meer\b|"
+    r"\bgeen klant meer\b",
+    "pt": r"\bn[ãa]o me (?:contactem|liguem|contatem) mais\b|\bn[ãa]o quero (?:mais )?ser "
+    r"(?:vosso |seu )?cliente\b",
+}
+
+FINAL_CANCEL_TERMS: tuple[FrustrationTerm, ...] = tuple(
+    term(
+        "finality",
+        language,
+        rf"\b(?:{_CANCEL_WORDS[language]})\b[^.!?\n]{{0,40}}?\b(?:{_FINAL_WORDS[language]})\b|"
+        rf"\b(?:{_FINAL_WORDS[language]})\b[^.!?\n]{{0,40}}?\b(?:{_CANCEL_WORDS[language]})\b|"
+        + _NO_CONTACT[language],
+    )
+    for language in _CANCEL_WORDS
+)
