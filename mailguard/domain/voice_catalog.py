@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from mailguard.domain.rules import FrustrationTerm
 from mailguard.domain.voice_escalation import (
+    DANGER_TERMS,
+    ESCALATE_TERMS,
     ESCALATION_TERMS,
     REJECTED_TERMS,
     UNAUTHORISED_TERMS,
@@ -35,6 +37,7 @@ SHIPPED_TERMS: tuple[FrustrationTerm, ...] = (
     ENGLISH + GERMAN + FRENCH + DUTCH + SPANISH + ITALIAN + PORTUGUESE
     + ROLE_TERMS + MONEY_TERMS + TONE_TERMS + TIME_TERMS + ONGOING_TERMS
     + PRESSURE_TERMS + ESCALATION_TERMS + REJECTED_TERMS + UNAUTHORISED_TERMS
+    + ESCALATE_TERMS + DANGER_TERMS
     + WORD_TERMS + PHRASING_TERMS + FINAL_CANCEL_TERMS + REASSURANCE_TERMS
 )  # fmt: skip
 PERSON_RULE = ASKS_FOR_HUMAN
@@ -92,5 +95,6 @@ COMPLAINTS = frozenset(
         "urgency",
         "rejected",
         "unauthorised",
+        "danger",
     }
 )

@@ -262,3 +262,77 @@ UNAUTHORISED_TERMS: tuple[FrustrationTerm, ...] = (
         r"\bnunca (?:pedi|assinei|contratei|autorizei|solicitei)\b",
     ),
 )
+
+# A request to escalate, with no role named ("please escalate this complaint", "bitte
+# eskalieren Sie", "escalar mi caso"): a request for a person like ``asks_for_role``.
+ESCALATE_TERMS: tuple[FrustrationTerm, ...] = (
+    term(
+        "asks_for_role",
+        "en",
+        r"\b(?:please |i (?:would like|want|need|ask) (?:you )?to |kindly )escalate "
+        r"(?:this|it|my (?:case|complaint|ticket|issue|request))\b",
+    ),
+    term("asks_for_role", "de", r"\beskalieren Sie\b|\bbitte (?:\w+ )?eskalieren\b"),
+    term(
+        "asks_for_role",
+        "fr",
+        r"\b(?:faites|faire|merci de faire) remonter (?:ma|mon|cette|ce) (?:demande|dossier|"
+        r"réclamation|plainte)\b",
+    ),
+    term(
+        "asks_for_role",
+        "es",
+        r"\bescal(?:ar|en|e) (?:mi|este|el) (?:caso|reclamación|incidencia)\b",
+    ),
+    term(
+        "asks_for_role",
+        "it",
+        r"\b(?:scalate|inoltrate|inoltrare) (?:la mia|questa) (?:pratica|segnalazione|richiesta|"
+        r"reclamo) (?:ai|a un|al) (?:responsabil|superior|livello)\w*",
+    ),
+    term("asks_for_role", "nl", r"\b(?:escaleer|escaleren) (?:dit|deze klacht|mijn zaak)\b"),
+    term("asks_for_role", "pt", r"\bescal(?:ar|em|e) (?:o meu|este|o) (?:caso|pedido|processo)\b"),
+)
+
+# Harm or danger: a hazard, an injury, mould, a gas leak ("gefährlich", "dangereux",
+# "moho", "muffa", "schimmel", "fuga de gás"): ``danger`` (0.4).
+DANGER_TERMS: tuple[FrustrationTerm, ...] = (
+    term(
+        "danger",
+        "en",
+        r"\b(?:dangerous|unsafe|a (?:safety|fire) (?:hazard|risk)|injured|injury|electric shock|"
+        r"gas leak|caught fire|mould|mold)\b",
+    ),
+    term(
+        "danger",
+        "de",
+        r"\b(?:gefährlich\w*|lebensgefährlich\w*|verletzt|Stromschlag|Schimmel\w*|Gasleck|"
+        r"Brandgefahr|in Brand)\b",
+    ),
+    term(
+        "danger",
+        "fr",
+        r"\b(?:dangereu(?:x|se)|blessée?s?|électrocut\w*|moisissures?|fuite de gaz|a pris feu)\b",
+    ),
+    term(
+        "danger",
+        "es",
+        r"\b(?:peligros[oa]s?|herid[oa]s?|descarga eléctrica|moho|fuga de gas|se incendió)\b",
+    ),
+    term(
+        "danger",
+        "it",
+        r"\b(?:pericolos[oa]|ferit[oa]|scossa elettrica|muffa|fuga di gas|ha preso fuoco)\b",
+    ),
+    term(
+        "danger",
+        "nl",
+        r"\b(?:gevaarlijk\w*|gewond|elektrische schok|schimmel\w*|gaslek|vlam gevat)\b",
+    ),
+    term(
+        "danger",
+        "pt",
+        r"\b(?:perigos[oa]s?|ferid[oa]s?|choque elétrico|bolor|mofo|fuga de gás|vazamento de "
+        r"gás|pegou fogo)\b",
+    ),
+)

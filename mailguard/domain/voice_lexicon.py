@@ -56,6 +56,7 @@ SIGNAL_WEIGHTS: dict[str, float] = {
     "urgency": 0.3,
     "rejected": 0.5,
     "unauthorised": 0.5,
+    "danger": 0.4,
     # Not a weight: a message that says "no rush" has its score halved (frustration.py).
     "reassurance": 0.0,
 }

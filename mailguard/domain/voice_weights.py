@@ -17,6 +17,7 @@ LEARNED_WEIGHTS: dict[str, float] = {
     "compensation": 0.3,
     "complaint": 0.88,
     "consequence": 0.95,
+    "danger": 0.4,
     "demand": 0.3,
     "disbelief": 0.5,
     "dissatisfaction": 0.86,
