@@ -32,6 +32,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from mailguard.domain.gate import Gate, GateText, top_level_branches
+from mailguard.domain.gate_segments import (
+    GateIndex,
+    distributed,
+    gate_of,
+    key_gate,
+    later_gates,
+    union,
+)
 from mailguard.domain.language import detect_languages
 from mailguard.domain.model import Evidence
 from mailguard.domain.quotes import inside_inline_quotes
@@ -99,6 +107,9 @@ class _Compiled:
     # it, a lower-case twin searched without IGNORECASE in the lower-cased text (faster).
     branches: tuple[tuple[str, Gate | None, re.Pattern[str] | None], ...]
     everywhere: bool  # shipped: applies by plausible language, not the best guess
+    # Per branch: its source, lower-case twin and the gates to test before searching it, the
+    # most telling first (its later segments, see gate_segments, then its own gate).
+    plan: tuple[tuple[str, re.Pattern[str] | None, tuple[Gate, ...]], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,14 +127,37 @@ def _signal(term: FrustrationTerm) -> str:
     return head if head and tail == term.language else term.name
 
 
-# A line break inside a paragraph, after a line long enough to have been wrapped by the mail
-# program ("Is\nanyone actually looking at this?"), and not before a list item.
-_WRAPPED = re.compile(r"(?<=[^\n]{40})[ \t]*\n(?=[^\s\-*•\d>])")
+_WRAP_LENGTH = 40
+# A line break after a letter or digit and before a word: the only breaks worth a look.
+_WRAP_HINT = re.compile(r"\w[ \t]*\n[^\W\d]")
+_SENTENCE_END = ".!?:;"
+_LIST_START = "-*•>0123456789"
 
 
 def _unwrapped(text: str) -> str:
-    """``text`` with hard-wrapped lines joined, so that a phrase split by the wrap matches."""
-    return _WRAPPED.sub(" ", text) if "\n" in text else text
+    """``text`` with hard-wrapped lines joined, so that a phrase split by the wrap matches:
+    a line break inside a sentence, after a line long enough to have been wrapped by the
+    mail program ("Is\nanyone actually looking at this?"), not before a list item. A line
+    that ends a sentence is left alone: no phrase spans it, and most text needs no rewrite."""
+    for hint in _WRAP_HINT.finditer(text):
+        if hint.start() - text.rfind("\n", 0, hint.start()) > _WRAP_LENGTH:
+            break
+    else:
+        return text
+    lines = text.split("\n")
+    out = [lines[0]]
+    for line in lines[1:]:
+        before = out[-1].rstrip(" \t")
+        if (
+            len(before) >= _WRAP_LENGTH
+            and before[-1] not in _SENTENCE_END
+            and line[:1].strip()
+            and line[0] not in _LIST_START
+        ):
+            out[-1] = before + " " + line
+        else:
+            out.append(line)
+    return "\n".join(out)
 
 
 def signal_of(item: Evidence) -> str:
@@ -196,15 +230,42 @@ def _compile(term: FrustrationTerm, shipped: bool) -> _Compiled:
     The result is immutable, so sharing it is safe."""
     try:
         branches = tuple(
-            (branch, Gate.of(branch), _folded(branch))
-            for branch in top_level_branches(term.pattern)
+            (branch, gate_of(branch), _folded(branch))
+            for outer in top_level_branches(term.pattern)
+            for branch in distributed(outer)
         )
         for branch, _, folded in branches:
             if folded is None:
                 re.compile(branch, re.IGNORECASE)
     except re.error as exc:
         raise ValueError(f"frustration term {term.name!r}: bad pattern: {exc}") from exc
-    return _Compiled(term, _signal(term), Gate.of(term.pattern), branches, shipped)
+    plan = tuple(
+        (branch, folded, _checks(branch, own if len(branches) > 1 else None))
+        for branch, own, folded in branches
+    )
+    # The term's gate: any branch's most telling segment. Gated by how the pattern begins
+    # ("bitte", "nicht"), a term would open on nearly every German text.
+    gate = union([key_gate(branch) for branch, _, _ in branches])
+    return _Compiled(term, _signal(term), gate or Gate.of(term.pattern), branches, shipped, plan)
+
+
+def _checks(branch: str, own: Gate | None) -> tuple[Gate, ...]:
+    """The gates to test before a branch is searched: its most telling segments, then its
+    own gate (left out for a term of one branch: the term's gate covers it)."""
+    later = later_gates(branch)
+    return later + ((own,) if own is not None and own not in later else ())
+
+
+def _own_words(
+    source: str, folded: re.Pattern[str] | None, text: str, lowered: str | None, negatable: bool
+) -> tuple[int, int] | None:
+    """The first match of one branch that no negation governs and no quote holds."""
+    for start, end in _spans(source, folded, text, lowered):
+        if negatable and _negated(text, start, text[start:end]):
+            continue
+        if not inside_inline_quotes(text, start):
+            return start, end
+    return None
 
 
 def _spans(
@@ -226,12 +287,24 @@ class FrustrationScorer:
         self._shipped = [c for c in self._terms if c.everywhere]
         self._configured = [c for c in self._terms if not c.everywhere]
         self._by_language: dict[str, list[_Compiled]] = {}
+        self._lists: dict[tuple[str | None, frozenset[str]], tuple[list[_Compiled], GateIndex]]
+        self._lists = {}
         for compiled in self._shipped:
             self._by_language.setdefault(compiled.term.language or "", []).append(compiled)
 
-    def _applicable(self, language: str | None, plausible: frozenset[str]) -> list[_Compiled]:
+    def _applicable(
+        self, language: str | None, plausible: frozenset[str]
+    ) -> tuple[list[_Compiled], GateIndex]:
         """The shipped terms of the plausible languages (all if none), then the configured
-        terms that fit ``language``."""
+        terms that fit ``language``, with an index of their gates (kept per language set)."""
+        key = (language, plausible)
+        found = self._lists.get(key)
+        if found is None:
+            terms = self._ordered(language, plausible)
+            found = self._lists[key] = (terms, GateIndex.of([c.gate for c in terms]))
+        return found
+
+    def _ordered(self, language: str | None, plausible: frozenset[str]) -> list[_Compiled]:
         if plausible:
             # The best guess first, so that its words name a signal two languages share.
             order = sorted(plausible, key=lambda lang: (lang != language, lang))
@@ -243,7 +316,11 @@ class FrustrationScorer:
         return terms
 
     def _first(
-        self, compiled: _Compiled, text: str, lowered: str | None, prepared: GateText
+        self,
+        compiled: _Compiled,
+        text: str,
+        lowered: str | None,
+        prepared: GateText,
     ) -> tuple[int, int] | None:
         """The span of a match that is the author's own, unnegated words: the first one of
         the first branch (in the pattern's order) that has one.
@@ -252,15 +329,15 @@ class FrustrationScorer:
         """
         if not prepared.opens(compiled.gate):
             return None
-        for source, gate, folded in compiled.branches:
-            if len(compiled.branches) > 1 and not prepared.opens(gate):
-                continue
-            negatable = compiled.signal not in STATES
-            for start, end in _spans(source, folded, text, lowered):
-                if negatable and _negated(text, start, text[start:end]):
-                    continue
-                if not inside_inline_quotes(text, start):
-                    return start, end
+        negatable = compiled.signal not in STATES
+        for source, folded, checks in compiled.plan:
+            for check in checks:
+                if not prepared.opens(check):
+                    break
+            else:
+                span = _own_words(source, folded, text, lowered, negatable)
+                if span is not None:
+                    return span
         return None
 
     def _intensifier(
@@ -309,9 +386,11 @@ class FrustrationScorer:
         unsafe = len(folded) != len(text) or "ı" in folded or "ſ" in folded
         lowered = None if unsafe else folded
         fired: set[str] = set()
-        for compiled in self._applicable(language, plausible):
+        terms, index = self._applicable(language, plausible)
+        candidates = index.candidates(prepared)
+        for position, compiled in enumerate(terms):
             term = compiled.term
-            if compiled.signal in fired:
+            if compiled.signal in fired or position not in candidates:
                 continue  # one signal counts once, whichever language's words said it
             span = self._first(compiled, text, lowered, prepared)
             if span is None or (compiled.signal == IRONIC_PRAISE and span[0] > IRONIC_REACH):

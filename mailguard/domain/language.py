@@ -254,6 +254,8 @@ _WORDS: dict[str, tuple[str, ...]] = {
     ),
 }
 
+# Every language's function words: words nearly any text of that language holds.
+FUNCTION_WORDS = frozenset(set().union(*_WORDS.values()))
 _SHARED = frozenset(
     word
     for word in set().union(*_WORDS.values())

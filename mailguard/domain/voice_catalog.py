@@ -33,7 +33,22 @@ from mailguard.domain.voice_time import ONGOING_TERMS, TIME_TERMS
 from mailguard.domain.voice_tone import REASSURANCE_TERMS, TONE_TERMS
 from mailguard.domain.voice_words import WORD_TERMS
 
-SHIPPED_TERMS: tuple[FrustrationTerm, ...] = (
+
+def _merged(terms: tuple[FrustrationTerm, ...]) -> tuple[FrustrationTerm, ...]:
+    """One term per name: the wordings several modules give one signal in one language are
+    the branches of a single pattern, in the order given (one gate, one pass per text)."""
+    by_name: dict[str, list[FrustrationTerm]] = {}
+    for item in terms:
+        by_name.setdefault(item.name, []).append(item)
+    return tuple(
+        FrustrationTerm(
+            name, "|".join(t.pattern for t in group), group[0].weight, group[0].language
+        )
+        for name, group in by_name.items()
+    )
+
+
+SHIPPED_TERMS: tuple[FrustrationTerm, ...] = _merged(
     ENGLISH + GERMAN + FRENCH + DUTCH + SPANISH + ITALIAN + PORTUGUESE
     + ROLE_TERMS + MONEY_TERMS + TONE_TERMS + TIME_TERMS + ONGOING_TERMS
     + PRESSURE_TERMS + ESCALATION_TERMS + REJECTED_TERMS + UNAUTHORISED_TERMS

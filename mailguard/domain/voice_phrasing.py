@@ -33,9 +33,11 @@ def _either(first: str, then: str) -> str:
     return rf"\b(?:{first})\b{_CLAUSE}\b(?:{then})\b"
 
 
-def _praise_then_list(praise: str) -> str:
-    """Praise followed by a colon or a dash: what follows is the list of what went wrong."""
-    return rf"\b(?:{praise})\s*(?:[:–—]|-\s)"
+def _praise_then_list(thanks: str, praise: str) -> str:
+    """Thanks for praised service followed by a colon or a dash: what follows is the list of
+    what went wrong. The praise is a segment of its own, so that it gates the pattern (see
+    gate_segments) rather than the common "thanks"."""
+    return rf"\b(?:{thanks})[^.!?\n]{{0,2}}\b(?:{praise})\s*(?:[:–—]|-\s)"
 
 
 PHRASING_TERMS: tuple[FrustrationTerm, ...] = (
@@ -139,61 +141,65 @@ PHRASING_TERMS: tuple[FrustrationTerm, ...] = (
         "sarcasm",
         "en",
         _praise_then_list(
-            rf"thanks?(?: you)?(?: so much| a lot)? for (?:the|this|your) (?:{_PRAISE_EN}) "
-            r"(?:service|help|support|customer service)"
+            r"thanks?(?: you)?(?: so much| a lot)? for (?:the|this|your)",
+            rf"(?:{_PRAISE_EN}) (?:service|help|support|customer service)",
         ),
     ),
     term(
         "sarcasm",
         "de",
         _praise_then_list(
-            r"dank\w*(?: auch)? für (?:den|die|das|Ihren|Ihre) (?:tolle[nr]?|super|großartige[nr]?|"
-            r"hervorragende[nr]?|exzellente[nr]?|wunderbare[nr]?|erstklassige[nr]?) (?:Service|"
-            r"Hilfe|Support|Kundendienst|Kundenservice)"
+            r"dank\w*(?: auch)? für (?:den|die|das|Ihren|Ihre)",
+            r"(?:tolle[nr]?|super|großartige[nr]?|hervorragende[nr]?|exzellente[nr]?|"
+            r"wunderbare[nr]?|erstklassige[nr]?) (?:Service|Hilfe|Support|Kundendienst|"
+            r"Kundenservice)",
         ),
     ),
     term(
         "sarcasm",
         "fr",
         _praise_then_list(
-            r"merci (?:beaucoup )?pour (?:ce|cet|cette|votre|le) (?:service|accueil|aide|suivi) "
-            r"(?:exceptionnel|formidable|excellent|génial|remarquable|impeccable)|merci "
-            r"(?:beaucoup )?pour (?:ce|cet|cette|votre|le) (?:formidable|excellent|super|"
-            r"magnifique|génial) (?:service|accueil|aide|suivi)"
+            r"merci (?:beaucoup )?pour (?:ce|cet|cette|votre|le)",
+            r"(?:service|accueil|aide|suivi) (?:exceptionnel|formidable|excellent|génial|"
+            r"remarquable|impeccable)|(?:formidable|excellent|super|magnifique|génial) "
+            r"(?:service|accueil|aide|suivi)",
         ),
     ),
     term(
         "sarcasm",
         "es",
         _praise_then_list(
-            r"gracias por (?:el|su|este|vuestro|la) (?:magnífic[oa]|excelente|estupend[oa]|"
-            r"fantástic[oa]|maravillos[oa]|gran) (?:servicio|ayuda|atención)"
+            r"gracias por (?:el|su|este|vuestro|la)",
+            r"(?:magnífic[oa]|excelente|estupend[oa]|fantástic[oa]|maravillos[oa]|gran) "
+            r"(?:servicio|ayuda|atención)",
         ),
     ),
     term(
         "sarcasm",
         "it",
         _praise_then_list(
-            r"grazie (?:mille )?per (?:il|lo|l'|l’) ?(?:servizio|aiuto|assistenza) (?:eccezionale|"
-            r"eccellente|fantastic[oa]|splendid[oa]|magnific[oa]|ottim[oa])|grazie (?:mille )?per "
-            r"(?:il|l'|l’) ?(?:ottim[oa]|eccellente|splendid[oa]|fantastic[oa]) (?:servizio|aiuto|"
-            r"assistenza)"
+            r"grazie (?:mille )?per (?:il|lo|l'|l’)",
+            r"(?:servizio|aiuto|assistenza) (?:eccezionale|eccellente|fantastic[oa]|splendid[oa]|"
+            r"magnific[oa]|ottim[oa])|(?:ottim[oa]|eccellente|splendid[oa]|fantastic[oa]) "
+            r"(?:servizio|aiuto|assistenza)",
         ),
     ),
     term(
         "sarcasm",
         "nl",
         _praise_then_list(
-            r"bedankt voor de (?:geweldige|fantastische|uitstekende|super|prima|top|"
-            r"voortreffelijke) (?:service|hulp|klantenservice)"
+            r"bedankt voor de",
+            r"(?:geweldige|fantastische|uitstekende|super|prima|top|voortreffelijke) "
+            r"(?:service|hulp|klantenservice)",
         ),
     ),
     term(
         "sarcasm",
         "pt",
         _praise_then_list(
-            r"obrigad[oa] pel[oa] (?:servi[çc]o|atendimento|ajuda) (?:maravilhos[oa]|excelente|"
-            r"incr[íi]vel|fant[áa]stic[oa]|[óo]tim[oa]|impec[áa]vel)"
+            r"obrigad[oa] pel[oa]",
+            r"(?:servi[çc]o|atendimento|ajuda) (?:maravilhos[oa]|excelente|incr[íi]vel|"
+            r"fant[áa]stic[oa]|[óo]tim[oa]|impec[áa]vel)",
         ),
     ),
     term(

@@ -27,6 +27,7 @@ The request is evidence ``asks_for_human`` like the plain request for a person (
 
 from __future__ import annotations
 
+from mailguard.domain.gate import top_level_branches
 from mailguard.domain.rules import FrustrationTerm
 from mailguard.domain.voice_lexicon import term
 
@@ -55,18 +56,19 @@ _GAP_NEGATION = (
 )
 
 
-def _role(article: str, nouns: str, free: str = "") -> str:
+def _role(article: str, nouns: str, free: str = "") -> tuple[str, ...]:
     """A role after an article or the company's possessive ("a supervisor", "Ihre
     Teamleitung", "un tramitador"), never after the writer's ("my manager"), or a phrase
-    that names the role by itself ("someone in charge")."""
+    that names the role by itself ("someone in charge"). Each is a branch of its own, so
+    that the role's nouns gate the branch (see gate_segments)."""
     found = rf"(?:{article}) (?:(?!{_TRADE} )[\w'’-]+ )?(?:{nouns})\b(?! ?{_TRADE_AFTER})"
-    return f"{found}|{free}" if free else found
+    return (found, free) if free else (found,)
 
 
 def _grammar(
     request: str,
     modal: str,
-    role: str,
+    role: tuple[str, ...],
     person: str,
     act: str,
     contact: str,
@@ -89,17 +91,21 @@ def _grammar(
         # mich nicht zurückrufen" asks for no call.
         return rf"(?:(?!\b{_GAP_NEGATION}\b)[^.!?\n]){{0,{most}}}?"
 
-    return "|".join(
-        (
-            rf"\b{_any(request)}\b{calm}{gap(70)}\b{_any(role)}\b",
-            rf"\b{_any(request + '|' + modal)}\b{calm}{gap(40)}\b{_any(person)}\b"
-            rf"{gap(50)}\b{_any(act)}\b",
-            rf"\b{_any(person)}\b{gap(30)}\b{_any(contact)}\b",
-            rf"\b{_any(contact)}\b{gap(20)}\b{_any(person)}\b",
-            rf"\b{_any(passive)}\b{gap(25)}\b{_any(role)}\b",
-            rf"\b{_any(request + '|' + modal)}\b{calm}{gap(30)}\b{_any(contact)}\b",
-        )
-    )
+    branches = [rf"\b{_any(request)}\b{calm}{gap(70)}\b{named}\b" for named in role]
+    branches += [
+        rf"\b{_any(request + '|' + modal)}\b{calm}{gap(40)}\b{_any(person)}\b"
+        rf"{gap(50)}\b{_any(act)}\b",
+        rf"\b{_any(contact)}\b{gap(20)}\b{_any(person)}\b",
+    ]
+    # One branch per wording of the contact where it ends the branch, so that its verb,
+    # not "mich" or "sie", gates it (see gate_segments).
+    for call in top_level_branches(contact):
+        branches += [
+            rf"\b{_any(person)}\b{gap(30)}\b{call}\b",
+            rf"\b{_any(request + '|' + modal)}\b{calm}{gap(30)}\b{call}\b",
+        ]
+    branches += [rf"\b{_any(passive)}\b{gap(25)}\b{named}\b" for named in role]
+    return "|".join(branches)
 
 
 _EN = _grammar(
@@ -119,9 +125,9 @@ _EN = _grammar(
         r"authority)|(?:someone|somebody|a person) (?:who|that) (?:can|could|is able to) "
         r"(?:make a decision|decide|actually help|fix)",
     ),
-    person=r"someone|somebody|a person|an? (?:real |actual |competent )?(?:person|human|"
-    r"human being)|a member of (?:your )?staff|one of your (?:staff|team|engineers|agents)|"
-    r"an? (?:agent|engineer|technician|specialist)",
+    person=r"someone|somebody|a person|a real person|an actual person|a competent person|"
+    r"a human|a real human|a human being|a member of (?:your )?staff|one of your (?:staff|team|"
+    r"engineers|agents)|an agent|an engineer|a technician|a specialist",
     act=r"look at|look into|check (?:my|our|the|this)|call|ring|phone|contact|deal with|"
     r"handle|sort (?:this|it) out|take (?:this|it|my case) over|take over|get back|read|"
     r"review|investigate|explain|get in touch|make a decision|personally",
@@ -147,8 +153,9 @@ _DE = _grammar(
         r"(?:Ansprechpartner\w*|Ansprechperson\w*|Kontaktperson\w*|Betreuer\w*)",
     ),
     person=r"jemand|jemanden|jemandem|ein Mensch|einen Menschen|einem Menschen|eine Person|"
-    r"einer Person|ein(?:e[nmr]?)? Mitarbeiter\w*|Ihre[nmr]? Mitarbeiter\w*|ein(?:e[nmr]?)? "
-    r"Techniker\w*",
+    r"einer Person|ein Mitarbeiter|eine Mitarbeiterin|einen Mitarbeiter|einem Mitarbeiter|"
+    r"Ihre Mitarbeiter|Ihren Mitarbeiter|Ihrem Mitarbeiter|Ihrer Mitarbeiter|ein Techniker|"
+    r"einen Techniker",
     act=r"anruft|anrufen|zurückruft|zurückrufen|meldet|melden|kümmert|kümmern|ansieht|"
     r"ansehen|anschaut|anschauen|prüft|prüfen|bearbeitet|bearbeiten|übernimmt|übernehmen|"
     r"liest|lesen|entscheidet|persönlich",
