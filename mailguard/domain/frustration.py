@@ -128,8 +128,6 @@ def _signal(term: FrustrationTerm) -> str:
 
 
 _WRAP_LENGTH = 40
-# A line break after a letter or digit and before a word: the only breaks worth a look.
-_WRAP_HINT = re.compile(r"\w[ \t]*\n[^\W\d]")
 _SENTENCE_END = ".!?:;"
 _LIST_START = "-*•>0123456789"
 
@@ -139,12 +137,12 @@ def _unwrapped(text: str) -> str:
     a line break inside a sentence, after a line long enough to have been wrapped by the
     mail program ("Is\nanyone actually looking at this?"), not before a list item. A line
     that ends a sentence is left alone: no phrase spans it, and most text needs no rewrite."""
-    for hint in _WRAP_HINT.finditer(text):
-        if hint.start() - text.rfind("\n", 0, hint.start()) > _WRAP_LENGTH:
-            break
-    else:
-        return text
     lines = text.split("\n")
+    if not any(
+        len(line) >= _WRAP_LENGTH and (line[-1].isalnum() or line[-1] in " \t")
+        for line in lines[:-1]
+    ):
+        return text
     out = [lines[0]]
     for line in lines[1:]:
         before = out[-1].rstrip(" \t")

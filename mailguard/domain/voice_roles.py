@@ -156,9 +156,8 @@ _DE = _grammar(
     r"einer Person|ein Mitarbeiter|eine Mitarbeiterin|einen Mitarbeiter|einem Mitarbeiter|"
     r"Ihre Mitarbeiter|Ihren Mitarbeiter|Ihrem Mitarbeiter|Ihrer Mitarbeiter|ein Techniker|"
     r"einen Techniker",
-    act=r"anruft|anrufen|zurückruft|zurückrufen|meldet|melden|kümmert|kümmern|ansieht|"
-    r"ansehen|anschaut|anschauen|prüft|prüfen|bearbeitet|bearbeiten|übernimmt|übernehmen|"
-    r"liest|lesen|entscheidet|persönlich",
+    act=r"anruft|anrufen|zurückruft|zurückrufen|kümmert|kümmern|ansieht|ansehen|anschaut|"
+    r"anschauen|übernimmt|übernehmen|entscheidet|persönlich",
     contact=r"(?:mich|sie|ihn|uns) (?:(?!nicht |nie )\w+ )?(?:anruft|anrufen|zurückruft|"
     r"zurückrufen|kontaktiert|kontaktieren)|bei (?:mir|uns|ihr|ihm) (?:meldet|melden)",
     passive=r"bearbeitet von|geprüft von|angesehen von|übergeben an|weitergeleitet an|"
