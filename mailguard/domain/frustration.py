@@ -379,7 +379,9 @@ class FrustrationScorer:
         prepared = prepared or GateText.of(text)
         if plausible is None:
             plausible = detect_languages(text, prepared.words or None)[1]
-        folded = text.lower()
+        # The prepared text is this text or contains it: of the same length, it is this text.
+        same = prepared.lowered is not None and len(prepared.lowered) == len(text)
+        folded = prepared.lowered if same and prepared.lowered is not None else text.lower()
         # See GateText.of: positions or the case equivalence with the regex not assured.
         unsafe = len(folded) != len(text) or "ı" in folded or "ſ" in folded
         lowered = None if unsafe else folded
