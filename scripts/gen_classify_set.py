@@ -7,7 +7,8 @@ Dovecot Sieve vacation, Lotus Notes, cPanel, Zendesk, Freshdesk, OTRS/Znuny, Jir
 Zammad, Postfix/Exim/qmail/Sendmail/Exchange/Gmail bounces, Mailchimp/CleverReach/Brevo,
 Mailman and Google Groups, parcel services, cron, BoxTrapper and Spam Arrest, plus the
 hard human cases (replies quoting robots, "AW: Automatische Antwort:", people mentioning
-their own absence, forwarded bounces, HTML-only mail, Lotus Notes "Antwort:").
+their own absence, forwarded bounces, HTML-only mail, Lotus Notes "Antwort:", people
+writing from root@, no-reply@, postmaster@ or admin@ in a person's mail program).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from classify_set_other import (
     read_receipt,
     shipping,
 )
+from classify_set_system import monitoring_report, person_at_system_address
 
 SEED = 20250303
 HUMAN_VARIANTS = 9
@@ -77,6 +79,12 @@ def plan() -> list[tuple[str, str, Callable[[Ctx], Made]]]:
         ("notification", "de", account_notice),
         ("bulk", "en", lambda c: newsletter(c, 3)),
     ]
+    # People at system-looking addresses, and a robot at one (classify_set_system).
+    items += [
+        ("human", lang, lambda c, v=v: person_at_system_address(c, v))
+        for v, lang in enumerate(("en", "en", "de", "fr"))
+    ]
+    items.append(("notification", "en", monitoring_report))
     return items
 
 

@@ -34,6 +34,7 @@ from mailguard.domain.rules import (
     PatternRule,
     validate_target,
 )
+from mailguard.domain.system_sender import person_at_system_address
 
 __all__ = [
     "Classifier",
@@ -140,6 +141,7 @@ class Classifier:
                 name = rule.target[len(HEADER_PREFIX) :].strip().lower()
                 self._header.setdefault(name, []).append(compiled)
         self._header_rank = {name: rank for rank, name in enumerate(self._header)}
+        self._human_rules = frozenset(rule.name for rule in rules if rule.kind is Kind.HUMAN)
         self._helpdesk = frozenset(
             entry.lower() if entry.startswith("@") else normalize_address(entry)
             for entry in self.settings.helpdesk_senders
@@ -194,6 +196,9 @@ class Classifier:
             match = _unquoted_match(item.regex, text)
             if match:
                 fire(item.rule, match.group(0))
+        person = person_at_system_address(evidence, votes, text, self._human_rules)
+        if person is not None:
+            evidence.append(person)
         read = _Read(text, prepared, language, plausible)
         return self._verdict(facts, evidence, votes, overruled, read)
 
