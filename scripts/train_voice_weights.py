@@ -33,6 +33,8 @@ from mailguard.domain.frustration import signal_of
 from mailguard.domain.voice_catalog import PERSON_RULE, REASSURANCE, REASSURANCE_FACTOR
 from mailguard.domain.voice_lexicon import FIXED_SIGNALS, PRIOR_WEIGHTS
 
+__all__ = ["PRIOR_WEIGHTS", "Example", "examples", "fit", "main"]
+
 REPO = Path(__file__).resolve().parents[1]
 VOICE_SET = REPO / "tests" / "data" / "voice"
 TARGET = REPO / "mailguard" / "domain" / "voice_weights.py"

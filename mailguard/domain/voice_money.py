@@ -233,6 +233,7 @@ MONEY_TERMS: tuple[FrustrationTerm, ...] = tuple(
         "refusal_to_pay",
         "de",
         r"\b(?:ich|wir) (?:werde|werden) (?:\w+ ){0,3}nicht (?:be)?zahlen\b|"
+        r"\b(?:werde|werden) (?:ich|wir) (?:\w+ ){0,3}nicht (?:be)?zahlen\b|"
         r"\b(?:ich|wir) (?:zahle|zahlen|bezahle|bezahlen) (?:\w+ ){0,3}nicht\b|"
         r"\bverweigere (?:die )?Zahlung\b",
     ),

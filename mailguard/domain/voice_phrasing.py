@@ -317,7 +317,7 @@ _NO_CONTACT = {
     "it": r"\bnon (?:contattatemi|chiamatemi|scrivetemi) più\b|\bnon voglio più essere "
     r"(?:vostr[oa] )?client[ei]\b",
     "nl": r"\b(?:neem|bel|mail) (?:geen contact )?(?:meer )?(?:met )?mij (?:niet )?meer\b|"
-    r"\bgeen klant meer\b",
+    r"\bgeen klant meer\b|\bzeg (?:\w+ )?(?:per direct|met onmiddellijke ingang) op\b",
     "pt": r"\bn[ãa]o me (?:contactem|liguem|contatem) mais\b|\bn[ãa]o quero (?:mais )?ser "
     r"(?:vosso |seu )?cliente\b",
 }

@@ -81,3 +81,19 @@ def test_unreadable_path_gives_exit_2_and_a_message(
     assert captured.out == ""
     assert "cannot read" in captured.err and "nope.eml" in captured.err
     assert explain_main(str(tmp_path), as_json=False) == 2
+
+
+def test_each_voice_signal_is_shown_with_the_text_it_matched() -> None:
+    raw = mail(
+        subject="Bestellung 4411",
+        body="Ich habe am 3. März bezahlt, nichts ist gekommen. Danke für nichts.\n"
+        "Bitte geben Sie das an die zuständige Sachbearbeiterin weiter.",
+    )
+    facts = parse_facts(raw)
+    text = render_explanation(facts, Classifier().classify(facts), as_json=False)
+    assert "asks_for_human" in text and "zuständige Sachbearbeiterin" in text
+    assert "frustration:money_without_goods_de" in text and "bezahlt, nichts ist gekommen" in text
+    assert "frustration:sarcasm_de" in text and "Danke für nichts" in text
+    document = json.loads(render_explanation(facts, Classifier().classify(facts), as_json=True))
+    clues = {e["rule"]: e["matched"] for e in document["frustration_evidence"]}
+    assert clues["frustration:sarcasm_de"] == "Danke für nichts"
