@@ -19,6 +19,7 @@ from prometheus_client import Counter
 
 from mailguard.app.gauges import gauge_loop
 from mailguard.app.mailwatch import MailWatch
+from mailguard.app.milter import MilterService
 from mailguard.app.proxy import ProxyService
 from mailguard.app.readiness import Readiness
 from mailguard.config import Config, redact_url
@@ -144,7 +145,10 @@ async def run_daemon(config: Config, stop: asyncio.Event | None = None) -> int:
     mail = MailWatch(config, store, engine, utc_now)
     wake = mail.executor.wake
     proxy = ProxyService(config, engine, store, wake) if config.proxy.enabled else None
-    relay = config.relay if proxy is not None else None
+    milter = None
+    if config.milter is not None:
+        milter = MilterService(config, config.milter, engine, store, proxy, wake)
+    relay = config.relay if proxy is not None or milter is not None else None
     ready = Readiness(store, relay, mail.health)
     health = HealthServer(lambda: {**maintenance.health(), **mail.health()}, ready=ready.checks)
     port = None
@@ -152,11 +156,13 @@ async def run_daemon(config: Config, stop: asyncio.Event | None = None) -> int:
         if config.http.enabled:
             port = await health.start(config.http.listen_host, config.http.listen_port)
         smtp_port = await proxy.start() if proxy is not None else None
+        milter_listen = await milter.start() if milter is not None else None
         log.info(
             "daemon_started",
             mailboxes=[m.name for m in config.mailboxes],
             http_port=port,
             smtp_port=smtp_port,
+            milter=milter_listen,
             dry_run=config.dry_run,
         )
         # What start-up built (compiled rules, SQLAlchemy's tables and statements, the
@@ -172,8 +178,10 @@ async def run_daemon(config: Config, stop: asyncio.Event | None = None) -> int:
         ]
         await stop.wait()
         log.info("daemon_stopping")
+        # Listeners first: no new mail while the rest winds down.
+        if milter is not None:
+            await milter.close(SHUTDOWN_GRACE)
         if proxy is not None:
-            # Listeners first: no new mail while the rest winds down.
             await proxy.close(SHUTDOWN_GRACE)
         await health.close()
         for worker in workers:
@@ -185,6 +193,8 @@ async def run_daemon(config: Config, stop: asyncio.Event | None = None) -> int:
                 with contextlib.suppress(asyncio.CancelledError):
                     await worker
     finally:
+        if milter is not None:
+            await milter.close(0)
         if proxy is not None:
             await proxy.close(0)
         await store.close()

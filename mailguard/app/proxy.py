@@ -34,20 +34,7 @@ class ProxyService:
         on_actions: Callable[[], None] = lambda: None,
     ) -> None:
         proxy = config.proxy
-        rewrite = proxy.rewrite
-        handover = HandoverText(
-            subject_prefix=rewrite.subject_prefix,
-            sentences={"en": rewrite.handover.en, "de": rewrite.handover.de},
-            default_language=rewrite.default_language,
-        )
-        settings = ProxySettings(
-            handover,
-            agents=config.notify.agents,
-            trace_header=proxy.trace_header,
-            hostname=proxy.hostname,
-            dry_run=config.dry_run,
-            deferral=deferral_of(config),
-        )
+        settings = proxy_settings(config)
         self.relay = Relay(config.relay, local_hostname=proxy.hostname)
         self.handler = ProxyHandler(engine, self.relay, store, settings, on_actions=on_actions)
         self.server = ProxyServer(proxy, self.handler)
@@ -90,6 +77,25 @@ class ProxyService:
                 with contextlib.suppress(asyncio.CancelledError):
                     await worker
         await self.relay.close()
+
+
+def proxy_settings(config: Config) -> ProxySettings:
+    """What decides an outbound message besides the engine: the proxy's and the milter's."""
+    proxy = config.proxy
+    rewrite = proxy.rewrite
+    handover = HandoverText(
+        subject_prefix=rewrite.subject_prefix,
+        sentences={"en": rewrite.handover.en, "de": rewrite.handover.de},
+        default_language=rewrite.default_language,
+    )
+    return ProxySettings(
+        handover,
+        agents=config.notify.agents,
+        trace_header=proxy.trace_header,
+        hostname=proxy.hostname,
+        dry_run=config.dry_run,
+        deferral=deferral_of(config),
+    )
 
 
 def deferral_of(config: Config) -> Deferral | None:

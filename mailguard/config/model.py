@@ -24,6 +24,7 @@ from pydantic import (
     model_validator,
 )
 
+from mailguard.config.milter import MilterConfig
 from mailguard.config.notes import NoteConfig
 from mailguard.config.notify import NotifyConfig
 from mailguard.config.rules import ClassifierConfig, PolicyConfig
@@ -319,6 +320,7 @@ class Config(Section):
     mailboxes: list[MailboxConfig] = []
     relay: RelayConfig = RelayConfig()
     proxy: ProxyConfig = ProxyConfig()
+    milter: MilterConfig | None = None
     policy: PolicyConfig = PolicyConfig()
     classifier: ClassifierConfig = ClassifierConfig()
     notify: NotifyConfig = NotifyConfig()
@@ -348,7 +350,8 @@ class Config(Section):
 
     @model_validator(mode="after")
     def _divert_needs_agents(self) -> Config:
-        if self.proxy.enabled and self.proxy.escalated == "divert" and self.notify.agents is None:
+        deciding = self.proxy.enabled or self.milter is not None
+        if deciding and self.proxy.escalated == "divert" and self.notify.agents is None:
             raise ValueError("proxy.escalated: divert needs notify.agents (where to divert to)")
         return self
 

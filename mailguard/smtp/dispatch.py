@@ -209,31 +209,38 @@ class Dispatcher:
         # the raw bytes and the envelope as deferred, committed too.
         return None
 
-    async def _rewrite(self, msg: Message, result: ProcessResult) -> RelayResult | None:
+    async def rewritten(self, raw: bytes, result: ProcessResult) -> bytes:
+        """The message as rewritten for a customer who is with a person (also the milter's)."""
         handover = self.settings.handover
         language = result.classification.language if result.classification else None
-        reason = _reason(result)
-        headers = {"X-Mailguard-Handover": "yes", "X-Mailguard-Reason": reason}
-        raw = await _maybe_in_thread(
-            len(msg.raw),
+        headers = {"X-Mailguard-Handover": "yes", "X-Mailguard-Reason": reason_of(result)}
+        return await _maybe_in_thread(
+            len(raw),
             lambda: rewrite(
-                msg.raw,
+                raw,
                 sentence=handover.sentence(language),
                 subject_prefix=handover.subject_prefix,
                 headers=headers,
             ),
         )
+
+    def diverted(self, raw: bytes, rcpt_tos: Sequence[str], result: ProcessResult) -> bytes:
+        """The message as diverted to the agents (also the milter's)."""
+        return divert(raw, original_recipients=list(rcpt_tos), reason=reason_of(result))
+
+    async def _rewrite(self, msg: Message, result: ProcessResult) -> RelayResult | None:
+        raw = await self.rewritten(msg.raw, result)
         return await self._send(raw, msg.rcpt_tos, msg)
 
     async def _divert(self, msg: Message, result: ProcessResult) -> RelayResult | None:
         agents = self.settings.agents
         if agents is None:  # the config refuses divert without agents; hold would be safer
             raise RelayTemporaryError(451, "4.3.0 divert needs notify.agents")
-        raw = divert(msg.raw, original_recipients=list(msg.rcpt_tos), reason=_reason(result))
-        return await self._send(raw, (agents,), msg)
+        return await self._send(self.diverted(msg.raw, msg.rcpt_tos, result), (agents,), msg)
 
 
-def _reason(result: ProcessResult) -> str:
+def reason_of(result: ProcessResult) -> str:
+    """Why a message is rewritten or diverted, for its X-Mailguard-Reason header."""
     decision = result.decision
     treat = decision.rewrite if decision is not None else None
     return treat.reason if treat is not None else "customer escalated"

@@ -8,7 +8,8 @@
 #   agent@example.test   / agent-pw
 #   customer@example.test/ customer-pw
 # Vacation replies are written to BASE_DIR/outbox/*.eml (+ *.args = sendmail argv),
-# or, if DOVECOT_SUBMISSION_HOST=127.0.0.1:PORT is set, sent by SMTP to that host.
+# or, if DOVECOT_SUBMISSION_HOST=127.0.0.1:PORT is set, sent by SMTP to that host;
+# DOVECOT_EXTRA_CONF=FILE includes FILE there instead (e.g. a sendmail_path of its own).
 # Run as a normal user: everything runs as that user. Run as root: the whole
 # instance is started as DOVECOT_RUN_USER (default: dovecot) via setpriv, and
 # BASE_DIR is chown'ed to it (its parent dirs must be traversable by that user).
@@ -103,7 +104,12 @@ printf '%s\n' "\$@" > "\$f.args"
 cat > "\$f.tmp" && mv "\$f.tmp" "\$f.eml"
 EOF
 chmod 755 "$BASE/bin/sendmail-capture"
-if [ -n "${DOVECOT_SUBMISSION_HOST:-}" ]; then
+if [ -n "${DOVECOT_EXTRA_CONF:-}" ]; then
+  # Settings of the caller's own (e.g. the shipped config/postfix/dovecot-sieve.conf): the
+  # file is copied into BASE and included where the sendmail/submission line would be.
+  cp "$DOVECOT_EXTRA_CONF" "$BASE/extra.conf"
+  SUBMISSION_LINE="!include $BASE/extra.conf"
+elif [ -n "${DOVECOT_SUBMISSION_HOST:-}" ]; then
   SUBMISSION_LINE="submission_host = $DOVECOT_SUBMISSION_HOST"
 else
   SUBMISSION_LINE="sendmail_path = $BASE/bin/sendmail-capture"

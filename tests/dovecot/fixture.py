@@ -319,13 +319,15 @@ def start_dovecot(
     *,
     binary: str | None = None,
     submission_host: str | None = None,
+    extra_conf: Path | None = None,
 ) -> Dovecot:
     """Start an instance in `base` on a random free port base.
 
     `base` must be traversable by the instance's user: as root that is the unprivileged
     dovecot user, so pytest's `tmp_path` (under a 0700 /tmp/pytest-of-root) cannot be used.
     With `submission_host` ("127.0.0.1:PORT") vacation replies go there by SMTP instead of
-    to the outbox directory.
+    to the outbox directory; with `extra_conf` (a file of Dovecot settings, e.g. a
+    `sendmail_path`) that file is included instead.
     """
     env = dict(os.environ)
     dovecot_bin = binary or find_dovecot()
@@ -335,6 +337,10 @@ def start_dovecot(
         env["DOVECOT_SUBMISSION_HOST"] = submission_host
     else:
         env.pop("DOVECOT_SUBMISSION_HOST", None)
+    if extra_conf is not None:
+        env["DOVECOT_EXTRA_CONF"] = str(extra_conf)
+    else:
+        env.pop("DOVECOT_EXTRA_CONF", None)
     failures = []
     for _ in range(_START_ATTEMPTS):
         port_base = random.choice(_PORT_BASE_RANGE)
@@ -356,7 +362,9 @@ def start_dovecot(
 class DovecotFactory(Protocol):
     """Signature of the `dovecot_factory` fixture."""
 
-    def __call__(self, *, submission_host: str | None = None) -> Dovecot: ...
+    def __call__(
+        self, *, submission_host: str | None = None, extra_conf: Path | None = None
+    ) -> Dovecot: ...
 
 
 @pytest.fixture
@@ -370,10 +378,12 @@ def dovecot_factory(request: pytest.FixtureRequest) -> Iterator[DovecotFactory]:
     started: list[Dovecot] = []
     bases: list[Path] = []
 
-    def start(*, submission_host: str | None = None) -> Dovecot:
+    def start(*, submission_host: str | None = None, extra_conf: Path | None = None) -> Dovecot:
         # Not tmp_path: see start_dovecot. mkdtemp() makes a directory right under the temp dir.
         bases.append(Path(tempfile.mkdtemp(prefix="mailguard-dovecot-")))
-        started.append(start_dovecot(bases[-1], submission_host=submission_host))
+        started.append(
+            start_dovecot(bases[-1], submission_host=submission_host, extra_conf=extra_conf)
+        )
         exercised(request.node, "dovecot")
         return started[-1]
 

@@ -29,6 +29,9 @@ LAYERS: dict[str, frozenset[str]] = {
     "migrations": frozenset({"errors", "store"}),
     "imap": frozenset({"errors", "domain", "engine", "config", "ops"}),
     "smtp": frozenset({"errors", "domain", "engine", "config", "ops"}),
+    # Postfix's other door for the same outbound mail: the SMTP adapter's dispatcher decides
+    # the outcome and its relay sends what the milter releases.
+    "milter": frozenset({"errors", "domain", "engine", "config", "ops", "smtp"}),
     # The outbox executor performs actions through both mail adapters.
     "executor": frozenset({"errors", "domain", "engine", "config", "ops", "imap", "smtp"}),
     "audit": frozenset({"errors", "domain", "engine", "config", "store"}),
