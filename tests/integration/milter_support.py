@@ -153,11 +153,22 @@ class Company:
     config: Path
     log: Path
     tmp: Path
+    postgres_url: str | None = None
 
     def start_mailguard(self) -> Daemon:
         """(Re)start ``mailguard run`` on the same configuration and database."""
-        self.daemon = Daemon(self.config, self.log.with_name(f"{self.log.name}.{_n()}"))
+        log = self.log.with_name(f"{self.log.name}.{_n()}")
+        self.daemon = Daemon(self.config, log, postgres_url=self.postgres_url)
         return self.daemon
+
+    async def sendmail(self, message: EmailMessage | bytes, *, sender: str, rcpt: str) -> None:
+        """Submit through this Postfix's ``sendmail`` (pickup), as Dovecot's vacation does."""
+        raw = message.as_bytes() if isinstance(message, EmailMessage) else message
+        proc = await asyncio.create_subprocess_exec(
+            str(self.site.sendmail), "-i", "-f", sender, "--", rcpt, stdin=subprocess.PIPE
+        )
+        await proc.communicate(raw)
+        assert proc.returncode == 0
 
     async def ready(self) -> None:
         """Wait until the daemon is healthy and its milter listens."""
@@ -246,6 +257,7 @@ async def running_company(
     *,
     extra: Mapping[str, Any] | None = None,
     start: bool = True,
+    postgres_url: str | None = None,
 ) -> AsyncIterator[Company]:
     """Everything of the module docstring, torn down in reverse order."""
     dkim_base = Path(tempfile.mkdtemp(prefix="mailguard-dkim-"))
@@ -268,9 +280,11 @@ async def running_company(
                         dovecot,
                         ("127.0.0.1", site.return_port),
                         extra=_merge(settings, extra or {}),
+                        postgres=postgres_url is not None,
                     )
+                    log = tmp_path / "mailguard.log"
                     company = Company(
-                        sink, site, dovecot, key, None, config, tmp_path / "mailguard.log", tmp_path
+                        sink, site, dovecot, key, None, config, log, tmp_path, postgres_url
                     )
                     if start:
                         company.start_mailguard()

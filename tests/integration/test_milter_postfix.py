@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
+import smtplib
 from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -20,8 +21,10 @@ from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import make_url
 
 from tests.dovecot.fixture import AGENT, SUPPORT, DovecotFactory, make_message
+from tests.integration.conftest import pg_connect
 from tests.integration.daemon_support import held_listing, wait_for
 from tests.integration.imap_support import ANGRY, customer_mail, mid
 from tests.integration.milter_support import Company, dkim_verifies, inbox, running_company
@@ -235,3 +238,82 @@ async def test_mail_from_the_internet_claiming_support_is_not_decided(company: C
     await asyncio.sleep(1)
     assert company.events("milter_message_decided") == []
     assert any(b"Automatic reply: invoice" in m for m in await inbox(company.dovecot, SUPPORT))
+
+
+async def test_a_refused_recipient_bounces_and_the_others_get_it(company: Company) -> None:
+    customers = ["dora@customer.example", "erik@customer.example", "fred@customer.example"]
+    company.sink.fail_next("RCPT", "550 5.1.1 <dora@customer.example>: no such user")
+    answer = make_message(
+        sender=SUPPORT, to=", ".join(customers), subject="Our new opening hours", body="Hi!\n"
+    )
+    await company.submit(answer, sender=SUPPORT, rcpts=customers)
+    await company.sink_got(1)
+    [got] = company.sink.received
+    assert sorted(got.rcpt_tos) == customers[1:]
+    # Postfix bounced the refused recipient to the sender (delivered into support@'s INBOX).
+
+    async def bounced() -> bool:
+        return any(b"dora@customer.example" in m for m in await inbox(company.dovecot, SUPPORT))
+
+    await wait_for("the bounce in support@'s INBOX", bounced, within=30)
+    assert decided_per_message(company) == Counter({mid(answer): 1})
+
+
+async def test_with_mailguard_down_postfix_keeps_the_mail_until_it_is_back(
+    company: Company,
+) -> None:
+    assert company.daemon is not None
+    company.daemon.stop()
+    question = customer_mail(CARL, "Where is my parcel?", CALM)
+    await company.from_internet(question, sender=CARL, rcpts=[SUPPORT])
+    answer = helpdesk_reply(CARL, question, robot=False, body="Dear Carl,\n\nit left today.\n")
+    with pytest.raises(smtplib.SMTPResponseException) as refused:
+        await company.submit(answer, sender=SUPPORT, rcpts=[CARL])
+    assert refused.value.smtp_code == 451
+    company.site.wait_log(r"pickup.*from=<>", timeout=30)
+    company.site.wait_log(r"cleanup.*milter-reject: CONNECT.*4\.7\.1", timeout=30)
+    await asyncio.sleep(2)
+    assert company.sink.received == []
+    assert any(entry["queue_name"] == "maildrop" for entry in company.site.queue())
+    company.start_mailguard()
+    await company.ready()
+    await company.submit(answer, sender=SUPPORT, rcpts=[CARL])  # the helpdesk's retry
+    await company.sink_got(2, within=90)
+    await asyncio.sleep(3)
+    ids = Counter(parsed(r.raw)["Message-ID"].strip("<>") for r in company.sink.received)
+    assert ids[mid(answer)] == 1 and len(ids) == 2 and set(ids.values()) == {1}, ids
+
+
+@pytest.mark.postgres
+async def test_with_the_database_down_postfix_retries_later(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    dovecot_factory: DovecotFactory,
+    postgres_url: str,
+) -> None:
+    database = make_url(postgres_url).database
+    async with running_company(tmp_path, dovecot_factory, postgres_url=postgres_url) as company:
+        exercised(request.node, "smtp")
+        question = customer_mail(CARL, "Where is my parcel?", CALM)
+        answer = helpdesk_reply(CARL, question, robot=False, body="Dear Carl,\n\nit left.\n")
+        admin = await pg_connect()
+        try:
+            await admin.execute(f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS false')
+            await admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1",
+                database,
+            )
+            with pytest.raises(smtplib.SMTPResponseException) as refused:
+                await company.submit(answer, sender=SUPPORT, rcpts=[CARL])
+            assert refused.value.smtp_code == 451
+            assert b"mailguard" in refused.value.smtp_error
+        finally:
+            await admin.execute(f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS true')
+            await admin.close()
+        assert company.sink.received == []
+        await company.submit(answer, sender=SUPPORT, rcpts=[CARL])  # the helpdesk's retry
+        await company.sink_got(1)
+        await asyncio.sleep(2)
+        assert len(company.sink.received) == 1
+        [failed] = company.events("milter_message_failed")
+        assert failed["queue_id"]
