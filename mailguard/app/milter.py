@@ -10,12 +10,11 @@ milter runs a deferral worker of its own.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Callable
 
 import structlog
 
-from mailguard.app.proxy import ProxyService, proxy_settings
+from mailguard.app.proxy import ProxyService, finish, proxy_settings
 from mailguard.config import Config
 from mailguard.config.milter import MilterConfig
 from mailguard.engine.service import Engine
@@ -23,6 +22,7 @@ from mailguard.milter.handler import MilterHandler
 from mailguard.milter.server import MilterServer
 from mailguard.smtp.deferred import DeferredWorker
 from mailguard.smtp.dispatch import Dispatcher
+from mailguard.smtp.receipts import Receipts
 from mailguard.smtp.relay import Relay
 from mailguard.store.repository import SqlStore
 
@@ -53,7 +53,10 @@ class MilterService:
             self.deferred: DeferredWorker | None = None
         else:
             self._own_relay = Relay(config.relay, local_hostname=config.proxy.hostname)
-            dispatcher = Dispatcher(self._own_relay, store, proxy_settings(config))
+            receipts = Receipts(store, self._own_relay, config.proxy.hostname)
+            dispatcher = Dispatcher(
+                self._own_relay, store, proxy_settings(config), receipts=receipts
+            )
             self.deferred = DeferredWorker(engine, store, dispatcher, on_actions=on_actions)
         self.handler = MilterHandler(
             engine, dispatcher, store, guarded_addresses(config), on_actions=on_actions
@@ -84,13 +87,7 @@ class MilterService:
         self._stop.set()
         await self.server.close(grace)
         if self._worker is not None:
-            worker, self._worker = self._worker, None
-            try:
-                async with asyncio.timeout(grace):
-                    await worker
-            except TimeoutError:
-                worker.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await worker
+            await finish(self._worker, grace)
+            self._worker = None
         if self._own_relay is not None:
             await self._own_relay.close()

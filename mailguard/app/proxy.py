@@ -16,6 +16,7 @@ from mailguard.config import Config
 from mailguard.engine.service import Deferral, Engine
 from mailguard.smtp.deferred import DeferredWorker
 from mailguard.smtp.handler import HandoverText, ProxyHandler, ProxySettings
+from mailguard.smtp.receipts import Receipts
 from mailguard.smtp.relay import Relay
 from mailguard.smtp.server import ProxyServer
 from mailguard.store.repository import SqlStore
@@ -36,7 +37,10 @@ class ProxyService:
         proxy = config.proxy
         settings = proxy_settings(config)
         self.relay = Relay(config.relay, local_hostname=proxy.hostname)
-        self.handler = ProxyHandler(engine, self.relay, store, settings, on_actions=on_actions)
+        self.receipts = Receipts(store, self.relay, proxy.hostname)
+        self.handler = ProxyHandler(
+            engine, self.relay, store, settings, on_actions=on_actions, receipts=self.receipts
+        )
         self.server = ProxyServer(proxy, self.handler)
         # Runs even with defer_unseen: 0, so replies deferred before that change are decided.
         self.deferred = DeferredWorker(
@@ -44,12 +48,14 @@ class ProxyService:
         )
         self._stop = asyncio.Event()
         self._worker: asyncio.Task[None] | None = None
+        self._dsns: asyncio.Task[None] | None = None
         self._config = config
 
     async def start(self) -> int:
         """Listen and start the deferral worker; return the port."""
         port = await self.server.start()
         self._worker = asyncio.create_task(self.deferred.run(self._stop))
+        self._dsns = asyncio.create_task(self.receipts.run(self._stop))
         relay = self._config.relay
         log.info(
             "smtp_proxy_started",
@@ -67,16 +73,23 @@ class ProxyService:
         within ``grace``, close the relay pool. Deferred replies stay stored for the next run."""
         self._stop.set()
         await self.server.close(grace)
-        if self._worker is not None:
-            worker, self._worker = self._worker, None
-            try:
-                async with asyncio.timeout(grace):
-                    await worker
-            except TimeoutError:
-                worker.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await worker
+        for task in (self._worker, self._dsns):
+            if task is not None:
+                await finish(task, grace)
+        self._worker = self._dsns = None
+        await self.receipts.drain(grace)
         await self.relay.close()
+
+
+async def finish(task: asyncio.Task[None], grace: float) -> None:
+    """Wait for a worker that was told to stop; cancel it after ``grace`` seconds."""
+    try:
+        async with asyncio.timeout(grace):
+            await task
+    except TimeoutError:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 def proxy_settings(config: Config) -> ProxySettings:

@@ -17,9 +17,14 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
+import structlog
+
 from mailguard.engine.service import Deferral, ProcessResult, Status
+from mailguard.smtp.receipts import Receipts
 from mailguard.smtp.relay import Relay, RelayResult, RelayTemporaryError
 from mailguard.smtp.rewrite import divert, rewrite
+
+log = structlog.get_logger("mailguard.smtp.dispatch")
 
 # Parse, classify and rewrite in a worker thread above this size, so one big message does
 # not hold the event loop (and every other session) for the whole parse.
@@ -111,11 +116,15 @@ class Dispatcher:
         held: HeldLookup,
         settings: ProxySettings,
         clock: Clock = lambda: datetime.now(UTC),
+        receipts: Receipts | None = None,
     ) -> None:
         self.relay = relay
         self.settings = settings
         self._held = held
         self._clock = clock
+        # Relay receipts (mailguard.smtp.receipts): the upstream's 250 written down before
+        # the client's, and the refused recipients' notifications.
+        self.receipts = receipts
 
     async def outcome(
         self, result: ProcessResult, *, stored: bool = False
@@ -143,8 +152,33 @@ class Dispatcher:
     async def perform(
         self, outcome: Outcome, msg: Message, result: ProcessResult
     ) -> RelayResult | None:
-        """Carry the outcome out: the relay's answer, or None for mail that stays stored."""
-        return await ACTIONS[outcome](self, msg, result)
+        """Carry the outcome out: the relay's answer, or None for mail that stays stored.
+
+        A relayed message's receipt is written before this returns (so before the client
+        hears 250); if that write fails the message was relayed all the same, and says so.
+        """
+        relayed = await ACTIONS[outcome](self, msg, result)
+        if relayed is not None and self.receipts is not None and result.key is not None:
+            try:
+                await self.receipts.record(
+                    result.key, msg.raw, msg.mail_from, msg.rcpt_tos, relayed, self._clock()
+                )
+            except Exception as exc:  # relayed: a retry may be relayed again, nothing is lost
+                log.error(
+                    "relay_receipt_failed",
+                    message_id=result.key.message_id,
+                    error=f"{type(exc).__name__}: {exc}",
+                )
+        return relayed
+
+    async def relayed_before(self, result: ProcessResult, msg: Message) -> Any:
+        """The receipt of a retried message that was relayed already, else None.
+
+        Only a duplicate can have one: a message the engine decided just now is new.
+        """
+        if self.receipts is None or result.key is None or result.status is not Status.DUPLICATE:
+            return None
+        return await self.receipts.relayed_before(result.key, msg.mail_from, msg.rcpt_tos)
 
     async def _dry_run(self, result: ProcessResult, would: Outcome) -> None:
         """Dry run: the decision is logged and the message relayed unchanged.

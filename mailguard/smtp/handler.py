@@ -51,6 +51,7 @@ from mailguard.smtp.dispatch import (
     ProxySettings,
     outcome_of,
 )
+from mailguard.smtp.receipts import Receipts
 from mailguard.smtp.relay import Relay, RelayError, RelayPermanentError
 
 __all__ = [
@@ -88,6 +89,7 @@ class ProxyHandler:
         settings: ProxySettings,
         clock: Clock = lambda: datetime.now(UTC),
         on_actions: Callable[[], None] = lambda: None,
+        receipts: Receipts | None = None,
     ) -> None:
         self._engine = engine
         # Wakes the outbox executor when a decision wrote actions (the copy of a held reply,
@@ -96,7 +98,7 @@ class ProxyHandler:
         self._on_actions = on_actions
         self._settings = settings
         self._clock = clock
-        self.dispatcher = Dispatcher(relay, held, settings, clock)
+        self.dispatcher = Dispatcher(relay, held, settings, clock, receipts)
         self.in_flight = 0
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
@@ -151,7 +153,14 @@ class ProxyHandler:
         if any(decision.actions for decision in result.decisions):
             self._on_actions()
         outcome, would = await self.dispatcher.outcome(result)
-        reply = await self._perform(outcome, msg, result)
+        receipt = None
+        if outcome in (Outcome.PASS, Outcome.REWRITE, Outcome.DIVERT):
+            # A retry of a message relayed already (its 250 was lost): answered, not resent.
+            receipt = await self.dispatcher.relayed_before(result, msg)
+        if receipt is not None:
+            reply = replies.relayed_already(receipt.reply)
+        else:
+            reply = await self._perform(outcome, msg, result)
         if outcome is Outcome.DEFER:
             DEFERRALS.labels("deferred").inc()
         log.info(

@@ -9,6 +9,11 @@ to its own replies:
 * :class:`RelayPermanentError`: upstream 5xx for the transaction (or for every recipient);
   the proxy passes the code on.
 
+Recipients the upstream refuses while it accepts others: a temporary refusal of any of them
+fails the whole message for now (before DATA, nothing delivered: the client retries all of
+it); permanent refusals alone let the message go to the others and come back in
+:attr:`RelayResult.refused` (the proxy sends the sender a delivery status notification).
+
 Connections are opened on demand up to ``pool_size`` and kept open between messages (a
 relay like Postfix closes an idle one after its ``smtpd_timeout``; such a stale connection
 is detected on the next use and replaced once, transparently). Nothing here blocks the
@@ -282,10 +287,7 @@ class Relay:
                 raise
             except aiosmtplib.SMTPResponseException as exc:
                 refused[rcpt] = (exc.code, " ".join(exc.message.split()))
-        if len(refused) == len(rcpt_tos):
-            # Every recipient refused: the worst code wins (a 5xx for one is a 5xx).
-            code, text = max(refused.values())
-            raise _error_of(code, text)
+        _refuse_unless_deliverable(refused, len(rcpt_tos))
         try:
             response = await _data(smtp, raw, self._config.timeout.total_seconds())
         except aiosmtplib.SMTPServerDisconnected:
@@ -373,6 +375,24 @@ async def _data(smtp: aiosmtplib.SMTP, raw: bytes, reply_timeout: float) -> aios
 
 class _StaleConnection(Exception):
     """A connection that died before this message's MAIL FROM was answered."""
+
+
+def _refuse_unless_deliverable(refused: dict[str, tuple[int, str]], recipients: int) -> None:
+    """Raise unless the message may go on to DATA with the recipients that were accepted."""
+    if len(refused) == recipients:
+        # Every recipient refused: the worst code wins (a 5xx for one is a 5xx).
+        code, text = max(refused.values())
+        raise _error_of(code, text)
+    later = sorted(r for r, (code, _) in refused.items() if code < 500)
+    if later:
+        # A recipient refused for now while others were accepted: nothing has been delivered
+        # yet (no DATA), so the whole message is refused for now (the caller resets the
+        # transaction) and the client retries it for everyone; relaying it to the others now
+        # would deliver it to them twice on that retry.
+        code, text = refused[later[0]]
+        raise RelayTemporaryError(
+            451, f"4.5.3 {len(later)} recipient(s) refused for now ({later[0]}: {code} {text})"
+        )
 
 
 def _error_of(code: int, text: str) -> RelayError:
