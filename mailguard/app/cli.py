@@ -156,7 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_held_commands(commands: Any) -> None:
-    held = commands.add_parser("held", help="list, show, release or drop mail the proxy held")
+    held = commands.add_parser("held", help="list, show, release or drop mail the proxy or the milter held")
     actions = held.add_subparsers(dest="held_command", metavar="ACTION", required=True)
     listing = actions.add_parser("list", help="held messages, oldest first")
     listing.add_argument("--all", action="store_true", help="released and dropped ones too")
@@ -225,6 +225,9 @@ def _check_config(args: argparse.Namespace) -> int:
         )
     else:
         print("  proxy:     disabled")
+    milter = config.milter
+    print(f"  milter:    {milter.listen if milter is not None else 'disabled'}")
+    print(f"  relay:     {config.relay.host}:{config.relay.port} ({config.relay.tls})")
     print(f"  storage:   {redact_url(config.storage_url)}")
     print(f"  dry run:   {'yes' if config.dry_run else 'no'}")
     return EXIT_OK

@@ -27,7 +27,8 @@ def test_check_config_summarises_a_valid_file(capsys: pytest.CaptureFixture[str]
     out = capsys.readouterr().out
     assert "valid" in out
     assert "support (support@example.com; IMAP imap.example.com)" in out
-    assert "127.0.0.1:10025 -> 127.0.0.1:25" in out
+    assert "127.0.0.1:10025 -> 127.0.0.1:10026" in out
+    assert "milter:    inet:127.0.0.1:8891" in out
 
 
 def test_check_config_lists_problems_and_exits_2(
