@@ -156,7 +156,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_held_commands(commands: Any) -> None:
-    held = commands.add_parser("held", help="list, show, release or drop mail the proxy or the milter held")
+    held = commands.add_parser(
+        "held", help="list, show, release or drop mail the proxy or the milter held"
+    )
     actions = held.add_subparsers(dest="held_command", metavar="ACTION", required=True)
     listing = actions.add_parser("list", help="held messages, oldest first")
     listing.add_argument("--all", action="store_true", help="released and dropped ones too")

@@ -16,6 +16,7 @@ from mailguard.config import Config
 from mailguard.engine.service import Deferral, Engine
 from mailguard.smtp.deferred import DeferredWorker
 from mailguard.smtp.handler import HandoverText, ProxyHandler, ProxySettings
+from mailguard.smtp.journal import RelayJournal
 from mailguard.smtp.receipts import Receipts
 from mailguard.smtp.relay import Relay
 from mailguard.smtp.server import ProxyServer
@@ -37,7 +38,8 @@ class ProxyService:
         proxy = config.proxy
         settings = proxy_settings(config)
         self.relay = Relay(config.relay, local_hostname=proxy.hostname)
-        self.receipts = Receipts(store, self.relay, proxy.hostname)
+        journal = RelayJournal(config.data_dir)
+        self.receipts = Receipts(store, self.relay, proxy.hostname, journal=journal)
         self.handler = ProxyHandler(
             engine, self.relay, store, settings, on_actions=on_actions, receipts=self.receipts
         )
@@ -53,6 +55,7 @@ class ProxyService:
 
     async def start(self) -> int:
         """Listen and start the deferral worker; return the port."""
+        await self.receipts.recover()
         port = await self.server.start()
         self._worker = asyncio.create_task(self.deferred.run(self._stop))
         self._dsns = asyncio.create_task(self.receipts.run(self._stop))

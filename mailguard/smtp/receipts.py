@@ -5,8 +5,10 @@ broke after the upstream took the message, but before the proxy's own 250 reache
 the message again, and relaying it again delivers it twice. So the upstream's 250 is written
 down (:meth:`Receipts.record`, a relay receipt keyed by mailbox, Message-ID and a digest of
 the envelope) *before* the proxy answers; a retry finds it (:meth:`Receipts.relayed_before`)
-and is answered 250 without a second relay. What is left is SMTP's own window: a crash
-between the upstream's 250 and that write (one database commit).
+and is answered 250 without a second relay. The receipt goes to a local journal first
+(:mod:`mailguard.smtp.journal`, one ``write``, microseconds) and then to the database, so
+what is left is SMTP's own window: a kill between the upstream's 250 reaching mailguard and
+that write.
 
 Recipients the upstream refused for good while it accepted others are never silent: the
 receipt carries a delivery status notification (:mod:`mailguard.smtp.dsn`) to the envelope
@@ -32,7 +34,8 @@ from prometheus_client import Counter
 from mailguard.domain.model import Direction
 from mailguard.engine.ports import MessageKey
 from mailguard.errors import MailguardError
-from mailguard.smtp.dsn import delivery_status_notification
+from mailguard.smtp.dsn import delivery_status_notification, header_of
+from mailguard.smtp.journal import JournalEntry, RelayJournal
 from mailguard.smtp.relay import Relay, RelayResult
 
 log = structlog.get_logger("mailguard.smtp.receipts")
@@ -96,12 +99,51 @@ class Receipts:
         relay: Relay,
         hostname: str,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        journal: RelayJournal | None = None,
     ) -> None:
         self._store = store
         self._relay = relay
         self._hostname = hostname
         self._clock = clock
+        self._journal = journal
         self._sending: set[asyncio.Task[None]] = set()
+        # Journal entries of an earlier run whose database receipt could not be written yet.
+        self._unrecovered: list[JournalEntry] = []
+
+    async def recover(self) -> int:
+        """Open the journal; write the receipts a killed process left only there.
+
+        Called before the proxy listens. If the database is away, the entries stay pending
+        (a retry still finds them) and :meth:`run` writes them later.
+        """
+        if self._journal is None:
+            return 0
+        try:
+            self._unrecovered = self._journal.open()
+        except OSError as exc:
+            # Receipts still go to the database; only the journal's head start is lost.
+            log.warning("relay_journal_unavailable", error=str(exc))
+            self._journal = None
+            return 0
+        for entry in self._unrecovered:
+            self._journal.remember(entry)
+        try:
+            return await self._write_unrecovered()
+        except Exception as exc:  # the store is away: run() tries again
+            log.error("relay_journal_recovery_failed", error=f"{type(exc).__name__}: {exc}")
+            return 0
+
+    async def _write_unrecovered(self) -> int:
+        if not self._unrecovered or self._journal is None:
+            return 0
+        for entry in self._unrecovered:
+            arrived = datetime.fromisoformat(entry.at) if entry.at else None
+            await self._commit(entry, arrived, recovering=True)
+        count = len(self._unrecovered)
+        self._unrecovered = []
+        self._journal.recovered()
+        log.info("relay_journal_recovered", receipts=count)
+        return count
 
     async def relayed_before(self, key: MessageKey, mail_from: str, rcpt_tos: Sequence[str]) -> Any:
         """The receipt of this message to this envelope, or None."""
@@ -120,43 +162,76 @@ class Receipts:
         relayed: RelayResult,
         arrived: datetime,
     ) -> None:
-        """Write the receipt (with a DSN for refused recipients); send the DSN right away."""
-        now = self._clock()
+        """Journal, then commit the receipt (with a DSN for refused recipients); send the DSN."""
         refused = {r: v for r, v in relayed.refused.items() if v[0] >= 500}
-        sender = mail_from.strip().strip("<>")
+        entry = JournalEntry(
+            key.mailbox,
+            key.message_id,
+            key.direction.value,
+            envelope_digest(mail_from, rcpt_tos),
+            relayed.reply,
+            relayed.refused,
+            mail_from.strip().strip("<>") if refused else "",
+            header_of(raw) if refused else b"",
+            self._relay.target.rsplit(":", 1)[0] if refused else "",
+            arrived.isoformat(),
+        )
+        if self._journal is not None:
+            self._journal.append(entry)
+        await self._commit(entry, arrived)
+
+    async def _commit(
+        self, entry: JournalEntry, arrived: datetime | None, *, recovering: bool = False
+    ) -> None:
+        """The database receipt of a journal entry, with its DSN; then the DSN is sent.
+
+        ``recovering``: an entry of an earlier run, whose receipt (and DSN) may have been
+        written before that process died; then neither is written or sent again.
+        """
+        now = self._clock()
+        refused = {r: v for r, v in entry.refused.items() if v[0] >= 500}
         dsn = None
-        if refused and sender:
+        if refused and entry.sender:
             dsn = delivery_status_notification(
-                raw,
-                sender=sender,
+                entry.head,
+                sender=entry.sender,
                 refused=refused,
                 reporting_mta=self._hostname,
-                remote_mta=self._relay.target.rsplit(":", 1)[0],
-                arrived=arrived,
+                remote_mta=entry.remote,
+                arrived=arrived or now,
                 now=now,
             )
         elif refused:
             DSNS.labels("null_sender").inc()
             log.warning(
                 "relay_refused_without_dsn",
-                message_id=key.message_id,
+                message_id=entry.message_id,
                 refused=sorted(refused),
                 reason="the null sender gets no delivery status notification (RFC 5321 6.1)",
             )
-        digest = envelope_digest(mail_from, rcpt_tos)
-        await self._store.record_receipt(
-            key.mailbox,
-            key.message_id,
-            key.direction,
-            digest,
-            reply=relayed.reply,
-            refused=relayed.refused,
-            now=now,
-            dsn=dsn,
-            dsn_to=sender if dsn is not None else None,
-        )
-        if dsn is not None:
-            task = asyncio.create_task(self._send_now(key, digest, sender, dsn))
+        direction = Direction(entry.direction)
+        key = MessageKey(entry.mailbox, entry.message_id, direction)
+        already = None
+        if recovering:
+            already = await self._store.receipt_for(
+                entry.mailbox, entry.message_id, direction, entry.envelope
+            )
+        if already is None:
+            await self._store.record_receipt(
+                entry.mailbox,
+                entry.message_id,
+                direction,
+                entry.envelope,
+                reply=entry.reply,
+                refused=entry.refused,
+                now=now,
+                dsn=dsn,
+                dsn_to=entry.sender if dsn is not None else None,
+            )
+        if self._journal is not None:
+            self._journal.committed(entry)
+        if dsn is not None and already is None:
+            task = asyncio.create_task(self._send_now(key, entry.envelope, entry.sender, dsn))
             self._sending.add(task)
             task.add_done_callback(self._sending.discard)
 
@@ -183,7 +258,9 @@ class Receipts:
         log.info("dsn_sent", message_id=message_id, to=to, reply=answer.reply)
 
     async def send_pending(self) -> int:
-        """Send the notifications that could not be sent at once; returns how many tried."""
+        """Write what the journal could not hand to the database at start, then send the
+        notifications that could not be sent at once; returns how many were tried."""
+        await self._write_unrecovered()
         pending = await self._store.pending_dsns(self._clock() - HANDOFF)
         for item in pending:
             await self._send(item.id, item.message_id, item.to, item.raw)
@@ -201,6 +278,9 @@ class Receipts:
                     await stop.wait()
 
     async def drain(self, grace: float) -> None:
-        """Let notifications being sent finish within ``grace`` (at shutdown)."""
+        """Let notifications being sent finish within ``grace`` (at shutdown); close the
+        journal (what is still pending in it is recovered by the next start)."""
         if self._sending:
             await asyncio.wait(set(self._sending), timeout=grace)
+        if self._journal is not None:
+            self._journal.close()

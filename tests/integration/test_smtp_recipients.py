@@ -14,11 +14,16 @@ import email
 import email.policy
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
+from mailguard.config.model import RelayConfig
 from mailguard.domain.model import Direction
-from mailguard.smtp.receipts import envelope_digest
+from mailguard.engine.ports import MessageKey
+from mailguard.smtp.journal import JournalEntry, RelayJournal
+from mailguard.smtp.receipts import Receipts, envelope_digest
+from mailguard.smtp.relay import Relay
 from mailguard.store import tables as t
 from mailguard.store.receipts import Receipt
 from mailguard.store.repository import SqlStore
@@ -164,3 +169,46 @@ async def _arrived(sink: Sink, count: int) -> list[Received]:
             return list(sink.received)
         await asyncio.sleep(0.02)
     raise AssertionError(f"the sink got {len(sink.received)} of {count} messages")
+
+
+async def test_a_receipt_only_in_the_journal_is_recovered_at_start(
+    store: SqlStore, sink: Sink, tmp_path: Path
+) -> None:
+    """A process killed after the journal line and before the database commit: the next
+    start writes the receipt (and the DSN it owed), and a retry is answered, not relayed."""
+    relay = Relay(RelayConfig(host="127.0.0.1", port=sink.port))
+    envelope = envelope_digest("support@example.com", [DORA, ERIK])
+    left = RelayJournal(tmp_path)
+    left.open()
+    head = b"From: support@example.com\r\nMessage-ID: <killed@example.com>\r\n\r\n"
+    left.append(
+        JournalEntry(
+            "support",
+            "killed@example.com",
+            "out",
+            envelope,
+            "2.0.0 Ok: queued as SINK1",
+            {DORA: (550, "5.1.1 no such user")},
+            "support@example.com",
+            head,
+            "127.0.0.1",
+            datetime.now(UTC).isoformat(),
+        )
+    )
+    left.close()  # as the kernel does for a killed process
+    receipts = Receipts(store, relay, "mailguard.test", journal=RelayJournal(tmp_path))
+    try:
+        assert await receipts.recover() == 1
+        receipt = await _receipt(store, "killed@example.com", envelope, "sent", attempts=1)
+        assert receipt.refused == {DORA: (550, "5.1.1 no such user")}
+        [dsn] = await _arrived(sink, 1)
+        assert dsn.rcpt_tos == ["support@example.com"] and b"killed@example.com" in dsn.raw
+        key = MessageKey("support", "killed@example.com", Direction.OUTBOUND)
+        assert await receipts.relayed_before(key, "support@example.com", [ERIK, DORA]) is not None
+        # The journal was emptied: the next start recovers nothing again.
+        again = Receipts(store, relay, "mailguard.test", journal=RelayJournal(tmp_path))
+        await receipts.drain(1)
+        assert await again.recover() == 0
+        await again.drain(1)
+    finally:
+        await relay.close()
