@@ -21,6 +21,7 @@ from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
 import pytest
+import yaml
 from sqlalchemy.engine import make_url
 
 from tests.dovecot.fixture import AGENT, SUPPORT, DovecotFactory, make_message
@@ -317,3 +318,30 @@ async def test_with_the_database_down_postfix_retries_later(
         assert len(company.sink.received) == 1
         [failed] = company.events("milter_message_failed")
         assert failed["queue_id"]
+
+
+async def test_a_release_sent_back_through_the_milter_is_not_held_again(company: Company) -> None:
+    """``relay:`` at the submission port (a misconfiguration): the released reply passes the
+    milter a second time, which recognises it, lets it go once and says what to fix."""
+    assert company.daemon is not None
+    angry = customer_mail(CARL, "Charged twice - third time I write", ANGRY)
+    await company.from_internet(angry, sender=CARL, rcpts=[SUPPORT])
+
+    async def held() -> bool:
+        return bool(held_listing((await company.daemon.acli("held", "list")).stdout))  # type: ignore[union-attr]
+
+    await wait_for("the vacation reply to be held", held, within=60)
+    [(reply_id, held_id)] = held_listing((await company.daemon.acli("held", "list")).stdout).items()
+    config = yaml.safe_load(company.config.read_text())
+    config["relay"]["port"] = company.site.submission_port
+    company.config.write_text(yaml.safe_dump(config))
+    released = await company.daemon.acli("held", "release", str(held_id))
+    assert released.returncode == 0, released.stderr
+    await company.sink_got(1)
+    [sent] = company.sink.received
+    assert parsed(sent.raw)["Message-ID"].strip("<>") == reply_id
+    assert dkim_verifies(sent.raw, company.key)
+    [warning] = company.events("milter_release_reentered")
+    assert warning["message_id"] == reply_id
+    await asyncio.sleep(2)
+    assert len(company.sink.received) == 1
