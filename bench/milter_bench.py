@@ -7,7 +7,7 @@ One run, one Postfix (the tests' throw-away instance, ``tests/integration/postfi
 configured from ``config/postfix/`` as docs/postfix.md says; needs root) with two
 submission listeners side by side: ``alone`` has no milter, ``milter`` runs mailguard's
 (``smtpd_milters = $mailguard_milter``; the bench has no DKIM signer, so only mailguard's
-work is added). Postfix relays everything to a sink (aiosmtpd, in a process of its own).
+work is added). Postfix relays everything to a sink (aiosmtpd, on the bench's loop).
 ``mailguard run`` (its own process, SQLite or ``--postgres``) decides each message: human
 replies from the guarded mailbox to 200 customers, so each one is classified, recorded and
 passed, the common case. A third listener, ``protocol``, runs the same milter code with a
@@ -44,37 +44,14 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.smtp_bench import cpu_seconds  # noqa: E402
+from aiosmtpd.smtp import SMTP  # noqa: E402
+
+from bench.proxy_kill import Counting  # noqa: E402
+from bench.smtp_bench import cpu_seconds, create_database, drop_database, message  # noqa: E402
 from tests.integration.postfix_site import running_site  # noqa: E402
 
 RATIO_TARGET = 1.3
-CUSTOMERS = 200
-SUPPORT = "support@example.test"
-
-SINK = """
-import asyncio, sys
-from aiosmtpd.smtp import SMTP
-
-class Sink:
-    count = 0
-    async def handle_DATA(self, server, session, envelope):
-        Sink.count += 1
-        return "250 2.0.0 Ok: queued"
-
-async def main():
-    loop = asyncio.get_running_loop()
-    server = await loop.create_server(
-        lambda: SMTP(Sink(), hostname="sink.bench", data_size_limit=None), "127.0.0.1", 0)
-    print(server.sockets[0].getsockname()[1], flush=True)
-    while True:
-        line = await loop.run_in_executor(None, sys.stdin.readline)
-        if not line or line.strip() == "quit":
-            return
-        print(Sink.count, flush=True)
-
-asyncio.run(main())
-"""
-
+SUPPORT = "support@example.com"
 
 # The same listener and protocol code with a judge that reads every message and accepts it:
 # what the milter protocol costs Postfix, without mailguard's decision.
@@ -101,45 +78,29 @@ asyncio.run(main())
 """
 
 
-def message(n: int, size: int) -> bytes:
-    head = (
-        f"From: Anna from Support <{SUPPORT}>\r\n"
-        f"To: customer{n % CUSTOMERS}@customer.example\r\n"
-        f"Subject: Re: your order {n}\r\n"
-        f"Date: Mon, 07 Dec 2026 08:00:00 +0000\r\n"
-        f"Message-ID: <milter-bench-{n}-{time.time_ns()}@example.test>\r\n"
-        f"MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
-        f"Dear customer,\r\n\r\nthank you for your patience; your parcel left today.\r\n"
-    ).encode()
-    line = b"Kind regards and thank you for shopping with us, the support team.\r\n"
-    body = line * max(0, (size - len(head)) // len(line))
-    return head + body + b"Anna\r\n"
-
-
-class SinkProcess:
-    """The sink in a process of its own; ``count()`` asks it how many it accepted."""
+class Sink:
+    """The sink, on the bench's loop: it counts what Postfix delivers."""
 
     def __init__(self) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-c", SINK],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
+        self.handler = Counting()
+        self.server: asyncio.Server | None = None
+        self.port = 0
+
+    async def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        self.server = await loop.create_server(
+            lambda: SMTP(self.handler, hostname="sink.bench", data_size_limit=None),
+            "127.0.0.1",
+            0,
         )
-        assert self.proc.stdout is not None
-        self.port = int(self.proc.stdout.readline())
+        self.port = int(self.server.sockets[0].getsockname()[1])
 
     def count(self) -> int:
-        assert self.proc.stdin is not None and self.proc.stdout is not None
-        self.proc.stdin.write("count\n")
-        self.proc.stdin.flush()
-        return int(self.proc.stdout.readline())
+        return sum(self.handler.arrived.values())
 
     def close(self) -> None:
-        assert self.proc.stdin is not None
-        self.proc.stdin.write("quit\n")
-        self.proc.stdin.flush()
-        self.proc.wait(timeout=10)
+        if self.server is not None:
+            self.server.close()
 
 
 @dataclass
@@ -159,10 +120,10 @@ class Measured:
 
 
 async def round_trip(
-    port: int, messages: list[bytes], connections: int, sink: SinkProcess, into: Measured
+    port: int, messages: list[bytes], connections: int, sink: Sink, into: Measured
 ) -> None:
     """Send ``messages`` over ``connections``; time until the sink has them all."""
-    before = await asyncio.to_thread(sink.count)
+    before = sink.count()
     queue: asyncio.Queue[bytes] = asyncio.Queue()
     for raw in messages:
         queue.put_nowait(raw)
@@ -182,16 +143,16 @@ async def round_trip(
 
     started = time.perf_counter()
     await asyncio.gather(*(client(n) for n in range(connections)))
-    # The sink is another process: polling its count is the only way to see Postfix deliver.
-    while await asyncio.to_thread(sink.count) < before + len(messages):  # noqa: ASYNC110
-        await asyncio.sleep(0.02)
+    # Postfix delivers on its own time: the count is polled (the sink runs on this loop).
+    while sink.count() < before + len(messages):  # noqa: ASYNC110
+        await asyncio.sleep(0.005)
     into.seconds += time.perf_counter() - started
 
 
 def mailguard_config(base: Path, milter_port: int, return_port: int, postgres: str | None) -> Path:
     data: dict[str, object] = {
         "data_dir": str(base / "data"),
-        "company": {"domains": ["example.test"]},
+        "company": {"domains": ["example.com"]},
         "mailboxes": [{"name": "support", "addresses": [SUPPORT]}],
         "proxy": {"enabled": False},
         "milter": {"listen": f"inet:127.0.0.1:{milter_port}"},
@@ -206,19 +167,6 @@ def mailguard_config(base: Path, milter_port: int, return_port: int, postgres: s
     return path
 
 
-async def create_database(admin_url: str) -> str:
-    import asyncpg
-
-    name = f"mailguard_bench_{os.getpid()}"
-    conn = await asyncpg.connect(admin_url)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    return admin_url.rsplit("/", 1)[0] + f"/{name}"
-
-
 async def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--messages", type=int, default=2000, help="per listener")
@@ -229,7 +177,8 @@ async def main() -> int:
     args = parser.parse_args()
     postgres = await create_database(args.postgres) if args.postgres else None
     load_before = os.getloadavg()
-    sink = SinkProcess()
+    sink = Sink()
+    await sink.start()
     base = Path(tempfile.mkdtemp(prefix="milter-bench-"))
     try:
         with running_site(sink_port=sink.port) as site:
@@ -277,12 +226,14 @@ async def main() -> int:
                 log.close()
     finally:
         sink.close()
+        if postgres:
+            await drop_database(args.postgres, postgres)
 
 
 async def _measure(
     args: argparse.Namespace,
     ports: dict[str, int],
-    sink: SinkProcess,
+    sink: Sink,
     daemon: subprocess.Popen[bytes],
     load_before: tuple[float, float, float],
 ) -> int:

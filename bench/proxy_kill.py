@@ -38,6 +38,9 @@ import aiosmtplib
 import yaml
 from aiosmtpd.smtp import SMTP
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.smtp_bench import create_database, drop_database  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 SUPPORT = "support@example.com"
 TARGET_KILLS_PER_DUPLICATE = 20
@@ -156,19 +159,6 @@ async def killer(proxy: Proxy, every: float, finished: asyncio.Event) -> None:
             proxy.start()
 
 
-async def create_database(admin_url: str) -> str:
-    import asyncpg
-
-    name = f"mailguard_kill_{os.getpid()}"
-    conn = await asyncpg.connect(admin_url)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    return admin_url.rsplit("/", 1)[0] + f"/{name}"
-
-
 async def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--messages", type=int, default=3000)
@@ -193,9 +183,10 @@ async def main() -> int:
         "http": {"enabled": False},
         "logging": {"format": "json", "level": os.environ.get("KILL_LOG_LEVEL", "warning")},
     }
-    backend = "SQLite"
+    backend, database = "SQLite", None
     if args.postgres:
-        data["storage"] = {"url": await create_database(args.postgres)}
+        database = await create_database(args.postgres)
+        data["storage"] = {"url": database}
         backend = "PostgreSQL"
     config = base / "mailguard.yaml"
     config.write_text(yaml.safe_dump(data))
@@ -219,6 +210,8 @@ async def main() -> int:
     finally:
         proxy.stop()
         sink.close()
+        if database is not None:
+            await drop_database(args.postgres, database)
     seconds = time.monotonic() - started
     ids = [message_id for message_id, _ in sent]
     lost = [m for m in ids if handler.arrived[m] == 0 and m not in refused]

@@ -20,7 +20,7 @@ from prometheus_client import Counter
 from mailguard.app.gauges import gauge_loop
 from mailguard.app.mailwatch import MailWatch
 from mailguard.app.milter import MilterService
-from mailguard.app.proxy import ProxyService
+from mailguard.app.proxy import ProxyService, finish
 from mailguard.app.readiness import Readiness
 from mailguard.config import Config, redact_url
 from mailguard.config.settings import engine_settings_of
@@ -185,13 +185,7 @@ async def run_daemon(config: Config, stop: asyncio.Event | None = None) -> int:
             await proxy.close(SHUTDOWN_GRACE)
         await health.close()
         for worker in workers:
-            try:
-                async with asyncio.timeout(SHUTDOWN_GRACE):
-                    await worker
-            except TimeoutError:
-                worker.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await worker
+            await finish(worker, SHUTDOWN_GRACE)
     finally:
         if milter is not None:
             await milter.close(0)

@@ -8,13 +8,12 @@ proxy's settings (``proxy.escalated``, ``proxy.rewrite``, ``proxy.defer_unseen``
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from typing import Annotated
 
 from pydantic import Field, field_validator, model_validator
 
-from mailguard.config.values import Section
+from mailguard.config.values import Section, is_loopback
 
 _INET = re.compile(r"^inet:(?P<host>\[[0-9a-fA-F:.]+\]|[^:\s\[\]]+):(?P<port>\d{1,5})$")
 
@@ -54,7 +53,7 @@ class MilterConfig(Section):
 
     @model_validator(mode="after")
     def _local_unless_allowed(self) -> MilterConfig:
-        if self.unix_path is None and not self.allow_remote and not _is_local(self.inet[0]):
+        if self.unix_path is None and not self.allow_remote and not is_loopback(self.inet[0]):
             raise ValueError(
                 f"listen: {self.inet[0]} is not a loopback address and the milter protocol "
                 "has no authentication; listen on 127.0.0.1, ::1 or a unix socket, or set "
@@ -74,12 +73,3 @@ class MilterConfig(Section):
         if match is None:
             raise ValueError(f"milter.listen {self.listen!r} is not an inet: listener")
         return match["host"].strip("[]"), int(match["port"])
-
-
-def _is_local(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False

@@ -40,18 +40,10 @@ from mailguard.config.values import (
     Section,
     Sender,
     TlsMode,
+    is_loopback,
 )
 from mailguard.config.yamlsource import LocatedData, dotted, load_yaml
 from mailguard.errors import ConfigError, ConfigProblem
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class ImapConfig(Section):
@@ -95,7 +87,7 @@ class ImapConfig(Section):
 
     @model_validator(mode="after")
     def _plain_only_to_loopback(self) -> ImapConfig:
-        if self.tls == "plain" and not self.allow_plain_remote and not _is_loopback(self.host):
+        if self.tls == "plain" and not self.allow_plain_remote and not is_loopback(self.host):
             raise ValueError(
                 f"tls: plain sends the password in clear text to {self.host}; use implicit or "
                 "starttls, or set allow_plain_remote: true"
@@ -171,7 +163,7 @@ class RelayConfig(Section):
     def _check(self) -> RelayConfig:
         if (self.user is None) != (self.password is None):
             raise ValueError("user and password must be given together")
-        if self.tls == "plain" and self.user and not _is_loopback(self.host):
+        if self.tls == "plain" and self.user and not is_loopback(self.host):
             if not self.allow_plain_remote:
                 raise ValueError(
                     f"AUTH over tls: plain would send the password in clear text to "
@@ -258,7 +250,7 @@ class ProxyConfig(Section):
                 f"allowed_networks {', '.join(everyone)} admits every address: that is an "
                 "open relay; list the helpdesk's networks, or configure auth_users"
             )
-        if self.auth_users and self.tls_cert is None and not _is_loopback(self.listen_host):
+        if self.auth_users and self.tls_cert is None and not is_loopback(self.listen_host):
             raise ValueError(
                 "auth_users without tls_cert would accept passwords in clear text on "
                 f"{self.listen_host}; configure tls_cert and tls_key"

@@ -42,9 +42,15 @@ from mailguard.domain.model import Direction, Source
 from mailguard.engine.service import Engine, Envelope, ProcessResult, Status
 from mailguard.milter import edits
 from mailguard.milter.connection import MilterMessage, Reply, Verdict
-from mailguard.ops.metrics import observe_message
 from mailguard.smtp.deferred import DEFERRALS
-from mailguard.smtp.dispatch import OFFLOAD_BYTES, Clock, Dispatcher, HeldLookup, Outcome
+from mailguard.smtp.dispatch import (
+    OFFLOAD_BYTES,
+    Clock,
+    Dispatcher,
+    HeldLookup,
+    Outcome,
+    observe,
+)
 
 log = structlog.get_logger("mailguard.milter.handler")
 
@@ -151,13 +157,7 @@ class MilterHandler:
             offload=len(raw) > OFFLOAD_BYTES,
             defer=settings.deferral,
         )
-        if result.status not in (Status.DUPLICATE, Status.DEFERRED):
-            observe_message(
-                result.source.value,
-                result.classification.kind.value if result.classification else None,
-                [hit.rule for decision in result.decisions for hit in decision.hits],
-                result.duration_ms / 1000,
-            )
+        observe(result)
         if any(decision.actions for decision in result.decisions):
             self._on_actions()
         outcome, would = await self._dispatcher.outcome(result)

@@ -20,6 +20,7 @@ from typing import Any, Protocol
 import structlog
 
 from mailguard.engine.service import Deferral, ProcessResult, Status
+from mailguard.ops.metrics import observe_message
 from mailguard.smtp.receipts import Receipts
 from mailguard.smtp.relay import Relay, RelayResult, RelayTemporaryError
 from mailguard.smtp.rewrite import divert, rewrite
@@ -271,6 +272,18 @@ class Dispatcher:
         if agents is None:  # the config refuses divert without agents; hold would be safer
             raise RelayTemporaryError(451, "4.3.0 divert needs notify.agents")
         return await self._send(self.diverted(msg.raw, msg.rcpt_tos, result), (agents,), msg)
+
+
+def observe(result: ProcessResult) -> None:
+    """Count a decided message in mailguard's metrics (a duplicate or deferred one is not)."""
+    if result.status in (Status.DUPLICATE, Status.DEFERRED):
+        return
+    observe_message(
+        result.source.value,
+        result.classification.kind.value if result.classification else None,
+        [hit.rule for decision in result.decisions for hit in decision.hits],
+        result.duration_ms / 1000,
+    )
 
 
 def reason_of(result: ProcessResult) -> str:

@@ -36,8 +36,7 @@ import structlog
 from prometheus_client import Counter, Histogram
 
 from mailguard.domain.model import Direction, Source
-from mailguard.engine.service import Engine, Envelope, Status
-from mailguard.ops.metrics import observe_message
+from mailguard.engine.service import Engine, Envelope
 from mailguard.smtp import replies
 from mailguard.smtp.deferred import DEFERRALS
 from mailguard.smtp.dispatch import (
@@ -49,6 +48,7 @@ from mailguard.smtp.dispatch import (
     Message,
     Outcome,
     ProxySettings,
+    observe,
     outcome_of,
 )
 from mailguard.smtp.receipts import Receipts
@@ -142,14 +142,8 @@ class ProxyHandler:
         except Exception as exc:  # the store is down: the client must keep the message
             log.error("smtp_engine_failed", error=f"{type(exc).__name__}: {exc}")
             return "error", replies.S451_TRY_LATER
-        if result.status not in (Status.DUPLICATE, Status.DEFERRED):
-            # A deferred message is counted when it is decided (mailguard.smtp.deferred).
-            observe_message(
-                result.source.value,
-                result.classification.kind.value if result.classification else None,
-                [hit.rule for decision in result.decisions for hit in decision.hits],
-                result.duration_ms / 1000,
-            )
+        # A deferred message is counted when it is decided (mailguard.smtp.deferred).
+        observe(result)
         if any(decision.actions for decision in result.decisions):
             self._on_actions()
         outcome, would = await self.dispatcher.outcome(result)

@@ -63,12 +63,12 @@ def sample(metrics: str, name: str, **labels: str) -> float | None:
     return None
 
 
-def _merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+def merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
     """``extra`` laid over ``base``, mappings merged key by key."""
     merged = dict(base)
     for key, value in extra.items():
         if isinstance(value, Mapping) and isinstance(merged.get(key), dict):
-            merged[key] = _merge(merged[key], value)
+            merged[key] = merge(merged[key], value)
         else:
             merged[key] = value
     return merged
@@ -92,7 +92,7 @@ def daemon_config(
     mailbox = {
         "name": "support",
         "addresses": [SUPPORT],
-        "imap": _merge(
+        "imap": merge(
             {
                 "host": dovecot.host,
                 "port": dovecot.imaps_port,
@@ -117,7 +117,7 @@ def daemon_config(
     if postgres:
         data["storage"] = {"url": "${MAILGUARD_DB_URL}"}
     path = tmp_path / "mailguard.yaml"
-    path.write_text(yaml.safe_dump(_merge(data, extra or {}), sort_keys=False))
+    path.write_text(yaml.safe_dump(merge(data, extra or {}), sort_keys=False))
     return path
 
 

@@ -18,7 +18,6 @@ Tests use the pieces through :class:`Company`; DKIM signatures are checked with 
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import json
 import os
@@ -36,9 +35,9 @@ from typing import Any
 import dkim
 
 from tests.dovecot.fixture import AGENT, SUPPORT, Dovecot, DovecotFactory
-from tests.integration.daemon_support import Daemon, daemon_config
+from tests.integration.daemon_support import Daemon, daemon_config, merge
 from tests.integration.mta_support import require
-from tests.integration.postfix_site import RECIPE, Site, running_site
+from tests.integration.postfix_site import RECIPE, Site, accepts, running_site
 from tests.integration.smtp_support import Sink, running_sink
 
 OPENDKIM = shutil.which("opendkim") or "/usr/sbin/opendkim"
@@ -175,7 +174,7 @@ class Company:
         assert self.daemon is not None
         await self.daemon.healthy()
         for _ in range(200):
-            if await asyncio.to_thread(_accepts, self.site.milter_port):
+            if await asyncio.to_thread(accepts, self.site.milter_port):
                 return
             await asyncio.sleep(0.05)
         raise AssertionError(f"milter not listening:\n{self.daemon.log.read_text()[-3000:]}")
@@ -220,16 +219,6 @@ _COUNTER = [0]
 def _n() -> int:
     _COUNTER[0] += 1
     return _COUNTER[0]
-
-
-def _accepts(port: int) -> bool:
-    import socket
-
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=1):
-            return True
-    except OSError:
-        return False
 
 
 def _send(
@@ -279,7 +268,7 @@ async def running_company(
                         tmp_path,
                         dovecot,
                         ("127.0.0.1", site.return_port),
-                        extra=_merge(settings, extra or {}),
+                        extra=merge(settings, extra or {}),
                         postgres=postgres_url is not None,
                     )
                     log = tmp_path / "mailguard.log"
@@ -296,21 +285,6 @@ async def running_company(
                             company.daemon.stop()
             finally:
                 shutil.rmtree(dkim_base, ignore_errors=True)
-
-
-def _merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
-    merged = dict(base)
-    for key, value in extra.items():
-        if isinstance(value, Mapping) and isinstance(merged.get(key), dict):
-            merged[key] = _merge(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
-
-
-def b64(raw: bytes) -> str:
-    """For assertion messages: a short, printable fingerprint of bytes."""
-    return base64.b64encode(raw[:60]).decode()
 
 
 async def inbox(dovecot: Dovecot, user: str, folder: str = "INBOX") -> list[bytes]:

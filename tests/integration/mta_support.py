@@ -53,9 +53,8 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-MASTER_CF = """\
-127.0.0.1:{port} inet n - n - - smtpd
-pickup    unix  n - n 60 1 pickup
+# Postfix's own services (master.cf), shared with tests/integration/postfix_site.py.
+STOCK_SERVICES = """\
 cleanup   unix  n - n - 0 cleanup
 qmgr      unix  n - n 300 1 qmgr
 tlsmgr    unix  - - n 1000? 1 tlsmgr
@@ -75,7 +74,11 @@ discard   unix  - - n - - discard
 anvil     unix  - - n - 1 anvil
 scache    unix  - - n - 1 scache
 postlog   unix-dgram n - n - 1 postlogd
+lmtp      unix  - - n - - lmtp
 """
+MASTER_CF = "127.0.0.1:{port} inet n - n - - smtpd\npickup    unix  n - n 60 1 pickup\n" + (
+    STOCK_SERVICES
+)
 
 MAIN_CF = """\
 compatibility_level = 3.6

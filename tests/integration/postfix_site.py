@@ -32,6 +32,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import tempfile
 import time
@@ -40,7 +41,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.integration.mta_support import POSTFIX, free_port, require
+from tests.integration.mta_support import POSTFIX, STOCK_SERVICES, free_port, require
 
 ROOT = Path(__file__).resolve().parents[2]
 RECIPE = ROOT / "config" / "postfix"
@@ -51,7 +52,8 @@ DOMAIN = "example.test"
 SYSTEM_MAIN_CF = Path("/etc/postfix/main.cf")
 ALTERNATE_LOCK = Path("/etc/postfix/.mailguard-tests-alternate.lock")
 
-SITE_MASTER_CF = """\
+SITE_MASTER_CF = (
+    """\
 127.0.0.1:{mx} inet n - n - - smtpd
   -o smtpd_relay_restrictions=reject_unauth_destination
   -o mynetworks=
@@ -59,26 +61,9 @@ SITE_MASTER_CF = """\
   -o smtpd_relay_restrictions=permit_mynetworks,reject
   -o milter_macro_daemon_name=ORIGINATING
 pickup    unix  n - n 1 1 pickup
-cleanup   unix  n - n - 0 cleanup
-qmgr      unix  n - n 300 1 qmgr
-rewrite   unix  - - n - - trivial-rewrite
-bounce    unix  - - n - 0 bounce
-defer     unix  - - n - 0 bounce
-trace     unix  - - n - 0 bounce
-verify    unix  - - n - 1 verify
-flush     unix  n - n 1000? 0 flush
-proxymap  unix  - - n - - proxymap
-smtp      unix  - - n - - smtp
-relay     unix  - - n - - smtp
-showq     unix  n - n - - showq
-error     unix  - - n - - error
-retry     unix  - - n - - error
-discard   unix  - - n - - discard
-lmtp      unix  - - n - - lmtp
-anvil     unix  - - n - 1 anvil
-scache    unix  - - n - 1 scache
-postlog   unix-dgram n - n - 1 postlogd
 """
+    + STOCK_SERVICES
+)
 
 # The site before mailguard: a Postfix that already delivers the company's mail to Dovecot,
 # relays the rest and signs with OpenDKIM on submission (site_dkim: the signer in
@@ -263,16 +248,15 @@ def _check_master(site: Site, timeout: float = 10.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if master_pid(site.base) is not None and all(
-            _accepts(port) for port in (site.mx_port, site.submission_port)
+            accepts(port) for port in (site.mx_port, site.submission_port)
         ):
             return
         time.sleep(0.1)
     raise RuntimeError(f"Postfix in {site.base} is not running or not listening:\n{site.log}")
 
 
-def _accepts(port: int) -> bool:
-    import socket
-
+def accepts(port: int) -> bool:
+    """True when something accepts TCP connections on 127.0.0.1:``port``."""
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=1):
             return True
