@@ -122,7 +122,8 @@ class Postfix:
         return path.read_text(errors="replace") if path.exists() else ""
 
 
-def _postfix(base: Path, action: str) -> subprocess.CompletedProcess[str]:
+def postfix_command(base: Path, action: str) -> subprocess.CompletedProcess[str]:
+    """``postfix -c BASE/conf ACTION`` (start, stop, reload, abort), its result."""
     postfix = require(POSTFIX, "Postfix", root=True)
     return subprocess.run(
         [postfix, "-c", str(base / "conf"), action],
@@ -156,10 +157,10 @@ def running_postfix(relay_port: int, cert: Path, key: Path) -> Iterator[Postfix]
                     key=base / "tls" / "key.pem",
                 )
             )
-            started = _postfix(base, "start")
+            started = postfix_command(base, "start")
             if started.returncode == 0 and _listening(port):
                 break
-            _postfix(base, "stop")
+            postfix_command(base, "stop")
             if attempt == 2:
                 raise RuntimeError(
                     f"Postfix did not start: {started.stderr}\n{Postfix(base, port).log}"
@@ -168,9 +169,9 @@ def running_postfix(relay_port: int, cert: Path, key: Path) -> Iterator[Postfix]
         try:
             yield instance
         finally:
-            stopped = _postfix(base, "stop")
+            stopped = postfix_command(base, "stop")
             if stopped.returncode != 0:
-                _postfix(base, "abort")
+                postfix_command(base, "abort")
             print(f"--- Postfix log ---\n{instance.log[-4000:]}")
     finally:
         shutil.rmtree(base, ignore_errors=True)

@@ -41,7 +41,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.integration.mta_support import POSTFIX, STOCK_SERVICES, free_port, require
+from tests.integration.mta_support import (
+    POSTFIX,
+    STOCK_SERVICES,
+    free_port,
+    postfix_command,
+    require,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 RECIPE = ROOT / "config" / "postfix"
@@ -65,9 +71,8 @@ pickup    unix  n - n 1 1 pickup
     + STOCK_SERVICES
 )
 
-# The site before mailguard: a Postfix that already delivers the company's mail to Dovecot,
-# relays the rest and signs with OpenDKIM on submission (site_dkim: the signer in
-# smtpd_milters of the submission service, as many sites have it).
+# The site before mailguard: a Postfix that already delivers the company's mail to Dovecot
+# and relays the rest; main.cf's smtpd_milters (port 25's) is whatever the test gives.
 SITE_MAIN_CF = """\
 compatibility_level = 3.6
 config_directory = {base}/conf
@@ -153,7 +158,7 @@ class Site:
         self.reload()
 
     def reload(self) -> None:
-        _postfix(self.base, "reload")
+        postfix_command(self.base, "reload")
         _check_master(self)
 
     def translate(self, line: str) -> str:
@@ -214,17 +219,6 @@ def _run(cmd: list[str], timeout: float = 60) -> subprocess.CompletedProcess[str
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed ({done.returncode}): {done.stderr}")
     return done
-
-
-def _postfix(base: Path, action: str) -> subprocess.CompletedProcess[str]:
-    postfix = require(POSTFIX, "Postfix", root=True)
-    return subprocess.run(
-        [postfix, "-c", str(base / "conf"), action],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
 
 
 def master_pid(base: Path) -> int | None:
@@ -343,16 +337,16 @@ def running_site(
         site.sendmail.write_text(f'#!/bin/sh\nexec {SENDMAIL} -C {site.conf} "$@"\n')
         site.sendmail.chmod(0o755)
         with _alternate_directory(site.conf):
-            started = _postfix(base, "start")
+            started = postfix_command(base, "start")
             if started.returncode != 0:
                 raise RuntimeError(f"Postfix did not start: {started.stderr}\n{site.log}")
             try:
                 _check_master(site)
                 yield site
             finally:
-                stopped = _postfix(base, "stop")
+                stopped = postfix_command(base, "stop")
                 if stopped.returncode != 0:
-                    _postfix(base, "abort")
+                    postfix_command(base, "abort")
                 print(f"--- Postfix log ---\n{site.log[-6000:]}")
     finally:
         with contextlib.suppress(OSError):
