@@ -23,7 +23,7 @@ from mailguard.config import Config, load_config, redact_url
 from mailguard.config.model import ConfigDeprecationWarning
 from mailguard.config.values import parse_domain
 from mailguard.errors import ConfigError, MailguardError
-from mailguard.ops.logsetup import configure_logging
+from mailguard.ops.logsetup import configure_logging, load_or_create_key
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -314,7 +314,7 @@ def _held(args: argparse.Namespace) -> int:
     elif command == "show":
         work = held.held_show(config, args.id, raw=args.raw)
     elif command == "release":
-        configure_logging(config.logging.format, "warning")
+        _configure_logging(config, "warning")
         work = held.held_release(config, args.id, force=args.force)
     else:
         work = held.held_drop(config, args.id)
@@ -340,6 +340,20 @@ def _resolve(args: argparse.Namespace) -> int:
     return asyncio.run(operator.resolve(_config(args), args.id, by, sys.stdout))
 
 
+def pseudonym_key(config: Config) -> bytes:
+    """The key of the logs' pseudonyms: ``logging.pseudonymize_key``, or the one generated
+    into the data directory on first use (:func:`~mailguard.ops.logsetup.load_or_create_key`)."""
+    configured = config.logging.pseudonymize_key
+    if configured is not None:
+        return configured.get_secret_value().encode()
+    return load_or_create_key(Path(config.data_dir))
+
+
+def _configure_logging(config: Config, level: str | None = None) -> None:
+    key = pseudonym_key(config) if config.logging.pseudonymize else None
+    configure_logging(config.logging.format, level or config.logging.level, pseudonymize_key=key)
+
+
 def _prepare_data_dir(config: Config) -> None:
     if config.storage.url is None:
         Path(config.data_dir).mkdir(parents=True, exist_ok=True)
@@ -349,12 +363,7 @@ def _run(args: argparse.Namespace) -> int:
     from mailguard.app.daemon import run_daemon
 
     config = _config(args)
-    key = config.logging.pseudonymize_key if config.logging.pseudonymize else None
-    configure_logging(
-        config.logging.format,
-        config.logging.level,
-        pseudonymize_key=key.get_secret_value().encode() if key is not None else None,
-    )
+    _configure_logging(config)
     _prepare_data_dir(config)
     return asyncio.run(run_daemon(config))
 
