@@ -80,23 +80,31 @@ class RetentionCutoffs:
 
 
 def decide_stale(
-    state: CustomerState, now: datetime, mailbox: str, max_age: timedelta
+    state: CustomerState,
+    now: datetime,
+    mailbox: str,
+    max_age: timedelta,
+    stored_since: datetime | None = None,
 ) -> Decision | None:
     """Close the customer's escalations when one has been open for ``max_age`` or longer.
 
+    ``stored_since`` is when the oldest escalation the store has open for the customer was
+    opened: a row the policy state no longer knows (a state started afresh) is closed too.
     Returns None when none is that old. Otherwise every open escalation is resolved (a
     customer has at most one open at a time) by ``stale:<age>``, and the agents are notified
     (rule :data:`STALE_RULE`). Unlike a person's answer the history is kept: the customer's
     next message is judged with whatever of it is still inside the rules' windows.
     """
-    stale = [e for e in state.escalations if now - e.opened_at >= max_age]
-    if not stale:
+    opened = [(e.rule, e.opened_at) for e in state.escalations if now - e.opened_at >= max_age]
+    if stored_since is not None and now - stored_since >= max_age and not opened:
+        opened = [("an", stored_since)]
+    if not opened:
         return None
-    oldest = min(stale, key=lambda e: e.opened_at)
-    waited = span(now - oldest.opened_at)
-    reason = f"{oldest.rule} escalation open for {waited} without an answer: closed as stale"
+    rule, since = min(opened, key=lambda e: e[1])
+    waited = span(now - since)
+    reason = f"{rule} escalation open for {waited} without an answer: closed as stale"
     evidence = tuple(
-        Evidence(STALE_RULE, f"{e.rule} escalation opened {e.opened_at.isoformat()}") for e in stale
+        Evidence(STALE_RULE, f"{name} escalation opened {at.isoformat()}") for name, at in opened
     )
     hit = RuleHit(STALE_RULE, evidence, f"open for {waited}, longer than {span(max_age)}")
     actions = (

@@ -59,3 +59,10 @@ def test_stale_closure_resolves_notifies_and_keeps_the_history() -> None:
     [hit] = decision.hits
     assert hit.rule == STALE_RULE and "frustration escalation opened" in hit.evidence[0].matched
     assert STALE_RULE in decision.explain
+
+
+def test_a_stored_escalation_the_state_forgot_is_closed_too() -> None:
+    assert decide_stale(_state(None), T0, "support", 30 * DAY, T0 - 10 * DAY) is None
+    decision = decide_stale(_state(None), T0, "support", 30 * DAY, T0 - 31 * DAY)
+    assert decision is not None and [a.kind for a in decision.actions] == ["resolve", "notify"]
+    assert "an escalation open for 31 d" in decision.actions[1].reason
