@@ -29,6 +29,13 @@ from mailguard.domain.policy_rules import span
 from mailguard.domain.state import CustomerState
 
 STALE_RULE = "stale_escalation"
+# The notices the agents get ``notice`` before an item goes (a ``notify`` action's payload
+# names one as ``notice``), and the action that takes a dropped reply's copy out of the
+# mailbox's held folder.
+HELD_EXPIRING = "held_expiring"
+FAILED_MESSAGE_EXPIRING = "failed_message_expiring"
+FAILED_ACTION_EXPIRING = "failed_action_expiring"
+REMOVE_HELD_COPY = "remove_held_copy"
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,16 +21,18 @@ from typing import Any
 from sqlalchemy import and_, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from mailguard.domain.retention import RetentionPolicy
+from mailguard.domain.retention import (
+    FAILED_ACTION_EXPIRING,
+    FAILED_MESSAGE_EXPIRING,
+    HELD_EXPIRING,
+    REMOVE_HELD_COPY,
+    RetentionPolicy,
+)
 from mailguard.engine.ports import CustomerRef
 from mailguard.store import tables as t
 from mailguard.store.deferrals import DeferralOperations
 from mailguard.store.models import HeldState, OutboxState
 
-HELD_EXPIRING = "held_expiring"
-FAILED_MESSAGE_EXPIRING = "failed_message_expiring"
-FAILED_ACTION_EXPIRING = "failed_action_expiring"
-REMOVE_HELD_COPY = "remove_held_copy"
 _ERROR_SHOWN = 300
 
 
