@@ -111,6 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
     audit.set_defaults(handler=_audit)
 
     _add_held_commands(commands)
+    _add_privacy_commands(commands)
 
     status = commands.add_parser(
         "status",
@@ -173,6 +174,44 @@ def _add_held_commands(commands: Any) -> None:
         parser.set_defaults(handler=_held)
     for parser in (show, release, drop):
         parser.add_argument("id", type=int, help="the id from mailguard held list")
+
+
+def _add_privacy_commands(commands: Any) -> None:
+    privacy = commands.add_parser(
+        "privacy",
+        help="show or erase what mailguard stores about one customer (GDPR Art. 15, 17)",
+        description="A customer's address with its plus-tag and case variants, in every "
+        "guarded mailbox: what mailguard stores about them (docs/privacy.md).",
+    )
+    actions = privacy.add_subparsers(dest="privacy_command", metavar="ACTION", required=True)
+    export = actions.add_parser(
+        "export",
+        help="print everything mailguard stores about a customer (messages, decisions, "
+        "escalations, threads, held, deferred and failed mail, actions, notifications) as "
+        "text or as versioned JSON",
+    )
+    export.add_argument("--format", default="text", choices=("text", "json"))
+    erase = actions.add_parser(
+        "erase",
+        help="delete everything mailguard stores about a customer in one transaction and "
+        "show what went; refused while held mail for them waits, unless --drop-held",
+    )
+    erase.add_argument(
+        "--drop-held",
+        action="store_true",
+        help="drop the customer's held and deferred mail (never sent) instead of refusing",
+    )
+    for parser in (export, erase):
+        parser.add_argument("--customer", required=True, metavar="ADDRESS", help="the address")
+        parser.add_argument(
+            "--mailboxes",
+            action="store_true",
+            help="also mailguard's own copies in IMAP naming the customer (the notes in "
+            "the escalation and handled folders, the copies in the held folder); never the "
+            "customer's own messages",
+        )
+        _add_config_arg(parser)
+        parser.set_defaults(handler=_privacy)
 
 
 def _add_config_arg(parser: argparse.ArgumentParser, *, required: bool = False) -> None:
@@ -318,6 +357,33 @@ def _held(args: argparse.Namespace) -> int:
         work = held.held_release(config, args.id, force=args.force)
     else:
         work = held.held_drop(config, args.id)
+    return asyncio.run(work)
+
+
+def _privacy(args: argparse.Namespace) -> int:
+    from mailguard.app import privacy
+
+    config = _config(args)
+    _configure_logging(config, "info")
+    if args.privacy_command == "export":
+        work = privacy.export(
+            config,
+            args.customer,
+            fmt=args.format,
+            mailboxes=args.mailboxes,
+            out=sys.stdout,
+            err=sys.stderr,
+        )
+    else:
+        work = privacy.erase(
+            config,
+            args.customer,
+            key=pseudonym_key(config),
+            drop_held=args.drop_held,
+            mailboxes=args.mailboxes,
+            out=sys.stdout,
+            err=sys.stderr,
+        )
     return asyncio.run(work)
 
 

@@ -131,6 +131,7 @@ class Daemon:
         *,
         postgres_url: str | None = None,
         env: Mapping[str, str] | None = None,
+        module: str = "mailguard",
     ) -> None:
         self.config = config
         self.http_port = free_port()
@@ -149,7 +150,7 @@ class Daemon:
         # stderr into a file: a pipe nobody reads would block the daemon once it is full.
         with log.open("w") as sink:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "mailguard", "run", "-c", str(config)],
+                [sys.executable, "-m", module, "run", "-c", str(config)],
                 stderr=sink,
                 env=self.env,
             )
