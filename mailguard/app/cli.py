@@ -189,12 +189,18 @@ def _add_privacy_commands(commands: Any) -> None:
         help="print everything mailguard stores about a customer (messages, decisions, "
         "escalations, threads, held, deferred and failed mail, actions, notifications) as "
         "text or as versioned JSON",
+        description="Everything about the address in every guarded mailbox, with its "
+        "plus-tag and case variants; an empty result says so. JSON: every column, raw mail "
+        "in base64, schema in docs/privacy.md.",
     )
     export.add_argument("--format", default="text", choices=("text", "json"))
     erase = actions.add_parser(
         "erase",
         help="delete everything mailguard stores about a customer in one transaction and "
         "show what went; refused while held mail for them waits, unless --drop-held",
+        description="Deletes what 'privacy export' lists, in one transaction; running it "
+        "again is harmless, and a later message from the address starts from nothing. Logs "
+        "only a keyed hash of the address.",
     )
     erase.add_argument(
         "--drop-held",
