@@ -127,6 +127,20 @@ _BOUNDS: dict[str, tuple[str, str]] = {
 }
 
 
+def _age(delta: timedelta) -> str:
+    """How long ago, as people say it: "12 min", "5 h 3 min", "3 d 2 h"."""
+    minutes = int(max(delta, timedelta(0)).total_seconds() // 60)
+    if minutes < 1:
+        return "under a minute"
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, mins = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours} h {mins} min" if mins else f"{hours} h"
+    days, hours = divmod(hours, 24)
+    return f"{days} d {hours} h" if hours else f"{days} d"
+
+
 def print_ages(
     ages: dict[str, KindAge], bounds: RetentionPolicy, now: datetime, out: TextIO
 ) -> None:
@@ -138,7 +152,7 @@ def print_ages(
         if age.oldest is None:
             print(f"  {age.what}: none; {bound}", file=out)
             continue
-        old = span(max(now - age.oldest, timedelta(0)))
+        old = _age(now - age.oldest)
         print(
             f"  {age.what}: {age.count}, oldest {_when(age.oldest)} ({old} ago); {bound}",
             file=out,

@@ -295,7 +295,8 @@ class ErasureRefused(MailguardError):
     def __str__(self) -> str:
         listed = ", ".join(str(i) for i in self.held_ids)
         return (
-            f"{len(self.held_ids)} held message(s) for this customer still wait for a decision "
+            f"{len(self.held_ids)} held or deferred message(s) for this customer still wait "
+            "for a decision "
             f"(held ids {listed}: mailguard held show ID). Release or drop them first, or give "
             "--drop-held to drop them (never sent) with the rest"
         )

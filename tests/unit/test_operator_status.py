@@ -60,7 +60,7 @@ def test_the_oldest_item_of_each_kind_is_shown_beside_its_bound() -> None:
     print_ages(ages, RetentionPolicy(), AT + timedelta(days=3, hours=2), out)
     assert out.getvalue().splitlines() == [
         "stored data (count, oldest, retention):",
-        "  held robot replies waiting for a person: 2, oldest 2026-03-05 09:30 UTC (74 h ago); "
+        "  held robot replies waiting for a person: 2, oldest 2026-03-05 09:30 UTC (3 d 2 h ago); "
         "dropped unsent after 30 d (retention.held)",
         "  failed messages: none; removed after 30 d (retention.failed)",
     ]
