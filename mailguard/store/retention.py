@@ -295,8 +295,10 @@ class RetentionOperations(DeferralOperations):
         return Expired(counts, tuple(dropped + more))
 
     async def _drop_held(
-        self, conn: AsyncConnection, where: Any, copy_removed_at: datetime | None
+        self, conn: AsyncConnection, where: Any, queue_copy_removal: datetime | None
     ) -> list[tuple[str, str]]:
+        """Delete the held rows ``where`` says; with ``queue_copy_removal`` (now) a
+        ``remove_held_copy`` action for each, as its copy may be in the held folder."""
         h = t.held_messages.c
         rows = list(
             await conn.execute(
@@ -304,7 +306,7 @@ class RetentionOperations(DeferralOperations):
             )
         )
         await self._delete_ids(conn, t.held_messages, [row.id for row in rows])
-        if copy_removed_at is not None:
+        if queue_copy_removal is not None:
             for row in rows:
                 await conn.execute(
                     self._insert(conn, t.outbox_actions)
@@ -312,22 +314,28 @@ class RetentionOperations(DeferralOperations):
                         kind=REMOVE_HELD_COPY,
                         target=row.message_id,
                         idempotency_key=f"retention:{REMOVE_HELD_COPY}:{row.id}:"
-                        f"{copy_removed_at.isoformat()}",
+                        f"{queue_copy_removal.isoformat()}",
                         payload={"mailbox": row.mailbox, "message_id": row.message_id},
                         state=OutboxState.PENDING,
                         attempts=0,
-                        created_at=copy_removed_at,
-                        updated_at=copy_removed_at,
+                        created_at=queue_copy_removal,
+                        updated_at=queue_copy_removal,
                     )
                     .on_conflict_do_nothing(index_elements=["idempotency_key"])
                 )
         return [(str(row.mailbox), str(row.message_id)) for row in rows]
 
     async def _delete(self, conn: AsyncConnection, table: Any, where: Any) -> int:
-        ids = [row[0] for row in await conn.execute(select(table.c.id).where(where))]
+        query = select(table.c.id).where(where).with_for_update(skip_locked=True)
+        ids = [row[0] for row in await conn.execute(query)]
         return await self._delete_ids(conn, table, ids)
 
     async def _delete_ids(self, conn: AsyncConnection, table: Any, ids: Sequence[int]) -> int:
+        # The rows deleted, not the ids given: a replica's round may have taken some first.
+        removed = 0
         for start in range(0, len(ids), 500):
-            await conn.execute(delete(table).where(table.c.id.in_(ids[start : start + 500])))
-        return len(ids)
+            result = await conn.execute(
+                delete(table).where(table.c.id.in_(ids[start : start + 500]))
+            )
+            removed += max(result.rowcount, 0)
+        return removed
