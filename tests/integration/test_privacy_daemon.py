@@ -306,6 +306,12 @@ def _others_untouched(
         for k, v in r
         if k in ("message_id", "root_message_id") and v
     }
+    # Messages linked to his customer rows are his too, and so are their relay receipts.
+    message_ids |= {
+        dict(r)["message_id"]
+        for r in before.get("messages", [])
+        if dict(r).get("customer_id") in customer_ids
+    }
     for name in _without(before):
         left, was = set(after[name]), set(before[name])
         assert left <= was, f"{name}: rows changed or appeared: {left - was}"
