@@ -96,6 +96,9 @@ class MilterServer:
             log.warning("milter_protocol_error", error=str(exc))
         except (ConnectionError, asyncio.IncompleteReadError) as exc:
             log.info("milter_connection_lost", error=f"{type(exc).__name__}: {exc}")
+        except Exception as exc:  # a packet kilter.protocol refuses: this connection only
+            # Postfix applies the milter's default action (tempfail) to what it was sending.
+            log.warning("milter_protocol_error", error=f"{type(exc).__name__}: {exc}")
         finally:
             self._tasks.discard(task)
             MILTER_CONNECTIONS.set(len(self._tasks))
