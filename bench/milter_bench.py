@@ -218,7 +218,7 @@ async def main() -> int:
                 await _wait_listening(accept_port, accept_all)
                 ports = {"alone": alone_port, "protocol": protocol_port}
                 ports["milter"] = site.submission_port
-                return await _measure(args, ports, sink, daemon, load_before)
+                return await _measure(args, ports, sink, (daemon, accept_all), load_before)
             finally:
                 for proc in (daemon, accept_all):
                     proc.terminate()
@@ -234,25 +234,27 @@ async def _measure(
     args: argparse.Namespace,
     ports: dict[str, int],
     sink: Sink,
-    daemon: subprocess.Popen[bytes],
+    processes: tuple[subprocess.Popen[bytes], subprocess.Popen[bytes]],
     load_before: tuple[float, float, float],
 ) -> int:
+    daemon, accept_all = processes
     per_round = max(1, args.messages // args.rounds)
     # Warm every path (connections, Postfix's processes, mailguard's caches).
     warm = [message(n, args.size) for n in range(50)]
     for port in ports.values():
         await round_trip(port, warm, args.connections, sink, Measured())
     results = {name: Measured() for name in ports}
-    cpu = 0.0
+    cpu = {"milter": 0.0, "protocol": 0.0}
+    pid = {"milter": daemon.pid, "protocol": accept_all.pid}
     n = 100
     for _ in range(args.rounds):
         for name, port in ports.items():
             batch = [message(n + i, args.size) for i in range(per_round)]
             n += per_round
-            before = cpu_seconds(daemon.pid)
+            before = cpu_seconds(pid[name]) if name in pid else 0.0
             await round_trip(port, batch, args.connections, sink, results[name])
-            if name == "milter":
-                cpu += cpu_seconds(daemon.pid) - before
+            if name in pid:
+                cpu[name] += cpu_seconds(pid[name]) - before
     load_after = os.getloadavg()
     a, m = results["alone"], results["milter"]
     ratio = a.rate / m.rate
@@ -267,8 +269,9 @@ async def _measure(
         print(f"{name:<8} {r.rate:8.1f} {r.pct(0.5):8.2f} {r.pct(0.99):8.2f}")
     print(
         f"added by the milter: p50 {m.pct(0.5) - a.pct(0.5):.2f} ms, "
-        f"p99 {m.pct(0.99) - a.pct(0.99):.2f} ms; mailguard CPU "
-        f"{cpu / len(m.latencies) * 1000:.2f} ms per message"
+        f"p99 {m.pct(0.99) - a.pct(0.99):.2f} ms; CPU per message: mailguard "
+        f"{cpu['milter'] / len(m.latencies) * 1000:.2f} ms, the protocol alone "
+        f"{cpu['protocol'] / len(results['protocol'].latencies) * 1000:.2f} ms"
     )
     print(f"throughput ratio alone/protocol {protocol_ratio:.2f} (the milter protocol alone)")
     met = ratio <= RATIO_TARGET
