@@ -21,8 +21,10 @@ from dataclasses import dataclass
 import structlog
 
 from mailguard.config.model import MailboxConfig
+from mailguard.imap.capabilities import MailboxCapabilities
 from mailguard.imap.connection import ConnectParams, ImapConnection
 from mailguard.imap.parse import quote
+from mailguard.oauth.tokens import TokenSource
 
 log = structlog.get_logger("mailguard.imap.actions")
 
@@ -52,11 +54,18 @@ class EscalationOutcome:
 class ImapMailboxActions:
     """Performs actions in one mailbox over a connection of its own."""
 
-    def __init__(self, mailbox: MailboxConfig, connect: Connect = ImapConnection.open) -> None:
+    def __init__(
+        self,
+        mailbox: MailboxConfig,
+        connect: Connect = ImapConnection.open,
+        *,
+        token: TokenSource | None = None,
+        capabilities: MailboxCapabilities | None = None,
+    ) -> None:
         if mailbox.imap is None:
             raise ValueError(f"mailbox {mailbox.name} has no imap section")
         self._config = mailbox
-        self._params = ConnectParams.of(mailbox.imap)
+        self._params = ConnectParams.of(mailbox.imap, token, capabilities)
         self._connect = connect
         self._conn: ImapConnection | None = None
         self.name = mailbox.name
@@ -64,6 +73,9 @@ class ImapMailboxActions:
     async def _connection(self) -> ImapConnection:
         if self._conn is not None and not self._conn.alive:
             await self.close()
+        renew = self._conn.renew_in() if self._conn is not None else None
+        if renew is not None and renew <= 0:
+            await self.close()  # its token is due: a new session with a new one
         if self._conn is None:
             self._conn = await self._connect(self._params)
         return self._conn

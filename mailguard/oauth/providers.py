@@ -81,7 +81,7 @@ def _microsoft_credential(config: OAuth2Config) -> str | dict[str, str]:
 
 def microsoft(config: OAuth2Config) -> Fetch:
     """Client credentials against Microsoft Entra ID (or the configured authority)."""
-    import msal  # type: ignore[import-untyped]
+    import msal
 
     what = f"microsoft token for {config.client_id} at {config.effective_authority}"
     app: list[Any] = []
