@@ -2,9 +2,11 @@
 
 - escalate: the customer's messages of the thread into the escalation folder (created if
   missing), by UID MOVE (RFC 6851) or UID COPY + \\Deleted + UID EXPUNGE of exactly those UIDs
-  (RFC 4315), or copied when so configured; then the escalated keyword and \\Flagged. A
-  repeat finds the messages already in the escalation folder by Message-ID and only
-  finishes what is missing.
+  (RFC 4315), or copied when so configured; then the escalated keyword (where the server
+  stores keywords) and \\Flagged. A repeat finds the messages already in the escalation
+  folder by Message-ID and only finishes what is missing. ``escalate_mode: flag`` only
+  flags them in the inbox (a helpdesk fetching INBOX must get them; the agents'
+  notification says where the thread is).
 - the note for the agent: APPENDed once; its Message-ID is derived from the action, so a
   repeat finds it and appends nothing.
 - a held outbound reply: a copy APPENDed into the held folder, once per Message-ID.
@@ -49,6 +51,7 @@ class EscalationOutcome:
     already_filed: int
     note_uid: int | None
     note_existed: bool
+    flagged: int = 0
 
 
 class ImapMailboxActions:
@@ -97,7 +100,10 @@ class ImapMailboxActions:
     async def _escalate(self, message_ids: Sequence[str], note: Note | None) -> EscalationOutcome:
         conn = await self._connection()
         folders, keywords = self._config.folders, self._config.keywords
-        move = self._config.imap is not None and self._config.imap.escalate_mode == "move"
+        mode = self._config.imap.escalate_mode if self._config.imap is not None else "move"
+        if mode == "flag":
+            return await self._flag(conn, message_ids)
+        move = mode == "move"
         await conn.ensure_folder(folders.escalation)
         await conn.select(folders.escalation)
         filed_before = {mid: await conn.search_message_id(mid) for mid in message_ids}
@@ -139,6 +145,15 @@ class ImapMailboxActions:
             note_uid=note_uid,
             note_existed=note_existed,
         )
+
+    async def _flag(self, conn: ImapConnection, message_ids: Sequence[str]) -> EscalationOutcome:
+        """``escalate_mode: flag``: \\Flagged (and the keyword) in the inbox, nothing else."""
+        await conn.select(self._config.folders.inbox)
+        uids: list[int] = []
+        for mid in message_ids:
+            uids.extend(await conn.search_message_id(mid))
+        await conn.add_flags(uids, [self._config.keywords.escalated, "\\Flagged"])
+        return EscalationOutcome(0, 0, None, False, flagged=len(uids))
 
     async def file_held_copy(self, message_id: str, raw: bytes) -> int | None:
         """APPEND a held reply's copy into the held folder unless it is there already.
