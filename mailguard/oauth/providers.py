@@ -61,6 +61,27 @@ def _read(path: Path, what: str) -> str:
         raise OAuth2Error(f"{what} {path}: {exc.strerror or exc}") from None
 
 
+def _session(config: OAuth2Config) -> Any:
+    """A requests session that verifies with ``ca_file`` and gives up after ``timeout``.
+
+    Passed with every request: requests lets ``REQUESTS_CA_BUNDLE`` (set on many systems)
+    override a session's own ``verify``, and msal and google-auth only set the session's.
+    """
+    import requests
+
+    verify: str | bool = str(config.ca_file) if config.ca_file else True
+    timeout = config.timeout.total_seconds()
+
+    class Session(requests.Session):
+        def request(self, method: Any, url: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+            kwargs.setdefault("timeout", timeout)
+            if verify is not True:
+                kwargs["verify"] = verify
+            return super().request(method, url, **kwargs)
+
+    return Session()
+
+
 # -- microsoft -------------------------------------------------------------------------
 
 
@@ -96,8 +117,7 @@ def microsoft(config: OAuth2Config) -> Fetch:
                     client_credential=_microsoft_credential(config),
                     authority=config.effective_authority,
                     instance_discovery=False,
-                    verify=str(config.ca_file) if config.ca_file else True,
-                    timeout=config.timeout.total_seconds(),
+                    http_client=_session(config),
                 )
             )
         try:
@@ -124,7 +144,6 @@ def microsoft(config: OAuth2Config) -> Fetch:
 
 def google(config: OAuth2Config, user: str) -> Fetch:
     """A service account's token for ``subject`` (default: the login user), by google-auth."""
-    import requests
     from google.auth.transport.requests import Request
     from google.oauth2 import service_account
 
@@ -144,8 +163,7 @@ def google(config: OAuth2Config, user: str) -> Fetch:
         credentials = service_account.Credentials.from_service_account_file(  # type: ignore[no-untyped-call]
             str(config.service_account_file), scopes=config.effective_scopes, subject=subject
         )
-        session = requests.Session()
-        session.verify = str(config.ca_file) if config.ca_file else True
+        session = _session(config)
         try:
             credentials.refresh(_Request(session))
         finally:

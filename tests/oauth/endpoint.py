@@ -39,6 +39,7 @@ from cryptography.x509.oid import NameOID
 from tests.oauth.tokens import mint
 
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+GOOGLE_AUD = "https://oauth2.googleapis.com/token"
 CLIENT_ASSERTION = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
 
@@ -57,7 +58,7 @@ def _pem_key(key: Any) -> bytes:
 
 
 @dataclass
-class TestCA:
+class LocalCA:
     """A CA and a server certificate for 127.0.0.1 it signed, written to ``directory``."""
 
     directory: Path
@@ -160,7 +161,7 @@ class Client:
 class TokenEndpoint:
     """The endpoint (see the module docstring); ``start()`` before use, ``stop()`` after."""
 
-    ca: TestCA
+    ca: LocalCA
     key: bytes
     lifetime: float = 3600
     clients: dict[str, Client] = field(default_factory=dict)
@@ -255,7 +256,8 @@ class TokenEndpoint:
         if public is None:
             return 401, self.refuse("google", "unknown service account")
         try:
-            claims = jwt.decode(assertion, public, algorithms=["RS256"], audience=url)
+            # google-auth always names Google's token endpoint as the audience.
+            claims = jwt.decode(assertion, public, algorithms=["RS256"], audience=GOOGLE_AUD)
         except jwt.PyJWTError as exc:
             return 401, self.refuse("google", f"assertion: {exc}")
         if claims.get("scope") != "https://mail.google.com/" or not claims.get("sub"):
