@@ -31,7 +31,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+from mailguard.config.model import Config
 from mailguard.config.oauth import OAuth2Config
+from mailguard.errors import ConfigProblem
 from mailguard.oauth.tokens import AccessToken, Fetch, OAuth2Error, TokenSource
 
 _T = TypeVar("_T")
@@ -345,6 +347,18 @@ def check(config: OAuth2Config) -> list[str]:
         if shutil.which(program) is None:
             problems.append(f"command: {program} is not an executable program")
     return problems
+
+
+def check_config(config: Config) -> list[ConfigProblem]:
+    """:func:`check` for every ``oauth2:`` block of the configuration, located by key."""
+    blocks = [
+        (f"mailboxes[{index}].imap.oauth2", mailbox.imap.oauth2)
+        for index, mailbox in enumerate(config.mailboxes)
+        if mailbox.imap is not None and mailbox.imap.oauth2 is not None
+    ]
+    if config.relay.oauth2 is not None:
+        blocks.append(("relay.oauth2", config.relay.oauth2))
+    return [ConfigProblem(key, problem) for key, block in blocks for problem in check(block)]
 
 
 def _check_certificate(path: Path) -> list[str]:
