@@ -227,7 +227,7 @@ class ImapConnection:
     async def ensure_folder(self, folder: str) -> None:
         """CREATE the folder unless it exists (and subscribe to it so agents see it)."""
         response = await self.execute("LIST", '""', encode_folder(folder))
-        if any(bytes(line).startswith(b"LIST ") for line in response.lines[:-1]):
+        if parse.list_entries(response.lines):
             return
         try:
             await self.execute("CREATE", encode_folder(folder))

@@ -21,7 +21,9 @@ _FETCH_UID = re.compile(rb"^\d+ FETCH \(.*?\bUID (\d+)\b.*\{(\d+)\}$")
 _APPENDUID = re.compile(rb"\[APPENDUID (\d+) (\d+)\]")
 _MODSEQ_TAIL = re.compile(rb"\(MODSEQ \d+\)")
 _PERMANENTFLAGS = re.compile(rb"\[PERMANENTFLAGS \(([^)]*)\)\]")
-_LIST = re.compile(rb'^LIST \(([^)]*)\) (?:"(?:[^"\\]|\\.)*"|NIL) (.*)$', re.IGNORECASE)
+# aioimaplib hands an untagged response of an asynchronous command (LIST) on without its
+# name: ``(\HasNoChildren) "/" INBOX``; with it where a synchronous command was pending.
+_LIST = re.compile(rb'^(?:LIST )?\(([^)]*)\) (?:"(?:[^"\\]|\\.)*"|NIL) (.*)$', re.IGNORECASE)
 
 FETCH_BATCH = 50
 """UIDs per FETCH. aioimaplib's parser recurses once per line and overflows on ~1000 lines,

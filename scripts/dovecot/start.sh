@@ -18,6 +18,7 @@
 # those SASL mechanisms: JWTs validated locally (passdb oauth2, introspection_mode = local)
 # with iss https://issuer.test, sub = the user, signed HS256 with the key whose standard
 # base64 start.sh writes to BASE_DIR/keys/default/HS256/default.
+# DOVECOT_SENT names the folder marked \Sent (RFC 6154; default Sent), e.g. "Sent Items".
 # Used by tests/dovecot/fixture.py and scripts/demo.py; adapted from the team's verified testbed recipe.
 set -euo pipefail
 
@@ -142,6 +143,7 @@ sed -e "s|@BASE@|$BASE|g" -e "s|@RUN_DIR@|$RUN_DIR|g" -e "s|@PORT_BASE@|$PORT_BA
     -e "s|@IMAP_PORT@|$IMAP_PORT|g" -e "s|@IMAPS_PORT@|$IMAPS_PORT|g" \
     -e "s|@LMTP_PORT@|$LMTP_PORT|g" -e "s|@SIEVE_PORT@|$SIEVE_PORT|g" \
     -e "s|@SUBMISSION_LINE@|$SUBMISSION_LINE|g" -e "s|@AUTH_MECHANISMS@|$AUTH_MECHANISMS|g" \
+    -e "s|@SENT_NAME@|${DOVECOT_SENT:-Sent}|g" \
     "$HERE/dovecot.conf.tmpl" > "$CONF"
 
 if [ "$(id -u)" = 0 ]; then

@@ -327,6 +327,7 @@ def start_dovecot(
     binary: str | None = None,
     submission_host: str | None = None,
     oauth2: str | None = None,
+    sent: str | None = None,
 ) -> Dovecot:
     """Start an instance in `base` on a random free port base.
 
@@ -336,6 +337,7 @@ def start_dovecot(
     to the outbox directory. With `oauth2` ("xoauth2 oauthbearer", or one of them) the
     instance also takes OAuth2 bearer tokens over those mechanisms: JWTs signed HS256 with
     `Dovecot.oauth_key`, issuer https://issuer.test, sub = the user (tests/oauth/tokens.py).
+    `sent` names the folder marked \\Sent (default Sent), e.g. "Sent Items".
     """
     env = dict(os.environ)
     dovecot_bin = binary or find_dovecot()
@@ -345,10 +347,11 @@ def start_dovecot(
         env["DOVECOT_SUBMISSION_HOST"] = submission_host
     else:
         env.pop("DOVECOT_SUBMISSION_HOST", None)
-    if oauth2 is not None:
-        env["DOVECOT_OAUTH2"] = oauth2
-    else:
-        env.pop("DOVECOT_OAUTH2", None)
+    for name, value in (("DOVECOT_OAUTH2", oauth2), ("DOVECOT_SENT", sent)):
+        if value is not None:
+            env[name] = value
+        else:
+            env.pop(name, None)
     failures = []
     for _ in range(_START_ATTEMPTS):
         port_base = random.choice(_PORT_BASE_RANGE)
@@ -371,7 +374,11 @@ class DovecotFactory(Protocol):
     """Signature of the `dovecot_factory` fixture."""
 
     def __call__(
-        self, *, submission_host: str | None = None, oauth2: str | None = None
+        self,
+        *,
+        submission_host: str | None = None,
+        oauth2: str | None = None,
+        sent: str | None = None,
     ) -> Dovecot: ...
 
 
@@ -386,11 +393,16 @@ def dovecot_factory(request: pytest.FixtureRequest) -> Iterator[DovecotFactory]:
     started: list[Dovecot] = []
     bases: list[Path] = []
 
-    def start(*, submission_host: str | None = None, oauth2: str | None = None) -> Dovecot:
+    def start(
+        *,
+        submission_host: str | None = None,
+        oauth2: str | None = None,
+        sent: str | None = None,
+    ) -> Dovecot:
         # Not tmp_path: see start_dovecot. mkdtemp() makes a directory right under the temp dir.
         bases.append(Path(tempfile.mkdtemp(prefix="mailguard-dovecot-")))
         started.append(
-            start_dovecot(bases[-1], submission_host=submission_host, oauth2=oauth2)
+            start_dovecot(bases[-1], submission_host=submission_host, oauth2=oauth2, sent=sent)
         )
         exercised(request.node, "dovecot")
         return started[-1]
