@@ -24,6 +24,7 @@ from mailguard.imap.parse import FolderState
 
 log = structlog.get_logger("mailguard.imap.capabilities")
 
+FINDINGS = frozenset({"sent"})
 KEYWORDS_EFFECT = (
     "escalation is shown by the folder and \\Flagged; mailguard's marks live in its database"
 )
@@ -105,6 +106,8 @@ class MailboxCapabilities:
             # Once per mailbox and feature: a reconnect or a second connection that finds the
             # same again says nothing new.
             self._logged.add(feature)
-            log.warning(
+            # Where Sent is is a finding, not something the server lacks.
+            emit = log.info if feature in FINDINGS else log.warning
+            emit(
                 "imap_server_limits", mailbox=self.mailbox, feature=feature, detail=limits[feature]
             )
