@@ -79,9 +79,7 @@ class ExchangeProxy:
                 "127.0.0.1", self.upstream_port, limit=2**22
             )
             session = _Session(self, client_w, server_w)
-            await asyncio.gather(
-                session.from_client(client_r), session.from_server(server_r)
-            )
+            await asyncio.gather(session.from_client(client_r), session.from_server(server_r))
         except (ConnectionError, asyncio.IncompleteReadError, OSError):
             pass
         finally:
