@@ -8,6 +8,8 @@ import random
 from collections.abc import Awaitable
 from typing import TypeVar
 
+from mailguard.errors import short_reason
+
 _T = TypeVar("_T")
 
 INITIAL_BACKOFF = 0.5
@@ -15,8 +17,7 @@ INITIAL_BACKOFF = 0.5
 
 def reason(exc: BaseException) -> str:
     """A short reason for /healthz and logs: the type and the first line of the message."""
-    first_line = (str(exc).strip().splitlines() or [""])[0]
-    return f"{type(exc).__name__}: {first_line}"[:200]
+    return short_reason(exc)
 
 
 def backoff(attempt: int, cap: float, rng: random.Random) -> float:

@@ -24,11 +24,9 @@ from dataclasses import dataclass
 
 import structlog
 
-from mailguard.errors import MailguardError
+from mailguard.errors import MailguardError, short_reason
 
 log = structlog.get_logger("mailguard.oauth")
-
-_REASON_MAX = 200
 
 
 class OAuth2Error(MailguardError):
@@ -77,12 +75,6 @@ def jwt_lifetime(value: str, now: float) -> float | None:
 def renew_after(lifetime: float, refresh_before: float) -> float:
     """Seconds after fetching when a token of ``lifetime`` is renewed."""
     return max(lifetime - refresh_before, lifetime / 2)
-
-
-def short_reason(exc: BaseException) -> str:
-    """The exception type and the first line of its message, for /healthz and logs."""
-    first = (str(exc).strip().splitlines() or [""])[0]
-    return f"{type(exc).__name__}: {first}"[:_REASON_MAX]
 
 
 class TokenSource:

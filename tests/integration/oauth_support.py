@@ -11,9 +11,11 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from mailguard.config.model import Config, parse_config
-from tests.dovecot.fixture import SUPPORT
-from tests.integration.imap_support import OWN_DOMAIN
+from mailguard.config.model import Config
+from mailguard.imap.connection import ConnectParams
+from mailguard.oauth.tokens import TokenSource
+from tests.dovecot.fixture import SUPPORT, Dovecot
+from tests.integration.imap_support import mailguard_config
 
 _SCRIPT = """\
 import sys, time
@@ -27,6 +29,24 @@ token = mint(bytes.fromhex({key!r}), {user!r}, lifetime={lifetime!r})
 print(token)
 print({claimed!r})
 """
+
+
+TIMEOUT = 5.0
+"""The command timeout of :func:`oauth_params` connections."""
+
+
+def oauth_params(dovecot: Dovecot, source: TokenSource, user: str = SUPPORT) -> ConnectParams:
+    """IMAPS to ``dovecot`` as ``user`` with tokens from ``source``."""
+    return ConnectParams(
+        host=dovecot.host,
+        port=dovecot.imaps_port,
+        tls="implicit",
+        user=user,
+        ca_file=str(dovecot.cafile),
+        auth="oauth2",
+        timeout=TIMEOUT,
+        token=source,
+    )
 
 
 def token_command(
@@ -55,42 +75,29 @@ def command_runs(directory: Path) -> int:
 
 
 def oauth_config(
+    dovecot: Dovecot,
     data_dir: Path,
     *,
-    host: str,
-    port: int,
     command: list[str],
+    port: int | None = None,
     tls: str = "plain",
-    ca_file: Path | None = None,
     extra_imap: str = "",
-    extra_mailbox: str = "",
-    top: str = "",
     poll_interval: str = "0.5s",
 ) -> Config:
+    """support@ with ``auth: oauth2`` and the command provider, on ``dovecot`` or ``port``."""
     argv = ", ".join(f'"{part}"' for part in command)
-    text = f"""
-data_dir: {data_dir}
-{top}
-company:
-  domains: [{OWN_DOMAIN}]
-mailboxes:
-  - name: support
-    addresses: [{SUPPORT}]
-    imap:
-      host: {host}
-      port: {port}
-      tls: {tls}
-      {f"ca_file: {ca_file}" if ca_file else ""}
-      user: {SUPPORT}
+    credentials = f"""\
       auth: oauth2
       oauth2:
         provider: command
         command: [{argv}]
-        refresh_before: 1s
-      poll_interval: {poll_interval}
-      command_timeout: 5s
-      reconnect_max: 1s
-{extra_imap}
-{extra_mailbox}
-"""
-    return parse_config(text, "test.yaml", env={})
+        refresh_before: 1s"""
+    return mailguard_config(
+        dovecot,
+        data_dir,
+        tls=tls,
+        port=port,
+        credentials=credentials,
+        extra_imap=extra_imap,
+        poll_interval=poll_interval,
+    )

@@ -55,7 +55,7 @@ async def test_escalation_works_without_keywords(
 ) -> None:
     dovecot, proxy = exchange
     command = token_command(tmp_path / "helper", dovecot.oauth_key)
-    config = oauth_config(tmp_path / "data", host="127.0.0.1", port=proxy.port, command=command)
+    config = oauth_config(dovecot, tmp_path / "data", port=proxy.port, command=command)
     async with running_mailguard(config) as mg:
         angry = customer_mail(CARL, "Charged twice", ANGRY)
         robot = customer_mail(
@@ -106,7 +106,7 @@ async def test_a_server_that_claims_keywords_and_refuses_them_is_believed_once(
     proxy = await ExchangeProxy(dovecot.imap_port, strip_keywords=False).start()
     try:
         command = token_command(tmp_path / "helper", dovecot.oauth_key)
-        config = oauth_config(tmp_path / "data", host="127.0.0.1", port=proxy.port, command=command)
+        config = oauth_config(dovecot, tmp_path / "data", port=proxy.port, command=command)
         async with running_mailguard(config) as mg:
             for n in range(3):
                 robot = customer_mail(
@@ -144,8 +144,8 @@ async def test_idle_that_misses_mail_is_caught_by_the_search_beside_it(
     try:
         command = token_command(tmp_path / "helper", dovecot.oauth_key)
         config = oauth_config(
+            dovecot,
             tmp_path / "data",
-            host="127.0.0.1",
             port=proxy.port,
             command=command,
             poll_interval="1s",
@@ -166,6 +166,24 @@ async def test_idle_that_misses_mail_is_caught_by_the_search_beside_it(
         await proxy.stop()
 
 
+async def _deliver_and_count_once(
+    dovecot: Dovecot, mg: Harness, *, seconds: float, every: float
+) -> None:
+    """Deliver a message every ``every`` s for ``seconds``; each is decided exactly once."""
+    messages = []
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        body = "Hello,\n\nwhere is my order?\n"
+        message = customer_mail(CARL, f"Question {len(messages)}", body)
+        await dovecot.deliver_async(message, mail_from=CARL, rcpt=SUPPORT)
+        messages.append(message)
+        await asyncio.sleep(every)
+    for message in messages:
+        await mg.processed(mid(message), within=20)
+    for message in messages:
+        assert await mg.decisions(mid(message)) == 1, mid(message)
+
+
 async def _connected(mg: Harness) -> bool:
     return all(w.status == "ok" for w in mg.mail.watchers)
 
@@ -177,21 +195,9 @@ async def test_bye_on_token_expiry_reconnects_with_a_new_token_and_misses_nothin
     dovecot, proxy = exchange
     helper = tmp_path / "helper"
     command = token_command(helper, dovecot.oauth_key, lifetime=3, claimed=3600)
-    config = oauth_config(tmp_path / "data", host="127.0.0.1", port=proxy.port, command=command)
+    config = oauth_config(dovecot, tmp_path / "data", port=proxy.port, command=command)
     async with running_mailguard(config) as mg:
-        messages = []
-        deadline = time.monotonic() + 8
-        n = 0
-        while time.monotonic() < deadline:
-            message = customer_mail(CARL, f"Question {n}", "Hello,\n\nwhere is my order?\n")
-            await dovecot.deliver_async(message, mail_from=CARL, rcpt=SUPPORT)
-            messages.append(message)
-            n += 1
-            await asyncio.sleep(0.4)
-        for message in messages:
-            await mg.processed(mid(message), within=20)
-        for message in messages:
-            assert await mg.decisions(mid(message)) == 1, mid(message)
+        await _deliver_and_count_once(dovecot, mg, seconds=8, every=0.4)
     assert proxy.byes >= 2
     assert command_runs(helper) >= 3  # a new token after each BYE
 
@@ -204,28 +210,14 @@ async def test_a_token_expiring_during_idle_is_renewed_without_losing_mail(
     helper = tmp_path / "helper"
     command = token_command(helper, dovecot.oauth_key, lifetime=4)
     config = oauth_config(
+        dovecot,
         tmp_path / "data",
-        host=dovecot.host,
-        port=dovecot.imaps_port,
         tls="implicit",
-        ca_file=dovecot.cafile,
         command=command,
         poll_interval="30s",
     )
     async with running_mailguard(config) as mg:
-        messages = []
-        deadline = time.monotonic() + 10
-        n = 0
-        while time.monotonic() < deadline:
-            message = customer_mail(CARL, f"Question {n}", "Hello,\n\nwhere is my order?\n")
-            await dovecot.deliver_async(message, mail_from=CARL, rcpt=SUPPORT)
-            messages.append(message)
-            n += 1
-            await asyncio.sleep(0.3)
-        for message in messages:
-            await mg.processed(mid(message), within=20)
-        for message in messages:
-            assert await mg.decisions(mid(message)) == 1, mid(message)
+        await _deliver_and_count_once(dovecot, mg, seconds=10, every=0.3)
     assert command_runs(helper) >= 3
     log = dovecot.log_file.read_text()
     assert log.count("method=OAUTHBEARER") >= 6  # two connections, renewed every ~3 s

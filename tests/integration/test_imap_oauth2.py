@@ -6,14 +6,13 @@ import time
 
 import pytest
 
-from mailguard.imap.connection import ConnectParams, ImapAuthError, ImapConnection
+from mailguard.imap.connection import ImapAuthError, ImapConnection
 from mailguard.oauth.tokens import AccessToken, TokenSource
-from tests.dovecot.fixture import SUPPORT, Dovecot, DovecotFactory
+from tests.dovecot.fixture import SUPPORT, DovecotFactory
+from tests.integration.oauth_support import TIMEOUT, oauth_params
 from tests.oauth.tokens import mint
 
 pytestmark = pytest.mark.dovecot
-
-TIMEOUT = 5.0
 
 
 def source_of(tokens: list[str]) -> TokenSource:
@@ -25,19 +24,6 @@ def source_of(tokens: list[str]) -> TokenSource:
         return AccessToken(handed[-1], 3600)
 
     return TokenSource("test", fetch, refresh_before=60)
-
-
-def oauth_params(dovecot: Dovecot, source: TokenSource, user: str = SUPPORT) -> ConnectParams:
-    return ConnectParams(
-        host=dovecot.host,
-        port=dovecot.imaps_port,
-        tls="implicit",
-        user=user,
-        ca_file=str(dovecot.cafile),
-        auth="oauth2",
-        timeout=TIMEOUT,
-        token=source,
-    )
 
 
 @pytest.mark.parametrize("mechanisms", ["xoauth2 oauthbearer", "xoauth2", "oauthbearer"])

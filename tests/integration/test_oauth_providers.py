@@ -15,10 +15,11 @@ from pathlib import Path
 import pytest
 
 from mailguard.config.oauth import OAuth2Config
-from mailguard.imap.connection import ConnectParams, ImapConnection
+from mailguard.imap.connection import ImapConnection
 from mailguard.oauth.providers import check, token_source
 from mailguard.oauth.tokens import OAuth2Error, TokenSource
 from tests.dovecot.fixture import SUPPORT, DovecotFactory
+from tests.integration.oauth_support import oauth_params
 from tests.oauth.endpoint import Client, LocalCA, TokenEndpoint, client_certificate
 from tests.oauth.endpoint import service_account_file as make_service_account
 from tests.oauth.fixtures import test_ca, token_endpoint
@@ -30,6 +31,21 @@ CLIENT = "11111111-2222-3333-4444-555555555555"
 
 def config(**keys: object) -> OAuth2Config:
     return OAuth2Config.model_validate(keys)
+
+
+def generic(endpoint: TokenEndpoint, ca: LocalCA, **keys: object) -> OAuth2Config:
+    """provider: oauth2 at the endpoint's /token, as client "app" with secret "pw"."""
+    endpoint.clients.setdefault("app", Client(SUPPORT, secret="pw"))
+    return config(
+        **{
+            "provider": "oauth2",
+            "token_url": f"{endpoint.base}/token",
+            "client_id": "app",
+            "client_secret": "pw",
+            "ca_file": str(ca.ca_file),
+            **keys,
+        }
+    )
 
 
 def microsoft(endpoint: TokenEndpoint, ca: LocalCA, **keys: object) -> OAuth2Config:
@@ -103,54 +119,28 @@ async def test_google_service_account_delegation(
 async def test_token_endpoint_client_credentials_and_refresh_token(
     token_endpoint: TokenEndpoint, test_ca: LocalCA
 ) -> None:
-    url = f"{token_endpoint.base}/token"
     token_endpoint.clients["app"] = Client(SUPPORT, secret="pw", refresh_token="rt-1")
-    credentials = config(
-        provider="oauth2",
-        token_url=url,
-        client_id="app",
-        client_secret="pw",
-        ca_file=str(test_ca.ca_file),
-    )
-    await token_source("c", credentials, SUPPORT).token()
-    refresh = credentials.model_copy(update={"refresh_token": _secret("rt-1")})
+    await token_source("c", generic(token_endpoint, test_ca), SUPPORT).token()
+    refresh = generic(token_endpoint, test_ca, refresh_token="rt-1")
     await token_source("r", refresh, SUPPORT).token()
     assert token_endpoint.issued("token") == 2
-    bad = credentials.model_copy(update={"refresh_token": _secret("rt-old")})
+    bad = generic(token_endpoint, test_ca, refresh_token="rt-old")
     with pytest.raises(OAuth2Error, match="answered 400: invalid_grant: bad refresh token"):
         await token_source("r", bad, SUPPORT).token()
 
 
-def _secret(value: str) -> object:
-    from pydantic import SecretStr
-
-    return SecretStr(value)
-
-
-async def test_an_untrusted_endpoint_is_refused(token_endpoint: TokenEndpoint) -> None:
+async def test_an_untrusted_endpoint_is_refused(
+    token_endpoint: TokenEndpoint, test_ca: LocalCA
+) -> None:
     # Without the test CA the endpoint's certificate cannot be verified: no token.
-    token_endpoint.clients["app"] = Client(SUPPORT, secret="pw")
-    oauth = config(
-        provider="oauth2",
-        token_url=f"{token_endpoint.base}/token",
-        client_id="app",
-        client_secret="pw",
-    )
+    oauth = generic(token_endpoint, test_ca, ca_file=None)
     with pytest.raises(OAuth2Error, match="CERTIFICATE_VERIFY_FAILED"):
         await token_source("c", oauth, SUPPORT).token()
     assert token_endpoint.requests == []
 
 
 async def test_endpoint_down_then_back(token_endpoint: TokenEndpoint, test_ca: LocalCA) -> None:
-    token_endpoint.clients["app"] = Client(SUPPORT, secret="pw")
-    oauth = config(
-        provider="oauth2",
-        token_url=f"{token_endpoint.base}/token",
-        client_id="app",
-        client_secret="pw",
-        ca_file=str(test_ca.ca_file),
-        timeout="3s",
-    )
+    oauth = generic(token_endpoint, test_ca, timeout="3s")
     source = token_source("c", oauth, SUPPORT)
     token_endpoint.down()
     with pytest.raises(OAuth2Error, match="token endpoint"):
@@ -209,15 +199,7 @@ async def test_refresh_happens_before_expiry(
 ) -> None:
     """A token of 4 s with refresh_before 1 s is replaced after 3 s, before it expires."""
     token_endpoint.lifetime = 4
-    token_endpoint.clients["app"] = Client(SUPPORT, secret="pw")
-    oauth = config(
-        provider="oauth2",
-        token_url=f"{token_endpoint.base}/token",
-        client_id="app",
-        client_secret="pw",
-        ca_file=str(test_ca.ca_file),
-        refresh_before="1s",
-    )
+    oauth = generic(token_endpoint, test_ca, refresh_before="1s")
     source = token_source("c", oauth, SUPPORT)
     first = await source.token()
     fetched_at = time.monotonic()
@@ -241,17 +223,7 @@ async def test_a_provider_token_logs_in_to_dovecot(
         source: TokenSource = token_source(
             "imap:support", microsoft(endpoint, test_ca, client_secret="s3cret"), SUPPORT
         )
-        params = ConnectParams(
-            host=dovecot.host,
-            port=dovecot.imaps_port,
-            tls="implicit",
-            user=SUPPORT,
-            ca_file=str(dovecot.cafile),
-            auth="oauth2",
-            timeout=5,
-            token=source,
-        )
-        conn = await ImapConnection.open(params)
+        conn = await ImapConnection.open(oauth_params(dovecot, source))
         try:
             assert (await conn.select("INBOX")).uidvalidity > 0
         finally:

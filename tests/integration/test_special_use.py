@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import smtplib
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
 
 from mailguard.store.overview import Overview
-from tests.dovecot.fixture import SUPPORT, DovecotFactory
+from tests.dovecot.fixture import SUPPORT, Dovecot, DovecotFactory
 from tests.integration.daemon_support import Daemon, daemon_config, wait_for
 from tests.integration.imap_support import (
     OWN_DOMAIN,
@@ -25,6 +26,21 @@ pytestmark = pytest.mark.dovecot
 CARL = "carl@customer.example"
 
 
+async def _question_and_reply(dovecot: Dovecot) -> tuple[EmailMessage, EmailMessage]:
+    """A customer's question, delivered, and an agent's reply to it (not sent anywhere yet)."""
+    question = customer_mail(CARL, "Parcel", "Hello,\n\nwhere is my parcel?\n")
+    await dovecot.deliver_async(question, mail_from=CARL, rcpt=SUPPORT)
+    reply = customer_mail(
+        SUPPORT,
+        "Re: Parcel",
+        "Dear Carl,\n\nit is on its way.\n\nAnna\n",
+        to=CARL,
+        in_reply_to=mid(question),
+        domain=OWN_DOMAIN,
+    )
+    return question, reply
+
+
 @pytest.mark.parametrize("sent", ["Sent Items", "[Gmail]/Sent Mail"])
 async def test_sent_under_another_name_is_found_without_configuration(
     dovecot_factory: DovecotFactory, tmp_path: Path, sent: str
@@ -33,17 +49,8 @@ async def test_sent_under_another_name_is_found_without_configuration(
     config = mailguard_config(dovecot, tmp_path / "data")
     assert "sent" not in config.mailboxes[0].folders.model_fields_set
     async with running_mailguard(config) as mg:
-        question = customer_mail(CARL, "Parcel", "Hello,\n\nwhere is my parcel?\n")
-        await dovecot.deliver_async(question, mail_from=CARL, rcpt=SUPPORT)
+        question, reply = await _question_and_reply(dovecot)
         await mg.processed(mid(question))
-        reply = customer_mail(
-            SUPPORT,
-            "Re: Parcel",
-            "Dear Carl,\n\nit is on its way.\n\nAnna\n",
-            to=CARL,
-            in_reply_to=mid(question),
-            domain=OWN_DOMAIN,
-        )
         dovecot.seed(SUPPORT, reply, sent)
         await mg.processed(mid(reply))
         view = await Overview(mg.store.engine).status()
@@ -62,16 +69,7 @@ async def test_a_reply_through_the_proxy_and_in_sent_is_one_reply(
     daemon = Daemon(config, tmp_path / "daemon.log")
     try:
         await daemon.healthy()
-        question = customer_mail(CARL, "Parcel", "Hello,\n\nwhere is my parcel?\n")
-        await dovecot.deliver_async(question, mail_from=CARL, rcpt=SUPPORT)
-        reply = customer_mail(
-            SUPPORT,
-            "Re: Parcel",
-            "Dear Carl,\n\nit is on its way.\n\nAnna\n",
-            to=CARL,
-            in_reply_to=mid(question),
-            domain=OWN_DOMAIN,
-        )
+        _question, reply = await _question_and_reply(dovecot)
 
         def send() -> None:
             with smtplib.SMTP("127.0.0.1", daemon.smtp_port, timeout=10) as smtp:
