@@ -217,7 +217,8 @@ def _check_config(args: argparse.Namespace) -> int:
     if problems:
         raise ConfigError(args.config, problems)
     mailboxes = ", ".join(
-        f"{m.name} ({', '.join(m.addresses)}{'; IMAP ' + m.imap.host if m.imap else ''})"
+        f"{m.name} ({', '.join(m.addresses)}{'; IMAP ' + m.imap.host if m.imap else ''}"
+        f"{', OAuth2 ' + m.imap.oauth2.provider if m.imap and m.imap.oauth2 else ''})"
         for m in config.mailboxes
     )
     proxy = config.proxy

@@ -93,9 +93,12 @@ class MailboxCapabilities:
     def limits(self) -> dict[str, str]:
         """Feature -> what it means here, for ``mailguard status`` (empty: nothing to say)."""
         found = dict(self._notes)
-        refused = sorted(folder for folder, ok in self._keywords.items() if not ok)
-        if refused:
-            reasons = "; ".join(f"{folder}: {self._why.get(folder, '')}" for folder in refused)
+        by_reason: dict[str, list[str]] = {}
+        for folder, ok in sorted(self._keywords.items()):
+            if not ok:
+                by_reason.setdefault(self._why.get(folder, ""), []).append(folder)
+        if by_reason:
+            reasons = "; ".join(f"{', '.join(f)}: {why}" for why, f in by_reason.items())
             found["keywords"] = f"not stored ({reasons}); {KEYWORDS_EFFECT}"
         return found
 
