@@ -73,6 +73,11 @@ class ImapMailboxActions:
         self._conn: ImapConnection | None = None
         self.name = mailbox.name
 
+    @property
+    def capabilities(self) -> MailboxCapabilities | None:
+        """What the mailbox's server can do (keywords per folder), shared with its watcher."""
+        return self._params.capabilities
+
     async def _connection(self) -> ImapConnection:
         if self._conn is not None and not self._conn.alive:
             await self.close()
