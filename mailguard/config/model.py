@@ -27,6 +27,7 @@ from pydantic import (
 from mailguard.config.notes import NoteConfig
 from mailguard.config.notify import NotifyConfig
 from mailguard.config.oauth import HelpdeskConfig, OAuth2Config, check_auth
+from mailguard.config.retention import RetentionConfig
 from mailguard.config.rules import ClassifierConfig, PolicyConfig
 from mailguard.config.values import (
     MAILBOX_NAME,
@@ -300,19 +301,11 @@ class LoggingConfig(Section):
 
     format: Literal["auto", "json", "console"] = "auto"
     level: Literal["debug", "info", "warning", "error"] = "info"
-    pseudonymize: bool = False
+    # On by default (docs/privacy.md): without a configured key, one is generated into the
+    # data directory on first start. Replicas must share a configured key for their
+    # pseudonyms to match; with a random key per start they would not match across restarts.
+    pseudonymize: bool = True
     pseudonymize_key: SecretStr | None = None
-
-    @model_validator(mode="after")
-    def _key_with_pseudonyms(self) -> LoggingConfig:
-        # Without a key of the deployment's own, a pseudonym is a plain hash anyone can
-        # recompute from a guessed address; with a random key per start, pseudonyms
-        # would not match across restarts and replicas.
-        if self.pseudonymize and self.pseudonymize_key is None:
-            raise ValueError(
-                "pseudonymize: true needs pseudonymize_key (e.g. ${MAILGUARD_LOG_KEY})"
-            )
-        return self
 
 
 class HttpConfig(Section):
@@ -342,7 +335,7 @@ class Config(Section):
 
     data_dir: Path = Path("data")
     dry_run: bool = False
-    retention_days: Annotated[int, Field(ge=1, le=36500)] = 90
+    retention_days: Annotated[int, Field(ge=1, le=36500)] | None = None
     maintenance_interval: Duration = timedelta(seconds=60)
     storage: StorageConfig = StorageConfig()
     company: CompanyConfig = CompanyConfig()
@@ -353,6 +346,7 @@ class Config(Section):
     classifier: ClassifierConfig = ClassifierConfig()
     notify: NotifyConfig = NotifyConfig()
     note: NoteConfig = NoteConfig()
+    retention: RetentionConfig = RetentionConfig()
     logging: LoggingConfig = LoggingConfig()
     http: HttpConfig = HttpConfig()
 
@@ -375,6 +369,42 @@ class Config(Section):
         )
         proxy = {k: v for k, v in proxy.items() if k != "upstream"}
         return {**data, "proxy": proxy, "relay": data["proxy"]["upstream"]}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _moved_retention_days(cls, data: Any) -> Any:
+        # retention_days became retention.history when every kind of data got its own bound.
+        if isinstance(data, dict) and data.get("retention_days") is not None:
+            retention = data.get("retention")
+            if isinstance(retention, dict) and "history" in retention:
+                raise ValueError(
+                    "retention_days and retention.history are the same setting: keep only "
+                    "retention.history"
+                )
+            warnings.warn(
+                "retention_days is deprecated: write retention: {history: Nd} instead",
+                ConfigDeprecationWarning,
+                stacklevel=2,
+            )
+        return data
+
+    @model_validator(mode="after")
+    def _deferred_outlives_the_deferral(self) -> Config:
+        # A deferred reply is decided within proxy.defer_unseen, and its relay retried for
+        # up to an hour (mailguard.smtp.deferred.RELAY_GIVE_UP): only one left after both
+        # was never decided.
+        if self.retention.deferred <= self.proxy.defer_unseen + timedelta(hours=1):
+            raise ValueError(
+                "retention.deferred must be longer than proxy.defer_unseen plus 1h of relay retries"
+            )
+        return self
+
+    @property
+    def history_retention(self) -> timedelta:
+        """``retention.history``, or the deprecated ``retention_days`` when that is given."""
+        if self.retention_days is not None:
+            return timedelta(days=self.retention_days)
+        return self.retention.history
 
     @model_validator(mode="after")
     def _divert_needs_agents(self) -> Config:

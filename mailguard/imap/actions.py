@@ -9,7 +9,8 @@
   notification says where the thread is).
 - the note for the agent: APPENDed once; its Message-ID is derived from the action, so a
   repeat finds it and appends nothing.
-- a held outbound reply: a copy APPENDed into the held folder, once per Message-ID.
+- a held outbound reply: a copy APPENDed into the held folder, once per Message-ID; and
+  removed again when retention drops the reply unsent.
 
 The connection is the executor's own (one task, one command at a time), kept open between
 actions and replaced after any failure.
@@ -25,12 +26,12 @@ import structlog
 from mailguard.config.model import MailboxConfig
 from mailguard.imap.capabilities import MailboxCapabilities
 from mailguard.imap.connection import ConnectParams, ImapConnection
+from mailguard.imap.copies import HELD_HEADER, remove_held_copy
 from mailguard.imap.parse import quote
 from mailguard.oauth.tokens import TokenSource
 
 log = structlog.get_logger("mailguard.imap.actions")
 
-HELD_HEADER = "X-Mailguard-Held"
 
 Connect = Callable[[ConnectParams], Awaitable[ImapConnection]]
 
@@ -159,6 +160,15 @@ class ImapMailboxActions:
             uids.extend(await conn.search_message_id(mid))
         await conn.add_flags(uids, [self._config.keywords.escalated, "\\Flagged"])
         return EscalationOutcome(0, 0, None, False, flagged=len(uids))
+
+    async def remove_held_copy(self, message_id: str) -> int:
+        """Remove the held folder's copy of the reply ``message_id``; how many went (0, 1)."""
+        try:
+            conn = await self._connection()
+            return await remove_held_copy(conn, self._config.folders.held, message_id)
+        except BaseException:
+            await self.close()
+            raise
 
     async def file_held_copy(self, message_id: str, raw: bytes) -> int | None:
         """APPEND a held reply's copy into the held folder unless it is there already.

@@ -269,6 +269,8 @@ class OutboxAction(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # When the agents were told that this failed action is about to expire (retention).
+    noticed_at: Mapped[datetime | None]
 
 
 class HeldMessage(Base):
@@ -301,6 +303,8 @@ class HeldMessage(Base):
     # A replica deciding a deferred reply claims it until then (the others skip it); a
     # claim left by a process that died expires, and the reply is picked up again.
     claimed_until: Mapped[datetime | None]
+    # When the agents were told that this held reply is about to be dropped (retention).
+    noticed_at: Mapped[datetime | None]
 
 
 class FailedMessage(Base):
@@ -319,6 +323,8 @@ class FailedMessage(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=1)
     first_failed_at: Mapped[datetime]
     last_failed_at: Mapped[datetime]
+    # When the agents were told that this failed message is about to expire (retention).
+    noticed_at: Mapped[datetime | None]
 
 
 class DecisionRecord(Base):

@@ -83,6 +83,12 @@ class StoreOperations:
         async with self._one_writer(), self._writer.begin() as conn:
             yield conn
 
+    def write_transaction(self) -> AbstractAsyncContextManager[AsyncConnection]:
+        """One write transaction, as the store's own queries take it (for the store's other
+        modules, e.g. :mod:`mailguard.store.privacy`): on SQLite this process's writers
+        queue for it, and it takes the database's write lock at BEGIN."""
+        return self._write_transaction()
+
     def _insert(self, conn: AsyncConnection, table: Any) -> Any:
         return (postgresql if conn.dialect.name == "postgresql" else sqlite).insert(table)
 

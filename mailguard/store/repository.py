@@ -23,10 +23,10 @@ from sqlalchemy.exc import DBAPIError
 
 from mailguard.engine.ports import CustomerRef, FailedMessage, Store, UnitOfWork
 from mailguard.store import tables as t
-from mailguard.store.deferrals import DeferralOperations
 from mailguard.store.engine import create_engine
 from mailguard.store.inline import InlineConnection, run_inline
 from mailguard.store.models import HeldState, OutboxState
+from mailguard.store.retention import RetentionOperations
 from mailguard.store.work import Work
 
 # SQLite page cache sizes in KiB (a negative cache_size pragma means KiB). Measured on a
@@ -38,12 +38,13 @@ DEFAULT_CACHE_KIB = 2000
 T = TypeVar("T")
 
 
-class SqlStore(DeferralOperations):
+class SqlStore(RetentionOperations):
     """Persistence for the engine on SQLite or PostgreSQL (``mailguard.engine.ports.Store``).
 
     The adapters' queries (checkpoints, outbox, held mail, decision log) come from
     :class:`~mailguard.store.operations.StoreOperations`, the deferral worker's from
-    :class:`~mailguard.store.deferrals.DeferralOperations`.
+    :class:`~mailguard.store.deferrals.DeferralOperations`, retention's notices and expiries
+    from :class:`~mailguard.store.retention.RetentionOperations`.
     """
 
     @classmethod

@@ -4,8 +4,10 @@
 fixture and relaying to an SMTP peer; ports, the database URL and the IMAP password come from
 the environment (``${MG_HTTP_PORT}``, ``${MG_SMTP_PORT}``, ``${MAILGUARD_DB_URL}``,
 ``${MAILGUARD_IMAP_PASSWORD}``), so several replicas can share one file. :class:`Daemon`
-starts one process on such a file with ports of its own and runs the operator commands
-(``mailguard held``, ``status``, ``threads``) against the same file and environment.
+starts one process on such a file with ports of its own (``module`` runs another entry point,
+e.g. :mod:`tests.integration.faulty_mailguard`) and runs the operator commands
+(``mailguard held``, ``status``, ``threads``, ``privacy``) against the same file and
+environment.
 """
 
 from __future__ import annotations
@@ -131,6 +133,7 @@ class Daemon:
         *,
         postgres_url: str | None = None,
         env: Mapping[str, str] | None = None,
+        module: str = "mailguard",
     ) -> None:
         self.config = config
         self.http_port = free_port()
@@ -146,10 +149,17 @@ class Daemon:
         )
         if postgres_url is not None:
             self.env["MAILGUARD_DB_URL"] = postgres_url
+        if module != "mailguard":
+            # A launcher in tests/ (e.g. tests.integration.faulty_mailguard): importable
+            # whatever the working directory.
+            root = str(Path(__file__).resolve().parents[2])
+            self.env["PYTHONPATH"] = os.pathsep.join(
+                p for p in (root, self.env.get("PYTHONPATH")) if p
+            )
         # stderr into a file: a pipe nobody reads would block the daemon once it is full.
         with log.open("w") as sink:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "mailguard", "run", "-c", str(config)],
+                [sys.executable, "-m", module, "run", "-c", str(config)],
                 stderr=sink,
                 env=self.env,
             )

@@ -1,7 +1,7 @@
 """server_limits: what each mailbox's IMAP server lacks, for ``mailguard status``.
 
 Revision ID: 0003_i20_server_limits
-Revises: 0002
+Revises: 0003_i21_retention
 Create Date: 2026-12-07 06:00:00.000000
 
 A handful of rows per mailbox (no custom keywords, no IDLE, no MOVE, where Sent was
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0003_i20_server_limits"
-down_revision: str | None = "0002"
+down_revision: str | None = "0003_i21_retention"
 branch_labels: str | None = None
 depends_on: str | None = None
 
