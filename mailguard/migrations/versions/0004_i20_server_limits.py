@@ -1,6 +1,6 @@
 """server_limits: what each mailbox's IMAP server lacks, for ``mailguard status``.
 
-Revision ID: 0003_i20_server_limits
+Revision ID: 0004_i20_server_limits
 Revises: 0003_i21_retention
 Create Date: 2026-12-07 06:00:00.000000
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0003_i20_server_limits"
+revision: str = "0004_i20_server_limits"
 down_revision: str | None = "0003_i21_retention"
 branch_labels: str | None = None
 depends_on: str | None = None
