@@ -256,9 +256,16 @@ def _load(path: str) -> Config:
 
 
 def _check_config(args: argparse.Namespace) -> int:
+    from mailguard.oauth.providers import check_config
+
     config = _load(args.config)
+    # Beyond the keys: the files and programs the token providers will need.
+    problems = check_config(config)
+    if problems:
+        raise ConfigError(args.config, problems)
     mailboxes = ", ".join(
-        f"{m.name} ({', '.join(m.addresses)}{'; IMAP ' + m.imap.host if m.imap else ''})"
+        f"{m.name} ({', '.join(m.addresses)}{'; IMAP ' + m.imap.host if m.imap else ''}"
+        f"{', OAuth2 ' + m.imap.oauth2.provider if m.imap and m.imap.oauth2 else ''})"
         for m in config.mailboxes
     )
     proxy = config.proxy

@@ -98,6 +98,10 @@ def print_status(view: StatusView, live: dict[str, Any] | None, out: TextIO) -> 
             f"{_when(cp.updated_at)}",
             file=out,
         )
+    if view.server_limits:
+        print("mail servers (what they lack, where Sent is):", file=out)
+        for mailbox, feature, detail in view.server_limits:
+            print(f"  {mailbox} {feature}: {detail}", file=out)
     if live is None:
         print(
             "daemon: not answering on its HTTP endpoint (not running, or http disabled)", file=out

@@ -24,6 +24,7 @@ from mailguard.config.model import MailboxConfig
 from mailguard.domain.privacy import AddressVariants
 from mailguard.imap.connection import ConnectParams, ImapConnection, ImapError
 from mailguard.imap.copies import Copy, find_copies, held_stamp, remove_copies
+from mailguard.oauth.providers import token_source
 from mailguard.ops.logsetup import Pseudonymizer
 from mailguard.store.privacy import PersonData, erase_person, export_person
 from mailguard.store.repository import SqlStore
@@ -150,8 +151,15 @@ def print_text(document: dict[str, Any], out: TextIO) -> None:
 
 
 async def _open(mailbox: MailboxConfig) -> ImapConnection:
-    assert mailbox.imap is not None  # noqa: S101 - only IMAP mailboxes are passed in
-    return await ImapConnection.open(ConnectParams.of(mailbox.imap))
+    imap = mailbox.imap
+    assert imap is not None  # noqa: S101 - only IMAP mailboxes are passed in
+    # A mailbox on Microsoft 365 or Google logs in with a token, as the daemon's would.
+    token = (
+        token_source(f"imap:{mailbox.name}", imap.oauth2, imap.user)
+        if imap.oauth2 is not None
+        else None
+    )
+    return await ImapConnection.open(ConnectParams.of(imap, token))
 
 
 async def mailbox_copies(

@@ -27,6 +27,7 @@ from pydantic import (
 from mailguard.config.milter import MilterConfig
 from mailguard.config.notes import NoteConfig
 from mailguard.config.notify import NotifyConfig
+from mailguard.config.oauth import HelpdeskConfig, OAuth2Config, check_auth
 from mailguard.config.retention import RetentionConfig
 from mailguard.config.rules import ClassifierConfig, PolicyConfig
 from mailguard.config.values import (
@@ -56,14 +57,15 @@ class ImapConfig(Section):
     allow_plain_remote: bool = False
     ca_file: Path | None = None
     user: str
-    password: SecretStr
-    auth: Literal["auto", "login", "plain"] = "auto"
+    password: SecretStr | None = None
+    auth: Literal["auto", "login", "plain", "oauth2"] = "auto"
+    oauth2: OAuth2Config | None = None
     poll_interval: Duration = timedelta(seconds=60)
     idle: bool = True
     idle_renew: Duration = timedelta(minutes=25)
     idle_sent: bool = True
     backfill: Duration = timedelta(days=30)
-    escalate_mode: Literal["move", "copy"] = "move"
+    escalate_mode: Literal["move", "copy", "flag"] = "move"
     mark_automated: bool = True
     command_timeout: Duration = timedelta(seconds=30)
     reconnect_max: Duration = timedelta(minutes=5)
@@ -88,9 +90,11 @@ class ImapConfig(Section):
 
     @model_validator(mode="after")
     def _plain_only_to_loopback(self) -> ImapConfig:
+        check_auth(auth=self.auth, password=self.password, oauth2=self.oauth2, password_needed=True)
         if self.tls == "plain" and not self.allow_plain_remote and not is_loopback(self.host):
+            secret = "token" if self.auth == "oauth2" else "password"
             raise ValueError(
-                f"tls: plain sends the password in clear text to {self.host}; use implicit or "
+                f"tls: plain sends the {secret} in clear text to {self.host}; use implicit or "
                 "starttls, or set allow_plain_remote: true"
             )
         return self
@@ -127,6 +131,24 @@ class MailboxConfig(Section):
     imap: ImapConfig | None = None
     folders: FoldersConfig = FoldersConfig()
     keywords: KeywordsConfig = KeywordsConfig()
+    helpdesk: HelpdeskConfig = HelpdeskConfig()
+
+    @model_validator(mode="after")
+    def _helpdesk_keeps_inbox(self) -> MailboxConfig:
+        # A helpdesk that fetches INBOX must get every message: escalation copies (or only
+        # flags) there. Left at its default, escalate_mode follows; written as move, it is
+        # a contradiction to point out rather than to overrule.
+        if not self.helpdesk.fetches_inbox or self.imap is None:
+            return self
+        if "escalate_mode" not in self.imap.model_fields_set:
+            imap = self.imap.model_copy(update={"escalate_mode": "copy"})
+            return self.model_copy(update={"imap": imap})
+        if self.imap.escalate_mode == "move":
+            raise ValueError(
+                "helpdesk.fetches_inbox: true and imap.escalate_mode: move contradict each "
+                "other (a moved message never reaches the helpdesk); use copy or flag"
+            )
+        return self
 
 
 class HumanMarker(Section):
@@ -155,19 +177,27 @@ class RelayConfig(Section):
     tls: TlsMode = "plain"
     allow_plain_remote: bool = False
     ca_file: Path | None = None
+    auth: Literal["auto", "oauth2"] = "auto"
     user: str | None = None
     password: SecretStr | None = None
+    oauth2: OAuth2Config | None = None
     timeout: Duration = timedelta(seconds=60)
     pool_size: Annotated[int, Field(ge=1, le=100)] = 4
 
     @model_validator(mode="after")
     def _check(self) -> RelayConfig:
-        if (self.user is None) != (self.password is None):
+        check_auth(
+            auth=self.auth, password=self.password, oauth2=self.oauth2, password_needed=False
+        )
+        if self.auth == "oauth2" and self.user is None:
+            raise ValueError("auth: oauth2 needs user (the mailbox the token is for)")
+        if self.auth != "oauth2" and (self.user is None) != (self.password is None):
             raise ValueError("user and password must be given together")
         if self.tls == "plain" and self.user and not is_loopback(self.host):
             if not self.allow_plain_remote:
+                secret = "token" if self.auth == "oauth2" else "password"
                 raise ValueError(
-                    f"AUTH over tls: plain would send the password in clear text to "
+                    f"AUTH over tls: plain would send the {secret} in clear text to "
                     f"{self.host}; use starttls or implicit, or set allow_plain_remote: true"
                 )
         return self

@@ -90,6 +90,8 @@ class MailboxHandlers:
                 now=now,
             )
         outcome = await _guard(actions.escalate(ids, note))
+        if config.imap is not None and config.imap.escalate_mode == "flag":
+            return f"flagged {outcome.flagged} message(s) in {config.folders.inbox}"
         return (
             f"filed {outcome.filed} message(s), {outcome.already_filed} already there; "
             f"note {'existed' if outcome.note_existed else outcome.note_uid}"
@@ -104,6 +106,8 @@ class MailboxHandlers:
         if not message_id:
             return "skipped: the action names no message"
         outcome = await _guard(actions.escalate([message_id], None))
+        if outcome.flagged:
+            return "follow-up flagged in the inbox"
         if outcome.filed:
             return "follow-up filed beside the escalation"
         if outcome.already_filed:

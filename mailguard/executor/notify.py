@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Protocol
+from urllib.parse import quote
 
 import structlog
 from prometheus_client import Counter
@@ -114,6 +115,7 @@ def build_notification(
     language: str | None,
     folder: str,
     now: datetime,
+    where: str | None = None,
 ) -> bytes:
     """The notification as RFC 5322 bytes with CRLF line ends, ready for the relay."""
     notify = config.notify
@@ -132,6 +134,7 @@ def build_notification(
         subject=subject or "-",
         mailbox=action_mailbox(action),
         folder=folder,
+        where=where or f"the folder {folder}",
         rule=rule or "-",
         rule_description=info.description if info else (escalation.reason if escalation else ""),
         reason=str(payload.get("reason") or "-"),
@@ -152,6 +155,31 @@ def build_notification(
         language=lang,
         now=now,
     )
+
+
+def helpdesk_location(
+    config: MailboxConfig, customer: str, messages: Sequence[ThreadMessageRow]
+) -> str:
+    """The helpdesk's thread (its link, filled in), and what mailguard left in the mailbox."""
+    helpdesk = config.helpdesk
+    inbound = [m for m in messages if m.direction is Direction.INBOUND]
+    latest = inbound[-1] if inbound else None
+    place = helpdesk.name or "the helpdesk"
+    if helpdesk.link:
+        link = helpdesk.link.format(
+            message_id=quote(latest.message_id if latest else "", safe="@"),
+            customer=quote(customer, safe="@"),
+            subject=quote(latest.subject if latest else "", safe=""),
+        )
+        place = f"{place}: {link}"
+    elif latest is not None:
+        place = f"{place}, the ticket of the message <{latest.message_id}>"
+    mode = config.imap.escalate_mode if config.imap is not None else None
+    if mode == "copy":
+        return f'{place} (a copy is in the folder "{config.folders.escalation}")'
+    if mode == "flag":
+        return f'{place} (flagged in "{config.folders.inbox}" until the helpdesk fetches it)'
+    return place
 
 
 class Notifier:
@@ -241,7 +269,17 @@ class Notifier:
             language=str(payload_language) if payload_language else language,
             folder=self._folder(mailbox),
             now=now,
+            where=self._where(mailbox, customer, messages),
         )
+
+    def _where(
+        self, mailbox: str, customer: str, messages: Sequence[ThreadMessageRow]
+    ) -> str | None:
+        """Where agents find the thread when a helpdesk fetches the mailbox (else None)."""
+        config = self._mailboxes.get(mailbox)
+        if config is None or not (config.helpdesk.fetches_inbox or config.helpdesk.name):
+            return None
+        return helpdesk_location(config, customer, messages)
 
     def _folder(self, mailbox: str, *, held: bool = False) -> str:
         config = self._mailboxes.get(mailbox)

@@ -36,6 +36,9 @@ from prometheus_client import Counter, Gauge, Histogram
 
 from mailguard.config.model import RelayConfig
 from mailguard.errors import MailguardError
+from mailguard.oauth.providers import token_source
+from mailguard.oauth.tokens import OAuth2Error, TokenSource
+from mailguard.smtp import xoauth2
 
 log = structlog.get_logger("mailguard.smtp.relay")
 
@@ -113,6 +116,10 @@ class Relay:
         self._slots = asyncio.Semaphore(config.pool_size)
         self._open = 0
         self._closed = False
+        # auth: oauth2: XOAUTH2 with a token from the configured provider (one per pool).
+        self.token: TokenSource | None = None
+        if config.oauth2 is not None and config.user is not None:
+            self.token = token_source("relay", config.oauth2, config.user)
 
     @property
     def target(self) -> str:
@@ -140,7 +147,9 @@ class Relay:
         try:
             if smtp.is_ehlo_or_helo_needed:
                 await smtp.ehlo()
-            if cfg.user is not None and cfg.password is not None:
+            if self.token is not None and cfg.user is not None:
+                await xoauth2.authenticate(smtp, cfg.user, self.token)
+            elif cfg.user is not None and cfg.password is not None:
                 await smtp.login(cfg.user, cfg.password.get_secret_value())
         except BaseException:
             smtp.close()
@@ -239,6 +248,11 @@ class Relay:
             return await self._connect()
         except _CONNECTION_ERRORS as exc:
             raise RelayTemporaryError(451, f"4.4.1 upstream unreachable: {exc}") from exc
+        except OAuth2Error as exc:
+            log.error("relay_token_failed", upstream=self.target, error=str(exc))
+            raise RelayTemporaryError(
+                451, f"4.7.0 no OAuth2 token for the upstream: {exc}"
+            ) from exc
         except aiosmtplib.SMTPException as exc:
             # Refusals before any message (greeting, STARTTLS, our login) are ours to fix,
             # not the message's fault: the client keeps it and retries (451), even for a 5xx.

@@ -145,6 +145,10 @@ def _configure_sqlite(engine: Engine, *, memory: bool) -> None:
                 cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
             cursor.execute("PRAGMA foreign_keys=ON")
+            # Deleted and overwritten rows are zeroed, not left in free pages: an erased
+            # customer, expired held mail or an old version of a row must not stay readable
+            # in the file (docs/privacy.md).
+            cursor.execute("PRAGMA secure_delete=ON")
         finally:
             cursor.close()
 

@@ -114,6 +114,23 @@ class SyncCheckpoint(Base):
     updated_at: Mapped[datetime]
 
 
+class ServerLimit(Base):
+    """What a mailbox's IMAP server lacks (no keywords, no IDLE, ...) or where Sent is.
+
+    Kept for ``mailguard status``; replaced by the watcher whenever it learns something new
+    about the server, so a mailbox has at most a handful of rows.
+    """
+
+    __tablename__ = "server_limits"
+    __table_args__ = (UniqueConstraint("mailbox", "feature"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    mailbox: Mapped[str] = mapped_column(String(NAME_LEN))
+    feature: Mapped[str] = mapped_column(String(NAME_LEN))
+    detail: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime]
+
+
 class Customer(Base):
     """A normalised external address within one guarded mailbox, with its policy state."""
 

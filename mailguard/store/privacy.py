@@ -26,6 +26,7 @@ from datetime import datetime
 from enum import Enum
 from typing import Any
 
+import structlog
 from sqlalchemy import Table, Text, cast, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -48,6 +49,8 @@ TABLES: tuple[str, ...] = (
     "failed_messages",
     "relay_receipts",
 )
+log = structlog.get_logger("mailguard.store.privacy")
+
 _CHUNK = 500
 _RAW_CHUNK = 50
 WAITING = (HeldState.HELD, HeldState.DEFERRED)
@@ -345,4 +348,23 @@ async def erase_person(
         if found.waiting and not drop_held:
             raise ErasureRefused(found.waiting)
         removed = await erase(conn, found)
+    if store.engine.dialect.name == "sqlite" and any(removed.values()):
+        await _checkpoint(store)
     return {**removed, "held_dropped": len(found.waiting)}
+
+
+async def _checkpoint(store: StoreOperations) -> None:
+    """Copy the erasure into the SQLite file and empty the WAL.
+
+    The deleted rows are zeroed (``secure_delete``, :mod:`mailguard.store.engine`) in the
+    pages the erasure wrote to the WAL; until a checkpoint the file still holds the old
+    pages, and the WAL's older frames the rows as they were written. ``TRUNCATE`` waits
+    (``busy_timeout``) for the daemon's readers and writers to step aside.
+    """
+    async with store.engine.connect() as conn:
+        row = (await conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")).first()
+    if row is not None and row[0]:
+        log.warning(
+            "erasure_checkpoint_busy",
+            detail="the SQLite WAL keeps the erased rows until its next checkpoint",
+        )

@@ -12,14 +12,17 @@ from pathlib import Path
 
 import pytest
 
+from mailguard.app.privacy import mailbox_copies
 from mailguard.config.model import MailboxConfig
 from mailguard.config.notes import NoteConfig
 from mailguard.domain.privacy import AddressVariants
 from mailguard.executor.note import build_note
 from mailguard.imap.actions import ImapMailboxActions
 from mailguard.imap.copies import find_copies, remove_copies
-from tests.dovecot.fixture import SUPPORT, Dovecot, make_message
+from mailguard.oauth.providers import token_source
+from tests.dovecot.fixture import SUPPORT, Dovecot, DovecotFactory, make_message
 from tests.integration.imap_support import doveadm, mailguard_config, open_imap
+from tests.integration.oauth_support import oauth_config, token_command
 from tests.integration.privacy_support import folder
 
 pytestmark = pytest.mark.dovecot
@@ -116,3 +119,27 @@ async def test_a_dropped_replys_copy_leaves_the_held_folder(
         await actions.close()
     [left] = (await folder(dovecot, "Held")).values()
     assert left.startswith(b"X-Mailguard-Held: xr1@example.test")
+
+
+async def test_privacy_reaches_the_copies_of_an_oauth2_mailbox(
+    dovecot_factory: DovecotFactory, tmp_path: Path
+) -> None:
+    # `privacy export|erase --mailboxes` logs in as the daemon does: with a token.
+    dovecot = dovecot_factory(oauth2="xoauth2")
+    command = token_command(tmp_path / "helper", dovecot.oauth_key)
+    config = oauth_config(dovecot, tmp_path / "data", command=command, tls="implicit")
+    [mailbox] = config.mailboxes
+    assert mailbox.imap is not None and mailbox.imap.oauth2 is not None
+    source = token_source("test", mailbox.imap.oauth2, mailbox.imap.user)
+    actions = ImapMailboxActions(mailbox, token=source)
+    try:
+        reply = make_message(sender=SUPPORT, to="Carl@customer.example", subject="robot")
+        assert await actions.file_held_copy("held-carl@example.test", reply.as_bytes())
+    finally:
+        await actions.close()
+    variants = AddressVariants.of("carl@customer.example")
+    [found] = await mailbox_copies(config, variants, remove=False)
+    assert found.error is None and [c.kind for c in found.copies] == ["held"]
+    [removed] = await mailbox_copies(config, variants, remove=True)
+    assert removed.error is None and len(removed.copies) == 1
+    assert await folder(dovecot, "Held") == {}

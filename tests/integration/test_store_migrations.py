@@ -229,11 +229,11 @@ async def test_0002_adds_the_deferred_state_and_downgrades_it_to_held(db_url: st
     assert await schema.current(db_url) == schema.head_revision()
 
 
-async def test_0004_adds_relay_receipts_and_downgrades_without_them(db_url: str) -> None:
+async def test_0005_adds_relay_receipts_and_downgrades_without_them(db_url: str) -> None:
     """The relay receipts' table comes and goes; what was relayed is not touched."""
-    await schema.upgrade(db_url, "0003_i21_retention")
+    await schema.upgrade(db_url, "0004_i20_server_limits")
     assert "relay_receipts" not in await _tables(db_url)
-    await schema.upgrade(db_url, "0004_i19_relay_receipts")
+    await schema.upgrade(db_url, "0005_i19_relay_receipts")
     engine = create_engine(db_url)
     try:
         async with engine.begin() as conn:
@@ -257,7 +257,7 @@ async def test_0004_adds_relay_receipts_and_downgrades_without_them(db_url: str)
                     )
     finally:
         await engine.dispose()
-    await schema.downgrade(db_url, "0003_i21_retention")
+    await schema.downgrade(db_url, "0004_i20_server_limits")
     assert "relay_receipts" not in await _tables(db_url)
     await schema.upgrade(db_url)
     assert await schema.current(db_url) == schema.head_revision()

@@ -45,6 +45,27 @@ def test_held_and_deferred_mail_are_counted_apart() -> None:
     assert any(line.startswith("deferred replies: 2  (robot replies waiting") for line in lines)
 
 
+def test_what_the_mail_server_lacks_is_listed() -> None:
+    view = StatusView(
+        open_escalations=(),
+        held=0,
+        deferred=0,
+        outbox={},
+        failed_actions=(),
+        checkpoints=(),
+        server_limits=(
+            ("support", "keywords", "not stored (INBOX: PERMANENTFLAGS (\\Seen) without \\*)"),
+            ("support", "sent", "Sent Items (marked \\Sent)"),
+        ),
+    )
+    out = io.StringIO()
+    print_status(view, None, out)
+    lines = out.getvalue().splitlines()
+    assert "mail servers (what they lack, where Sent is):" in lines
+    assert "  support keywords: not stored (INBOX: PERMANENTFLAGS (\\Seen) without \\*)" in lines
+    assert "  support sent: Sent Items (marked \\Sent)" in lines
+
+
 def test_the_oldest_item_of_each_kind_is_shown_beside_its_bound() -> None:
     from datetime import timedelta
 

@@ -1,7 +1,7 @@
 """Relay receipts: the upstream's 250 recorded before the proxy answers its client.
 
-Revision ID: 0004_i19_relay_receipts
-Revises: 0003_i21_retention
+Revision ID: 0005_i19_relay_receipts
+Revises: 0004_i20_server_limits
 Create Date: 2026-12-07 06:00:00.000000
 
 A client's retry of a message the proxy relayed already is answered from this table, not
@@ -15,8 +15,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0004_i19_relay_receipts"
-down_revision: str | None = "0003_i21_retention"
+revision: str = "0005_i19_relay_receipts"
+down_revision: str | None = "0004_i20_server_limits"
 branch_labels: str | None = None
 depends_on: str | None = None
 
