@@ -86,7 +86,7 @@ def config_text(work: Path, dovecot: Dovecot, http: int, smtp: int, relay: int) 
     # maintenance round a minute in would purge its message rows, which this bench counts,
     # and a run longer than a minute would wait for ever.
     return f"""data_dir: {work / "data"}
-retention_days: 36500
+retention: {{history: 36500d}}
 http: {{listen_port: {http}}}
 proxy: {{listen_port: {smtp}, max_connections: 100}}
 relay: {{host: 127.0.0.1, port: {relay}}}

@@ -38,3 +38,9 @@ class ConfigError(MailguardError):
 
 class StorageError(MailguardError):
     """The database cannot be reached or migrated."""
+
+
+def short_reason(exc: BaseException, limit: int = 200) -> str:
+    """The exception's type and the first line of its message: for /healthz and logs."""
+    first = (str(exc).strip().splitlines() or [""])[0]
+    return f"{type(exc).__name__}: {first}"[:limit]

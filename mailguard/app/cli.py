@@ -23,7 +23,7 @@ from mailguard.config import Config, load_config, redact_url
 from mailguard.config.model import ConfigDeprecationWarning
 from mailguard.config.values import parse_domain
 from mailguard.errors import ConfigError, MailguardError
-from mailguard.ops.logsetup import configure_logging
+from mailguard.ops.logsetup import configure_logging, load_or_create_key
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -111,6 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
     audit.set_defaults(handler=_audit)
 
     _add_held_commands(commands)
+    _add_privacy_commands(commands)
 
     status = commands.add_parser(
         "status",
@@ -156,7 +157,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_held_commands(commands: Any) -> None:
-    held = commands.add_parser("held", help="list, show, release or drop mail the proxy held")
+    held = commands.add_parser(
+        "held", help="list, show, release or drop mail the proxy or the milter held"
+    )
     actions = held.add_subparsers(dest="held_command", metavar="ACTION", required=True)
     listing = actions.add_parser("list", help="held messages, oldest first")
     listing.add_argument("--all", action="store_true", help="released and dropped ones too")
@@ -173,6 +176,50 @@ def _add_held_commands(commands: Any) -> None:
         parser.set_defaults(handler=_held)
     for parser in (show, release, drop):
         parser.add_argument("id", type=int, help="the id from mailguard held list")
+
+
+def _add_privacy_commands(commands: Any) -> None:
+    privacy = commands.add_parser(
+        "privacy",
+        help="show or erase what mailguard stores about one customer (GDPR Art. 15, 17)",
+        description="A customer's address with its plus-tag and case variants, in every "
+        "guarded mailbox: what mailguard stores about them (docs/privacy.md).",
+    )
+    actions = privacy.add_subparsers(dest="privacy_command", metavar="ACTION", required=True)
+    export = actions.add_parser(
+        "export",
+        help="print everything mailguard stores about a customer (messages, decisions, "
+        "escalations, threads, held, deferred and failed mail, actions, notifications) as "
+        "text or as versioned JSON",
+        description="Everything about the address in every guarded mailbox, with its "
+        "plus-tag and case variants; an empty result says so. JSON: every column, raw mail "
+        "in base64, schema in docs/privacy.md.",
+    )
+    export.add_argument("--format", default="text", choices=("text", "json"))
+    erase = actions.add_parser(
+        "erase",
+        help="delete everything mailguard stores about a customer in one transaction and "
+        "show what went; refused while held mail for them waits, unless --drop-held",
+        description="Deletes what 'privacy export' lists, in one transaction; running it "
+        "again is harmless, and a later message from the address starts from nothing. Logs "
+        "only a keyed hash of the address.",
+    )
+    erase.add_argument(
+        "--drop-held",
+        action="store_true",
+        help="drop the customer's held and deferred mail (never sent) instead of refusing",
+    )
+    for parser in (export, erase):
+        parser.add_argument("--customer", required=True, metavar="ADDRESS", help="the address")
+        parser.add_argument(
+            "--mailboxes",
+            action="store_true",
+            help="also mailguard's own copies in IMAP naming the customer (the notes in "
+            "the escalation and handled folders, the copies in the held folder); never the "
+            "customer's own messages",
+        )
+        _add_config_arg(parser)
+        parser.set_defaults(handler=_privacy)
 
 
 def _add_config_arg(parser: argparse.ArgumentParser, *, required: bool = False) -> None:
@@ -209,9 +256,16 @@ def _load(path: str) -> Config:
 
 
 def _check_config(args: argparse.Namespace) -> int:
+    from mailguard.oauth.providers import check_config
+
     config = _load(args.config)
+    # Beyond the keys: the files and programs the token providers will need.
+    problems = check_config(config)
+    if problems:
+        raise ConfigError(args.config, problems)
     mailboxes = ", ".join(
-        f"{m.name} ({', '.join(m.addresses)}{'; IMAP ' + m.imap.host if m.imap else ''})"
+        f"{m.name} ({', '.join(m.addresses)}{'; IMAP ' + m.imap.host if m.imap else ''}"
+        f"{', OAuth2 ' + m.imap.oauth2.provider if m.imap and m.imap.oauth2 else ''})"
         for m in config.mailboxes
     )
     proxy = config.proxy
@@ -225,6 +279,9 @@ def _check_config(args: argparse.Namespace) -> int:
         )
     else:
         print("  proxy:     disabled")
+    milter = config.milter
+    print(f"  milter:    {milter.listen if milter is not None else 'disabled'}")
+    print(f"  relay:     {config.relay.host}:{config.relay.port} ({config.relay.tls})")
     print(f"  storage:   {redact_url(config.storage_url)}")
     print(f"  dry run:   {'yes' if config.dry_run else 'no'}")
     return EXIT_OK
@@ -314,10 +371,37 @@ def _held(args: argparse.Namespace) -> int:
     elif command == "show":
         work = held.held_show(config, args.id, raw=args.raw)
     elif command == "release":
-        configure_logging(config.logging.format, "warning")
+        _configure_logging(config, "warning")
         work = held.held_release(config, args.id, force=args.force)
     else:
         work = held.held_drop(config, args.id)
+    return asyncio.run(work)
+
+
+def _privacy(args: argparse.Namespace) -> int:
+    from mailguard.app import privacy
+
+    config = _config(args)
+    _configure_logging(config, "info")
+    if args.privacy_command == "export":
+        work = privacy.export(
+            config,
+            args.customer,
+            fmt=args.format,
+            mailboxes=args.mailboxes,
+            out=sys.stdout,
+            err=sys.stderr,
+        )
+    else:
+        work = privacy.erase(
+            config,
+            args.customer,
+            key=pseudonym_key(config),
+            drop_held=args.drop_held,
+            mailboxes=args.mailboxes,
+            out=sys.stdout,
+            err=sys.stderr,
+        )
     return asyncio.run(work)
 
 
@@ -340,6 +424,20 @@ def _resolve(args: argparse.Namespace) -> int:
     return asyncio.run(operator.resolve(_config(args), args.id, by, sys.stdout))
 
 
+def pseudonym_key(config: Config) -> bytes:
+    """The key of the logs' pseudonyms: ``logging.pseudonymize_key``, or the one generated
+    into the data directory on first use (:func:`~mailguard.ops.logsetup.load_or_create_key`)."""
+    configured = config.logging.pseudonymize_key
+    if configured is not None:
+        return configured.get_secret_value().encode()
+    return load_or_create_key(Path(config.data_dir))
+
+
+def _configure_logging(config: Config, level: str | None = None) -> None:
+    key = pseudonym_key(config) if config.logging.pseudonymize else None
+    configure_logging(config.logging.format, level or config.logging.level, pseudonymize_key=key)
+
+
 def _prepare_data_dir(config: Config) -> None:
     if config.storage.url is None:
         Path(config.data_dir).mkdir(parents=True, exist_ok=True)
@@ -349,12 +447,7 @@ def _run(args: argparse.Namespace) -> int:
     from mailguard.app.daemon import run_daemon
 
     config = _config(args)
-    key = config.logging.pseudonymize_key if config.logging.pseudonymize else None
-    configure_logging(
-        config.logging.format,
-        config.logging.level,
-        pseudonymize_key=key.get_secret_value().encode() if key is not None else None,
-    )
+    _configure_logging(config)
     _prepare_data_dir(config)
     return asyncio.run(run_daemon(config))
 

@@ -19,10 +19,14 @@ from prometheus_client import Counter
 
 from mailguard.app.gauges import gauge_loop
 from mailguard.app.mailwatch import MailWatch
-from mailguard.app.proxy import ProxyService
+from mailguard.app.milter import MilterService
+from mailguard.app.proxy import ProxyService, finish
 from mailguard.app.readiness import Readiness
+from mailguard.app.retention import Retention
 from mailguard.config import Config, redact_url
-from mailguard.config.settings import engine_settings_of
+from mailguard.config.settings import engine_settings_of, retention_of
+from mailguard.domain.policy import Policy
+from mailguard.domain.retention import RetentionPolicy
 from mailguard.engine.factory import build_engine
 from mailguard.engine.service import Engine
 from mailguard.ops.http import HealthServer
@@ -51,18 +55,20 @@ def utc_now() -> datetime:
 
 
 class Maintenance:
-    """Time-driven work: SLA re-evaluation of due escalations and the retention purge."""
+    """Time-driven work: SLA re-evaluation of due escalations, and retention
+    (:mod:`mailguard.app.retention`: stale escalations, notices, expiry, the history purge)."""
 
     def __init__(
         self,
         engine: Engine,
         store: SqlStore,
-        retention: timedelta,
+        bounds: RetentionPolicy,
         clock: Clock = utc_now,
+        *,
+        policy: Policy,
     ) -> None:
         self._engine = engine
-        self._store = store
-        self._retention = retention
+        self._retention = Retention(store, policy, bounds)
         self._clock = clock
         # Why the last round failed (exception type and first line), None after a good one.
         self.problem: str | None = None
@@ -87,7 +93,7 @@ class Maintenance:
         if evaluated:
             SLA_EVALUATIONS.inc(evaluated)
             log.info("sla_evaluated", customers=evaluated)
-        purged = await self._store.purge_older_than(now - self._retention)
+        purged = (await self._retention.run_once(now)).purged
         total = sum(purged.values())
         if total:
             PURGED_ROWS.inc(total)
@@ -139,12 +145,16 @@ async def run_daemon(config: Config, stop: asyncio.Event | None = None) -> int:
         await upgrade(config.storage_url)
         log.info("storage_upgraded", url=redact_url(config.storage_url))
     store = SqlStore.from_url(config.storage_url)
-    engine = build_engine(store, engine_settings_of(config))
-    maintenance = Maintenance(engine, store, timedelta(days=config.retention_days))
+    settings = engine_settings_of(config)
+    engine = build_engine(store, settings)
+    maintenance = Maintenance(engine, store, retention_of(config), policy=settings.policy)
     mail = MailWatch(config, store, engine, utc_now)
     wake = mail.executor.wake
     proxy = ProxyService(config, engine, store, wake) if config.proxy.enabled else None
-    relay = config.relay if proxy is not None else None
+    milter = None
+    if config.milter is not None:
+        milter = MilterService(config, config.milter, engine, store, proxy, wake)
+    relay = config.relay if proxy is not None or milter is not None else None
     ready = Readiness(store, relay, mail.health)
     health = HealthServer(lambda: {**maintenance.health(), **mail.health()}, ready=ready.checks)
     port = None
@@ -152,11 +162,13 @@ async def run_daemon(config: Config, stop: asyncio.Event | None = None) -> int:
         if config.http.enabled:
             port = await health.start(config.http.listen_host, config.http.listen_port)
         smtp_port = await proxy.start() if proxy is not None else None
+        milter_listen = await milter.start() if milter is not None else None
         log.info(
             "daemon_started",
             mailboxes=[m.name for m in config.mailboxes],
             http_port=port,
             smtp_port=smtp_port,
+            milter=milter_listen,
             dry_run=config.dry_run,
         )
         # What start-up built (compiled rules, SQLAlchemy's tables and statements, the
@@ -172,19 +184,17 @@ async def run_daemon(config: Config, stop: asyncio.Event | None = None) -> int:
         ]
         await stop.wait()
         log.info("daemon_stopping")
+        # Listeners first: no new mail while the rest winds down.
+        if milter is not None:
+            await milter.close(SHUTDOWN_GRACE)
         if proxy is not None:
-            # Listeners first: no new mail while the rest winds down.
             await proxy.close(SHUTDOWN_GRACE)
         await health.close()
         for worker in workers:
-            try:
-                async with asyncio.timeout(SHUTDOWN_GRACE):
-                    await worker
-            except TimeoutError:
-                worker.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await worker
+            await finish(worker, SHUTDOWN_GRACE)
     finally:
+        if milter is not None:
+            await milter.close(0)
         if proxy is not None:
             await proxy.close(0)
         await store.close()

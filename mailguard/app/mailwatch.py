@@ -21,7 +21,11 @@ from mailguard.executor.executor import Executor, record_circuit_break
 from mailguard.executor.mailbox_handlers import MailboxHandlers
 from mailguard.executor.notify import Notifier
 from mailguard.imap.actions import ImapMailboxActions
-from mailguard.imap.watcher import MailboxWatcher, reason
+from mailguard.imap.capabilities import MailboxCapabilities
+from mailguard.imap.retry import reason
+from mailguard.imap.watcher import MailboxWatcher
+from mailguard.oauth.providers import token_source
+from mailguard.oauth.tokens import TokenSource
 from mailguard.smtp.relay import Relay
 from mailguard.store.lease import Lease
 from mailguard.store.mailqueries import EscalationInfo, HeldCopy, MailQueries, ThreadMessage
@@ -57,6 +61,9 @@ class StoreBridge:
 
     def lease(self, name: str) -> AbstractAsyncContextManager[Lease]:
         return self._store.lease(name)
+
+    async def save_limits(self, mailbox: str, limits: dict[str, str], now: datetime) -> None:
+        await self._store.save_limits(mailbox, limits, now)
 
     async def pending_of_kinds(self, kinds: Sequence[str], limit: int) -> list[PendingAction]:
         return await self._queries.pending_of_kinds(kinds, limit)
@@ -108,8 +115,23 @@ class MailWatch:
         bridge = StoreBridge(store)
         self._bridge = bridge
         imap_boxes = [m for m in config.mailboxes if m.imap is not None]
+        # Per mailbox one token source (its connections share the token) and one record
+        # of what its server can do (the watcher's and the executor's connections learn it).
+        self.tokens: dict[str, TokenSource] = {
+            m.name: token_source(f"imap:{m.name}", m.imap.oauth2, m.imap.user)
+            for m in imap_boxes
+            if m.imap is not None and m.imap.oauth2 is not None
+        }
+        self.capabilities = {m.name: MailboxCapabilities(m.name) for m in imap_boxes}
         self._handlers = MailboxHandlers(
-            config, bridge, {m.name: ImapMailboxActions(m) for m in imap_boxes}
+            config,
+            bridge,
+            {
+                m.name: ImapMailboxActions(
+                    m, token=self.tokens.get(m.name), capabilities=self.capabilities[m.name]
+                )
+                for m in imap_boxes
+            },
         )
         # Notifications go through the top-level relay, so an IMAP-only deployment (no
         # proxy) can send them; the pool opens a connection only when one is sent.
@@ -134,6 +156,8 @@ class MailWatch:
                 clock=clock,
                 dry_run=config.dry_run,
                 on_actions=self.executor.wake,
+                token=self.tokens.get(m.name),
+                capabilities=self.capabilities[m.name],
             )
             for m in imap_boxes
         ]
@@ -147,6 +171,12 @@ class MailWatch:
         checks = {f"imap:{w.name}": w.status for w in self.watchers}
         if self.watchers or self.executor.status != "ok":
             checks["executor"] = self.executor.status
+        # Token providers: a token endpoint that is down shows here by name (the
+        # connections that need it are retried with backoff meanwhile).
+        for source in self.tokens.values():
+            checks[f"oauth2:{source.name}"] = source.status
+        if self.relay.token is not None:
+            checks["oauth2:relay"] = self.relay.token.status
         return checks
 
     async def run(self, stop: asyncio.Event) -> None:

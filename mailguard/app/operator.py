@@ -1,7 +1,8 @@
 """The operators' and agents' commands: ``mailguard status``, ``threads`` and ``resolve``.
 
-``status`` and ``threads`` read the database (and, for ``status``, ask a running daemon
-on its HTTP endpoint how its mailboxes are doing); ``resolve`` resolves an escalation
+``status`` and ``threads`` read the database (``status`` also the oldest item of each kind
+of stored data beside its retention bound, and asks a running daemon on its HTTP endpoint
+how its mailboxes are doing); ``resolve`` resolves an escalation
 through the engine, exactly as an agent's "handled" signal would.
 """
 
@@ -10,13 +11,16 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TextIO
 
 from mailguard.config import Config
-from mailguard.config.settings import engine_settings_of
+from mailguard.config.settings import engine_settings_of, retention_of
 from mailguard.domain.model import Direction
+from mailguard.domain.policy_rules import span
+from mailguard.domain.retention import RetentionPolicy
 from mailguard.engine.factory import build_engine
+from mailguard.store.ages import KindAge, oldest_items
 from mailguard.store.overview import CustomerView, EscalationView, Overview, StatusView
 from mailguard.store.repository import SqlStore
 
@@ -94,6 +98,10 @@ def print_status(view: StatusView, live: dict[str, Any] | None, out: TextIO) -> 
             f"{_when(cp.updated_at)}",
             file=out,
         )
+    if view.server_limits:
+        print("mail servers (what they lack, where Sent is):", file=out)
+        for mailbox, feature, detail in view.server_limits:
+            print(f"  {mailbox} {feature}: {detail}", file=out)
     if live is None:
         print(
             "daemon: not answering on its HTTP endpoint (not running, or http disabled)", file=out
@@ -103,6 +111,56 @@ def print_status(view: StatusView, live: dict[str, Any] | None, out: TextIO) -> 
     for name, value in sorted(live.items()):
         if name != "status":
             print(f"  {name}: {json.dumps(value, sort_keys=True)}", file=out)
+
+
+# Per kind of stored data: which retention bound applies (retention:) and what happens then.
+_BOUNDS: dict[str, tuple[str, str]] = {
+    "held": ("held", "dropped unsent after"),
+    "deferred": ("deferred", "purged after"),
+    "settled_held": ("held", "removed after"),
+    "open_escalations": ("escalations", "closed as stale after"),
+    "failed_messages": ("failed", "removed after"),
+    "failed_actions": ("failed", "removed after"),
+    "pending_actions": ("history", "given up after"),
+    "messages": ("history", "removed after"),
+    "decisions": ("history", "removed after"),
+    "resolved_escalations": ("history", "removed after"),
+    "done_actions": ("history", "removed after"),
+    "threads": ("history", "removed when idle for"),
+    "customers": ("history", "removed when idle for"),
+}
+
+
+def _age(delta: timedelta) -> str:
+    """How long ago, as people say it: "12 min", "5 h 3 min", "3 d 2 h"."""
+    minutes = int(max(delta, timedelta(0)).total_seconds() // 60)
+    if minutes < 1:
+        return "under a minute"
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, mins = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours} h {mins} min" if mins else f"{hours} h"
+    days, hours = divmod(hours, 24)
+    return f"{days} d {hours} h" if hours else f"{days} d"
+
+
+def print_ages(
+    ages: dict[str, KindAge], bounds: RetentionPolicy, now: datetime, out: TextIO
+) -> None:
+    """The oldest item of each kind of stored data, beside the bound that removes it."""
+    print("stored data (count, oldest, retention):", file=out)
+    for kind, age in ages.items():
+        name, then = _BOUNDS.get(kind, ("history", "removed after"))
+        bound = f"{then} {span(getattr(bounds, name))} (retention.{name})"
+        if age.oldest is None:
+            print(f"  {age.what}: none; {bound}", file=out)
+            continue
+        old = _age(now - age.oldest)
+        print(
+            f"  {age.what}: {age.count}, oldest {_when(age.oldest)} ({old} ago); {bound}",
+            file=out,
+        )
 
 
 def print_threads(views: list[CustomerView], out: TextIO) -> None:
@@ -135,9 +193,11 @@ async def status(config: Config, out: TextIO) -> int:
     store = SqlStore.from_url(config.storage_url)
     try:
         view = await Overview(store.engine).status()
+        ages = await oldest_items(store.engine)
     finally:
         await store.close()
     print_status(view, live_status(config), out)
+    print_ages(ages, retention_of(config), datetime.now(UTC), out)
     return 0
 
 

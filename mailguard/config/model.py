@@ -24,8 +24,11 @@ from pydantic import (
     model_validator,
 )
 
+from mailguard.config.milter import MilterConfig
 from mailguard.config.notes import NoteConfig
 from mailguard.config.notify import NotifyConfig
+from mailguard.config.oauth import HelpdeskConfig, OAuth2Config, check_auth
+from mailguard.config.retention import RetentionConfig
 from mailguard.config.rules import ClassifierConfig, PolicyConfig
 from mailguard.config.values import (
     MAILBOX_NAME,
@@ -39,18 +42,10 @@ from mailguard.config.values import (
     Section,
     Sender,
     TlsMode,
+    is_loopback,
 )
 from mailguard.config.yamlsource import LocatedData, dotted, load_yaml
 from mailguard.errors import ConfigError, ConfigProblem
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class ImapConfig(Section):
@@ -62,14 +57,15 @@ class ImapConfig(Section):
     allow_plain_remote: bool = False
     ca_file: Path | None = None
     user: str
-    password: SecretStr
-    auth: Literal["auto", "login", "plain"] = "auto"
+    password: SecretStr | None = None
+    auth: Literal["auto", "login", "plain", "oauth2"] = "auto"
+    oauth2: OAuth2Config | None = None
     poll_interval: Duration = timedelta(seconds=60)
     idle: bool = True
     idle_renew: Duration = timedelta(minutes=25)
     idle_sent: bool = True
     backfill: Duration = timedelta(days=30)
-    escalate_mode: Literal["move", "copy"] = "move"
+    escalate_mode: Literal["move", "copy", "flag"] = "move"
     mark_automated: bool = True
     command_timeout: Duration = timedelta(seconds=30)
     reconnect_max: Duration = timedelta(minutes=5)
@@ -94,9 +90,11 @@ class ImapConfig(Section):
 
     @model_validator(mode="after")
     def _plain_only_to_loopback(self) -> ImapConfig:
-        if self.tls == "plain" and not self.allow_plain_remote and not _is_loopback(self.host):
+        check_auth(auth=self.auth, password=self.password, oauth2=self.oauth2, password_needed=True)
+        if self.tls == "plain" and not self.allow_plain_remote and not is_loopback(self.host):
+            secret = "token" if self.auth == "oauth2" else "password"
             raise ValueError(
-                f"tls: plain sends the password in clear text to {self.host}; use implicit or "
+                f"tls: plain sends the {secret} in clear text to {self.host}; use implicit or "
                 "starttls, or set allow_plain_remote: true"
             )
         return self
@@ -133,6 +131,24 @@ class MailboxConfig(Section):
     imap: ImapConfig | None = None
     folders: FoldersConfig = FoldersConfig()
     keywords: KeywordsConfig = KeywordsConfig()
+    helpdesk: HelpdeskConfig = HelpdeskConfig()
+
+    @model_validator(mode="after")
+    def _helpdesk_keeps_inbox(self) -> MailboxConfig:
+        # A helpdesk that fetches INBOX must get every message: escalation copies (or only
+        # flags) there. Left at its default, escalate_mode follows; written as move, it is
+        # a contradiction to point out rather than to overrule.
+        if not self.helpdesk.fetches_inbox or self.imap is None:
+            return self
+        if "escalate_mode" not in self.imap.model_fields_set:
+            imap = self.imap.model_copy(update={"escalate_mode": "copy"})
+            return self.model_copy(update={"imap": imap})
+        if self.imap.escalate_mode == "move":
+            raise ValueError(
+                "helpdesk.fetches_inbox: true and imap.escalate_mode: move contradict each "
+                "other (a moved message never reaches the helpdesk); use copy or flag"
+            )
+        return self
 
 
 class HumanMarker(Section):
@@ -161,19 +177,27 @@ class RelayConfig(Section):
     tls: TlsMode = "plain"
     allow_plain_remote: bool = False
     ca_file: Path | None = None
+    auth: Literal["auto", "oauth2"] = "auto"
     user: str | None = None
     password: SecretStr | None = None
+    oauth2: OAuth2Config | None = None
     timeout: Duration = timedelta(seconds=60)
     pool_size: Annotated[int, Field(ge=1, le=100)] = 4
 
     @model_validator(mode="after")
     def _check(self) -> RelayConfig:
-        if (self.user is None) != (self.password is None):
+        check_auth(
+            auth=self.auth, password=self.password, oauth2=self.oauth2, password_needed=False
+        )
+        if self.auth == "oauth2" and self.user is None:
+            raise ValueError("auth: oauth2 needs user (the mailbox the token is for)")
+        if self.auth != "oauth2" and (self.user is None) != (self.password is None):
             raise ValueError("user and password must be given together")
-        if self.tls == "plain" and self.user and not _is_loopback(self.host):
+        if self.tls == "plain" and self.user and not is_loopback(self.host):
             if not self.allow_plain_remote:
+                secret = "token" if self.auth == "oauth2" else "password"
                 raise ValueError(
-                    f"AUTH over tls: plain would send the password in clear text to "
+                    f"AUTH over tls: plain would send the {secret} in clear text to "
                     f"{self.host}; use starttls or implicit, or set allow_plain_remote: true"
                 )
         return self
@@ -257,7 +281,7 @@ class ProxyConfig(Section):
                 f"allowed_networks {', '.join(everyone)} admits every address: that is an "
                 "open relay; list the helpdesk's networks, or configure auth_users"
             )
-        if self.auth_users and self.tls_cert is None and not _is_loopback(self.listen_host):
+        if self.auth_users and self.tls_cert is None and not is_loopback(self.listen_host):
             raise ValueError(
                 "auth_users without tls_cert would accept passwords in clear text on "
                 f"{self.listen_host}; configure tls_cert and tls_key"
@@ -270,19 +294,11 @@ class LoggingConfig(Section):
 
     format: Literal["auto", "json", "console"] = "auto"
     level: Literal["debug", "info", "warning", "error"] = "info"
-    pseudonymize: bool = False
+    # On by default (docs/privacy.md): without a configured key, one is generated into the
+    # data directory on first start. Replicas must share a configured key for their
+    # pseudonyms to match; with a random key per start they would not match across restarts.
+    pseudonymize: bool = True
     pseudonymize_key: SecretStr | None = None
-
-    @model_validator(mode="after")
-    def _key_with_pseudonyms(self) -> LoggingConfig:
-        # Without a key of the deployment's own, a pseudonym is a plain hash anyone can
-        # recompute from a guessed address; with a random key per start, pseudonyms
-        # would not match across restarts and replicas.
-        if self.pseudonymize and self.pseudonymize_key is None:
-            raise ValueError(
-                "pseudonymize: true needs pseudonymize_key (e.g. ${MAILGUARD_LOG_KEY})"
-            )
-        return self
 
 
 class HttpConfig(Section):
@@ -312,17 +328,19 @@ class Config(Section):
 
     data_dir: Path = Path("data")
     dry_run: bool = False
-    retention_days: Annotated[int, Field(ge=1, le=36500)] = 90
+    retention_days: Annotated[int, Field(ge=1, le=36500)] | None = None
     maintenance_interval: Duration = timedelta(seconds=60)
     storage: StorageConfig = StorageConfig()
     company: CompanyConfig = CompanyConfig()
     mailboxes: list[MailboxConfig] = []
     relay: RelayConfig = RelayConfig()
     proxy: ProxyConfig = ProxyConfig()
+    milter: MilterConfig | None = None
     policy: PolicyConfig = PolicyConfig()
     classifier: ClassifierConfig = ClassifierConfig()
     notify: NotifyConfig = NotifyConfig()
     note: NoteConfig = NoteConfig()
+    retention: RetentionConfig = RetentionConfig()
     logging: LoggingConfig = LoggingConfig()
     http: HttpConfig = HttpConfig()
 
@@ -346,9 +364,46 @@ class Config(Section):
         proxy = {k: v for k, v in proxy.items() if k != "upstream"}
         return {**data, "proxy": proxy, "relay": data["proxy"]["upstream"]}
 
+    @model_validator(mode="before")
+    @classmethod
+    def _moved_retention_days(cls, data: Any) -> Any:
+        # retention_days became retention.history when every kind of data got its own bound.
+        if isinstance(data, dict) and data.get("retention_days") is not None:
+            retention = data.get("retention")
+            if isinstance(retention, dict) and "history" in retention:
+                raise ValueError(
+                    "retention_days and retention.history are the same setting: keep only "
+                    "retention.history"
+                )
+            warnings.warn(
+                "retention_days is deprecated: write retention: {history: Nd} instead",
+                ConfigDeprecationWarning,
+                stacklevel=2,
+            )
+        return data
+
+    @model_validator(mode="after")
+    def _deferred_outlives_the_deferral(self) -> Config:
+        # A deferred reply is decided within proxy.defer_unseen, and its relay retried for
+        # up to an hour (mailguard.smtp.deferred.RELAY_GIVE_UP): only one left after both
+        # was never decided.
+        if self.retention.deferred <= self.proxy.defer_unseen + timedelta(hours=1):
+            raise ValueError(
+                "retention.deferred must be longer than proxy.defer_unseen plus 1h of relay retries"
+            )
+        return self
+
+    @property
+    def history_retention(self) -> timedelta:
+        """``retention.history``, or the deprecated ``retention_days`` when that is given."""
+        if self.retention_days is not None:
+            return timedelta(days=self.retention_days)
+        return self.retention.history
+
     @model_validator(mode="after")
     def _divert_needs_agents(self) -> Config:
-        if self.proxy.enabled and self.proxy.escalated == "divert" and self.notify.agents is None:
+        deciding = self.proxy.enabled or self.milter is not None
+        if deciding and self.proxy.escalated == "divert" and self.notify.agents is None:
             raise ValueError("proxy.escalated: divert needs notify.agents (where to divert to)")
         return self
 

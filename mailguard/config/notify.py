@@ -20,7 +20,8 @@ DEFAULT_NOTIFY_TEMPLATES: dict[str, str] = {
         "{headline}\n\n"
         "Customer: {customer}\n"
         "Subject: {subject}\n"
-        "Mailbox: {mailbox}, the thread is in the folder {folder}\n"
+        "Mailbox: {mailbox}\n"
+        "Where: {where}\n"
         "Rule: {rule} - {rule_description}\n"
         "Why now: {reason}\n"
         "Evidence:\n{evidence}\n\n"
@@ -32,7 +33,8 @@ DEFAULT_NOTIFY_TEMPLATES: dict[str, str] = {
         "{headline}\n\n"
         "Kunde: {customer}\n"
         "Betreff: {subject}\n"
-        "Postfach: {mailbox}, der Verlauf liegt im Ordner {folder}\n"
+        "Postfach: {mailbox}\n"
+        "Wo: {where}\n"
         "Regel: {rule} - {rule_description}\n"
         "Anlass: {reason}\n"
         "Belege:\n{evidence}\n\n"
@@ -47,6 +49,7 @@ NOTIFY_FIELDS = (
     "subject",
     "mailbox",
     "folder",
+    "where",
     "rule",
     "rule_description",
     "reason",

@@ -96,8 +96,17 @@ def _show(value: Any) -> str:
     return str(value)
 
 
-def keys(model: type[BaseModel] = Config, prefix: str = "") -> Iterator[Key]:
-    """Every key of ``model``, depth first, in declaration order."""
+def keys(
+    model: type[BaseModel] = Config,
+    prefix: str = "",
+    listed: dict[type[BaseModel], str] | None = None,
+) -> Iterator[Key]:
+    """Every key of ``model``, depth first, in declaration order.
+
+    A section of a kind already listed (``relay.oauth2`` after ``mailboxes[].imap.oauth2``)
+    is not expanded again: its entry says where its keys are.
+    """
+    listed = {} if listed is None else listed
     for name, field in model.model_fields.items():
         path = f"{prefix}{name}"
         sub = _model_of(field.annotation)
@@ -105,8 +114,13 @@ def keys(model: type[BaseModel] = Config, prefix: str = "") -> Iterator[Key]:
             is_list = _is_list(field.annotation)
             shown = "[]" if is_list else "(section)"
             doc = (sub.__doc__ or "").strip().splitlines()[0] if sub.__doc__ else ""
-            yield Key(path, "list of sections" if is_list else "section", shown, True, doc)
-            yield from keys(sub, f"{path}{'[]' if is_list else ''}.")
+            kind = "list of sections" if is_list else "section"
+            if sub in listed:
+                yield Key(path, f"{kind} (keys as `{listed[sub]}`)", shown, True, doc)
+                continue
+            listed[sub] = path
+            yield Key(path, kind, shown, True, doc)
+            yield from keys(sub, f"{path}{'[]' if is_list else ''}.", listed)
         else:
             yield Key(path, _type_name(field.annotation), _show(field.default), False)
 

@@ -20,6 +20,7 @@ from mailguard.domain.policy import (
     SlaRule,
     StreakRule,
 )
+from mailguard.domain.retention import RetentionPolicy
 from mailguard.domain.rules import FrustrationTerm, PatternRule
 from mailguard.engine.factory import EngineSettings
 
@@ -107,3 +108,16 @@ def identity_of(config: Config) -> CompanyIdentity:
 def engine_settings_of(config: Config) -> EngineSettings:
     """Everything the engine needs from the configuration."""
     return EngineSettings(identity_of(config), policy_of(config), classifier_settings_of(config))
+
+
+def retention_of(config: Config) -> RetentionPolicy:
+    """How long each kind of stored data is kept (``retention:``)."""
+    r = config.retention
+    return RetentionPolicy(
+        history=config.history_retention,
+        held=r.held,
+        deferred=r.deferred,
+        failed=r.failed,
+        escalations=r.escalations,
+        notice=r.notice,
+    )

@@ -4,7 +4,9 @@
 the keyword and \\Flagged, and the note beside them. ``file_follow_up``: file one more message
 of an escalated customer there (no second note). ``hold_outbound``: a copy of the held
 reply into the held folder. ``resolve``: nothing to change in the mailbox (the agent already
-acted there, or replied); it is recorded as done. A mailbox without IMAP skips them.
+acted there, or replied); the robot replies still held for the customer are discarded.
+``remove_held_copy``: retention dropped a held reply unsent, its copy leaves the held
+folder. A mailbox without IMAP skips them.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import structlog
 
 from mailguard.config.model import Config, MailboxConfig
 from mailguard.domain.model import Direction
+from mailguard.domain.retention import REMOVE_HELD_COPY
 from mailguard.executor.executor import Handler, MailboxUnavailable, action_mailbox
 from mailguard.executor.note import build_note
 from mailguard.executor.ports import ActionRow, OutboxStore
@@ -52,6 +55,7 @@ class MailboxHandlers:
             "file_follow_up": self.file_follow_up,
             "hold_outbound": self.hold_outbound,
             "resolve": self.resolve,
+            REMOVE_HELD_COPY: self.remove_held_copy,
         }
 
     async def close(self) -> None:
@@ -86,6 +90,8 @@ class MailboxHandlers:
                 now=now,
             )
         outcome = await _guard(actions.escalate(ids, note))
+        if config.imap is not None and config.imap.escalate_mode == "flag":
+            return f"flagged {outcome.flagged} message(s) in {config.folders.inbox}"
         return (
             f"filed {outcome.filed} message(s), {outcome.already_filed} already there; "
             f"note {'existed' if outcome.note_existed else outcome.note_uid}"
@@ -100,6 +106,8 @@ class MailboxHandlers:
         if not message_id:
             return "skipped: the action names no message"
         outcome = await _guard(actions.escalate([message_id], None))
+        if outcome.flagged:
+            return "follow-up flagged in the inbox"
         if outcome.filed:
             return "follow-up filed beside the escalation"
         if outcome.already_filed:
@@ -128,17 +136,26 @@ class MailboxHandlers:
         mailbox = action_mailbox(action)
         customer = str(action.payload.get("customer") or action.target)
         by = str(action.payload.get("by") or "a person")
+        if by.startswith("stale:"):
+            why = f"dropped: the escalation was closed as stale ({by})"
+        else:
+            why = f"superseded: a person took over ({by})"
         superseded = await self._store.supersede_held(
-            mailbox,
-            customer,
-            action.created_at,
-            f"superseded: a person took over ({by})",
-            now,
+            mailbox, customer, action.created_at, why, now
         )
         if superseded:
             log.info("held_superseded", mailbox=mailbox, customer=customer, message_ids=superseded)
             return f"resolved; {len(superseded)} held robot reply(s) superseded"
         return "resolved; nothing to change in the mailbox"
+
+    async def remove_held_copy(self, action: ActionRow, now: datetime) -> str:
+        """Retention dropped a held reply unsent: its copy leaves the held folder too."""
+        mailbox = action_mailbox(action)
+        actions = self._actions.get(mailbox)
+        if actions is None:
+            return NO_IMAP
+        removed = await _guard(actions.remove_held_copy(action.target))
+        return "copy removed from the held folder" if removed else "no copy in the held folder"
 
 
 async def _guard(awaitable: Awaitable[_T]) -> _T:

@@ -21,12 +21,10 @@ skipped, with a log line; nothing pretends to send.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
-from datetime import UTC, datetime
-from email.message import EmailMessage
-from email.utils import format_datetime
+from datetime import datetime
 from typing import Any, Protocol
+from urllib.parse import quote
 
 import structlog
 from prometheus_client import Counter
@@ -34,8 +32,11 @@ from prometheus_client import Counter
 from mailguard.config.model import Config, MailboxConfig
 from mailguard.domain.model import Direction
 from mailguard.domain.policy_model import RULES
+from mailguard.domain.retention import STALE_RULE
 from mailguard.executor.executor import Handler, action_mailbox
+from mailguard.executor.mail import compose, notification_message_id
 from mailguard.executor.note import evidence_lines, timeline
+from mailguard.executor.notices import build_notice
 from mailguard.executor.ports import ActionRow, EscalationRow, ThreadMessageRow
 from mailguard.smtp.relay import RelayError, RelayResult
 
@@ -55,17 +56,23 @@ _HEADLINE = {
     "de": {
         "open": "Eskaliert",
         "sla": "Unbeantwortet",
+        "stale": "Als veraltet geschlossen",
         "open_line": "mailguard hat ein Gespr\u00e4ch an einen Menschen eskaliert.",
         "sla_line": "Ein eskaliertes Gespr\u00e4ch wartet noch auf eine Antwort ({level}).",
+        "stale_line": "Ein eskaliertes Gespr\u00e4ch blieb so lange unbeantwortet, dass mailguard "
+        "die Eskalation geschlossen hat (retention.escalations). Der Kunde wartet "
+        "vielleicht noch.",
     },
     "en": {
         "open": "Escalated",
         "sla": "Unanswered",
+        "stale": "Closed as stale",
         "open_line": "mailguard escalated a conversation to a person.",
         "sla_line": "An escalated conversation is still waiting for an answer ({level}).",
+        "stale_line": "An escalated conversation went unanswered for so long that mailguard "
+        "closed the escalation (retention.escalations). The customer may still be waiting.",
     },
 }
-NOTIFY_HEADER = "X-Mailguard-Notification"
 NO_AGENTS = "skipped: no notify.agents configured"
 
 
@@ -98,12 +105,6 @@ class NotifyStore(Protocol):
     ) -> tuple[str | None, str | None]: ...
 
 
-def notification_message_id(idempotency_key: str) -> str:
-    """The notification's Message-ID: the same for every attempt at one action."""
-    digest = hashlib.sha256(idempotency_key.encode()).hexdigest()[:32]
-    return f"notify-{digest}@mailguard.invalid"
-
-
 def build_notification(
     *,
     config: Config,
@@ -114,6 +115,7 @@ def build_notification(
     language: str | None,
     folder: str,
     now: datetime,
+    where: str | None = None,
 ) -> bytes:
     """The notification as RFC 5322 bytes with CRLF line ends, ready for the relay."""
     notify = config.notify
@@ -122,16 +124,17 @@ def build_notification(
     words = _HEADLINE.get(lang, _HEADLINE["en"])
     customer = str(payload.get("customer") or action.target)
     level = str(payload.get("level") or "primary")
-    sla = payload.get("rule") == "sla"
+    what = {"sla": "sla", STALE_RULE: "stale"}.get(str(payload.get("rule")), "open")
     rule = escalation.rule if escalation else str(payload.get("rule") or "")
     info = RULES.get(rule)
     subject = next((m.subject for m in messages if m.direction is Direction.INBOUND), "")
     body = notify.templates[lang].format(
-        headline=words["sla_line" if sla else "open_line"].format(level=level),
+        headline=words[f"{what}_line"].format(level=level),
         customer=customer,
         subject=subject or "-",
         mailbox=action_mailbox(action),
         folder=folder,
+        where=where or f"the folder {folder}",
         rule=rule or "-",
         rule_description=info.description if info else (escalation.reason if escalation else ""),
         reason=str(payload.get("reason") or "-"),
@@ -139,21 +142,44 @@ def build_notification(
         timeline=timeline(messages, lang),
         level=level,
     )
-    msg = EmailMessage()
-    msg["From"] = notify.sender
-    msg["To"] = recipient
-    msg["Subject"] = _SUBJECT.get(lang, _SUBJECT["en"]).format(
-        what=words["sla" if sla else "open"], customer=customer, subject=subject or "-"
+    subject_line = _SUBJECT.get(lang, _SUBJECT["en"]).format(
+        what=words[what], customer=customer, subject=subject or "-"
     )
-    msg["Date"] = format_datetime(now.astimezone(UTC))
-    msg["Message-ID"] = f"<{notification_message_id(action.idempotency_key)}>"
-    # RFC 3834: an automatic message; no auto-responder should answer it.
-    msg["Auto-Submitted"] = "auto-generated"
-    msg[NOTIFY_HEADER] = level
-    msg.set_content(body)
-    # After set_content, which replaces every Content-* header.
-    msg["Content-Language"] = lang
-    return msg.as_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+    return compose(
+        sender=notify.sender,
+        recipient=recipient,
+        subject=subject_line,
+        body=body,
+        idempotency_key=action.idempotency_key,
+        marker=level,
+        language=lang,
+        now=now,
+    )
+
+
+def helpdesk_location(
+    config: MailboxConfig, customer: str, messages: Sequence[ThreadMessageRow]
+) -> str:
+    """The helpdesk's thread (its link, filled in), and what mailguard left in the mailbox."""
+    helpdesk = config.helpdesk
+    inbound = [m for m in messages if m.direction is Direction.INBOUND]
+    latest = inbound[-1] if inbound else None
+    place = helpdesk.name or "the helpdesk"
+    if helpdesk.link:
+        link = helpdesk.link.format(
+            message_id=quote(latest.message_id if latest else "", safe="@"),
+            customer=quote(customer, safe="@"),
+            subject=quote(latest.subject if latest else "", safe=""),
+        )
+        place = f"{place}: {link}"
+    elif latest is not None:
+        place = f"{place}, the ticket of the message <{latest.message_id}>"
+    mode = config.imap.escalate_mode if config.imap is not None else None
+    if mode == "copy":
+        return f'{place} (a copy is in the folder "{config.folders.escalation}")'
+    if mode == "flag":
+        return f'{place} (flagged in "{config.folders.inbox}" until the helpdesk fetches it)'
+    return place
 
 
 class Notifier:
@@ -200,7 +226,11 @@ class Notifier:
                 level=level,
             )
             return NO_AGENTS
-        raw = await self._message(action, mailbox, customer, ", ".join(recipients), now)
+        to = ", ".join(recipients)
+        if action.payload.get("notice"):
+            raw = build_notice(self._config, to, action, self._folder(mailbox, held=True), now)
+        else:
+            raw = await self._message(action, mailbox, customer, to, now)
         try:
             result = await self._sender.send(raw, self._config.notify.sender, recipients)
         except RelayError:
@@ -239,10 +269,21 @@ class Notifier:
             language=str(payload_language) if payload_language else language,
             folder=self._folder(mailbox),
             now=now,
+            where=self._where(mailbox, customer, messages),
         )
 
-    def _folder(self, mailbox: str) -> str:
+    def _where(
+        self, mailbox: str, customer: str, messages: Sequence[ThreadMessageRow]
+    ) -> str | None:
+        """Where agents find the thread when a helpdesk fetches the mailbox (else None)."""
+        config = self._mailboxes.get(mailbox)
+        if config is None or not (config.helpdesk.fetches_inbox or config.helpdesk.name):
+            return None
+        return helpdesk_location(config, customer, messages)
+
+    def _folder(self, mailbox: str, *, held: bool = False) -> str:
         config = self._mailboxes.get(mailbox)
         if config is None or config.imap is None:
             return "- (no IMAP for this mailbox: see the helpdesk)"
-        return f'"{config.folders.escalation}" ({config.imap.user}@{config.imap.host})'
+        folder = config.folders.held if held else config.folders.escalation
+        return f'"{folder}" ({config.imap.user}@{config.imap.host})'

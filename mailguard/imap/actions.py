@@ -2,12 +2,15 @@
 
 - escalate: the customer's messages of the thread into the escalation folder (created if
   missing), by UID MOVE (RFC 6851) or UID COPY + \\Deleted + UID EXPUNGE of exactly those UIDs
-  (RFC 4315), or copied when so configured; then the escalated keyword and \\Flagged. A
-  repeat finds the messages already in the escalation folder by Message-ID and only
-  finishes what is missing.
+  (RFC 4315), or copied when so configured; then the escalated keyword (where the server
+  stores keywords) and \\Flagged. A repeat finds the messages already in the escalation
+  folder by Message-ID and only finishes what is missing. ``escalate_mode: flag`` only
+  flags them in the inbox (a helpdesk fetching INBOX must get them; the agents'
+  notification says where the thread is).
 - the note for the agent: APPENDed once; its Message-ID is derived from the action, so a
   repeat finds it and appends nothing.
-- a held outbound reply: a copy APPENDed into the held folder, once per Message-ID.
+- a held outbound reply: a copy APPENDed into the held folder, once per Message-ID; and
+  removed again when retention drops the reply unsent.
 
 The connection is the executor's own (one task, one command at a time), kept open between
 actions and replaced after any failure.
@@ -21,12 +24,14 @@ from dataclasses import dataclass
 import structlog
 
 from mailguard.config.model import MailboxConfig
+from mailguard.imap.capabilities import MailboxCapabilities
 from mailguard.imap.connection import ConnectParams, ImapConnection
+from mailguard.imap.copies import HELD_HEADER, remove_held_copy
 from mailguard.imap.parse import quote
+from mailguard.oauth.tokens import TokenSource
 
 log = structlog.get_logger("mailguard.imap.actions")
 
-HELD_HEADER = "X-Mailguard-Held"
 
 Connect = Callable[[ConnectParams], Awaitable[ImapConnection]]
 
@@ -47,23 +52,39 @@ class EscalationOutcome:
     already_filed: int
     note_uid: int | None
     note_existed: bool
+    flagged: int = 0
 
 
 class ImapMailboxActions:
     """Performs actions in one mailbox over a connection of its own."""
 
-    def __init__(self, mailbox: MailboxConfig, connect: Connect = ImapConnection.open) -> None:
+    def __init__(
+        self,
+        mailbox: MailboxConfig,
+        connect: Connect = ImapConnection.open,
+        *,
+        token: TokenSource | None = None,
+        capabilities: MailboxCapabilities | None = None,
+    ) -> None:
         if mailbox.imap is None:
             raise ValueError(f"mailbox {mailbox.name} has no imap section")
         self._config = mailbox
-        self._params = ConnectParams.of(mailbox.imap)
+        self._params = ConnectParams.of(mailbox.imap, token, capabilities)
         self._connect = connect
         self._conn: ImapConnection | None = None
         self.name = mailbox.name
 
+    @property
+    def capabilities(self) -> MailboxCapabilities | None:
+        """What the mailbox's server can do (keywords per folder), shared with its watcher."""
+        return self._params.capabilities
+
     async def _connection(self) -> ImapConnection:
         if self._conn is not None and not self._conn.alive:
             await self.close()
+        renew = self._conn.renew_in() if self._conn is not None else None
+        if renew is not None and renew <= 0:
+            await self.close()  # its token is due: a new session with a new one
         if self._conn is None:
             self._conn = await self._connect(self._params)
         return self._conn
@@ -85,7 +106,10 @@ class ImapMailboxActions:
     async def _escalate(self, message_ids: Sequence[str], note: Note | None) -> EscalationOutcome:
         conn = await self._connection()
         folders, keywords = self._config.folders, self._config.keywords
-        move = self._config.imap is not None and self._config.imap.escalate_mode == "move"
+        mode = self._config.imap.escalate_mode if self._config.imap is not None else "move"
+        if mode == "flag":
+            return await self._flag(conn, message_ids)
+        move = mode == "move"
         await conn.ensure_folder(folders.escalation)
         await conn.select(folders.escalation)
         filed_before = {mid: await conn.search_message_id(mid) for mid in message_ids}
@@ -127,6 +151,24 @@ class ImapMailboxActions:
             note_uid=note_uid,
             note_existed=note_existed,
         )
+
+    async def _flag(self, conn: ImapConnection, message_ids: Sequence[str]) -> EscalationOutcome:
+        """``escalate_mode: flag``: \\Flagged (and the keyword) in the inbox, nothing else."""
+        await conn.select(self._config.folders.inbox)
+        uids: list[int] = []
+        for mid in message_ids:
+            uids.extend(await conn.search_message_id(mid))
+        await conn.add_flags(uids, [self._config.keywords.escalated, "\\Flagged"])
+        return EscalationOutcome(0, 0, None, False, flagged=len(uids))
+
+    async def remove_held_copy(self, message_id: str) -> int:
+        """Remove the held folder's copy of the reply ``message_id``; how many went (0, 1)."""
+        try:
+            conn = await self._connection()
+            return await remove_held_copy(conn, self._config.folders.held, message_id)
+        except BaseException:
+            await self.close()
+            raise
 
     async def file_held_copy(self, message_id: str, raw: bytes) -> int | None:
         """APPEND a held reply's copy into the held folder unless it is there already.

@@ -3,7 +3,12 @@
 - TLS: implicit (993) or STARTTLS (143: aioimaplib has no STARTTLS method, so the command is
   sent and the transport upgraded with ``loop.start_tls``); certificates are verified, with
   an optional CA file; ``plain`` only where the configuration allowed it.
-- LOGIN or AUTHENTICATE PLAIN (RFC 4616, with the SASL-IR initial response of RFC 4959).
+- LOGIN, AUTHENTICATE PLAIN (RFC 4616, with the SASL-IR initial response of RFC 4959), or
+  OAuth2 (XOAUTH2 or OAUTHBEARER, by the server's capabilities; :mod:`mailguard.imap.auth`).
+  A connection logged in with a token says when it must be replaced (:meth:`renew_in`).
+- Keywords only where the selected folder's PERMANENTFLAGS allow them (RFC 3501 7.1): a STORE
+  never carries a keyword there, and a refused keyword STORE is not sent again
+  (:mod:`mailguard.imap.capabilities`).
 - Every command races the connection-lost callback and a timeout: aioimaplib fails no
   pending command when the connection drops, so without the race a wait hangs forever. A
   command that timed out leaves aioimaplib's command queue in an unknown state, so the
@@ -17,15 +22,15 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
+import time
 from collections.abc import AsyncGenerator, Awaitable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
 import aioimaplib
 
-from mailguard.imap import parse
+from mailguard.imap import auth, parse
 from mailguard.imap.params import (
     ConnectParams,
     ImapAuthError,
@@ -35,6 +40,7 @@ from mailguard.imap.params import (
     encode_folder,
 )
 from mailguard.imap.parse import FolderState
+from mailguard.oauth.tokens import Token
 
 __all__ = [
     "ConnectParams",
@@ -53,11 +59,17 @@ _CLOSE_TIMEOUT = 2.0
 class ImapConnection:
     """A logged-in connection; build it with :meth:`open`, end it with :meth:`close`."""
 
-    def __init__(self, client: Any, lost: asyncio.Future[None], timeout: float) -> None:
+    def __init__(self, client: Any, lost: asyncio.Future[None], params: ConnectParams) -> None:
         self._client = client
         self._lost = lost
-        self._timeout = timeout
+        self._timeout = params.timeout
+        self._params = params
+        self._token: Token | None = None
+        # Folders whose keyword STORE the server refused, when no capabilities object is
+        # shared (a bare connection): never sent again on this connection either.
+        self._refused: set[str] = set()
         self.selected: str | None = None
+        self.state: FolderState | None = None
 
     @classmethod
     async def open(cls, params: ConnectParams) -> ImapConnection:
@@ -70,23 +82,31 @@ class ImapConnection:
                 lost.set_result(None)
 
         context = params.ssl_context() if params.tls == "implicit" else None
-        client = aioimaplib.IMAP4(
+        client = auth.Client(
             params.host,
             params.port,
             timeout=params.timeout,
             conn_lost_cb=on_lost,
             ssl_context=context,
         )
-        conn = cls(client, lost, params.timeout)
+        conn = cls(client, lost, params)
         try:
             await conn._race(client.wait_hello_from_server(), "connect")
             if params.tls == "starttls":
-                await conn._starttls(params)
-            await conn._authenticate(params)
+                await auth.starttls(client.protocol, params, conn._race, conn.execute)
+            conn._token = await auth.authenticate(client.protocol, params, conn._race)
         except BaseException:
             await conn.close()
             raise
         return conn
+
+    def renew_in(self) -> float | None:
+        """Seconds until this connection's OAuth2 token is due for renewal (None: never).
+
+        The watcher ends the connection by then and opens a new one with a new token, so
+        no session runs on an expired token (Exchange would end it with BYE).
+        """
+        return None if self._token is None else self._token.seconds_left(time.monotonic())
 
     @property
     def capabilities(self) -> frozenset[str]:
@@ -119,10 +139,19 @@ class ImapConnection:
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await task
         if self._lost.done():
-            raise ImapConnectionLost(f"connection lost during {what}")
+            raise self._lost_error(f"connection lost during {what}")
         # aioimaplib's queue now holds a command that will never finish: drop the connection.
         self._lost_by_timeout()
         raise ImapConnectionLost(f"{what} timed out after {self._timeout:g}s")
+
+    def _lost_error(self, message: str) -> ImapConnectionLost:
+        bye = self._client.protocol.bye
+        if bye is not None and self._token is not None and self._params.token is not None:
+            # A session ended by the server while we were logged in with a token: most
+            # likely its expiry (Exchange: "BYE ... AccessTokenExpired"). The next
+            # connection must not present the same token again.
+            self._params.token.refused(self._token.value)
+        return ImapConnectionLost(message, bye)
 
     def _lost_by_timeout(self) -> None:
         transport = self._client.protocol.transport
@@ -159,51 +188,6 @@ class ImapConnection:
             raise ImapCommandError(name, response.result, text)
         return response
 
-    async def _starttls(self, params: ConnectParams) -> None:
-        protocol = self._client.protocol
-        if not self.has("STARTTLS"):
-            raise ImapError(f"{params.host} does not offer STARTTLS; refusing to log in in clear")
-        await self.execute("STARTTLS")
-        loop = asyncio.get_running_loop()
-        transport = await self._race(
-            loop.start_tls(
-                protocol.transport,
-                protocol,
-                params.ssl_context(),
-                server_hostname=params.host,
-                ssl_handshake_timeout=params.timeout,
-            ),
-            "STARTTLS handshake",
-        )
-        protocol.transport = transport
-        # RFC 3501 section 6.2.1: forget what was said before TLS, ask again.
-        await self._race(protocol.capability(), "CAPABILITY")
-
-    async def _authenticate(self, params: ConnectParams) -> None:
-        protocol = self._client.protocol
-        use_plain = params.auth == "plain" or (
-            params.auth == "auto" and self.has("AUTH=PLAIN") and self.has("SASL-IR")
-        )
-        if use_plain:
-            token = f"\0{params.user}\0{params.password}".encode()
-            command = aioimaplib.Command(
-                "AUTHENTICATE",
-                protocol.new_tag(),
-                "PLAIN",
-                base64.b64encode(token).decode("ascii"),
-                loop=protocol.loop,
-            )
-            response = await self._race(
-                protocol.execute(command, scrub=base64.b64encode(token).decode("ascii")),
-                "AUTHENTICATE",
-            )
-        else:
-            response = await self._race(protocol.login(params.user, params.password), "LOGIN")
-        if response.result != "OK":
-            raise ImapAuthError(f"{params.host} refused the login of {params.user}")
-        protocol.state = aioimaplib.AUTH
-        await self._race(protocol.capability(), "CAPABILITY")
-
     # -- folders -------------------------------------------------------------------------
 
     async def select(self, folder: str) -> FolderState:
@@ -220,12 +204,30 @@ class ImapConnection:
             raise
         protocol.state = aioimaplib.SELECTED
         self.selected = folder
-        return parse.folder_state(response.lines)
+        self.state = parse.folder_state(response.lines)
+        if self._params.capabilities is not None:
+            self._params.capabilities.selected(folder, self.state)
+        return self.state
+
+    async def list_folders(self) -> list[tuple[frozenset[str], str]]:
+        """Every folder with its attributes (``LIST "" "*"``; RFC 6154 marks ``\\Sent``)."""
+        response = await self.execute("LIST", '""', '"*"')
+        return parse.list_entries(response.lines)
+
+    def keywords_allowed(self, folder: str) -> bool:
+        """Whether a keyword may be stored in ``folder`` (the selected one, usually)."""
+        caps = self._params.capabilities
+        known = caps.keywords(folder) if caps is not None else None
+        if known is not None:
+            return known
+        if folder in self._refused:
+            return False
+        return self.state is None or folder != self.selected or self.state.keywords
 
     async def ensure_folder(self, folder: str) -> None:
         """CREATE the folder unless it exists (and subscribe to it so agents see it)."""
         response = await self.execute("LIST", '""', encode_folder(folder))
-        if any(bytes(line).startswith(b"LIST ") for line in response.lines[:-1]):
+        if parse.list_entries(response.lines):
             return
         try:
             await self.execute("CREATE", encode_folder(folder))
@@ -264,8 +266,30 @@ class ImapConnection:
         return parse.fetched_literals(response.lines)
 
     async def add_flags(self, uids: Sequence[int], flags: Sequence[str]) -> None:
-        if uids:
-            await self.uid("STORE", parse.uid_set(uids), "+FLAGS.SILENT", f"({' '.join(flags)})")
+        """Add flags in the selected folder; keywords only where it stores them.
+
+        A refused STORE with a keyword is retried once without it (Exchange refuses
+        ``\\Flagged`` and a keyword together) and the folder remembered, so the keyword is
+        not sent again: a repeated refusal would otherwise fail the same work for ever.
+        """
+        folder = self.selected or ""
+        system = [f for f in flags if f.startswith("\\")]
+        wanted = list(flags) if self.keywords_allowed(folder) else system
+        if not uids or not wanted:
+            return
+        try:
+            await self._store(uids, wanted)
+        except ImapCommandError as exc:
+            if wanted == system:
+                raise
+            self._refused.add(folder)
+            if self._params.capabilities is not None:
+                self._params.capabilities.refused(folder, exc.text)
+            if system:
+                await self._store(uids, system)
+
+    async def _store(self, uids: Sequence[int], flags: Sequence[str]) -> None:
+        await self.uid("STORE", parse.uid_set(uids), "+FLAGS.SILENT", f"({' '.join(flags)})")
 
     async def move(self, uids: Sequence[int], folder: str) -> None:
         """Move with UID MOVE (RFC 6851), else UID COPY + \\Deleted + UID EXPUNGE (RFC 4315).
@@ -353,7 +377,7 @@ class ImapConnection:
                 if woken is not None:
                     woken.cancel()
             if self._lost.done():
-                raise ImapConnectionLost("connection lost during IDLE")
+                raise self._lost_error("connection lost during IDLE")
             pushed = push in done and not push.cancelled()
             if not idle_task.done():
                 protocol.idle_done()
@@ -374,6 +398,7 @@ class ImapConnection:
         if not self._lost.done() and protocol.state in (aioimaplib.AUTH, aioimaplib.SELECTED):
             if protocol.has_pending_idle_command():
                 protocol.idle_done()
+            protocol.logging_out = True
             with contextlib.suppress(ImapError, aioimaplib.AioImapException, OSError):
                 await self._race(protocol.logout(), "LOGOUT")
                 graceful = True

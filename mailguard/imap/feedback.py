@@ -55,6 +55,7 @@ class Feedback:
         keyword: str,
         keyword_folders: tuple[str, ...],
         clock: Callable[[], datetime],
+        keywords: Callable[[str], bool | None] = lambda _folder: None,
     ) -> None:
         self._engine = engine
         self._store = store
@@ -62,6 +63,7 @@ class Feedback:
         self._keyword = keyword
         self._keyword_folders = keyword_folders
         self._clock = clock
+        self._keywords = keywords
         self._handled = FolderReader(
             store,
             mailbox,
@@ -94,6 +96,9 @@ class Feedback:
                 error=str(exc),
             )
         for folder in self._keyword_folders:
+            if self._keywords(folder) is False:
+                # The server stores no keywords there: agents cannot set one either.
+                continue
             try:
                 count += await self._keyword_scan(conn, folder)
             except ImapCommandError as exc:

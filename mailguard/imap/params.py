@@ -5,11 +5,15 @@ from __future__ import annotations
 import base64
 import ssl
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from mailguard.config.model import ImapConfig
 from mailguard.errors import MailguardError
 from mailguard.imap import parse
+from mailguard.oauth.tokens import TokenSource
+
+if TYPE_CHECKING:
+    from mailguard.imap.capabilities import MailboxCapabilities
 
 
 class ImapError(MailguardError):
@@ -19,7 +23,11 @@ class ImapError(MailguardError):
 
 
 class ImapConnectionLost(ImapError):
-    """The server closed the connection (kick, restart, network)."""
+    """The server closed the connection (kick, restart, network); ``bye`` is what it said."""
+
+    def __init__(self, message: str, bye: str | None = None) -> None:
+        self.bye = bye
+        super().__init__(f"{message}: the server said BYE {bye}" if bye else message)
 
 
 class ImapAuthError(ImapError):
@@ -42,22 +50,35 @@ class ConnectParams:
     port: int
     tls: Literal["implicit", "starttls", "plain"]
     user: str
-    password: str
+    password: str | None = None
     ca_file: str | None = None
-    auth: Literal["auto", "login", "plain"] = "auto"
+    auth: Literal["auto", "login", "plain", "oauth2"] = "auto"
     timeout: float = 30.0
+    token: TokenSource | None = None
+    """Where ``auth: oauth2`` gets its access tokens (shared by a mailbox's connections)."""
+    capabilities: MailboxCapabilities | None = None
+    """Told what each SELECT and refused STORE says about the mailbox's keywords."""
 
     @classmethod
-    def of(cls, config: ImapConfig) -> ConnectParams:
+    def of(
+        cls,
+        config: ImapConfig,
+        token: TokenSource | None = None,
+        capabilities: MailboxCapabilities | None = None,
+    ) -> ConnectParams:
+        if config.auth == "oauth2" and token is None:
+            raise ValueError("auth: oauth2 needs a token source")
         return cls(
             host=config.host,
             port=config.effective_port,
             tls=config.tls,
             user=config.user,
-            password=config.password.get_secret_value(),
+            password=config.password.get_secret_value() if config.password else None,
             ca_file=str(config.ca_file) if config.ca_file else None,
             auth=config.auth,
             timeout=config.command_timeout.total_seconds(),
+            token=token,
+            capabilities=capabilities,
         )
 
     def ssl_context(self) -> ssl.SSLContext:

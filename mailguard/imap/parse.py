@@ -7,6 +7,7 @@ so they can be tested without a server.
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -19,6 +20,10 @@ _EXISTS = re.compile(rb"^(\d+) EXISTS$")
 _FETCH_UID = re.compile(rb"^\d+ FETCH \(.*?\bUID (\d+)\b.*\{(\d+)\}$")
 _APPENDUID = re.compile(rb"\[APPENDUID (\d+) (\d+)\]")
 _MODSEQ_TAIL = re.compile(rb"\(MODSEQ \d+\)")
+_PERMANENTFLAGS = re.compile(rb"\[PERMANENTFLAGS \(([^)]*)\)\]")
+# aioimaplib hands an untagged response of an asynchronous command (LIST) on without its
+# name: ``(\HasNoChildren) "/" INBOX``; with it where a synchronous command was pending.
+_LIST = re.compile(rb'^(?:LIST )?\(([^)]*)\) (?:"(?:[^"\\]|\\.)*"|NIL) (.*)$', re.IGNORECASE)
 
 FETCH_BATCH = 50
 """UIDs per FETCH. aioimaplib's parser recurses once per line and overflows on ~1000 lines,
@@ -36,14 +41,28 @@ class FolderState:
     uidnext: int | None
     exists: int
     highestmodseq: int | None
+    permanent_flags: frozenset[str] | None = None
+    """PERMANENTFLAGS (RFC 3501 section 7.1); None when the server sent none."""
+
+    @property
+    def keywords(self) -> bool:
+        """Whether new keywords can be stored: ``\\*`` in PERMANENTFLAGS.
+
+        Without a PERMANENTFLAGS response RFC 3501 says all flags can be changed
+        permanently; Exchange sends one without ``\\*``.
+        """
+        return self.permanent_flags is None or "\\*" in self.permanent_flags
 
 
 def folder_state(lines: Iterable[bytes | bytearray]) -> FolderState:
     """The folder's state from a SELECT/EXAMINE response; ValueError without UIDVALIDITY."""
     uidvalidity = uidnext = modseq = None
     exists = 0
+    permanent: frozenset[str] | None = None
     for raw in lines:
         line = bytes(raw)
+        if match := _PERMANENTFLAGS.search(line):
+            permanent = frozenset(match.group(1).decode(errors="replace").split())
         if match := _UIDVALIDITY.search(line):
             uidvalidity = int(match.group(1))
         if match := _UIDNEXT.search(line):
@@ -56,7 +75,52 @@ def folder_state(lines: Iterable[bytes | bytearray]) -> FolderState:
             exists = int(match.group(1))
     if uidvalidity is None:
         raise ValueError("the server sent no UIDVALIDITY (RFC 3501 section 2.3.1.1 requires it)")
-    return FolderState(uidvalidity, uidnext, exists, modseq)
+    return FolderState(uidvalidity, uidnext, exists, modseq, permanent)
+
+
+def _unquote(text: bytes) -> str:
+    if text.startswith(b'"') and text.endswith(b'"') and len(text) >= 2:
+        text = re.sub(rb"\\(.)", rb"\1", text[1:-1])
+    return decode_folder(text.decode(errors="replace"))
+
+
+def list_entries(lines: Sequence[bytes | bytearray]) -> list[tuple[frozenset[str], str]]:
+    """(attributes, folder name) of each ``LIST`` line (RFC 3501 7.2.2, RFC 6154).
+
+    Names come quoted, as atoms or as literals (the literal follows its line); they are
+    decoded from modified UTF-7. Attributes keep their case as sent (``\\Sent``).
+    """
+    found: list[tuple[frozenset[str], str]] = []
+    for index, raw in enumerate(lines[:-1]):
+        if isinstance(raw, bytearray):
+            continue
+        match = _LIST.match(bytes(raw).strip())
+        if match is None:
+            continue
+        attributes = frozenset(match.group(1).decode(errors="replace").split())
+        name = match.group(2).strip()
+        if re.fullmatch(rb"\{\d+\+?\}", name) and index + 1 < len(lines):
+            found.append((attributes, decode_folder(bytes(lines[index + 1]).decode())))
+        else:
+            found.append((attributes, _unquote(name)))
+    return found
+
+
+def decode_folder(name: str) -> str:
+    """Modified UTF-7 (RFC 3501 section 5.1.3) to text: ``&AOQ-`` is ``ä``, ``&-`` is ``&``."""
+
+    def utf16(match: re.Match[str]) -> str:
+        encoded = match.group(1)
+        if not encoded:
+            return "&"
+        data = encoded.replace(",", "/")
+        data += "=" * (-len(data) % 4)
+        try:
+            return base64.b64decode(data).decode("utf-16-be")
+        except ValueError:
+            return match.group(0)
+
+    return re.sub(r"&([A-Za-z0-9+,]*)-", utf16, name)
 
 
 def search_uids(lines: Sequence[bytes | bytearray]) -> list[int]:

@@ -46,3 +46,6 @@ class SyncStore(Protocol):
     ) -> None: ...
 
     def lease(self, name: str) -> AbstractAsyncContextManager[LeaseLike]: ...
+
+    async def save_limits(self, mailbox: str, limits: dict[str, str], now: datetime) -> None:
+        """What the mailbox's server lacks (feature -> meaning), for ``mailguard status``."""

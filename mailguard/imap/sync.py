@@ -91,6 +91,8 @@ class FolderReader:
         handle: Callable[[list[tuple[int, bytes]]], Awaitable[Handled]],
         stop: asyncio.Event | None = None,
         item: str = "BODY.PEEK[]",
+        *,
+        reselect: bool = True,
     ) -> int:
         """Select the folder and hand its new messages to ``handle`` in UID batches.
 
@@ -100,10 +102,17 @@ class FolderReader:
         as :attr:`Handled.then`, run once the connection is free again. The checkpoint
         is saved after a batch was handled in full, so a crash or a lost connection
         re-reads at most the batch in progress. Returns how many messages were handled;
-        stops after the current batch once ``stop`` is set.
+        stops after the current batch once ``stop`` is set. With ``reselect`` False and the
+        folder still selected, new mail is looked for by UID SEARCH alone (the poll beside
+        IDLE), without trusting the UIDNEXT of the earlier SELECT.
         """
-        state = await conn.select(self.folder)
-        chunks = parse.batches(await self._new_uids(conn, state))
+        if not reselect and conn.selected == self.folder and conn.state is not None:
+            state = conn.state
+            fresh = False
+        else:
+            state = await conn.select(self.folder)
+            fresh = True
+        chunks = parse.batches(await self._new_uids(conn, state, fresh))
         count = 0
         ahead: asyncio.Future[list[tuple[int, bytes]]] | None = None
         try:
@@ -130,10 +139,13 @@ class FolderReader:
             if ahead is not None:
                 await _settle(ahead)
 
-    async def _new_uids(self, conn: ImapConnection, state: FolderState) -> list[int]:
+    async def _new_uids(
+        self, conn: ImapConnection, state: FolderState, fresh: bool = True
+    ) -> list[int]:
         checkpoint = await self._store.load_checkpoint(self.mailbox, self.folder)
         if checkpoint is not None and checkpoint.uidvalidity == state.uidvalidity:
-            if state.uidnext is not None and state.uidnext <= checkpoint.last_uid + 1:
+            known_next = state.uidnext if fresh else None
+            if known_next is not None and known_next <= checkpoint.last_uid + 1:
                 return []
             found = await conn.search("UID", f"{checkpoint.last_uid + 1}:*")
             # "n:*" always includes the highest UID, even one below n (RFC 3501 6.4.8).

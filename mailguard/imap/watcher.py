@@ -20,7 +20,6 @@ watches a mailbox at a time (a lease).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import random
 import time
 from collections.abc import Awaitable, Callable
@@ -33,59 +32,31 @@ from mailguard.domain.facts import message_date
 from mailguard.domain.model import Direction, Source
 from mailguard.engine.service import Engine, ProcessResult, Status
 from mailguard.imap import metrics
+from mailguard.imap.capabilities import MailboxCapabilities
 from mailguard.imap.connection import ConnectParams, ImapCommandError, ImapConnection
 from mailguard.imap.feedback import Feedback
 from mailguard.imap.merge import DateMerge, Step
 from mailguard.imap.ports import SyncStore
+from mailguard.imap.retry import backoff, reason, sleep_until, unless_stopped
+from mailguard.imap.session import (
+    SessionRenewal,
+    check_renewal,
+    find_sent,
+    note_server,
+    wait_bound,
+)
 from mailguard.imap.sync import FolderReader, Handled, Start
+from mailguard.oauth.tokens import TokenSource
 from mailguard.ops.metrics import observe_message
 
 log = structlog.get_logger("mailguard.imap.watcher")
 
 Connect = Callable[[ConnectParams], Awaitable[ImapConnection]]
-INITIAL_BACKOFF = 0.5
 STABLE_AFTER = 30.0
 """Seconds a connection must have worked before its failure restarts the backoff."""
 AWAY_GRACE = 10.0
 """Seconds a catch-up waits for the other folder's lost connection before going on alone."""
 ROLES = ("inbox", "folders")
-
-
-def reason(exc: BaseException) -> str:
-    """A short reason for /healthz and logs: the type and the first line of the message."""
-    first_line = (str(exc).strip().splitlines() or [""])[0]
-    return f"{type(exc).__name__}: {first_line}"[:200]
-
-
-def backoff(attempt: int, cap: float, rng: random.Random) -> float:
-    """Exponential backoff with "equal jitter": half fixed, half random, at most ``cap``."""
-    delay = min(cap, INITIAL_BACKOFF * 2.0 ** min(attempt, 30))
-    return delay / 2 + rng.uniform(0, delay / 2)
-
-
-async def _sleep_until(stop: asyncio.Event, seconds: float) -> None:
-    with contextlib.suppress(TimeoutError):
-        async with asyncio.timeout(seconds):
-            await stop.wait()
-
-
-async def _unless_stopped(
-    opening: Awaitable[ImapConnection], stop: asyncio.Event
-) -> ImapConnection | None:
-    """The connection, or None when ``stop`` came first (a server may delay a failed login
-    by many seconds: Dovecot's auth penalty grows with each failure)."""
-    task = asyncio.ensure_future(opening)
-    stopped = asyncio.ensure_future(stop.wait())
-    try:
-        await asyncio.wait({task, stopped}, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        stopped.cancel()
-    if task.done():
-        return task.result()
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
-    return None
 
 
 class MailboxWatcher:
@@ -101,6 +72,8 @@ class MailboxWatcher:
         dry_run: bool = False,
         on_actions: Callable[[], None] = lambda: None,
         connect: Connect = ImapConnection.open,
+        token: TokenSource | None = None,
+        capabilities: MailboxCapabilities | None = None,
     ) -> None:
         if mailbox.imap is None:
             raise ValueError(f"mailbox {mailbox.name} has no imap section")
@@ -112,7 +85,10 @@ class MailboxWatcher:
         self._dry_run = dry_run
         self._on_actions = on_actions
         self._connect = connect
-        self._params = ConnectParams.of(mailbox.imap)
+        self.capabilities = capabilities or MailboxCapabilities(mailbox.name)
+        self._params = ConnectParams.of(mailbox.imap, token, self.capabilities)
+        # Sent is found by its \Sent attribute unless the configuration names it.
+        self._sent_configured = "sent" in mailbox.folders.model_fields_set
         self._rng = random.Random()  # noqa: S311 - jitter, not cryptography
         self.name = mailbox.name
         folders = mailbox.folders
@@ -126,6 +102,7 @@ class MailboxWatcher:
             keyword=mailbox.keywords.handled,
             keyword_folders=(folders.escalation, folders.inbox),
             clock=clock,
+            keywords=self.capabilities.keywords,
         )
         self._status: dict[str, str] = {"inbox": "starting", "folders": "starting"}
         # INBOX and Sent take turns at the engine through one merge: in date order across
@@ -161,7 +138,7 @@ class MailboxWatcher:
                 # The lease lives in the database: while it is down, report and retry.
                 self._status = {"lease": f"failing: {reason(exc)}"}
                 log.warning("imap_lease_failed", mailbox=self.name, error=self._status["lease"])
-                await _sleep_until(stop, self._imap.poll_interval.total_seconds())
+                await sleep_until(stop, self._imap.poll_interval.total_seconds())
                 continue
             # Healthy: another replica watches this mailbox, this one stands by for it and
             # asks again every ``takeover``: PostgreSQL frees the lock as soon as the
@@ -169,7 +146,7 @@ class MailboxWatcher:
             if self._status != {"lease": "ok"}:
                 log.info("imap_standby", mailbox=self.name)
             self._status = {"lease": "ok"}
-            await _sleep_until(stop, self._imap.takeover.total_seconds())
+            await sleep_until(stop, self._imap.takeover.total_seconds())
 
     async def _run_held(self, stop: asyncio.Event, check: Callable[[], Awaitable[bool]]) -> None:
         self._status = {"inbox": "connecting", "folders": "connecting"}
@@ -182,7 +159,7 @@ class MailboxWatcher:
 
         async def watch_lease() -> None:
             while not stop.is_set():
-                await _sleep_until(stop, self._imap.takeover.total_seconds())
+                await sleep_until(stop, self._imap.takeover.total_seconds())
                 if not stop.is_set() and not await check():
                     log.warning("lease_lost", mailbox=self.name)
                     lost.set()
@@ -222,8 +199,9 @@ class MailboxWatcher:
         while not stop.is_set():
             conn: ImapConnection | None = None
             connected_at: float | None = None
+            renewal = False
             try:
-                conn = await _unless_stopped(self._connect(self._params), stop)
+                conn = await unless_stopped(self._connect(self._params), stop)
                 if conn is None:
                     break
                 connected_at = time.monotonic()
@@ -233,6 +211,11 @@ class MailboxWatcher:
                 if attempt:
                     log.info("imap_reconnected", mailbox=self.name, role=role, attempts=attempt)
                 await body(conn, stop)
+            except SessionRenewal:
+                # The token is due: a new session with a new token, at once; it resumes
+                # from the checkpoints. Not a failure.
+                renewal = True
+                log.info("imap_session_renewed", mailbox=self.name, role=role)
             except Exception as exc:
                 # IMAP trouble (ImapError, OSError, TLS) or the database being down: retry.
                 # Cancellation is a BaseException and passes through.
@@ -243,9 +226,12 @@ class MailboxWatcher:
                     await conn.close()
             if stop.is_set():
                 break
+            if renewal:
+                attempt = 0
+                continue
             if connected_at is not None and time.monotonic() - connected_at > STABLE_AFTER:
                 attempt = 0  # it worked for a while: this is a new failure, not a repeat
-            await _sleep_until(stop, backoff(attempt, cap, self._rng))
+            await sleep_until(stop, backoff(attempt, cap, self._rng))
             attempt += 1
         self._status[role] = "stopped"
 
@@ -262,27 +248,45 @@ class MailboxWatcher:
 
     async def _inbox_loop(self, conn: ImapConnection, stop: asyncio.Event) -> None:
         use_idle = self._imap.idle and conn.has("IDLE")
+        poll = self._imap.poll_interval.total_seconds()
+        quiet = False
         while not stop.is_set():
             # Read until a pass finds nothing: a delivery announced (EXISTS) in the reply
             # to one of our own commands is not announced again when IDLE starts.
             found = 1
             while found and not stop.is_set():
-                found = await self._read(conn, self._inbox, Direction.INBOUND, stop)
+                found = await self._read(
+                    conn, self._inbox, Direction.INBOUND, stop, reselect=not quiet
+                )
+                quiet = False
                 if not stop.is_set():
                     self._merge.caught_up("inbox")
             if stop.is_set():
                 return
+            check_renewal(conn)
             if use_idle:
-                await conn.idle(self._imap.idle_renew.total_seconds(), stop)
+                # IDLE at most poll_interval: then a UID SEARCH in the selected folder
+                # catches what IDLE did not announce (Exchange is known to miss some).
+                limit = min(self._imap.idle_renew.total_seconds(), poll)
+                quiet = not await conn.idle(wait_bound(conn, limit), stop)
             else:
-                await _sleep_until(stop, self._imap.poll_interval.total_seconds())
+                await sleep_until(stop, wait_bound(conn, poll))
 
     async def _folders_loop(self, conn: ImapConnection, stop: asyncio.Event) -> None:
+        note_server(conn, self.capabilities, self._imap)
+        if not self._sent_configured:
+            sent = await find_sent(conn, self._config.folders.sent)
+            if sent != self._sent.folder:
+                log.info("sent_folder_found", mailbox=self.name, folder=sent)
+                self._sent = self._reader(sent, Start.BACKFILL)
+            found = sent != self._config.folders.sent
+            self.capabilities.note("sent", f"{sent} (marked \\Sent)" if found else None)
         if not self._dry_run:
             folders = self._config.folders
             for folder in (folders.escalation, folders.handled, folders.held):
                 await conn.ensure_folder(folder)
         while not stop.is_set():
+            check_renewal(conn)
             try:
                 await self._read(conn, self._sent, Direction.OUTBOUND, stop)
             except ImapCommandError as exc:
@@ -296,11 +300,14 @@ class MailboxWatcher:
                 return
             self._merge.caught_up("folders")
             await self._feedback.poll(conn)
+            if self.capabilities.changed:
+                self.capabilities.changed = False
+                await self._store.save_limits(self.name, self.capabilities.limits(), self._clock())
             await self._wait_on_sent(conn, stop)
 
     async def _wait_on_sent(self, conn: ImapConnection, stop: asyncio.Event) -> None:
         """Until the next poll: IDLE on Sent where possible (a reply there resolves at once)."""
-        interval = self._imap.poll_interval.total_seconds()
+        interval = wait_bound(conn, self._imap.poll_interval.total_seconds())
         if self._imap.idle_sent and conn.has("IDLE"):
             try:
                 await conn.select(self._sent.folder)
@@ -309,7 +316,7 @@ class MailboxWatcher:
             else:
                 await conn.idle(interval, stop)
                 return
-        await _sleep_until(stop, interval)
+        await sleep_until(stop, interval)
 
     async def _read(
         self,
@@ -317,6 +324,8 @@ class MailboxWatcher:
         reader: FolderReader,
         direction: Direction,
         stop: asyncio.Event,
+        *,
+        reselect: bool = True,
     ) -> int:
         """Hand the folder's new messages to the engine; returns how many there were.
 
@@ -329,7 +338,7 @@ class MailboxWatcher:
         async def handle(batch: list[tuple[int, bytes]]) -> Handled:
             return await self._process_batch(role, reader.folder, batch, direction, stop)
 
-        return await reader.read(conn, handle, stop)
+        return await reader.read(conn, handle, stop, reselect=reselect)
 
     async def _process_batch(
         self,

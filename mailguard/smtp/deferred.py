@@ -43,9 +43,15 @@ import structlog
 from prometheus_client import Counter, Histogram
 
 from mailguard.domain.model import Direction, Source
-from mailguard.engine.service import Engine, Envelope, ProcessResult, Status
-from mailguard.ops.metrics import observe_message
-from mailguard.smtp.dispatch import OFFLOAD_BYTES, Clock, Dispatcher, Message, Outcome
+from mailguard.engine.service import Engine, Envelope, ProcessResult
+from mailguard.smtp.dispatch import (
+    OFFLOAD_BYTES,
+    Clock,
+    Dispatcher,
+    Message,
+    Outcome,
+    observe,
+)
 from mailguard.smtp.held import HeldRecord
 from mailguard.smtp.relay import RelayError, RelayPermanentError
 
@@ -197,13 +203,7 @@ class DeferredWorker:
         )
         if any(decision.actions for decision in result.decisions):
             self._on_actions()
-        if result.status is not Status.DUPLICATE:
-            observe_message(
-                result.source.value,
-                result.classification.kind.value if result.classification else None,
-                [hit.rule for decision in result.decisions for hit in decision.hits],
-                result.duration_ms / 1000,
-            )
+        observe(result)
         outcome, would = await self._dispatcher.outcome(result, stored=True)
         log.info(
             "deferred_reply_decided",

@@ -17,9 +17,15 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
+import structlog
+
 from mailguard.engine.service import Deferral, ProcessResult, Status
+from mailguard.ops.metrics import observe_message
+from mailguard.smtp.receipts import Receipts
 from mailguard.smtp.relay import Relay, RelayResult, RelayTemporaryError
 from mailguard.smtp.rewrite import divert, rewrite
+
+log = structlog.get_logger("mailguard.smtp.dispatch")
 
 # Parse, classify and rewrite in a worker thread above this size, so one big message does
 # not hold the event loop (and every other session) for the whole parse.
@@ -111,11 +117,15 @@ class Dispatcher:
         held: HeldLookup,
         settings: ProxySettings,
         clock: Clock = lambda: datetime.now(UTC),
+        receipts: Receipts | None = None,
     ) -> None:
         self.relay = relay
         self.settings = settings
         self._held = held
         self._clock = clock
+        # Relay receipts (mailguard.smtp.receipts): the upstream's 250 written down before
+        # the client's, and the refused recipients' notifications.
+        self.receipts = receipts
 
     async def outcome(
         self, result: ProcessResult, *, stored: bool = False
@@ -143,8 +153,33 @@ class Dispatcher:
     async def perform(
         self, outcome: Outcome, msg: Message, result: ProcessResult
     ) -> RelayResult | None:
-        """Carry the outcome out: the relay's answer, or None for mail that stays stored."""
-        return await ACTIONS[outcome](self, msg, result)
+        """Carry the outcome out: the relay's answer, or None for mail that stays stored.
+
+        A relayed message's receipt is written before this returns (so before the client
+        hears 250); if that write fails the message was relayed all the same, and says so.
+        """
+        relayed = await ACTIONS[outcome](self, msg, result)
+        if relayed is not None and self.receipts is not None and result.key is not None:
+            try:
+                await self.receipts.record(
+                    result.key, msg.raw, msg.mail_from, msg.rcpt_tos, relayed, self._clock()
+                )
+            except Exception as exc:  # relayed: a retry may be relayed again, nothing is lost
+                log.error(
+                    "relay_receipt_failed",
+                    message_id=result.key.message_id,
+                    error=f"{type(exc).__name__}: {exc}",
+                )
+        return relayed
+
+    async def relayed_before(self, result: ProcessResult, msg: Message) -> Any:
+        """The receipt of a retried message that was relayed already, else None.
+
+        Only a duplicate can have one: a message the engine decided just now is new.
+        """
+        if self.receipts is None or result.key is None or result.status is not Status.DUPLICATE:
+            return None
+        return await self.receipts.relayed_before(result.key, msg.mail_from, msg.rcpt_tos)
 
     async def _dry_run(self, result: ProcessResult, would: Outcome) -> None:
         """Dry run: the decision is logged and the message relayed unchanged.
@@ -209,31 +244,50 @@ class Dispatcher:
         # the raw bytes and the envelope as deferred, committed too.
         return None
 
-    async def _rewrite(self, msg: Message, result: ProcessResult) -> RelayResult | None:
+    async def rewritten(self, raw: bytes, result: ProcessResult) -> bytes:
+        """The message as rewritten for a customer who is with a person (also the milter's)."""
         handover = self.settings.handover
         language = result.classification.language if result.classification else None
-        reason = _reason(result)
-        headers = {"X-Mailguard-Handover": "yes", "X-Mailguard-Reason": reason}
-        raw = await _maybe_in_thread(
-            len(msg.raw),
+        headers = {"X-Mailguard-Handover": "yes", "X-Mailguard-Reason": reason_of(result)}
+        return await _maybe_in_thread(
+            len(raw),
             lambda: rewrite(
-                msg.raw,
+                raw,
                 sentence=handover.sentence(language),
                 subject_prefix=handover.subject_prefix,
                 headers=headers,
             ),
         )
+
+    def diverted(self, raw: bytes, rcpt_tos: Sequence[str], result: ProcessResult) -> bytes:
+        """The message as diverted to the agents (also the milter's)."""
+        return divert(raw, original_recipients=list(rcpt_tos), reason=reason_of(result))
+
+    async def _rewrite(self, msg: Message, result: ProcessResult) -> RelayResult | None:
+        raw = await self.rewritten(msg.raw, result)
         return await self._send(raw, msg.rcpt_tos, msg)
 
     async def _divert(self, msg: Message, result: ProcessResult) -> RelayResult | None:
         agents = self.settings.agents
         if agents is None:  # the config refuses divert without agents; hold would be safer
             raise RelayTemporaryError(451, "4.3.0 divert needs notify.agents")
-        raw = divert(msg.raw, original_recipients=list(msg.rcpt_tos), reason=_reason(result))
-        return await self._send(raw, (agents,), msg)
+        return await self._send(self.diverted(msg.raw, msg.rcpt_tos, result), (agents,), msg)
 
 
-def _reason(result: ProcessResult) -> str:
+def observe(result: ProcessResult) -> None:
+    """Count a decided message in mailguard's metrics (a duplicate or deferred one is not)."""
+    if result.status in (Status.DUPLICATE, Status.DEFERRED):
+        return
+    observe_message(
+        result.source.value,
+        result.classification.kind.value if result.classification else None,
+        [hit.rule for decision in result.decisions for hit in decision.hits],
+        result.duration_ms / 1000,
+    )
+
+
+def reason_of(result: ProcessResult) -> str:
+    """Why a message is rewritten or diverted, for its X-Mailguard-Reason header."""
     decision = result.decision
     treat = decision.rewrite if decision is not None else None
     return treat.reason if treat is not None else "customer escalated"

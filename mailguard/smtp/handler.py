@@ -36,8 +36,7 @@ import structlog
 from prometheus_client import Counter, Histogram
 
 from mailguard.domain.model import Direction, Source
-from mailguard.engine.service import Engine, Envelope, Status
-from mailguard.ops.metrics import observe_message
+from mailguard.engine.service import Engine, Envelope
 from mailguard.smtp import replies
 from mailguard.smtp.deferred import DEFERRALS
 from mailguard.smtp.dispatch import (
@@ -49,8 +48,10 @@ from mailguard.smtp.dispatch import (
     Message,
     Outcome,
     ProxySettings,
+    observe,
     outcome_of,
 )
+from mailguard.smtp.receipts import Receipts
 from mailguard.smtp.relay import Relay, RelayError, RelayPermanentError
 
 __all__ = [
@@ -88,6 +89,7 @@ class ProxyHandler:
         settings: ProxySettings,
         clock: Clock = lambda: datetime.now(UTC),
         on_actions: Callable[[], None] = lambda: None,
+        receipts: Receipts | None = None,
     ) -> None:
         self._engine = engine
         # Wakes the outbox executor when a decision wrote actions (the copy of a held reply,
@@ -96,7 +98,7 @@ class ProxyHandler:
         self._on_actions = on_actions
         self._settings = settings
         self._clock = clock
-        self.dispatcher = Dispatcher(relay, held, settings, clock)
+        self.dispatcher = Dispatcher(relay, held, settings, clock, receipts)
         self.in_flight = 0
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
@@ -140,18 +142,19 @@ class ProxyHandler:
         except Exception as exc:  # the store is down: the client must keep the message
             log.error("smtp_engine_failed", error=f"{type(exc).__name__}: {exc}")
             return "error", replies.S451_TRY_LATER
-        if result.status not in (Status.DUPLICATE, Status.DEFERRED):
-            # A deferred message is counted when it is decided (mailguard.smtp.deferred).
-            observe_message(
-                result.source.value,
-                result.classification.kind.value if result.classification else None,
-                [hit.rule for decision in result.decisions for hit in decision.hits],
-                result.duration_ms / 1000,
-            )
+        # A deferred message is counted when it is decided (mailguard.smtp.deferred).
+        observe(result)
         if any(decision.actions for decision in result.decisions):
             self._on_actions()
         outcome, would = await self.dispatcher.outcome(result)
-        reply = await self._perform(outcome, msg, result)
+        receipt = None
+        if outcome in (Outcome.PASS, Outcome.REWRITE, Outcome.DIVERT):
+            # A retry of a message relayed already (its 250 was lost): answered, not resent.
+            receipt = await self.dispatcher.relayed_before(result, msg)
+        if receipt is not None:
+            reply = replies.relayed_already(receipt.reply)
+        else:
+            reply = await self._perform(outcome, msg, result)
         if outcome is Outcome.DEFER:
             DEFERRALS.labels("deferred").inc()
         log.info(

@@ -9,6 +9,11 @@ to its own replies:
 * :class:`RelayPermanentError`: upstream 5xx for the transaction (or for every recipient);
   the proxy passes the code on.
 
+Recipients the upstream refuses while it accepts others: a temporary refusal of any of them
+fails the whole message for now (before DATA, nothing delivered: the client retries all of
+it); permanent refusals alone let the message go to the others and come back in
+:attr:`RelayResult.refused` (the proxy sends the sender a delivery status notification).
+
 Connections are opened on demand up to ``pool_size`` and kept open between messages (a
 relay like Postfix closes an idle one after its ``smtpd_timeout``; such a stale connection
 is detected on the next use and replaced once, transparently). Nothing here blocks the
@@ -31,6 +36,9 @@ from prometheus_client import Counter, Gauge, Histogram
 
 from mailguard.config.model import RelayConfig
 from mailguard.errors import MailguardError
+from mailguard.oauth.providers import token_source
+from mailguard.oauth.tokens import OAuth2Error, TokenSource
+from mailguard.smtp import xoauth2
 
 log = structlog.get_logger("mailguard.smtp.relay")
 
@@ -108,6 +116,10 @@ class Relay:
         self._slots = asyncio.Semaphore(config.pool_size)
         self._open = 0
         self._closed = False
+        # auth: oauth2: XOAUTH2 with a token from the configured provider (one per pool).
+        self.token: TokenSource | None = None
+        if config.oauth2 is not None and config.user is not None:
+            self.token = token_source("relay", config.oauth2, config.user)
 
     @property
     def target(self) -> str:
@@ -135,7 +147,9 @@ class Relay:
         try:
             if smtp.is_ehlo_or_helo_needed:
                 await smtp.ehlo()
-            if cfg.user is not None and cfg.password is not None:
+            if self.token is not None and cfg.user is not None:
+                await xoauth2.authenticate(smtp, cfg.user, self.token)
+            elif cfg.user is not None and cfg.password is not None:
                 await smtp.login(cfg.user, cfg.password.get_secret_value())
         except BaseException:
             smtp.close()
@@ -234,6 +248,11 @@ class Relay:
             return await self._connect()
         except _CONNECTION_ERRORS as exc:
             raise RelayTemporaryError(451, f"4.4.1 upstream unreachable: {exc}") from exc
+        except OAuth2Error as exc:
+            log.error("relay_token_failed", upstream=self.target, error=str(exc))
+            raise RelayTemporaryError(
+                451, f"4.7.0 no OAuth2 token for the upstream: {exc}"
+            ) from exc
         except aiosmtplib.SMTPException as exc:
             # Refusals before any message (greeting, STARTTLS, our login) are ours to fix,
             # not the message's fault: the client keeps it and retries (451), even for a 5xx.
@@ -282,10 +301,7 @@ class Relay:
                 raise
             except aiosmtplib.SMTPResponseException as exc:
                 refused[rcpt] = (exc.code, " ".join(exc.message.split()))
-        if len(refused) == len(rcpt_tos):
-            # Every recipient refused: the worst code wins (a 5xx for one is a 5xx).
-            code, text = max(refused.values())
-            raise _error_of(code, text)
+        _refuse_unless_deliverable(refused, len(rcpt_tos))
         try:
             response = await _data(smtp, raw, self._config.timeout.total_seconds())
         except aiosmtplib.SMTPServerDisconnected:
@@ -373,6 +389,24 @@ async def _data(smtp: aiosmtplib.SMTP, raw: bytes, reply_timeout: float) -> aios
 
 class _StaleConnection(Exception):
     """A connection that died before this message's MAIL FROM was answered."""
+
+
+def _refuse_unless_deliverable(refused: dict[str, tuple[int, str]], recipients: int) -> None:
+    """Raise unless the message may go on to DATA with the recipients that were accepted."""
+    if len(refused) == recipients:
+        # Every recipient refused: the worst code wins (a 5xx for one is a 5xx).
+        code, text = max(refused.values())
+        raise _error_of(code, text)
+    later = sorted(r for r, (code, _) in refused.items() if code < 500)
+    if later:
+        # A recipient refused for now while others were accepted: nothing has been delivered
+        # yet (no DATA), so the whole message is refused for now (the caller resets the
+        # transaction) and the client retries it for everyone; relaying it to the others now
+        # would deliver it to them twice on that retry.
+        code, text = refused[later[0]]
+        raise RelayTemporaryError(
+            451, f"4.5.3 {len(later)} recipient(s) refused for now ({later[0]}: {code} {text})"
+        )
 
 
 def _error_of(code: int, text: str) -> RelayError:

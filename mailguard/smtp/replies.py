@@ -21,6 +21,12 @@ def accepted(upstream_reply: str) -> str:
     return f"250 2.0.0 Ok: relayed ({text})" if text else "250 2.0.0 Ok: relayed"
 
 
+def relayed_already(upstream_reply: str) -> str:
+    """250 for a retry of a message relayed before, quoting the upstream's answer then."""
+    text = " ".join(upstream_reply.split())
+    return f"250 2.0.0 Ok: relayed already ({text})" if text else "250 2.0.0 Ok: relayed already"
+
+
 def permanent(code: int, text: str) -> str:
     """The upstream's permanent refusal, passed on."""
     code = code if 500 <= code < 600 else 554

@@ -91,6 +91,9 @@ def create_engine(url: str | URL, **kwargs: Any) -> AsyncEngine:
     :func:`~sqlalchemy.ext.asyncio.create_async_engine`.
     """
     parsed = async_url(url)
+    # An error's text would otherwise carry the statement's parameters (subjects, raw
+    # message bytes) into the logs and into failed_messages.error (docs/privacy.md).
+    kwargs.setdefault("hide_parameters", True)
     if parsed.get_backend_name() != "sqlite":
         kwargs.setdefault("pool_pre_ping", True)
         return create_async_engine(parsed, **kwargs)
@@ -120,7 +123,9 @@ def sqlite_writer_engine(engine: AsyncEngine) -> Engine | None:
     url = engine.url
     if url.get_backend_name() != "sqlite" or sqlite_path(url) is None:
         return None
-    sync = create_sync_engine(url.set(drivername="sqlite+pysqlite"), poolclass=NullPool)
+    sync = create_sync_engine(
+        url.set(drivername="sqlite+pysqlite"), poolclass=NullPool, hide_parameters=True
+    )
     _configure_sqlite(sync, memory=False)
     return sync.execution_options(**{WRITE_OPTION: True})
 
@@ -140,6 +145,10 @@ def _configure_sqlite(engine: Engine, *, memory: bool) -> None:
                 cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
             cursor.execute("PRAGMA foreign_keys=ON")
+            # Deleted and overwritten rows are zeroed, not left in free pages: an erased
+            # customer, expired held mail or an old version of a row must not stay readable
+            # in the file (docs/privacy.md).
+            cursor.execute("PRAGMA secure_delete=ON")
         finally:
             cursor.close()
 

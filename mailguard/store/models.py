@@ -114,6 +114,23 @@ class SyncCheckpoint(Base):
     updated_at: Mapped[datetime]
 
 
+class ServerLimit(Base):
+    """What a mailbox's IMAP server lacks (no keywords, no IDLE, ...) or where Sent is.
+
+    Kept for ``mailguard status``; replaced by the watcher whenever it learns something new
+    about the server, so a mailbox has at most a handful of rows.
+    """
+
+    __tablename__ = "server_limits"
+    __table_args__ = (UniqueConstraint("mailbox", "feature"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    mailbox: Mapped[str] = mapped_column(String(NAME_LEN))
+    feature: Mapped[str] = mapped_column(String(NAME_LEN))
+    detail: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime]
+
+
 class Customer(Base):
     """A normalised external address within one guarded mailbox, with its policy state."""
 
@@ -252,6 +269,8 @@ class OutboxAction(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # When the agents were told that this failed action is about to expire (retention).
+    noticed_at: Mapped[datetime | None]
 
 
 class HeldMessage(Base):
@@ -284,6 +303,8 @@ class HeldMessage(Base):
     # A replica deciding a deferred reply claims it until then (the others skip it); a
     # claim left by a process that died expires, and the reply is picked up again.
     claimed_until: Mapped[datetime | None]
+    # When the agents were told that this held reply is about to be dropped (retention).
+    noticed_at: Mapped[datetime | None]
 
 
 class FailedMessage(Base):
@@ -302,6 +323,8 @@ class FailedMessage(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=1)
     first_failed_at: Mapped[datetime]
     last_failed_at: Mapped[datetime]
+    # When the agents were told that this failed message is about to expire (retention).
+    noticed_at: Mapped[datetime | None]
 
 
 class DecisionRecord(Base):
@@ -325,3 +348,34 @@ class DecisionRecord(Base):
     rule_hits: Mapped[list[Any]] = mapped_column(default=list)
     explain: Mapped[str] = mapped_column(Text, default="")
     decided_at: Mapped[datetime]
+
+
+class RelayReceipt(Base):
+    """The upstream's 250 for a message the proxy relayed, written before the client's 250.
+
+    A client that retries a message already relayed (its 250 was lost to a crash or a
+    dropped connection) is answered 250 from here instead of relaying the message again.
+    ``envelope`` is a digest of the sender and the recipients, so the same Message-ID sent
+    to other recipients is relayed. ``dsn``: the delivery status notification (RFC 3464) for
+    recipients the upstream refused for good, until it was sent (``dsn_state``).
+    """
+
+    __tablename__ = "relay_receipts"
+    __table_args__ = (
+        UniqueConstraint("mailbox", "message_id", "direction", "envelope"),
+        Index("ix_relay_receipts_dsn_state", "dsn_state"),
+        Index("ix_relay_receipts_relayed_at", "relayed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    mailbox: Mapped[str] = mapped_column(String(NAME_LEN))
+    message_id: Mapped[str] = mapped_column(String(HEADER_LEN))
+    direction: Mapped[Direction] = mapped_column(_enum(Direction, "direction"))
+    envelope: Mapped[str] = mapped_column(String(64))
+    reply: Mapped[str] = mapped_column(Text)
+    refused: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    relayed_at: Mapped[datetime]
+    dsn: Mapped[bytes | None] = mapped_column(LargeBinary)
+    dsn_to: Mapped[str | None] = mapped_column(String(ADDRESS_LEN))
+    dsn_state: Mapped[str | None] = mapped_column(String(16))
+    dsn_attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -17,7 +17,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -83,6 +83,12 @@ class StoreOperations:
         async with self._one_writer(), self._writer.begin() as conn:
             yield conn
 
+    def write_transaction(self) -> AbstractAsyncContextManager[AsyncConnection]:
+        """One write transaction, as the store's own queries take it (for the store's other
+        modules, e.g. :mod:`mailguard.store.privacy`): on SQLite this process's writers
+        queue for it, and it takes the database's write lock at BEGIN."""
+        return self._write_transaction()
+
     def _insert(self, conn: AsyncConnection, table: Any) -> Any:
         return (postgresql if conn.dialect.name == "postgresql" else sqlite).insert(table)
 
@@ -132,6 +138,22 @@ class StoreOperations:
                     set_={key: stmt.excluded[key] for key in values if key != "folder"},
                 )
             )
+
+    # -- what IMAP servers lack ------------------------------------------------------------
+
+    async def save_limits(self, mailbox: str, limits: dict[str, str], now: datetime) -> None:
+        """Replace what is known about ``mailbox``'s server (feature -> meaning)."""
+        c = t.server_limits.c
+        async with self._write_transaction() as conn:
+            await conn.execute(delete(t.server_limits).where(c.mailbox == mailbox))
+            if limits:
+                await conn.execute(
+                    insert(t.server_limits),
+                    [
+                        {"mailbox": mailbox, "feature": f, "detail": d, "updated_at": now}
+                        for f, d in sorted(limits.items())
+                    ],
+                )
 
     # -- outbox (for the executor) -------------------------------------------------------
 

@@ -88,6 +88,8 @@ class StatusView:
     outbox: dict[str, int]
     failed_actions: tuple[tuple[str, str, int, str | None], ...]
     checkpoints: tuple[Checkpoint, ...]
+    server_limits: tuple[tuple[str, str, str], ...] = ()
+    """(mailbox, feature, what it means) of what the mailboxes' servers lack."""
 
 
 def _escalation_query() -> Any:
@@ -150,6 +152,11 @@ class Overview:
                     s.mailbox, s.folder, s.uidvalidity, s.last_uid, s.highestmodseq, s.updated_at
                 ).order_by(s.mailbox, s.folder)
             )
+            limits = await conn.execute(
+                select(
+                    t.server_limits.c.mailbox, t.server_limits.c.feature, t.server_limits.c.detail
+                ).order_by(t.server_limits.c.mailbox, t.server_limits.c.feature)
+            )
             return StatusView(
                 open_escalations=tuple(EscalationView(*row) for row in opened),
                 held=int(by_state.get(HeldState.HELD, 0)),
@@ -157,6 +164,7 @@ class Overview:
                 outbox={str(state): int(n) for state, n in outbox},
                 failed_actions=tuple((k, tg, int(n), err) for k, tg, n, err in failed),
                 checkpoints=tuple(Checkpoint(*row) for row in checkpoints),
+                server_limits=tuple((str(m), str(f), str(d)) for m, f, d in limits),
             )
 
     async def escalation(self, escalation_id: int) -> EscalationView | None:

@@ -23,10 +23,11 @@ from sqlalchemy.exc import DBAPIError
 
 from mailguard.engine.ports import CustomerRef, FailedMessage, Store, UnitOfWork
 from mailguard.store import tables as t
-from mailguard.store.deferrals import DeferralOperations
 from mailguard.store.engine import create_engine
 from mailguard.store.inline import InlineConnection, run_inline
 from mailguard.store.models import HeldState, OutboxState
+from mailguard.store.receipts import DSN_PENDING, ReceiptOperations
+from mailguard.store.retention import RetentionOperations
 from mailguard.store.work import Work
 
 # SQLite page cache sizes in KiB (a negative cache_size pragma means KiB). Measured on a
@@ -38,12 +39,14 @@ DEFAULT_CACHE_KIB = 2000
 T = TypeVar("T")
 
 
-class SqlStore(DeferralOperations):
+class SqlStore(RetentionOperations, ReceiptOperations):
     """Persistence for the engine on SQLite or PostgreSQL (``mailguard.engine.ports.Store``).
 
     The adapters' queries (checkpoints, outbox, held mail, decision log) come from
     :class:`~mailguard.store.operations.StoreOperations`, the deferral worker's from
-    :class:`~mailguard.store.deferrals.DeferralOperations`.
+    :class:`~mailguard.store.deferrals.DeferralOperations`, retention's notices and expiries
+    from :class:`~mailguard.store.retention.RetentionOperations`, the proxy's relay receipts
+    from :class:`~mailguard.store.receipts.ReceiptOperations`.
     """
 
     @classmethod
@@ -161,7 +164,8 @@ class SqlStore(DeferralOperations):
         """Delete what is older than ``cutoff``; return the number of rows per table.
 
         Purged: messages seen and decisions logged before the cutoff; held messages that
-        were released or discarded before it; escalations resolved before it; outbox
+        were released or discarded before it; escalations resolved before it; relay
+        receipts from before it whose notification was sent (or needed none); outbox
         actions done before it; threads inactive since before it (unless an open
         escalation points at them); and customers last
         seen before it that have nothing open (no open escalation, no pending deadline).
@@ -178,6 +182,10 @@ class SqlStore(DeferralOperations):
             ),
             "escalations": delete(t.escalations).where(
                 t.escalations.c.resolved_at.is_not(None), t.escalations.c.resolved_at < cutoff
+            ),
+            "relay_receipts": delete(t.relay_receipts).where(
+                t.relay_receipts.c.relayed_at < cutoff,
+                t.relay_receipts.c.dsn_state.is_distinct_from(DSN_PENDING),
             ),
             "outbox_actions": delete(t.outbox_actions).where(
                 t.outbox_actions.c.state == OutboxState.DONE,

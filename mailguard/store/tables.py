@@ -21,3 +21,8 @@ held_messages: Table = Base.metadata.tables["held_messages"]
 failed_messages: Table = Base.metadata.tables["failed_messages"]
 decisions: Table = Base.metadata.tables["decisions"]
 sync_checkpoints: Table = Base.metadata.tables["sync_checkpoints"]
+relay_receipts: Table = Base.metadata.tables["relay_receipts"]
+server_limits: Table = Base.metadata.tables["server_limits"]
+
+tables_by_name: dict[str, Table] = dict(Base.metadata.tables)
+"""Every table by its name (for code that walks all of them: the privacy export and erasure)."""

@@ -8,12 +8,18 @@
 #   agent@example.test   / agent-pw
 #   customer@example.test/ customer-pw
 # Vacation replies are written to BASE_DIR/outbox/*.eml (+ *.args = sendmail argv),
-# or, if DOVECOT_SUBMISSION_HOST=127.0.0.1:PORT is set, sent by SMTP to that host.
+# or, if DOVECOT_SUBMISSION_HOST=127.0.0.1:PORT is set, sent by SMTP to that host;
+# DOVECOT_EXTRA_CONF=FILE includes FILE there instead (e.g. a sendmail_path of its own).
 # Run as a normal user: everything runs as that user. Run as root: the whole
 # instance is started as DOVECOT_RUN_USER (default: dovecot) via setpriv, and
 # BASE_DIR is chown'ed to it (its parent dirs must be traversable by that user).
 # DOVECOT_BIN overrides the daemon (default: dovecot on PATH, else /usr/sbin/dovecot:
 # a non-root PATH often lacks /usr/sbin).
+# DOVECOT_OAUTH2=MECHS (e.g. "xoauth2 oauthbearer") also accepts OAuth2 bearer tokens over
+# those SASL mechanisms: JWTs validated locally (passdb oauth2, introspection_mode = local)
+# with iss https://issuer.test, sub = the user, signed HS256 with the key whose standard
+# base64 start.sh writes to BASE_DIR/keys/default/HS256/default.
+# DOVECOT_SENT names the folder marked \Sent (RFC 6154; default Sent), e.g. "Sent Items".
 # Used by tests/dovecot/fixture.py and scripts/demo.py; adapted from the team's verified testbed recipe.
 set -euo pipefail
 
@@ -103,10 +109,38 @@ printf '%s\n' "\$@" > "\$f.args"
 cat > "\$f.tmp" && mv "\$f.tmp" "\$f.eml"
 EOF
 chmod 755 "$BASE/bin/sendmail-capture"
-if [ -n "${DOVECOT_SUBMISSION_HOST:-}" ]; then
+if [ -n "${DOVECOT_EXTRA_CONF:-}" ]; then
+  # Settings of the caller's own (e.g. the shipped config/postfix/dovecot-sieve.conf): the
+  # file is copied into BASE and included where the sendmail/submission line would be.
+  cp "$DOVECOT_EXTRA_CONF" "$BASE/extra.conf"
+  SUBMISSION_LINE="!include $BASE/extra.conf"
+elif [ -n "${DOVECOT_SUBMISSION_HOST:-}" ]; then
   SUBMISSION_LINE="submission_host = $DOVECOT_SUBMISSION_HOST"
 else
   SUBMISSION_LINE="sendmail_path = $BASE/bin/sendmail-capture"
+fi
+
+# --- OAuth2: a passdb validating JWTs with a local key ------------------------------
+AUTH_MECHANISMS="plain login"
+: > "$BASE/oauth2-passdb.conf"
+if [ -n "${DOVECOT_OAUTH2:-}" ]; then
+  AUTH_MECHANISMS="plain login $DOVECOT_OAUTH2"
+  mkdir -p "$BASE/keys/default/HS256"
+  [ -s "$BASE/keys/default/HS256/default" ] \
+    || head -c 32 /dev/urandom | base64 -w0 > "$BASE/keys/default/HS256/default"
+  cat > "$BASE/dovecot-oauth2.conf.ext" <<EOF
+introspection_mode = local
+local_validation_key_dict = fs:posix:prefix=$BASE/keys/
+username_attribute = sub
+issuers = https://issuer.test
+EOF
+  cat > "$BASE/oauth2-passdb.conf" <<EOF
+passdb {
+  driver = oauth2
+  mechanisms = $DOVECOT_OAUTH2
+  args = $BASE/dovecot-oauth2.conf.ext
+}
+EOF
 fi
 
 # --- render config -----------------------------------------------------------
@@ -114,7 +148,8 @@ sed -e "s|@BASE@|$BASE|g" -e "s|@RUN_DIR@|$RUN_DIR|g" -e "s|@PORT_BASE@|$PORT_BA
     -e "s|@RUN_USER@|$RUN_USER|g" -e "s|@RUN_GROUP@|$RUN_GROUP|g" \
     -e "s|@IMAP_PORT@|$IMAP_PORT|g" -e "s|@IMAPS_PORT@|$IMAPS_PORT|g" \
     -e "s|@LMTP_PORT@|$LMTP_PORT|g" -e "s|@SIEVE_PORT@|$SIEVE_PORT|g" \
-    -e "s|@SUBMISSION_LINE@|$SUBMISSION_LINE|g" \
+    -e "s|@SUBMISSION_LINE@|$SUBMISSION_LINE|g" -e "s|@AUTH_MECHANISMS@|$AUTH_MECHANISMS|g" \
+    -e "s|@SENT_NAME@|${DOVECOT_SENT:-Sent}|g" \
     "$HERE/dovecot.conf.tmpl" > "$CONF"
 
 if [ "$(id -u)" = 0 ]; then

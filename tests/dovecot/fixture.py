@@ -18,6 +18,7 @@ installed the fixture skips with the reason, or fails the test where real server
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import grp
 import os
@@ -190,6 +191,12 @@ class Dovecot:
         return self.base / "dovecot.conf"
 
     @property
+    def oauth_key(self) -> bytes:
+        """The HS256 key the instance validates OAuth2 tokens with (started with `oauth2=`)."""
+        path = self.base / "keys" / "default" / "HS256" / "default"
+        return base64.b64decode(path.read_text())
+
+    @property
     def log_file(self) -> Path:
         return self.base / "dovecot.log"
 
@@ -319,13 +326,21 @@ def start_dovecot(
     *,
     binary: str | None = None,
     submission_host: str | None = None,
+    oauth2: str | None = None,
+    sent: str | None = None,
+    extra_conf: Path | None = None,
 ) -> Dovecot:
     """Start an instance in `base` on a random free port base.
 
     `base` must be traversable by the instance's user: as root that is the unprivileged
     dovecot user, so pytest's `tmp_path` (under a 0700 /tmp/pytest-of-root) cannot be used.
     With `submission_host` ("127.0.0.1:PORT") vacation replies go there by SMTP instead of
-    to the outbox directory.
+    to the outbox directory. With `oauth2` ("xoauth2 oauthbearer", or one of them) the
+    instance also takes OAuth2 bearer tokens over those mechanisms: JWTs signed HS256 with
+    `Dovecot.oauth_key`, issuer https://issuer.test, sub = the user (tests/oauth/tokens.py).
+    `sent` names the folder marked \\Sent (default Sent), e.g. "Sent Items".
+    With `extra_conf` (a file of Dovecot settings, e.g. a `sendmail_path`) that file is
+    included in place of the vacation's sendmail or submission_host line.
     """
     env = dict(os.environ)
     dovecot_bin = binary or find_dovecot()
@@ -335,6 +350,15 @@ def start_dovecot(
         env["DOVECOT_SUBMISSION_HOST"] = submission_host
     else:
         env.pop("DOVECOT_SUBMISSION_HOST", None)
+    for name, value in (("DOVECOT_OAUTH2", oauth2), ("DOVECOT_SENT", sent)):
+        if value is not None:
+            env[name] = value
+        else:
+            env.pop(name, None)
+    if extra_conf is not None:
+        env["DOVECOT_EXTRA_CONF"] = str(extra_conf)
+    else:
+        env.pop("DOVECOT_EXTRA_CONF", None)
     failures = []
     for _ in range(_START_ATTEMPTS):
         port_base = random.choice(_PORT_BASE_RANGE)
@@ -356,7 +380,14 @@ def start_dovecot(
 class DovecotFactory(Protocol):
     """Signature of the `dovecot_factory` fixture."""
 
-    def __call__(self, *, submission_host: str | None = None) -> Dovecot: ...
+    def __call__(
+        self,
+        *,
+        submission_host: str | None = None,
+        oauth2: str | None = None,
+        sent: str | None = None,
+        extra_conf: Path | None = None,
+    ) -> Dovecot: ...
 
 
 @pytest.fixture
@@ -370,10 +401,24 @@ def dovecot_factory(request: pytest.FixtureRequest) -> Iterator[DovecotFactory]:
     started: list[Dovecot] = []
     bases: list[Path] = []
 
-    def start(*, submission_host: str | None = None) -> Dovecot:
+    def start(
+        *,
+        submission_host: str | None = None,
+        oauth2: str | None = None,
+        sent: str | None = None,
+        extra_conf: Path | None = None,
+    ) -> Dovecot:
         # Not tmp_path: see start_dovecot. mkdtemp() makes a directory right under the temp dir.
         bases.append(Path(tempfile.mkdtemp(prefix="mailguard-dovecot-")))
-        started.append(start_dovecot(bases[-1], submission_host=submission_host))
+        started.append(
+            start_dovecot(
+                bases[-1],
+                submission_host=submission_host,
+                oauth2=oauth2,
+                sent=sent,
+                extra_conf=extra_conf,
+            )
+        )
         exercised(request.node, "dovecot")
         return started[-1]
 

@@ -4,8 +4,10 @@
 fixture and relaying to an SMTP peer; ports, the database URL and the IMAP password come from
 the environment (``${MG_HTTP_PORT}``, ``${MG_SMTP_PORT}``, ``${MAILGUARD_DB_URL}``,
 ``${MAILGUARD_IMAP_PASSWORD}``), so several replicas can share one file. :class:`Daemon`
-starts one process on such a file with ports of its own and runs the operator commands
-(``mailguard held``, ``status``, ``threads``) against the same file and environment.
+starts one process on such a file with ports of its own (``module`` runs another entry point,
+e.g. :mod:`tests.integration.faulty_mailguard`) and runs the operator commands
+(``mailguard held``, ``status``, ``threads``, ``privacy``) against the same file and
+environment.
 """
 
 from __future__ import annotations
@@ -63,12 +65,12 @@ def sample(metrics: str, name: str, **labels: str) -> float | None:
     return None
 
 
-def _merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+def merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
     """``extra`` laid over ``base``, mappings merged key by key."""
     merged = dict(base)
     for key, value in extra.items():
         if isinstance(value, Mapping) and isinstance(merged.get(key), dict):
-            merged[key] = _merge(merged[key], value)
+            merged[key] = merge(merged[key], value)
         else:
             merged[key] = value
     return merged
@@ -92,7 +94,7 @@ def daemon_config(
     mailbox = {
         "name": "support",
         "addresses": [SUPPORT],
-        "imap": _merge(
+        "imap": merge(
             {
                 "host": dovecot.host,
                 "port": dovecot.imaps_port,
@@ -117,7 +119,7 @@ def daemon_config(
     if postgres:
         data["storage"] = {"url": "${MAILGUARD_DB_URL}"}
     path = tmp_path / "mailguard.yaml"
-    path.write_text(yaml.safe_dump(_merge(data, extra or {}), sort_keys=False))
+    path.write_text(yaml.safe_dump(merge(data, extra or {}), sort_keys=False))
     return path
 
 
@@ -131,6 +133,7 @@ class Daemon:
         *,
         postgres_url: str | None = None,
         env: Mapping[str, str] | None = None,
+        module: str = "mailguard",
     ) -> None:
         self.config = config
         self.http_port = free_port()
@@ -146,10 +149,17 @@ class Daemon:
         )
         if postgres_url is not None:
             self.env["MAILGUARD_DB_URL"] = postgres_url
+        if module != "mailguard":
+            # A launcher in tests/ (e.g. tests.integration.faulty_mailguard): importable
+            # whatever the working directory.
+            root = str(Path(__file__).resolve().parents[2])
+            self.env["PYTHONPATH"] = os.pathsep.join(
+                p for p in (root, self.env.get("PYTHONPATH")) if p
+            )
         # stderr into a file: a pipe nobody reads would block the daemon once it is full.
         with log.open("w") as sink:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "mailguard", "run", "-c", str(config)],
+                [sys.executable, "-m", module, "run", "-c", str(config)],
                 stderr=sink,
                 env=self.env,
             )

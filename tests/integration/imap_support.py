@@ -107,9 +107,16 @@ def mailguard_config(
     top: str = "",
     tls: str = "implicit",
     poll_interval: str = "0.3s",
+    port: int | None = None,
+    credentials: str | None = None,
 ) -> Config:
-    """A config guarding support@ on the instance, polling fast for tests."""
-    port = dovecot.imaps_port if tls == "implicit" else dovecot.imap_port
+    """A config guarding support@ on the instance, polling fast for tests.
+
+    ``port`` overrides the instance's (a proxy in front of it); ``credentials`` replaces the
+    password line (e.g. ``auth: oauth2`` and its block, indented for the imap section).
+    """
+    port = port or (dovecot.imaps_port if tls == "implicit" else dovecot.imap_port)
+    credentials = credentials or f"      password: {PASSWORDS[SUPPORT]}"
     text = f"""
 data_dir: {data_dir}
 {top}
@@ -124,7 +131,7 @@ mailboxes:
       tls: {tls}
       ca_file: {dovecot.cafile}
       user: {SUPPORT}
-      password: {PASSWORDS[SUPPORT]}
+{credentials}
       poll_interval: {poll_interval}
       command_timeout: 5s
       reconnect_max: 1s

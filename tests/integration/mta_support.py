@@ -53,9 +53,8 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-MASTER_CF = """\
-127.0.0.1:{port} inet n - n - - smtpd
-pickup    unix  n - n 60 1 pickup
+# Postfix's own services (master.cf), shared with tests/integration/postfix_site.py.
+STOCK_SERVICES = """\
 cleanup   unix  n - n - 0 cleanup
 qmgr      unix  n - n 300 1 qmgr
 tlsmgr    unix  - - n 1000? 1 tlsmgr
@@ -75,7 +74,11 @@ discard   unix  - - n - - discard
 anvil     unix  - - n - 1 anvil
 scache    unix  - - n - 1 scache
 postlog   unix-dgram n - n - 1 postlogd
+lmtp      unix  - - n - - lmtp
 """
+MASTER_CF = "127.0.0.1:{port} inet n - n - - smtpd\npickup    unix  n - n 60 1 pickup\n" + (
+    STOCK_SERVICES
+)
 
 MAIN_CF = """\
 compatibility_level = 3.6
@@ -119,7 +122,8 @@ class Postfix:
         return path.read_text(errors="replace") if path.exists() else ""
 
 
-def _postfix(base: Path, action: str) -> subprocess.CompletedProcess[str]:
+def postfix_command(base: Path, action: str) -> subprocess.CompletedProcess[str]:
+    """``postfix -c BASE/conf ACTION`` (start, stop, reload, abort), its result."""
     postfix = require(POSTFIX, "Postfix", root=True)
     return subprocess.run(
         [postfix, "-c", str(base / "conf"), action],
@@ -153,10 +157,10 @@ def running_postfix(relay_port: int, cert: Path, key: Path) -> Iterator[Postfix]
                     key=base / "tls" / "key.pem",
                 )
             )
-            started = _postfix(base, "start")
+            started = postfix_command(base, "start")
             if started.returncode == 0 and _listening(port):
                 break
-            _postfix(base, "stop")
+            postfix_command(base, "stop")
             if attempt == 2:
                 raise RuntimeError(
                     f"Postfix did not start: {started.stderr}\n{Postfix(base, port).log}"
@@ -165,9 +169,9 @@ def running_postfix(relay_port: int, cert: Path, key: Path) -> Iterator[Postfix]
         try:
             yield instance
         finally:
-            stopped = _postfix(base, "stop")
+            stopped = postfix_command(base, "stop")
             if stopped.returncode != 0:
-                _postfix(base, "abort")
+                postfix_command(base, "abort")
             print(f"--- Postfix log ---\n{instance.log[-4000:]}")
     finally:
         shutil.rmtree(base, ignore_errors=True)

@@ -25,6 +25,7 @@ from mailguard.config.model import ProxyConfig, RelayConfig
 from mailguard.domain.policy import Policy
 from mailguard.engine.service import Deferral, Engine
 from mailguard.smtp.handler import HandoverText, ProxyHandler, ProxySettings
+from mailguard.smtp.receipts import Receipts
 from mailguard.smtp.relay import Relay
 from mailguard.smtp.server import ProxyServer
 from mailguard.store.repository import SqlStore
@@ -249,6 +250,7 @@ async def running_proxy(
             deferral=deferral,
         ),
         on_actions=on_actions,
+        receipts=Receipts(store, relay, "mailguard.test"),
     )
     server = ProxyServer(config, handler)
     port = await server.start(0)

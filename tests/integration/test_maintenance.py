@@ -11,11 +11,14 @@ from sqlalchemy.exc import OperationalError
 
 from mailguard.app.daemon import Maintenance
 from mailguard.domain.model import Source
+from mailguard.domain.policy import Policy
+from mailguard.domain.retention import RetentionPolicy
 from mailguard.store import tables as t
 from mailguard.store.repository import SqlStore
 from tests.integration.engine_support import build_engine, mail, migrated_store, rows
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+BOUNDS = RetentionPolicy(escalations=timedelta(days=365))
 
 ANGRY = mail(
     sender="kunde@example.org",
@@ -47,7 +50,7 @@ async def test_sla_deadlines_renotify_then_reach_the_secondary(db_url: str) -> N
         engine = build_engine(store)
         await engine.process(ANGRY, mailbox="support", source=Source.IMAP, now=T0)
         clock = Clock(T0 + timedelta(hours=7))
-        maintenance = Maintenance(engine, store, timedelta(days=90), clock)
+        maintenance = Maintenance(engine, store, BOUNDS, clock, policy=Policy())
         assert await maintenance.run_once() == 0
         clock.now = T0 + timedelta(hours=8, minutes=1)
         assert await maintenance.run_once() == 1
@@ -73,7 +76,7 @@ async def test_loop_survives_database_trouble_and_reports_it(
 ) -> None:
     async with migrated_store(sqlite_url) as store:
         engine = build_engine(store)
-        maintenance = Maintenance(engine, store, timedelta(days=90), Clock(T0))
+        maintenance = Maintenance(engine, store, BOUNDS, Clock(T0), policy=Policy())
         calls = 0
 
         async def broken(now: datetime, limit: int = 500) -> list[object]:
@@ -118,5 +121,5 @@ async def test_retention_purges_old_state(sqlite_url: str) -> None:
         )
         assert len(await rows(store, t.messages)) == 2
         later = Clock(T0 + timedelta(days=100))
-        await Maintenance(engine, store, timedelta(days=90), later).run_once()
+        await Maintenance(engine, store, BOUNDS, later, policy=Policy()).run_once()
         assert await rows(store, t.messages) == []

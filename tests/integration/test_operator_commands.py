@@ -58,6 +58,11 @@ def test_status_lists_the_open_escalation_with_its_evidence(
     assert "why: 2 customer messages answered only by automation" in out
     assert "outbox: 2 pending" in out
     assert "daemon: not answering" in out
+    # The oldest item of each kind, beside the bound that removes it (retention:).
+    [line] = [x for x in out.splitlines() if x.startswith("  open escalations: ")]
+    assert line.startswith("  open escalations: 1, oldest ")
+    assert line.endswith("closed as stale after 30 d (retention.escalations)")
+    assert "  held robot replies waiting for a person: none; dropped unsent after 30 d" in out
 
 
 def test_threads_shows_the_customers_timeline_and_decision(

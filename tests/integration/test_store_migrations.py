@@ -227,3 +227,37 @@ async def test_0002_adds_the_deferred_state_and_downgrades_it_to_held(db_url: st
         await _insert_held(db_url, _held_row("again@x", "deferred"))
     await schema.upgrade(db_url)
     assert await schema.current(db_url) == schema.head_revision()
+
+
+async def test_0005_adds_relay_receipts_and_downgrades_without_them(db_url: str) -> None:
+    """The relay receipts' table comes and goes; what was relayed is not touched."""
+    await schema.upgrade(db_url, "0004_i20_server_limits")
+    assert "relay_receipts" not in await _tables(db_url)
+    await schema.upgrade(db_url, "0005_i19_relay_receipts")
+    engine = create_engine(db_url)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(
+                text(
+                    "INSERT INTO relay_receipts (mailbox, message_id, direction, envelope, reply, "
+                    "refused, relayed_at, dsn_attempts) VALUES ('support', 'm@x', 'out', 'e', "
+                    "'250 ok', '{}', :at, 0)"
+                ),
+                {"at": datetime(2026, 12, 7, 9, 0, tzinfo=UTC)},
+            )
+            with pytest.raises(DBAPIError):
+                async with conn.begin_nested():
+                    await conn.execute(
+                        text(
+                            "INSERT INTO relay_receipts (mailbox, message_id, direction, "
+                            "envelope, reply, refused, relayed_at, dsn_attempts) VALUES "
+                            "('support', 'm@x', 'sideways', 'e2', '250', '{}', :at, 0)"
+                        ),
+                        {"at": datetime(2026, 12, 7, 9, 0, tzinfo=UTC)},
+                    )
+    finally:
+        await engine.dispose()
+    await schema.downgrade(db_url, "0004_i20_server_limits")
+    assert "relay_receipts" not in await _tables(db_url)
+    await schema.upgrade(db_url)
+    assert await schema.current(db_url) == schema.head_revision()

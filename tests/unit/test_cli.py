@@ -27,7 +27,8 @@ def test_check_config_summarises_a_valid_file(capsys: pytest.CaptureFixture[str]
     out = capsys.readouterr().out
     assert "valid" in out
     assert "support (support@example.com; IMAP imap.example.com)" in out
-    assert "127.0.0.1:10025 -> 127.0.0.1:25" in out
+    assert "127.0.0.1:10025 -> 127.0.0.1:10026" in out
+    assert "milter:    inet:127.0.0.1:8891" in out
 
 
 def test_check_config_lists_problems_and_exits_2(
@@ -156,3 +157,22 @@ def test_a_reader_that_goes_away_ends_the_output_quietly() -> None:
         err = proc.stderr.read().decode()
     assert proc.wait(timeout=60) == EXIT_BROKEN_PIPE, err
     assert "Traceback" not in err and "BrokenPipe" not in err
+
+
+def test_privacy_help_explains_both_commands(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as caught:
+        main(["privacy", "--help"])
+    assert caught.value.code == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "export print everything mailguard stores about a customer" in text
+    assert "as text or as versioned JSON" in text
+    assert "erase delete everything mailguard stores about a customer in one transaction" in text
+    assert "unless --drop-held" in text
+
+
+def test_privacy_names_a_bad_address(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "c.yaml"
+    config.write_text(f"data_dir: {tmp_path}\nhttp: {{enabled: false}}\n")
+    code = main(["privacy", "erase", "--customer", "not-an-address", "-c", str(config)])
+    assert code == EXIT_USAGE
+    assert "--customer: 'not-an-address' is not an e-mail address" in capsys.readouterr().err

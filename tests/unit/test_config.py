@@ -29,7 +29,7 @@ def problems_of(text: str, env: dict[str, str] | None = None) -> list[str]:
 
 def test_example_config_validates_without_environment() -> None:
     config = load_config(EXAMPLE, env={})
-    assert [m.name for m in config.mailboxes] == ["support"]
+    assert [m.name for m in config.mailboxes] == ["support", "m365"]
     assert config.policy.automated_streak.window == timedelta(days=14)
     assert config.proxy.max_message_size == 25 * 1024 * 1024
 
@@ -37,7 +37,7 @@ def test_example_config_validates_without_environment() -> None:
 def test_example_config_takes_secrets_from_environment() -> None:
     config = load_config(EXAMPLE, env={"MAILGUARD_IMAP_PASSWORD": "s3cret"})
     imap = config.mailboxes[0].imap
-    assert imap is not None
+    assert imap is not None and imap.password is not None
     assert imap.password.get_secret_value() == "s3cret"
     assert "s3cret" not in repr(config)
 

@@ -34,7 +34,8 @@ def test_folder_state_from_a_select_response() -> None:
         b"OK [HIGHESTMODSEQ 90] Highest",
         b"[READ-WRITE] Select completed (0.001 + 0.000 secs).",
     ]
-    assert parse.folder_state(lines) == parse.FolderState(1764480000, 42, 17, 90)
+    flags = frozenset({"\\Answered", "\\Flagged", "\\Deleted", "\\Seen", "\\Draft", "\\*"})
+    assert parse.folder_state(lines) == parse.FolderState(1764480000, 42, 17, 90, flags)
     with pytest.raises(ValueError, match="UIDVALIDITY"):
         parse.folder_state([b"3 EXISTS", b"Select completed"])
 

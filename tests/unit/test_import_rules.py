@@ -27,8 +27,13 @@ LAYERS: dict[str, frozenset[str]] = {
     "ops": frozenset({"errors"}),
     "store": frozenset({"errors", "domain", "engine"}),
     "migrations": frozenset({"errors", "store"}),
-    "imap": frozenset({"errors", "domain", "engine", "config", "ops"}),
-    "smtp": frozenset({"errors", "domain", "engine", "config", "ops"}),
+    # OAuth2 token providers and SASL messages, for both mail adapters' logins.
+    "oauth": frozenset({"errors", "config"}),
+    "imap": frozenset({"errors", "domain", "engine", "config", "ops", "oauth"}),
+    "smtp": frozenset({"errors", "domain", "engine", "config", "ops", "oauth"}),
+    # Postfix's other door for the same outbound mail: the SMTP adapter's dispatcher decides
+    # the outcome and its relay sends what the milter releases.
+    "milter": frozenset({"errors", "domain", "engine", "config", "ops", "smtp"}),
     # The outbox executor performs actions through both mail adapters.
     "executor": frozenset({"errors", "domain", "engine", "config", "ops", "imap", "smtp"}),
     "audit": frozenset({"errors", "domain", "engine", "config", "store"}),

@@ -5,12 +5,15 @@ from __future__ import annotations
 import io
 import json
 import logging
+import stat
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import structlog
 
-from mailguard.ops.logsetup import Pseudonymizer, configure_logging
+from mailguard.errors import MailguardError
+from mailguard.ops.logsetup import KEY_FILE, Pseudonymizer, configure_logging, load_or_create_key
 
 
 @pytest.fixture(autouse=True)
@@ -101,14 +104,61 @@ def test_without_a_key_addresses_are_logged_as_they_are() -> None:
     assert _lines(None, customer="carl@customer.example")["customer"] == "carl@customer.example"
 
 
-def test_pseudonymize_needs_a_key() -> None:
-    from mailguard.config import parse_config
-    from mailguard.errors import ConfigError
+def test_every_address_in_a_line_is_pseudonymised_but_message_ids_stay() -> None:
+    key = b"deployment-key"
+    alias = Pseudonymizer(key).pseudonym
+    line = _lines(
+        key,
+        error="550 5.1.1 <Carl@Customer.example>: recipient rejected",
+        to=["agents@example.com"],
+        outcome={"sent": ["dora@customer.example"]},
+        message_id="abc.123@customer.example#carl@customer.example",
+        awaits="question-1@customer.example",
+        url="postgresql://mailguard:***@db.example.com/mailguard",
+    )
+    text = json.dumps(line)
+    assert "customer.example>" not in text and "carl@" not in text.lower()
+    assert line["error"] == f"550 5.1.1 <{alias('carl@customer.example')}>: recipient rejected"
+    assert line["to"] == [alias("agents@example.com")]
+    assert line["outcome"] == {"sent": [alias("dora@customer.example")]}
+    assert line["message_id"] == f"abc.123@customer.example#{alias('carl@customer.example')}"
+    assert line["awaits"] == "question-1@customer.example"
+    assert line["url"] == "postgresql://mailguard:***@db.example.com/mailguard"
 
-    with pytest.raises(ConfigError, match="pseudonymize_key"):
-        parse_config("logging: {pseudonymize: true}\n", "f.yaml", {})
+
+def test_library_messages_and_tracebacks_are_pseudonymised_too() -> None:
+    out = io.StringIO()
+    configure_logging("json", "info", out, pseudonymize_key=b"k")
+    logging.getLogger("aiosmtpd.test").warning("MAIL FROM:<%s> refused", "carl@customer.example")
+    try:
+        raise ValueError("no such user carl@customer.example")
+    except ValueError:
+        structlog.get_logger("mailguard.test").exception("deferral_failed")
+    assert "carl@customer.example" not in out.getvalue()
+    first, second = (json.loads(x) for x in out.getvalue().splitlines())
+    assert first["event"].startswith("MAIL FROM:<p:")
+    assert "ValueError: no such user p:" in second["exception"]
+
+
+def test_pseudonymize_is_on_by_default_and_needs_no_key() -> None:
+    from mailguard.config import Config, parse_config
+
+    assert Config().logging.pseudonymize is True
+    assert Config().logging.pseudonymize_key is None
     config = parse_config(
         "logging: {pseudonymize: true, pseudonymize_key: '${K}'}\n", "f.yaml", {"K": "s3cret"}
     )
     assert config.logging.pseudonymize_key is not None
     assert config.logging.pseudonymize_key.get_secret_value() == "s3cret"
+
+
+def test_the_key_is_generated_once_into_the_data_directory(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    key = load_or_create_key(data)
+    assert len(key) == 64 and load_or_create_key(data) == key
+    path = data / KEY_FILE
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert [p.name for p in data.iterdir()] == [KEY_FILE]
+    path.write_text("short\n")
+    with pytest.raises(MailguardError, match="too short"):
+        load_or_create_key(data)

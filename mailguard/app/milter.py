@@ -1,0 +1,93 @@
+"""Wiring of the milter: handler and listener from the configuration, beside the proxy.
+
+The milter decides with the proxy's settings and :class:`~mailguard.smtp.dispatch.Dispatcher`
+and sends nothing itself: what it holds or defers is released, or relayed after its
+deferral, through the one relay (``relay:``), by the deferral worker and ``mailguard held
+release``. With the proxy running, its relay and deferral worker serve both; without it, the
+milter runs a deferral worker of its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+import structlog
+
+from mailguard.app.proxy import ProxyService, finish, proxy_settings
+from mailguard.config import Config
+from mailguard.config.milter import MilterConfig
+from mailguard.engine.service import Engine
+from mailguard.milter.handler import MilterHandler
+from mailguard.milter.server import MilterServer
+from mailguard.smtp.deferred import DeferredWorker
+from mailguard.smtp.dispatch import Dispatcher
+from mailguard.smtp.receipts import Receipts
+from mailguard.smtp.relay import Relay
+from mailguard.store.repository import SqlStore
+
+log = structlog.get_logger("mailguard.app.milter")
+
+
+def guarded_addresses(config: Config) -> dict[str, str]:
+    """Each guarded mailbox's addresses (lower case) -> the mailbox's name."""
+    return {a.lower(): m.name for m in config.mailboxes for a in m.addresses}
+
+
+class MilterService:
+    """The milter's listener, started and closed with the daemon."""
+
+    def __init__(
+        self,
+        config: Config,
+        milter: MilterConfig,
+        engine: Engine,
+        store: SqlStore,
+        proxy: ProxyService | None = None,
+        on_actions: Callable[[], None] = lambda: None,
+    ) -> None:
+        self._config = config
+        self._own_relay: Relay | None = None
+        if proxy is not None:
+            dispatcher = proxy.handler.dispatcher
+            self.deferred: DeferredWorker | None = None
+        else:
+            self._own_relay = Relay(config.relay, local_hostname=config.proxy.hostname)
+            receipts = Receipts(store, self._own_relay, config.proxy.hostname)
+            dispatcher = Dispatcher(
+                self._own_relay, store, proxy_settings(config), receipts=receipts
+            )
+            self.deferred = DeferredWorker(engine, store, dispatcher, on_actions=on_actions)
+        self.handler = MilterHandler(
+            engine, dispatcher, store, guarded_addresses(config), on_actions=on_actions
+        )
+        self.server = MilterServer(milter, self.handler)
+        self._stop = asyncio.Event()
+        self._worker: asyncio.Task[None] | None = None
+
+    async def start(self, port: int | None = None) -> str:
+        """Listen (and run the deferral worker when the proxy does not); return where."""
+        where = await self.server.start(port)
+        if self.deferred is not None:
+            self._worker = asyncio.create_task(self.deferred.run(self._stop))
+        relay = self._config.relay
+        log.info(
+            "milter_started",
+            listen=where,
+            relay=f"{relay.host}:{relay.port}",
+            escalated=self._config.proxy.escalated,
+            defer_unseen_s=self._config.proxy.defer_unseen.total_seconds(),
+            dry_run=self._config.dry_run,
+        )
+        return where
+
+    async def close(self, grace: float) -> None:
+        """Stop accepting and finish decisions in flight within ``grace``; deferred replies
+        stay stored for the next run."""
+        self._stop.set()
+        await self.server.close(grace)
+        if self._worker is not None:
+            await finish(self._worker, grace)
+            self._worker = None
+        if self._own_relay is not None:
+            await self._own_relay.close()
