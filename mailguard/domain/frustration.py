@@ -1,27 +1,29 @@
 """Hearing what a customer writes: a request for a person, and how frustrated they are.
 
-The signals and their words live in ``voice_lexicon`` (English, German) and
-``voice_lexicon_intl`` (French, Dutch, Spanish, Italian); each is a named
-:class:`FrustrationTerm` ``<signal>_<language>``. A strong signal (anger or insult,
-being fed up with automated answers, a formal complaint, a consequence such as a
-lawyer, a chargeback or a public review, repeated contact) reaches the default
-threshold 0.6 in one plain sentence; weaker ones (dissatisfaction, waiting, a polite
-cancellation, a refund) need company: an intensifier right before an anger or
-dissatisfaction word ("äußerst unzufrieden", "very unhappy"), shouting, or a second
-signal. Clues combine as independent evidence, 1 - prod(1 - w), so the score stays
-within 0..1 and saturates gently; each signal counts once (the
-same word in two languages, "annullato" / "annul", is one clue).
+The signals and their words live in the ``voice_*`` lexicons, joined in ``voice_catalog``;
+each is a named :class:`FrustrationTerm` ``<signal>_<language>`` whose weight is learned
+from the tune half of the voice set (``voice_weights``). Clues combine as independent
+evidence, 1 - prod(1 - w), so the score stays within 0..1 and saturates gently; each signal
+counts once (the same word in two languages, "annullato" / "annul", is one clue). A strong
+signal (anger, a formal complaint, a consequence, repeated contact, money taken without the
+goods, a long wait) reaches the default threshold 0.6 in one plain sentence; weak ones (a
+polite cancellation, a refund, urgency) need company. Thanks or praise counts as sarcasm
+only near the start and beside a complaint; "no rush" halves the score; capitals and
+repeated marks are ``voice_marks``.
 
 The shipped terms of every plausible language apply (see ``language.detect_languages``),
 not only those of the best guess: for one or two sentences the guess is often wrong (an
 Italian line taken for French) while the right language is close behind. Configured terms
 keep their filter: they apply when the message is in their language or it is unknown.
 
-A request for a person (``asks_for_human``) is not scored: the policy rule of that name
-escalates on it. Only the author's words count: quoted history and signatures never
-reach this module, a phrase inside inline quotation marks (a robot's words the customer
-quotes) is skipped, and so is a phrase that a negation governs a few words before, in
-the same clause ("not upset at all", "keine Beschwerde", "no need to call me back").
+A request for a person (``asks_for_human``, also by role) is not scored: the policy rule of
+that name escalates on it. Only the author's words count: quoted history and signatures
+never reach this module, a phrase inside inline quotation marks (a robot's words the
+customer quotes) is skipped, and so is a phrase that a negation governs a few words before,
+in the same clause ("not upset at all", "keine Beschwerde", "no need to call me back"),
+unless the signal describes a state ("no internet for ten days"). Lines a mail program
+wrapped inside a sentence are joined first. Each branch of a term is searched only when
+the gates of its most telling segments open (``gate_segments``).
 """
 
 from __future__ import annotations
@@ -58,6 +60,7 @@ from mailguard.domain.voice_catalog import (
 from mailguard.domain.voice_lexicon import INTENSIFIED, INTENSIFIER_WEIGHT, INTENSIFIERS_EN_DE
 from mailguard.domain.voice_lexicon_intl import INTENSIFIERS_INTL
 from mailguard.domain.voice_lexicon_pt import INTENSIFIERS_PT
+from mailguard.domain.voice_marks import shouting, unwrapped
 
 # A negation word followed by at most four words and no punctuation, up to the match:
 # "not [upset]", "I don't [want to file a] complaint", "keine [Beschwerde]". "no one" and
@@ -91,11 +94,6 @@ _INNER_INTENSIFIER = re.compile(
     re.IGNORECASE,
 )
 _INTENSIFIER_REACH = 40
-_NOT_LETTER = re.compile(r"[\W\d_]+")
-_NOT_UPPER = re.compile(r"[^A-ZÀ-ÖØ-Þ]+")
-_SHOUT_WORD = re.compile(r"\b[A-ZÄÖÜ]{3,}\b")
-_MARKS = re.compile(r"[!?]{3,}|(?:!\s*){3,}")
-SHOUT_SAMPLE = 800
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,37 +123,6 @@ def _signal(term: FrustrationTerm) -> str:
     """The signal a term belongs to: its name without the language suffix."""
     head, _, tail = term.name.rpartition("_")
     return head if head and tail == term.language else term.name
-
-
-_WRAP_LENGTH = 40
-_SENTENCE_END = ".!?:;"
-_LIST_START = "-*•>0123456789"
-
-
-def _unwrapped(text: str) -> str:
-    """``text`` with hard-wrapped lines joined, so that a phrase split by the wrap matches:
-    a line break inside a sentence, after a line long enough to have been wrapped by the
-    mail program ("Is\nanyone actually looking at this?"), not before a list item. A line
-    that ends a sentence is left alone: no phrase spans it, and most text needs no rewrite."""
-    lines = text.split("\n")
-    if not any(
-        len(line) >= _WRAP_LENGTH and (line[-1].isalnum() or line[-1] in " \t")
-        for line in lines[:-1]
-    ):
-        return text
-    out = [lines[0]]
-    for line in lines[1:]:
-        before = out[-1].rstrip(" \t")
-        if (
-            len(before) >= _WRAP_LENGTH
-            and before[-1] not in _SENTENCE_END
-            and line[:1].strip()
-            and line[0] not in _LIST_START
-        ):
-            out[-1] = before + " " + line
-        else:
-            out.append(line)
-    return "\n".join(out)
 
 
 def signal_of(item: Evidence) -> str:
@@ -194,31 +161,6 @@ def _intensified(text: str, start: int) -> str | None:
     """The intensifier right before ``start`` ("äußerst", "very", "molto"), if any."""
     found = _INTENSIFIER.search(text, max(0, start - _INTENSIFIER_REACH), start)
     return found.group(0).strip() if found else None
-
-
-def _shouting(text: str) -> list[Evidence]:
-    found: list[Evidence] = []
-    sample = text[:SHOUT_SAMPLE]
-    words = _SHOUT_WORD.findall(sample)
-    # Counting by deleting runs is a C-speed pass; a per-character loop is not. Shouting
-    # needs a dozen letters in all-capital words, so acronyms ("PDF", "DHL") skip the count.
-    shouted = sum(len(word) for word in words)
-    letters = len(_NOT_LETTER.sub("", sample)) if shouted >= 12 else 0
-    if letters >= 20:
-        upper = len(_NOT_UPPER.sub("", sample))
-        if upper / letters > 0.6:
-            found.append(Evidence("frustration:shouting", f"{upper}/{letters} capitals", 0.5))
-    elif len(set(words)) >= 2 and max(len(word) for word in words) >= 5:
-        # Two different capital words, one longer than an acronym ("PDF", "RIB", "CNPJ").
-        found.append(Evidence("frustration:shouting", " ".join(dict.fromkeys(words[:5])), 0.3))
-    marks = _MARKS.findall(sample) if sample.count("!") + sample.count("?") >= 3 else []
-    if marks:
-        # Repeated marks: one "!!!" may be glee, "???" again and again is exasperation.
-        questions = sum("?" in mark for mark in marks)
-        weight = 0.6 if questions >= 2 else 0.45 if len(marks) >= 2 else 0.3
-        shown = " ".join(mark.strip() for mark in marks[:4])
-        found.append(Evidence("frustration:exclamation", shown, weight))
-    return found
 
 
 @functools.lru_cache(maxsize=1024)
@@ -372,7 +314,7 @@ class FrustrationScorer:
         evidence: list[Evidence] = []
         person: Evidence | None = None
         intensifier: Evidence | None = None
-        joined = _unwrapped(text)
+        joined = unwrapped(text)
         if joined != text:
             # The gates test phrases as substrings: they must see the joined lines too.
             text, prepared = joined, GateText.of(joined)
@@ -406,7 +348,7 @@ class FrustrationScorer:
                 intensifier = self._intensifier(compiled, text, lowered, span)
         if intensifier is not None:
             evidence.append(intensifier)
-        loud = _shouting(text)
+        loud = shouting(text)
         evidence.extend(loud)
         fired.update(item.rule.removeprefix("frustration:") for item in loud)
         if IRONIC_PRAISE in fired and not fired & COMPLAINTS:

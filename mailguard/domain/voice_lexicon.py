@@ -62,7 +62,7 @@ SIGNAL_WEIGHTS: dict[str, float] = {
 }
 INTENSIFIED = frozenset({"anger", "dissatisfaction"})
 INTENSIFIER = "intensifier"
-# Shouting and exclamation marks weigh what frustration._shouting gives them: not learned.
+# Shouting and exclamation marks weigh what voice_marks.shouting gives them: not learned.
 FIXED_SIGNALS = frozenset({"shouting", "exclamation"})
 # The hand-set weights are the priors of the learned ones (scripts/train_voice_weights.py).
 PRIOR_WEIGHTS: dict[str, float] = {

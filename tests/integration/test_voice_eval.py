@@ -1,4 +1,6 @@
-"""bench/voice_eval.py meets its targets on tests/data/voice, and reports misses."""
+"""bench/voice_eval.py on tests/data/voice: the tune half meets its targets, the test half
+holds its measured figures (the issue's targets are not met there yet: an expected failure
+that turns into a failure when they are), and the test half's misses stay hidden."""
 
 from __future__ import annotations
 
@@ -8,8 +10,11 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[2]
 VOICE_SET = REPO / "tests" / "data" / "voice"
+LANGUAGES = {"de", "en", "fr", "nl", "es", "it", "pt"}
 
 
 def _load_eval() -> ModuleType:
@@ -22,41 +27,108 @@ def _load_eval() -> ModuleType:
 
 
 EVAL = _load_eval()
-# The batches the rules were written on. Batch 4 (issue 24: messages written apart from the
-# rules, with a seeded test/tune split by scripts/voice_split.py) is not scored here.
-TUNED_BATCHES = {"1", "2", "3"}
+HALVES = EVAL.evaluate(VOICE_SET)
+# The test half as measured when the rules of issue 24 were done (docs/classifier.md,
+# section 6): (accuracy, recall, false alarms) per language. Rules may only do better.
+TEST_FIGURES = {
+    "de": (0.885, 0.769, 0.0),
+    "en": (0.750, 0.571, 0.072),
+    "es": (0.808, 0.615, 0.0),
+    "fr": (0.885, 0.769, 0.0),
+    "it": (0.885, 0.769, 0.0),
+    "nl": (1.0, 1.0, 0.0),
+    "pt": (0.923, 0.923, 0.077),
+}
 
 
-def _tuned_set(folder: Path) -> Path:
-    """A copy of the voice set holding only the rows (and files) of ``TUNED_BATCHES``."""
-    head, *rows = (VOICE_SET / "LABELS.tsv").read_text(encoding="utf-8").splitlines()
-    batch = head.split("\t").index("batch")
-    kept = [row for row in rows if row.split("\t")[batch] in TUNED_BATCHES]
-    for row in kept:
-        shutil.copy(VOICE_SET / row.split("\t")[0], folder)
-    (folder / "LABELS.tsv").write_text("\n".join([head, *kept]) + "\n", encoding="utf-8")
+def test_the_tune_half_meets_the_targets_in_every_language() -> None:
+    tune = HALVES["tune"]
+    assert set(tune.languages) == LANGUAGES
+    assert tune.total.total == 523
+    for language, tally in tune.languages.items():
+        assert tally.met(), (language, EVAL.render(HALVES))
+
+
+def test_the_test_half_holds_its_measured_figures() -> None:
+    test = HALVES["test"]
+    assert set(test.languages) == LANGUAGES
+    assert test.total.total == 184
+    for language, (accuracy, recall, alarms) in TEST_FIGURES.items():
+        tally = test.languages[language]
+        assert tally.accuracy >= accuracy - 1e-3, (language, tally)
+        assert tally.recall >= recall - 1e-3, (language, tally)
+        assert tally.false_alarms <= alarms + 1e-3, (language, tally)
+        assert tally.robot == 0, (language, tally)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 24's targets on the test half are not met: recall 0.77, false alarms 2.2 % "
+    "(docs/classifier.md, section 6); this fails as soon as they are, to be made a plain test",
+)
+def test_the_test_half_meets_the_targets_in_every_language() -> None:
+    test = HALVES["test"]
+    assert all(tally.met() for tally in test.languages.values()), EVAL.render(HALVES)
+
+
+def test_the_test_half_misses_are_shown_only_on_request() -> None:
+    unseen = HALVES["test"].misses
+    assert unseen, "the test half has misses to hide"
+    hidden = EVAL.render(HALVES)
+    shown = EVAL.render(HALVES, show_test_misses=True)
+    for line in unseen:
+        name = line.split()[1]
+        assert name not in hidden and name in shown
+    assert "not shown: --show-test-misses" in hidden
+
+
+def _one_message_set(folder: Path, source: str, expect: str, split: str = "tune") -> Path:
+    shutil.copy(VOICE_SET / source, folder / source)
+    (folder / "LABELS.tsv").write_text(
+        "file\tlanguage\texpect\tbatch\treason\tsplit\n"
+        f"{source}\ten\t{expect}\t0\trelabelled\t{split}\n",
+        encoding="utf-8",
+    )
     return folder
-
-
-def test_targets_are_met_in_every_language(tmp_path: Path) -> None:
-    tuned = _tuned_set(tmp_path)
-    outcome = EVAL.evaluate(tuned)
-    assert set(outcome.languages) == {"de", "en", "fr", "nl", "es", "it"}
-    assert outcome.total.total == 340
-    for language, tally in outcome.languages.items():
-        assert tally.met(), (language, EVAL.render(outcome))
-    assert EVAL.main([str(tuned)]) == 0
 
 
 def test_a_miss_is_reported_with_its_evidence(tmp_path: Path) -> None:
     # Relabel one calm message as must-escalate: the eval must list it with its clues.
-    shutil.copy(VOICE_SET / "en-026-calm.eml", tmp_path / "en-026-calm.eml")
-    (tmp_path / "LABELS.tsv").write_text(
-        "file\tlanguage\texpect\tbatch\treason\nen-026-calm.eml\ten\tperson\t0\trelabelled\n",
-        encoding="utf-8",
-    )
-    outcome = EVAL.evaluate(tmp_path)
-    assert outcome.languages["en"].miss == 1
-    (line,) = outcome.misses
+    halves = EVAL.evaluate(_one_message_set(tmp_path, "en-026-calm.eml", "person"))
+    assert halves["tune"].languages["en"].miss == 1
+    (line,) = halves["tune"].misses
     assert "MISSED" in line and "en-026-calm.eml" in line and "cancel_en" in line
     assert EVAL.main([str(tmp_path)]) == 1
+
+
+def test_a_persons_mail_called_automated_is_wrong(tmp_path: Path) -> None:
+    raw = (
+        b"From: noreply@shop.example\r\nTo: support@example.com\r\nSubject: Hello\r\n"
+        b"Auto-Submitted: auto-generated\r\n\r\nIs the shop open on Sunday?\r\n"
+    )
+    (tmp_path / "robot.eml").write_bytes(raw)
+    (tmp_path / "LABELS.tsv").write_text(
+        "file\tlanguage\texpect\tbatch\treason\tsplit\nrobot.eml\ten\tcalm\t0\tcalm\ttest\n",
+        encoding="utf-8",
+    )
+    halves = EVAL.evaluate(tmp_path)
+    tally = halves["test"].languages["en"]
+    assert tally.robot == 1 and tally.accuracy == 0.0 and not tally.met()
+    assert EVAL.main([str(tmp_path)]) == 1
+
+
+def test_a_row_without_a_split_is_tune_and_a_bad_split_is_refused(tmp_path: Path) -> None:
+    shutil.copy(VOICE_SET / "en-026-calm.eml", tmp_path / "en-026-calm.eml")
+    labels = tmp_path / "LABELS.tsv"
+    labels.write_text(
+        "file\tlanguage\texpect\tbatch\treason\nen-026-calm.eml\ten\tcalm\t0\tcalm\n",
+        encoding="utf-8",
+    )
+    assert EVAL.evaluate(tmp_path)["tune"].total.total == 1
+    assert EVAL.main([str(tmp_path)]) == 0
+    labels.write_text(
+        "file\tlanguage\texpect\tbatch\treason\tsplit\n"
+        "en-026-calm.eml\ten\tcalm\t0\tcalm\tholdout\n",
+        encoding="utf-8",
+    )
+    assert EVAL.main([str(tmp_path)]) == 2
