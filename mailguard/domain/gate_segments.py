@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 
 from mailguard.domain.gate import Gate, GateText, literal_prefixes, top_level_branches
+from mailguard.domain.gate import _skip_class as skip_class
 from mailguard.domain.language import FUNCTION_WORDS
 
 # A group or class that may match nothing: repeated {0,N} times, or optional.
@@ -25,14 +26,7 @@ _GAP_QUANTIFIER = re.compile(r"\{0,\d+\}\??|[?*]\??")
 def _closing(pattern: str, index: int) -> int:
     """Index just past the group or class that starts at ``index``."""
     if pattern[index] == "[":
-        i = index + 1
-        if i < len(pattern) and pattern[i] == "^":
-            i += 1
-        if i < len(pattern) and pattern[i] == "]":
-            i += 1
-        while i < len(pattern) and pattern[i] != "]":
-            i += 2 if pattern[i] == "\\" else 1
-        return i + 1
+        return skip_class(pattern, index)
     depth, i = 0, index
     while i < len(pattern):
         char = pattern[i]
@@ -40,7 +34,7 @@ def _closing(pattern: str, index: int) -> int:
             i += 2
             continue
         if char == "[":
-            i = _closing(pattern, i)
+            i = skip_class(pattern, i)
             continue
         if char == "(":
             depth += 1

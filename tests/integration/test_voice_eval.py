@@ -4,29 +4,19 @@ that turns into a failure when they are), and the test half's misses stay hidden
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
+
+from tests.scripts_support import load_script
 
 REPO = Path(__file__).resolve().parents[2]
 VOICE_SET = REPO / "tests" / "data" / "voice"
 LANGUAGES = {"de", "en", "fr", "nl", "es", "it", "pt"}
 
 
-def _load_eval() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("voice_eval", REPO / "bench" / "voice_eval.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-EVAL = _load_eval()
+EVAL = load_script("bench/voice_eval.py")
 HALVES = EVAL.evaluate(VOICE_SET)
 # The test half as measured when the rules of issue 24 were done (docs/classifier.md,
 # section 6): (accuracy, recall, false alarms) per language. Rules may only do better.

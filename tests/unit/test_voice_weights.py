@@ -2,26 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
-from types import ModuleType
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.scripts_support import load_script
 
-
-def _load() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "train_voice_weights", REPO / "scripts" / "train_voice_weights.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-TRAIN = _load()
+TRAIN = load_script("scripts/train_voice_weights.py")
 PERSON = (
     b"From: a@example.org\r\nTo: s@example.com\r\nSubject: Order\r\n\r\n"
     b"I paid on Monday. Nothing has arrived.\r\n"
