@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from mailguard.domain.gate import Gate, GateText, literal_prefixes, top_level_branches
 from mailguard.domain.gate import _skip_class as skip_class
+from mailguard.domain.gate import _skip_rest as skip_rest
 from mailguard.domain.language import FUNCTION_WORDS
 
 # A group or class that may match nothing: repeated {0,N} times, or optional.
@@ -27,23 +28,12 @@ def _closing(pattern: str, index: int) -> int:
     """Index just past the group or class that starts at ``index``."""
     if pattern[index] == "[":
         return skip_class(pattern, index)
-    depth, i = 0, index
-    while i < len(pattern):
-        char = pattern[i]
-        if char == "\\":
-            i += 2
-            continue
-        if char == "[":
-            i = skip_class(pattern, i)
-            continue
-        if char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-            if depth == 0:
-                return i + 1
+    i = index + 1
+    while True:
+        i = skip_rest(pattern, i)  # the end of one alternative of the group
+        if i >= len(pattern) or pattern[i] == ")":
+            return i + 1
         i += 1
-    return i
 
 
 def _atoms(run: str) -> list[str]:
