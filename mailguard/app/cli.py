@@ -256,6 +256,7 @@ def _load(path: str) -> Config:
 
 
 def _check_config(args: argparse.Namespace) -> int:
+    from mailguard.config.settings import dry_run_of
     from mailguard.oauth.providers import check_config
 
     config = _load(args.config)
@@ -283,7 +284,7 @@ def _check_config(args: argparse.Namespace) -> int:
     print(f"  milter:    {milter.listen if milter is not None else 'disabled'}")
     print(f"  relay:     {config.relay.host}:{config.relay.port} ({config.relay.tls})")
     print(f"  storage:   {redact_url(config.storage_url)}")
-    print(f"  dry run:   {'yes' if config.dry_run else 'no'}")
+    print(f"  dry run:   {dry_run_of(config).describe()}")
     return EXIT_OK
 
 

@@ -24,7 +24,7 @@ from mailguard.app.proxy import ProxyService, finish
 from mailguard.app.readiness import Readiness
 from mailguard.app.retention import Retention
 from mailguard.config import Config, redact_url
-from mailguard.config.settings import engine_settings_of, retention_of
+from mailguard.config.settings import dry_run_of, engine_settings_of, retention_of
 from mailguard.domain.policy import Policy
 from mailguard.domain.retention import RetentionPolicy
 from mailguard.engine.factory import build_engine
@@ -169,7 +169,7 @@ async def run_daemon(config: Config, stop: asyncio.Event | None = None) -> int:
             http_port=port,
             smtp_port=smtp_port,
             milter=milter_listen,
-            dry_run=config.dry_run,
+            dry_run=dry_run_of(config).describe(),
         )
         # What start-up built (compiled rules, SQLAlchemy's tables and statements, the
         # servers) lives as long as the process. Frozen, the collector stops walking it:

@@ -16,6 +16,7 @@ from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 
 from mailguard.config import Config
+from mailguard.config.settings import dry_run_of
 from mailguard.engine.service import Engine
 from mailguard.executor.executor import Executor, record_circuit_break
 from mailguard.executor.mailbox_handlers import MailboxHandlers
@@ -137,6 +138,7 @@ class MailWatch:
         # proxy) can send them; the pool opens a connection only when one is sent.
         self.relay = Relay(config.relay, local_hostname=config.proxy.hostname)
         self.notifier = Notifier(config, bridge, self.relay)
+        dry_run = dry_run_of(config)
         self.executor = Executor(
             bridge,
             {
@@ -145,7 +147,7 @@ class MailWatch:
                 "circuit_break": record_circuit_break,
             },
             clock=clock,
-            dry_run=config.dry_run,
+            dry_run=dry_run,
             interval=executor_interval,
         )
         self.watchers = [
@@ -154,7 +156,7 @@ class MailWatch:
                 engine,
                 bridge,
                 clock=clock,
-                dry_run=config.dry_run,
+                dry_run=dry_run(m.name),
                 on_actions=self.executor.wake,
                 token=self.tokens.get(m.name),
                 capabilities=self.capabilities[m.name],

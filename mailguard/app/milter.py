@@ -17,6 +17,7 @@ import structlog
 from mailguard.app.proxy import ProxyService, finish, proxy_settings
 from mailguard.config import Config
 from mailguard.config.milter import MilterConfig
+from mailguard.config.settings import dry_run_of
 from mailguard.engine.service import Engine
 from mailguard.milter.handler import MilterHandler
 from mailguard.milter.server import MilterServer
@@ -77,7 +78,7 @@ class MilterService:
             relay=f"{relay.host}:{relay.port}",
             escalated=self._config.proxy.escalated,
             defer_unseen_s=self._config.proxy.defer_unseen.total_seconds(),
-            dry_run=self._config.dry_run,
+            dry_run=dry_run_of(self._config).describe(),
         )
         return where
 

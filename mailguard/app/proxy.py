@@ -14,6 +14,7 @@ from collections.abc import Callable
 import structlog
 
 from mailguard.config import Config
+from mailguard.config.settings import dry_run_of
 from mailguard.engine.service import Deferral, Engine
 from mailguard.smtp.deferred import DeferredWorker
 from mailguard.smtp.handler import HandoverText, ProxyHandler, ProxySettings
@@ -76,7 +77,7 @@ class ProxyService:
             relay_tls=relay.tls,
             escalated=self._config.proxy.escalated,
             defer_unseen_s=self._config.proxy.defer_unseen.total_seconds(),
-            dry_run=self._config.dry_run,
+            dry_run=dry_run_of(self._config).describe(),
         )
         return port
 
@@ -118,7 +119,7 @@ def proxy_settings(config: Config) -> ProxySettings:
         agents=config.notify.agents,
         trace_header=proxy.trace_header,
         hostname=proxy.hostname,
-        dry_run=config.dry_run,
+        dry_run=dry_run_of(config),
         deferral=deferral_of(config),
     )
 

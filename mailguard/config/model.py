@@ -132,6 +132,8 @@ class MailboxConfig(Section):
     folders: FoldersConfig = FoldersConfig()
     keywords: KeywordsConfig = KeywordsConfig()
     helpdesk: HelpdeskConfig = HelpdeskConfig()
+    # None follows the top-level dry_run; true or false overrides it for this mailbox only.
+    dry_run: bool | None = None
 
     @model_validator(mode="after")
     def _helpdesk_keeps_inbox(self) -> MailboxConfig:

@@ -23,6 +23,7 @@ from mailguard.domain.policy import (
 from mailguard.domain.retention import RetentionPolicy
 from mailguard.domain.rules import FrustrationTerm, PatternRule
 from mailguard.engine.factory import EngineSettings
+from mailguard.ops.dryrun import DryRun
 
 
 def policy_of(config: Config) -> Policy:
@@ -121,3 +122,9 @@ def retention_of(config: Config) -> RetentionPolicy:
         escalations=r.escalations,
         notice=r.notice,
     )
+
+
+def dry_run_of(config: Config) -> DryRun:
+    """The top-level ``dry_run`` and each mailbox's own value where it sets one."""
+    overrides = tuple((m.name, m.dry_run) for m in config.mailboxes if m.dry_run is not None)
+    return DryRun(config.dry_run, overrides)

@@ -14,7 +14,8 @@ handler are not taken at all: they stay pending and visible (metric
 :class:`mailguard.executor.notify.Notifier`, which sends through the upstream relay;
 ``circuit_break`` is only recorded (:func:`record_circuit_break`).
 
-``dry_run``: each action is logged with what would be done and marked done; nothing on any
+``dry_run`` (a bool, or a :class:`~mailguard.ops.dryrun.DryRun` per mailbox): each action of
+a mailbox in a dry run is logged with what would be done and marked done; nothing on any
 server changes.
 """
 
@@ -31,6 +32,7 @@ import structlog
 
 from mailguard.executor.ports import ActionRow, OutboxStore
 from mailguard.imap import metrics
+from mailguard.ops.dryrun import DryRun
 
 log = structlog.get_logger("mailguard.executor")
 
@@ -77,7 +79,7 @@ class Executor:
         handlers: Mapping[str, Handler],
         *,
         clock: Callable[[], datetime],
-        dry_run: bool = False,
+        dry_run: bool | DryRun = False,
         interval: float = 5.0,
         max_attempts: int = 12,
         backoff_cap: float = 300.0,
@@ -86,7 +88,7 @@ class Executor:
         self._store = store
         self._handlers = dict(handlers)
         self._clock = clock
-        self._dry_run = dry_run
+        self._dry_run = DryRun.of(dry_run)
         self._interval = interval
         self._max_attempts = max_attempts
         self._backoff_cap = backoff_cap
@@ -161,7 +163,7 @@ class Executor:
             "target": action.target,
             "attempt": action.attempts + 1,
         }
-        if self._dry_run:
+        if self._dry_run(mailbox):
             log.info("action_dry_run", **fields)
             await self._store.finish_action(action.id, self._clock())
             metrics.ACTIONS.labels(action.kind, "dry_run").inc()

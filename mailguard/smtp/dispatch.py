@@ -20,6 +20,7 @@ from typing import Any, Protocol
 import structlog
 
 from mailguard.engine.service import Deferral, ProcessResult, Status
+from mailguard.ops.dryrun import DryRun
 from mailguard.ops.metrics import observe_message
 from mailguard.smtp.receipts import Receipts
 from mailguard.smtp.relay import Relay, RelayResult, RelayTemporaryError
@@ -70,14 +71,19 @@ class ProxySettings:
     """What the handler and the deferral worker need besides the engine and the relay.
 
     ``deferral`` None: every message is decided while its client waits (``defer_unseen: 0``).
+    ``dry_run``: a bool for every mailbox, or a :class:`DryRun` per mailbox.
     """
 
     handover: HandoverText
     agents: str | None = None
     trace_header: bool = False
     hostname: str = "mailguard.localdomain"
-    dry_run: bool = False
+    dry_run: bool | DryRun = False
     deferral: Deferral | None = None
+
+    def dry_run_for(self, result: ProcessResult) -> bool:
+        """Whether the message's mailbox (or, without one, the default) is in a dry run."""
+        return DryRun.of(self.dry_run)(result.key.mailbox if result.key else None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,7 +151,7 @@ class Dispatcher:
             outcome = outcome_of(result)
         would = outcome
         # A deferred message is only stored: the dry run applies when it is decided.
-        if self.settings.dry_run and outcome not in (Outcome.PASS, Outcome.DEFER):
+        if outcome not in (Outcome.PASS, Outcome.DEFER) and self.settings.dry_run_for(result):
             outcome = Outcome.PASS
             await self._dry_run(result, would)
         return outcome, would

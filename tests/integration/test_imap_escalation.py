@@ -87,6 +87,16 @@ async def test_automated_streak_escalates_with_keyword_and_one_note(
     assert len([line for line in body.splitlines() if line.startswith("- 20")]) == 4
 
 
+async def _folder_names(dovecot: Dovecot) -> bytes:
+    """The mailbox's LIST response: every folder's name."""
+    conn = await open_imap(dovecot)
+    try:
+        listing = await conn.execute("LIST", '""', '"*"')
+        return b" ".join(bytes(line) for line in listing.lines[:-1])
+    finally:
+        await conn.close()
+
+
 async def _only_notify_pending(mg: Harness) -> bool:
     return set(await mg.pending_actions()) <= {"notify"}
 
@@ -208,13 +218,32 @@ async def test_dry_run_decides_but_changes_nothing_on_the_server(
     inbox = await folder_messages(dovecot, "INBOX")
     assert {m["message_id"] for m in inbox} == {mid(angry), mid(ooo)}
     assert all("$Mailguard" not in str(m["flags"]) for m in inbox)
-    conn = await open_imap(dovecot)
-    try:
-        listing = await conn.execute("LIST", '""', '"*"')
-        names = b" ".join(bytes(line) for line in listing.lines[:-1])
-        assert b"Escalated" not in names and b"Handled" not in names
-    finally:
-        await conn.close()
+    names = await _folder_names(dovecot)
+    assert b"Escalated" not in names and b"Handled" not in names
+
+
+@pytest.mark.parametrize(
+    ("top", "own", "live"),
+    [("dry_run: true", "false", True), ("dry_run: false", "true", False)],
+    ids=["tried-globally-live-here", "live-globally-tried-here"],
+)
+async def test_a_mailbox_s_own_dry_run_overrides_the_global_one(
+    dovecot: Dovecot, tmp_path: Path, top: str, own: str, live: bool
+) -> None:
+    config = mailguard_config(
+        dovecot, tmp_path / "data", top=top, extra_imap=f"    dry_run: {own}\n"
+    )
+    async with running_mailguard(config) as mg:
+        angry = customer_mail(CARL, "THIRD time writing - cancel NOW", ANGRY)
+        await dovecot.deliver_async(angry, mail_from=CARL, rcpt=SUPPORT)
+        await mg.processed(mid(angry))
+        assert await mg.open_escalations() == 1  # decided either way
+        if live:
+            await escalated(dovecot, mid(angry))
+        await wait_until(lambda: _only_notify_pending(mg), 10, "actions done")
+    inbox = {m["message_id"] for m in await folder_messages(dovecot, "INBOX")}
+    assert (mid(angry) in inbox) is not live
+    assert (b"Escalated" in await _folder_names(dovecot)) is live
 
 
 async def test_copy_mode_leaves_the_original_in_the_inbox_tagged(

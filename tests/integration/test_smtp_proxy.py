@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from mailguard.domain.model import Direction, Source
 from mailguard.domain.policy import Policy, RepeatContactRule
+from mailguard.ops.dryrun import DryRun
 from mailguard.store import tables as t
 from mailguard.store.repository import SqlStore
 from tests.integration.engine_support import AUTO, count, mail
@@ -356,6 +357,52 @@ async def test_dry_run_relays_what_it_would_hold(store: SqlStore, sink: Sink) ->
     assert await store.held_mail() == []
     [record] = await store.held_mail(every_state=True)
     assert record.state == "released"  # shown as "would have held", never released again
+
+
+@pytest.mark.parametrize(
+    ("dry_run", "tried", "live"),
+    [
+        (DryRun(False, (("support", True),)), "support", "vouchers"),
+        (DryRun(True, (("vouchers", False),)), "support", "vouchers"),
+    ],
+)
+async def test_a_mailbox_s_own_dry_run_overrides_the_global_one(
+    store: SqlStore, sink: Sink, dry_run: DryRun, tried: str, live: str
+) -> None:
+    acks: dict[str, bytes] = {}
+    async with running_proxy(store, sink.port, dry_run=dry_run) as proxy:
+        for box in (tried, live):
+            ooo = mail(
+                sender=CUSTOMER,
+                to=f"{box}@example.com",
+                subject="Out of office",
+                at=NOW - timedelta(minutes=5),
+                message_id=f"ooo-{box}@customer.example",
+                headers={"Auto-Submitted": "auto-replied"},
+                body="I am out of the office until Monday.\n",
+            )
+            await proxy.engine.process(
+                ooo, source=Source.IMAP, now=NOW, direction=Direction.INBOUND
+            )
+            ack = mail(
+                sender=f"{box}@example.com",
+                to=CUSTOMER,
+                subject="Re: Out of office",
+                at=NOW,
+                message_id=f"ack-{box}@example.com",
+                in_reply_to=f"ooo-{box}@customer.example",
+                headers=AUTO,
+                body="We received your message.\n",
+            )
+            acks[box] = crlf(ack)
+            code, text = await send(proxy.port, acks[box], sender=f"{box}@example.com")
+            assert code == 250, text
+    # The tried mailbox's robot reply went out (a dry run holds nothing); the live one's is held.
+    assert [r.raw for r in sink.received] == [acks[tried]]
+    [held] = await store.held_mail()
+    assert (held.mailbox, held.message_id) == (live, f"ack-{live}@example.com")
+    every = {(h.mailbox, h.state) for h in await store.held_mail(every_state=True)}
+    assert every == {(tried, "released"), (live, "held")}
 
 
 async def test_database_trouble_gives_451_and_relays_nothing(sqlite_url: str, sink: Sink) -> None:

@@ -200,3 +200,29 @@ def test_defaults_follow_the_tls_mode() -> None:
     imap = parse_config(dedent(text), "f.yaml", {}).mailboxes[0].imap
     assert imap is not None
     assert imap.effective_port == 143
+
+
+def test_dry_run_is_global_unless_a_mailbox_sets_its_own() -> None:
+    from mailguard.config.settings import dry_run_of
+
+    text = (
+        "dry_run: true\n"
+        "mailboxes:\n"
+        "  - {name: support, addresses: [s@example.com], dry_run: false}\n"
+        "  - {name: sales, addresses: [v@example.com]}\n"
+        "  - {name: new, addresses: [n@example.com], dry_run: true}\n"
+    )
+    dry_run = dry_run_of(parse_config(text, "f.yaml", {}))
+    assert [dry_run(name) for name in ("support", "sales", "new", None)] == [
+        False,
+        True,
+        True,
+        True,
+    ]
+    assert dry_run.describe() == "yes (support: no)"
+    live = dry_run_of(parse_config(text.replace("dry_run: true\n", "", 1), "f.yaml", {}))
+    assert [live(name) for name in ("support", "sales", "new")] == [False, False, True]
+    assert live.describe() == "no (new: yes)"
+    assert "f.yaml:3: mailboxes[0].dry_run: Input should be a valid boolean" in "\n".join(
+        problems_of(text.replace("dry_run: false}", "dry_run: maybe}"))
+    )

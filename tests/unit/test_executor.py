@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from mailguard.executor.executor import Executor, MailboxUnavailable, record_circuit_break
+from mailguard.ops.dryrun import DryRun
 
 NOW = datetime(2026, 3, 5, 9, 30, tzinfo=UTC)
 
@@ -156,3 +157,20 @@ def test_a_circuit_break_is_recorded_as_done_with_what_holds_the_mail() -> None:
     assert outbox.rows[n].state == "done"
     outcome = asyncio.run(record_circuit_break(outbox.rows[n], NOW))
     assert "bot@x.example" in outcome and "2026-03-06T09:30" in outcome and "held" in outcome
+
+
+def test_a_mailbox_s_own_dry_run_overrides_the_default() -> None:
+    outbox = Outbox()
+    acted: list[str] = []
+
+    async def act(action: Any, now: datetime) -> str:
+        acted.append(action.payload["mailbox"])
+        return "ok"
+
+    for mailbox in ("support", "sales", "other"):
+        outbox.add("escalate", mailbox)
+    dry_run = DryRun(default=True, overrides=(("sales", False), ("support", True)))
+    executor = Executor(outbox, {"escalate": act}, clock=lambda: NOW, dry_run=dry_run)
+    assert asyncio.run(executor.run_once()) == 3
+    assert acted == ["sales"]  # support and the unconfigured "other" only logged
+    assert {row.state for row in outbox.rows.values()} == {"done"}
