@@ -78,6 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_config_arg(explain)
     explain.set_defaults(handler=_explain)
 
+    _add_try_command(commands)
+
     audit = commands.add_parser(
         "audit",
         help="replay an exported mailbox and report trapped customers",
@@ -154,6 +156,27 @@ def build_parser() -> argparse.ArgumentParser:
     _add_config_arg(run)
     run.set_defaults(handler=_run)
     return parser
+
+
+def _add_try_command(commands: Any) -> None:
+    trial = commands.add_parser(
+        "try",
+        help="what the configuration and the current database would do with one message",
+        description="Classification, the decision with its rules and evidence, and the "
+        "proxy's or the IMAP side's action, as the running daemon would take them; changes "
+        "nothing (docs/explain.md).",
+    )
+    trial.add_argument("file", metavar="MESSAGE.eml", help="the message (an .eml file)")
+    trial.add_argument(
+        "--mailbox", metavar="NAME", help="the guarded mailbox (default: by address)"
+    )
+    trial.add_argument(
+        "--direction",
+        choices=("inbound", "outbound"),
+        help="default: outbound when From is a company address",
+    )
+    _add_config_arg(trial, required=True)
+    trial.set_defaults(handler=_try)
 
 
 def _add_held_commands(commands: Any) -> None:
@@ -322,6 +345,15 @@ def _explain(args: argparse.Namespace) -> int:
 
     config = _config(args)
     return explain_main(args.file, as_json=args.json, settings=classifier_settings_of(config))
+
+
+def _try(args: argparse.Namespace) -> int:
+    from mailguard.app.trial import read_message, try_main
+
+    config = _config(args)
+    raw = read_message(args.file)
+    work = try_main(config, raw, mailbox=args.mailbox, direction=args.direction, out=sys.stdout)
+    return asyncio.run(work)
 
 
 def _audit(args: argparse.Namespace) -> int:

@@ -26,6 +26,7 @@ from mailguard.store import tables as t
 from mailguard.store.engine import create_engine
 from mailguard.store.inline import InlineConnection, run_inline
 from mailguard.store.models import HeldState, OutboxState
+from mailguard.store.readonly import ReadOnlyWork
 from mailguard.store.receipts import DSN_PENDING, ReceiptOperations
 from mailguard.store.retention import RetentionOperations
 from mailguard.store.work import Work
@@ -63,6 +64,18 @@ class SqlStore(RetentionOperations, ReceiptOperations):
             work = Work(conn)
             yield work
             await work.flush()
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[ReadOnlyWork]:
+        """A unit of work that only reads and keeps its writes in memory (``mailguard try``).
+
+        Its connection runs SELECTs only, and its transaction is rolled back at the end.
+        """
+        async with self._engine.connect() as conn:
+            try:
+                yield ReadOnlyWork(Work(conn))
+            finally:
+                await conn.rollback()
 
     async def transact(self, work: Callable[[UnitOfWork], Coroutine[Any, Any, T]]) -> T:
         """Run ``work`` on one unit of work and commit; roll back everything if it raises.

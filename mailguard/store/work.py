@@ -83,6 +83,14 @@ class Work:
         states = {mb: self._cache.customers[(mb, address)].state for mb in mailboxes}
         return LockedCustomers(address=address, states=states)
 
+    async def read_customers(self, address: str, mailboxes: Sequence[str]) -> LockedCustomers:
+        """What :meth:`lock_customers` returns, without creating or locking any row."""
+        states = {}
+        for mailbox in mailboxes:
+            entry = await self._existing_customer(mailbox, address)
+            states[mailbox] = entry.state if entry is not None else None
+        return LockedCustomers(address=address, states=states)
+
     async def is_recorded(self, key: MessageKey) -> bool:
         if self._cache.is_recorded(key.mailbox, key.message_id, key.direction.value):
             return True
