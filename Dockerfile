@@ -8,9 +8,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     MAILGUARD_CONFIG=/etc/mailguard/mailguard.yaml
 
 WORKDIR /src
-COPY pyproject.toml README.md LICENSE ./
+# requirements.lock (scripts/lock): the exact versions CI tested, for the image too.
+COPY pyproject.toml README.md LICENSE requirements.lock ./
 COPY mailguard ./mailguard
-RUN pip install --no-cache-dir . \
+RUN pip install --no-cache-dir -c requirements.lock . \
     && groupadd --system --gid 10001 mailguard \
     && useradd --system --uid 10001 --gid 10001 --home-dir /var/lib/mailguard --shell /usr/sbin/nologin mailguard \
     && mkdir -p /etc/mailguard /var/lib/mailguard \

@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # Sourced by scripts/test, scripts/run and scripts/demo: makes .venv with mailguard installed.
-# Re-installs only when pyproject.toml changed, so repeated runs start fast.
+# Installs the exact versions of requirements.lock (written by scripts/lock). Re-installs only
+# when pyproject.toml or the lock changed, so repeated runs start fast.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -33,11 +34,11 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 
 STAMP="$VENV/.mailguard-installed${EXTRAS:+-$EXTRAS}"
-HASH="$(sha256sum "$ROOT/pyproject.toml" | cut -d' ' -f1)"
+HASH="$(cat "$ROOT/pyproject.toml" "$ROOT/requirements.lock" | sha256sum | cut -d' ' -f1)"
 if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$HASH" ]; then
     echo "==> installing mailguard${EXTRAS:+[$EXTRAS]} into .venv"
     "$VENV/bin/python" -m pip install -q --upgrade pip
-    "$VENV/bin/python" -m pip install -q -e "$ROOT${EXTRAS:+[$EXTRAS]}"
+    "$VENV/bin/python" -m pip install -q -c "$ROOT/requirements.lock" -e "$ROOT${EXTRAS:+[$EXTRAS]}"
     echo "$HASH" >"$STAMP"
 fi
 export PATH="$VENV/bin:$PATH"
