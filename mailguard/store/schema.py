@@ -17,6 +17,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util.exc import CommandError
 from sqlalchemy import text
 from sqlalchemy.engine import URL, Connection
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -88,5 +89,14 @@ async def _run(url: str | URL, migrate: Callable[[Connection], Any]) -> None:
             await conn.run_sync(migrate)
     except (OperationalError, DBAPIError, OSError) as exc:
         raise StorageError(f"database migration failed: {exc}") from exc
+    except CommandError as exc:
+        if "Can't locate revision" not in str(exc):
+            raise StorageError(f"database migration failed: {exc}") from exc
+        # A newer mailguard migrated this database: only it knows how to undo that.
+        raise StorageError(
+            f"database migration failed: {exc}: the database was migrated by a newer "
+            "mailguard; downgrade it with that version (mailguard db downgrade REV) before "
+            "installing this one, or restore a backup (docs/deployment.md, Upgrades and backups)"
+        ) from exc
     finally:
         await engine.dispose()
