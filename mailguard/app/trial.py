@@ -20,23 +20,21 @@ from __future__ import annotations
 import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
 from mailguard.app.explain import render_explanation
 from mailguard.app.proxy import deferral_of
-from mailguard.app.trial_render import render_trial
+from mailguard.app.trial_render import Trial, render_trial
 from mailguard.config import Config
 from mailguard.config.settings import dry_run_of, engine_settings_of
 from mailguard.domain.facts import MessageFacts
 from mailguard.domain.model import Direction, Source
 from mailguard.engine.deferral import defer_if_unseen
 from mailguard.engine.factory import build_engine
-from mailguard.engine.ports import EventWrite
 from mailguard.engine.result import ProcessResult, Status
-from mailguard.engine.writes import PreparedMessage
 from mailguard.errors import MailguardError
 from mailguard.store import schema
 from mailguard.store.repository import SqlStore
@@ -44,17 +42,6 @@ from mailguard.store.repository import SqlStore
 
 class TrialError(MailguardError):
     """The message cannot be tried: unreadable file, or a database that is not ready."""
-
-
-@dataclass(frozen=True, slots=True)
-class Trial:
-    """What the engine decided for the message, and what it would have written."""
-
-    prepared: PreparedMessage
-    result: ProcessResult
-    writes: tuple[EventWrite, ...] = ()
-    database: str = ""
-    notes: tuple[str, ...] = ()
 
 
 async def try_message(
@@ -119,10 +106,7 @@ async def _database(config: Config) -> AsyncIterator[tuple[str, tuple[str, ...]]
             await schema.upgrade(empty)
             yield empty, (f"no database at {path} yet: tried against an empty one",)
         return
-    try:
-        revision = await schema.current(url)
-    except Exception as exc:  # the database cannot be reached: say so, as other commands do
-        raise TrialError(f"cannot read the database: {type(exc).__name__}: {exc}") from exc
+    revision = await schema.current(url)  # StorageError (exit 1) when it cannot be read
     head = schema.head_revision()
     if revision != head:
         raise TrialError(

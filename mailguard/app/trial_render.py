@@ -4,19 +4,29 @@ explain``'s own text (:func:`mailguard.app.explain.render_explanation`)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
 from mailguard.config import Config
+from mailguard.config.dryrun import DryRun
 from mailguard.config.model import MailboxConfig
 from mailguard.domain.model import Direction, Source
 from mailguard.domain.policy import RULES, Decision
-from mailguard.engine.ports import OutboxAction
-from mailguard.engine.result import Status
-from mailguard.ops.dryrun import DryRun
+from mailguard.engine.ports import EventWrite, OutboxAction
+from mailguard.engine.result import ProcessResult, Status
+from mailguard.engine.writes import PreparedMessage
 from mailguard.smtp.dispatch import Outcome, outcome_of
 
-if TYPE_CHECKING:
-    from mailguard.app.trial import Trial
+
+@dataclass(frozen=True, slots=True)
+class Trial:
+    """What the engine decided for the message, and what it would have written."""
+
+    prepared: PreparedMessage
+    result: ProcessResult
+    writes: tuple[EventWrite, ...] = ()
+    database: str = ""
+    notes: tuple[str, ...] = ()
+
 
 NOTHING_CHANGED = "(mailguard try changed nothing: no database row, no mail, no IMAP command)"
 

@@ -7,6 +7,7 @@ and its tests need no YAML. This module is the one place where the two meet.
 from __future__ import annotations
 
 from mailguard.config import Config
+from mailguard.config.dryrun import DryRun
 from mailguard.domain.classify import ClassifierSettings
 from mailguard.domain.identity import CompanyIdentity
 from mailguard.domain.model import Kind
@@ -23,7 +24,6 @@ from mailguard.domain.policy import (
 from mailguard.domain.retention import RetentionPolicy
 from mailguard.domain.rules import FrustrationTerm, PatternRule
 from mailguard.engine.factory import EngineSettings
-from mailguard.ops.dryrun import DryRun
 
 
 def policy_of(config: Config) -> Policy:

@@ -14,7 +14,7 @@ handler are not taken at all: they stay pending and visible (metric
 :class:`mailguard.executor.notify.Notifier`, which sends through the upstream relay;
 ``circuit_break`` is only recorded (:func:`record_circuit_break`).
 
-``dry_run`` (a bool, or a :class:`~mailguard.ops.dryrun.DryRun` per mailbox): each action of
+``dry_run`` (a bool, or a :class:`~mailguard.config.dryrun.DryRun` per mailbox): each action of
 a mailbox in a dry run is logged with what would be done and marked done; nothing on any
 server changes.
 """
@@ -30,9 +30,9 @@ from datetime import datetime
 
 import structlog
 
+from mailguard.config.dryrun import DryRun
 from mailguard.executor.ports import ActionRow, OutboxStore
 from mailguard.imap import metrics
-from mailguard.ops.dryrun import DryRun
 
 log = structlog.get_logger("mailguard.executor")
 

@@ -19,8 +19,8 @@ from typing import Any, Protocol
 
 import structlog
 
+from mailguard.config.dryrun import DryRun
 from mailguard.engine.service import Deferral, ProcessResult, Status
-from mailguard.ops.dryrun import DryRun
 from mailguard.ops.metrics import observe_message
 from mailguard.smtp.receipts import Receipts
 from mailguard.smtp.relay import Relay, RelayResult, RelayTemporaryError

@@ -16,9 +16,9 @@ import pytest
 from prometheus_client import REGISTRY
 from sqlalchemy import select
 
+from mailguard.config.dryrun import DryRun
 from mailguard.domain.model import Direction, Source
 from mailguard.domain.policy import Policy, RepeatContactRule
-from mailguard.ops.dryrun import DryRun
 from mailguard.store import tables as t
 from mailguard.store.repository import SqlStore
 from tests.integration.engine_support import AUTO, count, mail

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from mailguard.config.dryrun import DryRun
 from mailguard.executor.executor import Executor, MailboxUnavailable, record_circuit_break
-from mailguard.ops.dryrun import DryRun
 
 NOW = datetime(2026, 3, 5, 9, 30, tzinfo=UTC)
 
