@@ -31,6 +31,19 @@ def test_check_config_summarises_a_valid_file(capsys: pytest.CaptureFixture[str]
     assert "milter:    inet:127.0.0.1:8891" in out
 
 
+def test_check_config_says_which_mailboxes_are_in_a_dry_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "mailguard.yaml"
+    config.write_text(
+        "mailboxes:\n"
+        "  - {name: support, addresses: [s@example.com]}\n"
+        "  - {name: new, addresses: [n@example.com], dry_run: true}\n"
+    )
+    assert main(["check-config", "-c", str(config)]) == EXIT_OK
+    assert "dry run:   no (new: yes)" in capsys.readouterr().out
+
+
 def test_check_config_lists_problems_and_exits_2(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
