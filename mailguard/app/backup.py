@@ -25,14 +25,22 @@ class BackupError(MailguardError):
     """The copy cannot be made: the database is not a SQLite file, or a file is in the way."""
 
 
-def sqlite_path(url: str) -> Path:
-    """The file of a ``sqlite:///`` URL; a :class:`BackupError` for anything else."""
+def sqlite_file(url: str) -> Path | None:
+    """The file of a ``sqlite:///`` URL, or None for another database (or SQLite in memory)."""
     prefix = "sqlite:///"
     if not url.startswith(prefix) or ":memory:" in url:
+        return None
+    return Path(url[len(prefix) :].split("?", 1)[0])
+
+
+def sqlite_path(url: str) -> Path:
+    """The file of a ``sqlite:///`` URL; a :class:`BackupError` for anything else."""
+    path = sqlite_file(url)
+    if path is None:
         raise BackupError(
             "db backup copies a SQLite file; for PostgreSQL use pg_dump (docs/deployment.md)"
         )
-    return Path(url[len(prefix) :].split("?", 1)[0])
+    return path
 
 
 def backup_sqlite(url: str, dest: Path) -> int:

@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
+from mailguard.app.backup import sqlite_file
 from mailguard.app.explain import render_explanation
 from mailguard.app.proxy import deferral_of
 from mailguard.app.trial_render import Trial, render_trial
@@ -99,7 +100,7 @@ async def _database(config: Config) -> AsyncIterator[tuple[str, tuple[str, ...]]
     """The configured database's URL once it is at the newest schema; or, for a SQLite file
     that does not exist yet, an empty one in a temporary directory (with a note saying so)."""
     url = config.storage_url
-    path = _sqlite_file(url)
+    path = sqlite_file(url)
     if path is not None and not path.exists():
         with tempfile.TemporaryDirectory(prefix="mailguard-try-") as tmp:
             empty = f"sqlite:///{Path(tmp) / 'empty.sqlite3'}"
@@ -114,13 +115,6 @@ async def _database(config: Config) -> AsyncIterator[tuple[str, tuple[str, ...]]
             "run `mailguard db upgrade` first"
         )
     yield url, ()
-
-
-def _sqlite_file(url: str) -> Path | None:
-    prefix = "sqlite:///"
-    if not url.startswith(prefix) or ":memory:" in url:
-        return None
-    return Path(url[len(prefix) :])
 
 
 def read_message(path: str) -> bytes:

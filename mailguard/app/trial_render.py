@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mailguard.config import Config
+from mailguard.config import Config, redact_url
 from mailguard.config.dryrun import DryRun
 from mailguard.config.model import MailboxConfig
 from mailguard.domain.model import Direction, Source
@@ -40,6 +40,7 @@ def render_trial(config: Config, trial: Trial, dry_run: DryRun) -> str:
         "",
         f"mailbox:     {key.mailbox} ({key.direction.value}bound, as the {side} sees it)",
         f"customer:    {prepared.customer or '(none: no customer address)'}",
+        f"database:    {redact_url(trial.database)}",
         *(f"note:        {note}" for note in trial.notes),
         f"decision:    {_status(trial)}",
     ]
