@@ -16,11 +16,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from mailguard.config.model import MailboxConfig
+from mailguard.domain import heldcopy
 from mailguard.imap.connection import ImapCommandError, ImapConnection
 from mailguard.imap.feedback import NOTE_HEADER
 from mailguard.imap.parse import quote
 
-HELD_HEADER = "X-Mailguard-Held"
+HELD_HEADER = heldcopy.HELD_HEADER
 _NOTE_ID = re.compile(rb"^Message-ID:\s*<note-[0-9a-f]{32}@mailguard\.invalid>\s*$", re.I | re.M)
 _HEADER_END = re.compile(rb"\r?\n\r?\n")
 
