@@ -25,9 +25,9 @@ from dataclasses import dataclass
 import structlog
 
 from mailguard.config.model import MailboxConfig
+from mailguard.domain import heldcopy
 from mailguard.imap.capabilities import MailboxCapabilities
 from mailguard.imap.connection import ConnectParams, ImapConnection
-from mailguard.domain import heldcopy
 from mailguard.imap.copies import HELD_HEADER, remove_held_copy
 from mailguard.imap.parse import quote
 from mailguard.oauth.tokens import TokenSource

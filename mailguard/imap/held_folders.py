@@ -17,13 +17,17 @@ and acts; then the copy shows the agent what happened:
 - not a copy mailguard may act on (no stamp, or one that names no waiting row of this
   mailbox with this Message-ID and digest): left alone, logged once.
 
-The command keyword is removed once the command was carried out. Keywords are used only
+The command keyword is removed once the command was carried out. Two replicas filing the
+same copy at once (MOVE is a copy and an expunge) can leave it twice in the target folder:
+after each poll, all but the lowest UID of identical copies are removed (both replicas
+remove the same ones, so one copy always stays). Keywords are used only
 where the server stores them (no ``\\*`` in PERMANENTFLAGS, as on Exchange: the folders
 alone work, :mod:`mailguard.imap.capabilities`).
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -31,9 +35,9 @@ import structlog
 from prometheus_client import Counter
 
 from mailguard.config.model import MailboxConfig
-from mailguard.domain.heldcopy import Command, Outcome, Stamp, Verdict, parse_stamp
+from mailguard.domain.heldcopy import HELD_HEADER, Command, Outcome, Stamp, Verdict, parse_stamp
 from mailguard.imap.connection import ImapCommandError, ImapConnection
-from mailguard.imap.parse import uid_set
+from mailguard.imap.parse import quote, uid_set
 
 log = structlog.get_logger("mailguard.imap.held_folders")
 
@@ -61,6 +65,8 @@ class HeldCommands:
         self.name = mailbox.name
         # Copies left alone: logged once each, not every poll.
         self._refused: set[tuple[str, int, int]] = set()
+        # Copies filed this poll, by target folder: checked for doubles at its end.
+        self._filed: dict[str, list[Stamp]] = {}
 
     async def prepare(self, conn: ImapConnection) -> None:
         """Create the command and result folders agents need (subscribed)."""
@@ -73,16 +79,39 @@ class HeldCommands:
     async def poll(self, conn: ImapConnection) -> int:
         """Carry out every command waiting now; returns how many copies were looked at."""
         folders, keywords = self._config.folders, self._config.keywords
+        self._filed = {}
         count = 0
         for folder, command in ((folders.release, Command.RELEASE), (folders.drop, Command.DROP)):
             uids = await self._uids(conn, folder, ("ALL",))
             count += await self._settle(conn, folder, command, uids, None)
-        if not await self._select(conn, folders.held) or not conn.keywords_allowed(folders.held):
-            return count  # no keywords stored there: no agent can have set one
-        for command, keyword in ((Command.RELEASE, keywords.release), (Command.DROP, keywords.drop)):
-            uids = await conn.search("KEYWORD", keyword)
-            count += await self._settle(conn, folders.held, command, uids, keyword)
+        # Where no keywords are stored, no agent can have set one.
+        if await self._select(conn, folders.held) and conn.keywords_allowed(folders.held):
+            for command, keyword in (
+                (Command.RELEASE, keywords.release),
+                (Command.DROP, keywords.drop),
+            ):
+                uids = await conn.search("KEYWORD", keyword)
+                count += await self._settle(conn, folders.held, command, uids, keyword)
+        for folder, stamps in self._filed.items():
+            await self._single(conn, folder, stamps)
         return count
+
+    async def _single(self, conn: ImapConnection, folder: str, stamps: list[Stamp]) -> None:
+        """Remove doubles of these copies from ``folder``: all but the lowest UID of each."""
+        if not await self._select(conn, folder):
+            return
+        for stamp in stamps:
+            uids = await conn.search("HEADER", HELD_HEADER, quote(stamp.message_id))
+            same: list[int] = []
+            async for batch in conn.fetch(uids, HEADER_ITEM):
+                same += [uid for uid, head in batch if parse_stamp(head) == stamp]
+            doubles = sorted(same)[1:]
+            if doubles:
+                log.info(
+                    "held_copy_doubles_removed", mailbox=self.name, folder=folder, uids=doubles
+                )
+                with contextlib.suppress(ImapCommandError):  # the other replica was faster
+                    await conn.delete(doubles)
 
     async def _select(self, conn: ImapConnection, folder: str) -> bool:
         try:
@@ -117,13 +146,23 @@ class HeldCommands:
                 verdict = await self._settler.settle(self.name, stamp, command)
                 AGENT_COMMANDS.labels(self.name, command.value, verdict.outcome.value).inc()
                 self._log(folder, uidvalidity, uid, stamp, command, verdict)
-                await self._file(conn, folder, uid, verdict.outcome, keyword)
+                try:
+                    target = await self._file(conn, folder, uid, verdict.outcome, keyword)
+                    if target is not None and stamp is not None:
+                        self._filed.setdefault(target, []).append(stamp)
+                except ImapCommandError as exc:
+                    if "EXPUNGEISSUED" not in exc.text.upper():
+                        raise
+                    # Moved meanwhile by another session: an agent, or another replica
+                    # filing the same copy after settling the same command.
+                    log.info("held_copy_moved_meanwhile", mailbox=self.name, folder=folder, uid=uid)
         return count
 
     async def _file(
         self, conn: ImapConnection, folder: str, uid: int, outcome: Outcome, keyword: str | None
-    ) -> None:
-        """Show the agent what became of the command (see the module docstring)."""
+    ) -> str | None:
+        """Show the agent what became of the command (see the module docstring); returns the
+        folder the copy was moved into, if it was."""
         folders, keywords = self._config.folders, self._config.keywords
         if outcome is Outcome.RELEASED:
             target, flags = folders.released, ["\\Seen", keywords.released]
@@ -132,12 +171,14 @@ class HeldCommands:
         elif outcome in (Outcome.FAILED, Outcome.UNCERTAIN):
             target, flags = folders.held, ["\\Flagged"]
         else:
-            return  # retry, busy or refused: the copy stays as the agent left it
+            return None  # retry, busy or refused: the copy stays as the agent left it
         await conn.add_flags([uid], flags)
         if keyword is not None:
             await conn.uid("STORE", uid_set([uid]), "-FLAGS.SILENT", f"({keyword})")
-        if target != folder:
-            await conn.move([uid], target)
+        if target == folder:
+            return None
+        await conn.move([uid], target)
+        return target
 
     def _log(
         self,

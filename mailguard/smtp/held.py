@@ -174,7 +174,9 @@ async def release(
     return Released(record, result)
 
 
-async def _record(receipts: Receipts, record: HeldRecord, result: RelayResult, now: datetime) -> None:
+async def _record(
+    receipts: Receipts, record: HeldRecord, result: RelayResult, now: datetime
+) -> None:
     key = MessageKey(record.mailbox, record.message_id, record.direction)
     try:
         await receipts.record(

@@ -41,7 +41,9 @@ async def hold(store: SqlStore, message_id: str, to: str = "carl@customer.exampl
             EventWrite(
                 message=None,
                 decision=DecisionRecord(None, key, [], "test", NOW),
-                held=HeldMessage(key, reply(message_id, to), "customer escalated", NOW, SUPPORT, (to,)),
+                held=HeldMessage(
+                    key, reply(message_id, to), "customer escalated", NOW, SUPPORT, (to,)
+                ),
             )
         )
     found = await store.held_by_key("support", message_id, Direction.OUTBOUND)
@@ -49,14 +51,21 @@ async def hold(store: SqlStore, message_id: str, to: str = "carl@customer.exampl
     return found.id
 
 
-async def file_copies(mailbox: MailboxConfig, held: dict[str, int]) -> None:
-    """File each held reply's copy into the held folder, as the executor does."""
+async def file_copies(dovecot: Dovecot, mailbox: MailboxConfig, held: dict[str, int]) -> None:
+    """File each held reply's copy into the held folder, as the executor does; the folders
+    agents use are there (as the watcher makes them)."""
     actions = ImapMailboxActions(mailbox)
     try:
         for message_id, held_id in held.items():
             assert await actions.file_held_copy(held_id, message_id, reply(message_id))
     finally:
         await actions.close()
+    conn = await open_imap(dovecot)
+    try:
+        for folder in FOLDERS:
+            await conn.ensure_folder(folder)
+    finally:
+        await conn.close()
 
 
 async def _uid_of(conn: Any, folder: str, message_id: str) -> int | None:

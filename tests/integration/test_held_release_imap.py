@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -30,6 +29,7 @@ from tests.integration.held_release_support import (
 from tests.integration.imap_support import (
     Harness,
     mailguard_config,
+    open_imap,
     running_mailguard,
     wait_until,
 )
@@ -63,7 +63,7 @@ async def test_agents_release_and_drop_by_folder_and_keyword(
     config = mailguard_config(dovecot, tmp_path / "data", top=_relay_to(sink))
     async with running_mailguard(config) as mg:
         held = {m: await hold(mg.store, m) for m in ("r1@x.test", "r2@x.test", "r3@x.test")}
-        await file_copies(config.mailboxes[0], held)
+        await file_copies(dovecot, config.mailboxes[0], held)
 
         async def folders_made() -> bool:
             return set((await copies(dovecot)).keys()) == set(held)
@@ -117,7 +117,7 @@ async def test_forged_and_foreign_mail_in_release_is_left_alone(
     before = _refusals()
     async with running_mailguard(config) as mg:
         held_id = await hold(mg.store, "r1@x.test")
-        await file_copies(config.mailboxes[0], {"r1@x.test": held_id})
+        await file_copies(dovecot, config.mailboxes[0], {"r1@x.test": held_id})
         real = (await copies(dovecot))["r1@x.test"]
         assert real[0][0] == "Held"
         # An agent's own mail, a copy whose stamp names the row with another digest, and
@@ -150,3 +150,52 @@ def _refusals() -> float:
         {"mailbox": "support", "command": "release", "outcome": "refused"},
     )
     return value or 0.0
+
+
+async def test_without_keywords_the_folders_alone_work(
+    dovecot: Dovecot, sink: Sink, tmp_path: Path
+) -> None:
+    """Behind a server that stores no keywords (PERMANENTFLAGS without \\*, keyword STOREs
+    refused, as Exchange Online): the copy names the folders only, and they work."""
+    proxy = await ExchangeProxy(dovecot.imap_port).start()
+    try:
+        config = mailguard_config(
+            dovecot, tmp_path / "data", tls="plain", port=proxy.port, top=_relay_to(sink)
+        )
+        async with running_mailguard(config) as mg:
+            held = {m: await hold(mg.store, m) for m in ("r1@x.test", "r2@x.test", "r3@x.test")}
+            await file_copies(dovecot, config.mailboxes[0], held)
+            await agent_move(dovecot, "r1@x.test", "Release")
+            await agent_move(dovecot, "r2@x.test", "Drop")
+            # Not possible on such a server; were it set, mailguard would not look for it.
+            await agent_tag(dovecot, "r3@x.test", "$MailguardRelease")
+
+            async def settled() -> bool:
+                found = await copies(dovecot)
+                return [f for f, _ in found.get("r1@x.test", [])] == ["Released"] and [
+                    f for f, _ in found.get("r2@x.test", [])
+                ] == ["Dropped"]
+
+            await wait_until(settled, 15, "r1 released and r2 dropped by folder")
+            await asyncio.sleep(1)
+            assert await _state(mg, "r3@x.test") == "held"
+    finally:
+        await proxy.stop()
+    assert [r.raw for r in sink.received] == [reply("r1@x.test")]
+    assert proxy.keyword_stores == 0 and proxy.refused_stores == 0
+    found = await copies(dovecot)
+    assert "\\Seen" in found["r1@x.test"][0][1] and "$Mailguard" not in found["r1@x.test"][0][1]
+    assert "\\Seen" in found["r2@x.test"][0][1]
+    head = await _head(dovecot, "Released")
+    assert b'move it to the folder "Release"' in head and b"$MailguardRelease" not in head
+
+
+async def _head(dovecot: Dovecot, folder: str) -> bytes:
+    conn = await open_imap(dovecot)
+    try:
+        await conn.select(folder)
+        [uid] = await conn.search("ALL")
+        [(_, head)] = await conn.fetch_batch([uid], "BODY.PEEK[HEADER]")
+        return head.replace(b"\r\n ", b" ")
+    finally:
+        await conn.close()
