@@ -116,20 +116,25 @@ async def test_a_release_racing_the_cli_drop_ends_in_one_outcome(
 ) -> None:
     config = mailguard_config(dovecot, tmp_path / "data")
     [mailbox] = config.mailboxes
-    ids = [f"d{n}@x.test" for n in range(8)]
+    ids = [f"d{n}@x.test" for n in range(6)]
     held = {m: await hold(store, m) for m in ids}
     await file_copies(dovecot, mailbox, held)
     for message_id in ids:
         await agent_move(dovecot, message_id, "Release")
     cli = _cli_config(tmp_path, db_url, sink)
     replica = Replica(mailbox, db_url, sink)
+    # The upstream holds the first release in DATA while the operator's drops run: a drop
+    # meets a release in flight, and releases meet rows dropped meanwhile.
+    stalled = sink.stall()
     try:
-        drops = [_cli(cli, "held", "drop", str(held[m])) for m in ids]
-        results = await asyncio.gather(replica.poll(dovecot), *drops)
-        await replica.poll(dovecot)  # what a drop settled meanwhile is filed now
+        polling = asyncio.create_task(replica.poll(dovecot))
+        outcomes = await asyncio.gather(*(_cli(cli, "held", "drop", str(held[m])) for m in ids))
+        stalled.set()
+        await polling
+        await replica.poll(dovecot)  # nothing left to do: each copy was filed once
     finally:
+        stalled.set()
         await replica.close()
-    outcomes = results[1:]
     states = await _states(store)
     found = await copies(dovecot)
     relayed = {r.raw for r in sink.received}
@@ -144,6 +149,7 @@ async def test_a_release_racing_the_cli_drop_ends_in_one_outcome(
             assert reply(message_id) not in relayed
             assert _folders(found, message_id) == ["Dropped"]
             assert code == 0 and f"dropped {held[message_id]}" in out, (out, err)
+    assert set(states.values()) == {"released", "discarded"}
 
 
 def _cli_config(tmp_path: Path, db_url: str, sink: Sink) -> Path:
