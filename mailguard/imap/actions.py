@@ -28,7 +28,7 @@ from mailguard.config.model import MailboxConfig
 from mailguard.domain import heldcopy
 from mailguard.imap.capabilities import MailboxCapabilities
 from mailguard.imap.connection import ConnectParams, ImapConnection
-from mailguard.imap.copies import HELD_HEADER, remove_held_copy
+from mailguard.imap.copies import HELD_HEADER, held_folders, remove_held_copy
 from mailguard.imap.parse import quote
 from mailguard.oauth.tokens import TokenSource
 
@@ -167,7 +167,9 @@ class ImapMailboxActions:
         """Remove the held folder's copy of the reply ``message_id``; how many went (0, 1)."""
         try:
             conn = await self._connection()
-            return await remove_held_copy(conn, self._config.folders.held, message_id)
+            # Where an agent may have put it meanwhile, too (a release the relay refuses).
+            folders = held_folders(self._config, settled=False)
+            return await remove_held_copy(conn, folders, message_id)
         except BaseException:
             await self.close()
             raise
