@@ -22,7 +22,6 @@ from sqlalchemy import update
 
 from mailguard.app.held_commands import HeldSettler
 from mailguard.config.model import MailboxConfig, RelayConfig
-from mailguard.domain.model import Direction
 from mailguard.imap.connection import ImapConnection, ImapConnectionLost
 from mailguard.imap.held_folders import HeldCommands
 from mailguard.smtp.receipts import Receipts
