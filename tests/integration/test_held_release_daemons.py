@@ -87,6 +87,13 @@ async def test_the_standby_files_a_release_the_holder_relayed_before_dying(
             return [f for f, _ in (await copies(dovecot)).get(mid(ack), [])] == ["Released"]
 
         await wait_for("the standby to file the copy", released, within=30)
+        filed = await standby.metric(
+            "mailguard_held_agent_commands_total",
+            mailbox="support",
+            command="release",
+            outcome="released",
+        )
+        assert filed == 1.0
         state = await db.fetchval("SELECT state FROM held_messages")
         receipts = await db.fetchval("SELECT count(*) FROM relay_receipts")
         assert standby.stop() == 0, standby.log.read_text()
