@@ -107,8 +107,8 @@ class HeldError(MailguardError):
     def __init__(self, held_id: int, problem: str, *, relay: str | None = None) -> None:
         self.held_id = held_id
         self.problem = problem
-        # Set when the relay refused it ("temporary": 4xx, unreachable; "permanent": 5xx,
-        # trying again changes nothing); the message is still held then.
+        # Set when it could not be relayed ("temporary": 4xx, unreachable; "permanent": 5xx
+        # or no recipients, trying again changes nothing); the message is still held then.
         self.relay = relay
         super().__init__(f"held message {held_id}: {problem}")
 
@@ -143,7 +143,9 @@ async def release(
     """
     record = await _get(store, held_id)
     if not record.envelope_recipients:
-        raise HeldError(held_id, "no envelope recipients were stored; cannot relay")
+        raise HeldError(
+            held_id, "no envelope recipients were stored; cannot relay", relay="permanent"
+        )
     if force:
         if record.state != RELEASED:
             raise HeldError(held_id, f"--force re-sends released mail only; it is {record.state}")
