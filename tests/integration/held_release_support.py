@@ -33,7 +33,12 @@ def reply(message_id: str, to: str = "carl@customer.example") -> bytes:
     ).encode()
 
 
-async def hold(store: SqlStore, message_id: str, to: str = "carl@customer.example") -> int:
+async def hold(
+    store: SqlStore,
+    message_id: str,
+    to: str = "carl@customer.example",
+    recipients: tuple[str, ...] | None = None,
+) -> int:
     """A held row for the reply ``message_id`` (as the proxy writes it); its id."""
     key = MessageKey("support", message_id, Direction.OUTBOUND)
     async with store.unit_of_work() as uow:
@@ -42,7 +47,12 @@ async def hold(store: SqlStore, message_id: str, to: str = "carl@customer.exampl
                 message=None,
                 decision=DecisionRecord(None, key, [], "test", NOW),
                 held=HeldMessage(
-                    key, reply(message_id, to), "customer escalated", NOW, SUPPORT, (to,)
+                    key,
+                    reply(message_id, to),
+                    "customer escalated",
+                    NOW,
+                    SUPPORT,
+                    (to,) if recipients is None else recipients,
                 ),
             )
         )

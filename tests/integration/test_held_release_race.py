@@ -274,6 +274,13 @@ async def test_relay_refusals_keep_the_reply_held(
         assert _folders(found, "p1@x.test") == ["Held"] and "\\Flagged" in found["p1@x.test"][0][1]
         assert (await _states(store))["p1@x.test"] == "held"
         await replica.poll(dovecot)  # nothing is retried by itself
+
+        # A row that lost its envelope recipients cannot go out at all: the same.
+        lost = await hold(store, "n1@x.test", recipients=())
+        await file_copies(dovecot, mailbox, {"n1@x.test": lost})
+        await agent_move(dovecot, "n1@x.test", "Release")
+        await replica.poll(dovecot)
+        assert _folders(await copies(dovecot), "n1@x.test") == ["Held"]
     finally:
         await replica.close()
     assert [r.raw for r in sink.received] == [reply("t1@x.test")]
