@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 from mailguard.config import Config
 from mailguard.smtp import held
+from mailguard.smtp.receipts import Receipts
 from mailguard.smtp.relay import Relay
 from mailguard.store.repository import SqlStore
 
@@ -68,15 +69,20 @@ async def held_show(config: Config, held_id: int, *, raw: bool) -> int:
 
 
 async def held_release(config: Config, held_id: int, *, force: bool) -> int:
-    """Relay a held message through the configured relay, once."""
+    """Relay a held message through the configured relay, once, and record its receipt."""
     store = SqlStore.from_url(config.storage_url)
     relay = Relay(config.relay, local_hostname=config.proxy.hostname)
+    receipts = Receipts(store, relay, config.proxy.hostname)
     try:
-        done = await held.release(store, relay, held_id, datetime.now(UTC), force=force)
+        done = await held.release(
+            store, relay, held_id, datetime.now(UTC), force=force, receipts=receipts
+        )
     except held.HeldError as exc:
         print(f"mailguard held: {exc}", file=sys.stderr)
         return EXIT_FAILURE
     finally:
+        # A notification for refused recipients goes out now, or from the daemon later.
+        await receipts.drain(10.0)
         await relay.close()
         await store.close()
     print(f"released {held_id} <{done.held.message_id}>: {done.relay.reply}")

@@ -1,7 +1,9 @@
 """Wiring of the mailbox side: one watcher per IMAP mailbox, and the outbox executor.
 
 The executor performs the mailbox actions and the agent notifications (through its own
-pool on the top-level relay, independent of the proxy).
+pool on the top-level relay, independent of the proxy). The same pool relays the held
+replies agents release from their mail client (:mod:`mailguard.app.held_commands`), with
+relay receipts journalled as the proxy's are.
 
 :func:`MailWatch.run` is what ``mailguard run`` starts beside its other parts; ``health``
 feeds /healthz with one entry per watched mailbox and one for the executor.
@@ -15,6 +17,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 
+from mailguard.app.held_commands import HeldSettler, busy_window
 from mailguard.config import Config
 from mailguard.config.settings import dry_run_of
 from mailguard.engine.service import Engine
@@ -23,10 +26,13 @@ from mailguard.executor.mailbox_handlers import MailboxHandlers
 from mailguard.executor.notify import Notifier
 from mailguard.imap.actions import ImapMailboxActions
 from mailguard.imap.capabilities import MailboxCapabilities
+from mailguard.imap.held_folders import HeldCommands
 from mailguard.imap.retry import reason
 from mailguard.imap.watcher import MailboxWatcher
 from mailguard.oauth.providers import token_source
 from mailguard.oauth.tokens import TokenSource
+from mailguard.smtp.journal import RelayJournal
+from mailguard.smtp.receipts import Receipts
 from mailguard.smtp.relay import Relay
 from mailguard.store.lease import Lease
 from mailguard.store.mailqueries import EscalationInfo, HeldCopy, MailQueries, ThreadMessage
@@ -139,6 +145,16 @@ class MailWatch:
         self.relay = Relay(config.relay, local_hostname=config.proxy.hostname)
         self.notifier = Notifier(config, bridge, self.relay)
         dry_run = dry_run_of(config)
+        self.receipts = Receipts(
+            store, self.relay, config.proxy.hostname, clock, RelayJournal(config.data_dir)
+        )
+        settler = HeldSettler(
+            store,
+            self.relay,
+            clock,
+            receipts=self.receipts,
+            busy_for=busy_window(config.relay.timeout),
+        )
         self.executor = Executor(
             bridge,
             {
@@ -160,6 +176,7 @@ class MailWatch:
                 on_actions=self.executor.wake,
                 token=self.tokens.get(m.name),
                 capabilities=self.capabilities[m.name],
+                held=HeldCommands(m, settler),
             )
             for m in imap_boxes
         ]
@@ -183,6 +200,9 @@ class MailWatch:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Run until ``stop``; each part stops after its current item."""
+        if self.watchers:
+            # Receipts a killed process left only in its journal (held replies it released).
+            await self.receipts.recover()
         tasks = [asyncio.create_task(w.run(stop)) for w in self.watchers]
         tasks.append(asyncio.create_task(self._run_executor(stop)))
         try:
@@ -192,6 +212,7 @@ class MailWatch:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             await self._handlers.close()
+            await self.receipts.drain(2.0)
             await self.relay.close()
 
     async def _run_executor(self, stop: asyncio.Event) -> None:

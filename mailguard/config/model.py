@@ -113,6 +113,32 @@ class FoldersConfig(Section):
     escalation: str = "Escalated"
     handled: str = "Handled"
     held: str = "Held"
+    # Agents move a held copy into release (send it) or drop (discard it); mailguard then
+    # moves it on into released or dropped (docs/imap.md "Held mail").
+    release: str = "Release"
+    drop: str = "Drop"
+    released: str = "Released"
+    dropped: str = "Dropped"
+
+    @model_validator(mode="after")
+    def _commands_apart(self) -> FoldersConfig:
+        # A copy in release or drop is an agent's command: were either also a folder
+        # mailguard files into or reads, every message there would count as one.
+        others = {
+            name: getattr(self, name)
+            for name in ("inbox", "sent", "escalation", "handled", "held", "released", "dropped")
+        }
+        for command in ("release", "drop"):
+            folder = getattr(self, command)
+            clash = [name for name, other in others.items() if other == folder]
+            if command == "release" and folder == self.drop:
+                clash.append("drop")
+            if clash:
+                raise ValueError(
+                    f"{command}: {folder!r} is also {', '.join(clash)}; an agent's command "
+                    "folder must be a folder of its own"
+                )
+        return self
 
 
 class KeywordsConfig(Section):
@@ -121,6 +147,10 @@ class KeywordsConfig(Section):
     escalated: Keyword = "$MailguardEscalated"
     automated: Keyword = "$MailguardAutomated"
     handled: Keyword = "$MailguardHandled"
+    release: Keyword = "$MailguardRelease"
+    drop: Keyword = "$MailguardDrop"
+    released: Keyword = "$MailguardReleased"
+    dropped: Keyword = "$MailguardDropped"
 
 
 class MailboxConfig(Section):

@@ -21,7 +21,8 @@ DEFAULT_NOTE_TEMPLATES: dict[str, str] = {
         "Evidence:\n{evidence}\n\n"
         "Timeline:\n{timeline}\n\n"
         "To resolve: reply to the customer, or move the customer's message to the folder "
-        '"{handled_folder}" (or set the keyword {handled_keyword}).\n'
+        '"{handled_folder}" (or set the keyword {handled_keyword}).\n\n'
+        "{held_how}\n"
     ),
     "de": (
         "mailguard hat dieses Gespr\u00e4ch an einen Menschen eskaliert.\n\n"
@@ -31,7 +32,8 @@ DEFAULT_NOTE_TEMPLATES: dict[str, str] = {
         "Belege:\n{evidence}\n\n"
         "Verlauf:\n{timeline}\n\n"
         "Erledigen: dem Kunden antworten, oder seine Nachricht in den Ordner "
-        '"{handled_folder}" verschieben (oder das Schlagwort {handled_keyword} setzen).\n'
+        '"{handled_folder}" verschieben (oder das Schlagwort {handled_keyword} setzen).\n\n'
+        "{held_how}\n"
     ),
 }
 NOTE_FIELDS = (
@@ -43,6 +45,7 @@ NOTE_FIELDS = (
     "timeline",
     "handled_folder",
     "handled_keyword",
+    "held_how",
 )
 
 

@@ -27,7 +27,8 @@ DEFAULT_NOTIFY_TEMPLATES: dict[str, str] = {
         "Evidence:\n{evidence}\n\n"
         "Timeline:\n{timeline}\n\n"
         "To resolve: reply to the customer yourself, or mark the thread as handled "
-        "(mailguard resolve).\n"
+        "(mailguard resolve).\n\n"
+        "{held_how}\n"
     ),
     "de": (
         "{headline}\n\n"
@@ -40,7 +41,8 @@ DEFAULT_NOTIFY_TEMPLATES: dict[str, str] = {
         "Belege:\n{evidence}\n\n"
         "Verlauf:\n{timeline}\n\n"
         "Erledigen: dem Kunden selbst antworten, oder den Vorgang als erledigt markieren "
-        "(mailguard resolve).\n"
+        "(mailguard resolve).\n\n"
+        "{held_how}\n"
     ),
 }
 NOTIFY_FIELDS = (
@@ -56,6 +58,7 @@ NOTIFY_FIELDS = (
     "evidence",
     "timeline",
     "level",
+    "held_how",
 )
 
 

@@ -124,7 +124,7 @@ class MailboxHandlers:
             return "skipped: the held message is no longer stored"
         if held.state != "held":
             return f"skipped: the held message was {held.state} already"
-        uid = await _guard(actions.file_held_copy(action.target, held.raw))
+        uid = await _guard(actions.file_held_copy(held.id, action.target, held.raw))
         return f"copy filed (uid {uid})" if uid else "copy was filed before"
 
     async def resolve(self, action: ActionRow, now: datetime) -> str:

@@ -2,7 +2,8 @@
 
 Short, in the customer's language (the configured templates; DE and EN built in): who the
 customer is, which rule hit and its evidence, the thread's timeline (who wrote what when,
-which answers were automated) and how to resolve. Its Message-ID is derived from the
+which answers were automated), how to resolve, and how to send or discard a robot reply
+held meanwhile. Its Message-ID is derived from the
 outbox action's idempotency key, so the executor recognises a note it filed before a crash.
 It carries ``Auto-Submitted: auto-generated`` (RFC 3834) so no robot answers it.
 """
@@ -20,6 +21,7 @@ from mailguard.config.model import MailboxConfig
 from mailguard.config.notes import NoteConfig
 from mailguard.domain.model import Direction
 from mailguard.domain.policy_model import RULES
+from mailguard.executor.held_how import held_how
 from mailguard.executor.ports import EscalationRow, ThreadMessageRow
 from mailguard.imap.actions import Note
 from mailguard.imap.feedback import NOTE_HEADER
@@ -82,6 +84,7 @@ def build_note(
         timeline=timeline(messages, lang),
         handled_folder=mailbox.folders.handled,
         handled_keyword=mailbox.keywords.handled,
+        held_how=held_how(mailbox, lang),
     )
     msg = EmailMessage()
     msg["From"] = sender

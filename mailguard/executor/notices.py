@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from mailguard.config.model import Config
+from mailguard.config.model import Config, MailboxConfig
 from mailguard.domain.retention import (
     FAILED_ACTION_EXPIRING,
     FAILED_MESSAGE_EXPIRING,
@@ -31,7 +31,7 @@ _TEXTS: dict[str, dict[str, tuple[str, str]]] = {
             "it is dropped and never sent (retention.held).\n\n"
             "To: {recipients}\nMessage-ID: <{message_id}>\nMailbox: {mailbox}, copy in the "
             "folder {folder}\nHeld since: {held_at}\nWhy: {reason}\n\n"
-            "To send it after all: mailguard held list, then mailguard held release ID.\n",
+            "To send it after all: {how}\n",
         ),
         FAILED_MESSAGE_EXPIRING: (
             "Failed message <{message_id}> is removed on {expires_at}",
@@ -58,7 +58,7 @@ _TEXTS: dict[str, dict[str, tuple[str, str]]] = {
             "(retention.held).\n\n"
             "An: {recipients}\nMessage-ID: <{message_id}>\nPostfach: {mailbox}, Kopie im "
             "Ordner {folder}\nZurückgehalten seit: {held_at}\nGrund: {reason}\n\n"
-            "Doch senden: mailguard held list, dann mailguard held release ID.\n",
+            "Doch senden: {how}\n",
         ),
         FAILED_MESSAGE_EXPIRING: (
             "Fehlgeschlagene Nachricht <{message_id}> wird am {expires_at} entfernt",
@@ -79,6 +79,31 @@ _TEXTS: dict[str, dict[str, tuple[str, str]]] = {
         ),
     },
 }
+
+
+_HOW = {
+    "en": (
+        'move its copy from the folder "{held}" to "{release}" (or on the server: mailguard '
+        "held release {held_id})."
+    ),
+    "de": (
+        'seine Kopie aus dem Ordner "{held}" nach "{release}" verschieben (oder auf dem '
+        "Server: mailguard held release {held_id})."
+    ),
+}
+_HOW_SHELL = {
+    "en": "mailguard held release {held_id} on the server.",
+    "de": "mailguard held release {held_id} auf dem Server.",
+}
+
+
+def _how(mailbox: MailboxConfig | None, language: str, held_id: Any) -> str:
+    """How to send the held reply after all: by its copy where there is IMAP."""
+    number = str(held_id) if held_id is not None else "ID"
+    if mailbox is None or mailbox.imap is None:
+        return _HOW_SHELL[language].format(held_id=number)
+    folders = mailbox.folders
+    return _HOW[language].format(held=folders.held, release=folders.release, held_id=number)
 
 
 class _Blank(dict[str, Any]):
@@ -107,7 +132,9 @@ def build_notice(
         raise ValueError(f"unknown retention notice {notice!r}")
     subject, body = texts[notice]
     fields = _Blank({k: v for k, v in payload.items() if v is not None})
+    mailbox = next((m for m in config.mailboxes if m.name == action_mailbox(action)), None)
     fields |= {
+        "how": _how(mailbox, lang, payload.get("held_id")),
         "mailbox": action_mailbox(action),
         "folder": folder,
         "recipients": ", ".join(payload.get("recipients") or ()) or "-",

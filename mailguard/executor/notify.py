@@ -34,6 +34,7 @@ from mailguard.domain.model import Direction
 from mailguard.domain.policy_model import RULES
 from mailguard.domain.retention import STALE_RULE
 from mailguard.executor.executor import Handler, action_mailbox
+from mailguard.executor.held_how import held_how
 from mailguard.executor.mail import compose, notification_message_id
 from mailguard.executor.note import evidence_lines, timeline
 from mailguard.executor.notices import build_notice
@@ -141,6 +142,7 @@ def build_notification(
         evidence=evidence_lines(escalation.evidence if escalation else []),
         timeline=timeline(messages, lang),
         level=level,
+        held_how=held_how(_mailbox_of(config, action_mailbox(action)), lang),
     )
     subject_line = _SUBJECT.get(lang, _SUBJECT["en"]).format(
         what=words[what], customer=customer, subject=subject or "-"
@@ -155,6 +157,10 @@ def build_notification(
         language=lang,
         now=now,
     )
+
+
+def _mailbox_of(config: Config, name: str) -> MailboxConfig | None:
+    return next((m for m in config.mailboxes if m.name == name), None)
 
 
 def helpdesk_location(

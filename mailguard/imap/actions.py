@@ -9,8 +9,9 @@
   notification says where the thread is).
 - the note for the agent: APPENDed once; its Message-ID is derived from the action, so a
   repeat finds it and appends nothing.
-- a held outbound reply: a copy APPENDed into the held folder, once per Message-ID; and
-  removed again when retention drops the reply unsent.
+- a held outbound reply: a copy APPENDed into the held folder, once per Message-ID, with
+  mailguard's stamp (the held row it is of, how to release or drop it); and removed again
+  when retention drops the reply unsent.
 
 The connection is the executor's own (one task, one command at a time), kept open between
 actions and replaced after any failure.
@@ -24,9 +25,10 @@ from dataclasses import dataclass
 import structlog
 
 from mailguard.config.model import MailboxConfig
+from mailguard.domain import heldcopy
 from mailguard.imap.capabilities import MailboxCapabilities
 from mailguard.imap.connection import ConnectParams, ImapConnection
-from mailguard.imap.copies import HELD_HEADER, remove_held_copy
+from mailguard.imap.copies import HELD_HEADER, held_folders, remove_held_copy
 from mailguard.imap.parse import quote
 from mailguard.oauth.tokens import TokenSource
 
@@ -165,26 +167,38 @@ class ImapMailboxActions:
         """Remove the held folder's copy of the reply ``message_id``; how many went (0, 1)."""
         try:
             conn = await self._connection()
-            return await remove_held_copy(conn, self._config.folders.held, message_id)
+            # Where an agent may have put it meanwhile, too (a release the relay refuses).
+            folders = held_folders(self._config, settled=False)
+            return await remove_held_copy(conn, folders, message_id)
         except BaseException:
             await self.close()
             raise
 
-    async def file_held_copy(self, message_id: str, raw: bytes) -> int | None:
+    async def file_held_copy(self, held_id: int, message_id: str, raw: bytes) -> int | None:
         """APPEND a held reply's copy into the held folder unless it is there already.
 
-        Returns the new UID (APPENDUID), or None when the copy existed or the server
-        does not say.
+        The copy carries mailguard's stamp (:mod:`mailguard.domain.heldcopy`): which held row
+        it is of, and how the agent releases or drops it (keywords mentioned only where
+        the server stores them). Returns the new UID (APPENDUID), or None when the copy
+        existed or the server does not say.
         """
         try:
             conn = await self._connection()
-            folder = self._config.folders.held
+            folders, keywords = self._config.folders, self._config.keywords
+            folder = folders.held
             await conn.ensure_folder(folder)
             await conn.select(folder)
             # Searched by a header of our own: a held reply may have no Message-ID at all.
             if await conn.search("HEADER", HELD_HEADER, quote(message_id)):
                 return None
-            stamp = f"{HELD_HEADER}: {message_id}\r\n".encode()
+            how = heldcopy.how(
+                folders.release,
+                folders.drop,
+                keywords.release,
+                keywords.drop,
+                conn.keywords_allowed(folder),
+            )
+            stamp = heldcopy.stamp(held_id, message_id, raw, how)
             appended = await conn.append(folder, stamp + raw)
             return appended[1] if appended else None
         except BaseException:

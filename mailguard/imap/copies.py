@@ -3,7 +3,9 @@
 mailguard writes two kinds of mail into a guarded mailbox: the note for the agent beside an
 escalation (``X-Mailguard-Note``, Message-ID ``<note-…@mailguard.invalid>``, in the escalation
 folder, or wherever the agents moved the thread: the handled folder), and a copy of each held
-robot reply in the held folder (its first line is mailguard's ``X-Mailguard-Held`` stamp).
+robot reply in the held folder (its first line is mailguard's ``X-Mailguard-Held`` stamp),
+which agents move on into the release or drop folder and mailguard into the released or
+dropped one (:mod:`mailguard.imap.held_folders`).
 This module finds those copies, by Message-ID or by the person they name, and removes exactly
 them (``UID EXPUNGE`` of their UIDs). The customer's own messages are never touched: a
 message counts only when it carries mailguard's marks.
@@ -16,11 +18,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from mailguard.config.model import MailboxConfig
+from mailguard.domain import heldcopy
 from mailguard.imap.connection import ImapCommandError, ImapConnection
 from mailguard.imap.feedback import NOTE_HEADER
 from mailguard.imap.parse import quote
 
-HELD_HEADER = "X-Mailguard-Held"
+HELD_HEADER = heldcopy.HELD_HEADER
 _NOTE_ID = re.compile(rb"^Message-ID:\s*<note-[0-9a-f]{32}@mailguard\.invalid>\s*$", re.I | re.M)
 _HEADER_END = re.compile(rb"\r?\n\r?\n")
 
@@ -89,10 +92,19 @@ async def find_copies(
         found += await _marked(
             conn, folder, NOTE_HEADER, "note", lambda raw: is_note(raw) and names(raw)
         )
-    found += await _marked(
-        conn, folders.held, HELD_HEADER, "held", lambda raw: is_held_copy(raw) and names(raw)
-    )
+    for folder in held_folders(mailbox):
+        found += await _marked(
+            conn, folder, HELD_HEADER, "held", lambda raw: is_held_copy(raw) and names(raw)
+        )
     return found
+
+
+def held_folders(mailbox: MailboxConfig, *, settled: bool = True) -> list[str]:
+    """Where a held copy can be: the held folder, the agents' command folders and (with
+    ``settled``) the folders of released and dropped copies."""
+    f = mailbox.folders
+    names = [f.held, f.release, f.drop, *((f.released, f.dropped) if settled else ())]
+    return list(dict.fromkeys(names))
 
 
 async def remove_copies(conn: ImapConnection, copies: Sequence[Copy]) -> int:
@@ -106,13 +118,16 @@ async def remove_copies(conn: ImapConnection, copies: Sequence[Copy]) -> int:
     return removed
 
 
-async def remove_held_copy(conn: ImapConnection, folder: str, message_id: str) -> int:
-    """Remove the held copy of the reply ``message_id`` from ``folder``; how many went."""
-    if not await _select(conn, folder):
-        return 0
-    # SEARCH HEADER matches a substring: the stamp itself must name exactly this reply.
-    uids = await conn.search("HEADER", HELD_HEADER, quote(message_id))
+async def remove_held_copy(conn: ImapConnection, folders: Sequence[str], message_id: str) -> int:
+    """Remove the held copy of the reply ``message_id`` from ``folders``; how many went."""
     found: list[Copy] = []
-    async for batch in conn.fetch(uids):
-        found += [Copy(folder, uid, "held", r) for uid, r in batch if held_stamp(r) == message_id]
+    for folder in folders:
+        if not await _select(conn, folder):
+            continue
+        # SEARCH HEADER matches a substring: the stamp itself must name exactly this reply.
+        uids = await conn.search("HEADER", HELD_HEADER, quote(message_id))
+        async for batch in conn.fetch(uids):
+            found += [
+                Copy(folder, uid, "held", r) for uid, r in batch if held_stamp(r) == message_id
+            ]
     return await remove_copies(conn, found)

@@ -6,7 +6,8 @@ Two connections per mailbox, each owned by one task (aioimaplib runs one command
   minutes after which servers may drop an idle client; servers without IDLE are polled.
   Inbound mail judged automated gets the automated keyword.
 - *folders*: polls Sent (company replies sent outside the proxy: a human reply there
-  resolves), the handled folder and the handled keyword (agent feedback).
+  resolves), the handled folder and the handled keyword (agent feedback), and the agents'
+  release and drop commands on held copies (:mod:`mailguard.imap.held_folders`).
 
 Every message goes through ``Engine.process`` with source, mailbox and direction, exactly as
 the audit's do: the adapter neither classifies nor decides. While INBOX and Sent catch up
@@ -35,6 +36,7 @@ from mailguard.imap import metrics
 from mailguard.imap.capabilities import MailboxCapabilities
 from mailguard.imap.connection import ConnectParams, ImapCommandError, ImapConnection
 from mailguard.imap.feedback import Feedback
+from mailguard.imap.held_folders import HeldCommands
 from mailguard.imap.merge import DateMerge, Step
 from mailguard.imap.ports import SyncStore
 from mailguard.imap.retry import backoff, reason, sleep_until, unless_stopped
@@ -74,10 +76,12 @@ class MailboxWatcher:
         connect: Connect = ImapConnection.open,
         token: TokenSource | None = None,
         capabilities: MailboxCapabilities | None = None,
+        held: HeldCommands | None = None,
     ) -> None:
         if mailbox.imap is None:
             raise ValueError(f"mailbox {mailbox.name} has no imap section")
         self._config = mailbox
+        self._held = None if dry_run else held
         self._imap = mailbox.imap
         self._engine = engine
         self._store = store
@@ -285,6 +289,8 @@ class MailboxWatcher:
             folders = self._config.folders
             for folder in (folders.escalation, folders.handled, folders.held):
                 await conn.ensure_folder(folder)
+        if self._held is not None:
+            await self._held.prepare(conn)
         while not stop.is_set():
             check_renewal(conn)
             try:
@@ -300,6 +306,8 @@ class MailboxWatcher:
                 return
             self._merge.caught_up("folders")
             await self._feedback.poll(conn)
+            if self._held is not None:
+                await self._held.poll(conn)
             if self.capabilities.changed:
                 self.capabilities.changed = False
                 await self._store.save_limits(self.name, self.capabilities.limits(), self._clock())

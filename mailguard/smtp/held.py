@@ -16,6 +16,12 @@ raw bytes stay in the database (``mailguard held list --all`` shows the row, ``h
 its content), and the log has ``held_release_started`` without ``held_released`` for it.
 An operator who checked the relay's log for the Message-ID can send it again with
 ``mailguard held release --force ID``.
+
+After the relay's 250, a relay receipt is written (:mod:`mailguard.smtp.receipts`: the
+daemon's journal first, then the database), as the proxy does for what it relays. A
+released row with a receipt was sent; one without, claimed longer ago than a relay can take,
+is one a process died relaying (:func:`relayed` tells them apart; agents releasing from
+their mail client see the difference, :mod:`mailguard.app.held_commands`).
 """
 
 from __future__ import annotations
@@ -28,8 +34,11 @@ from typing import Any, Protocol
 import structlog
 from prometheus_client import Counter
 
+from mailguard.domain.model import Direction
+from mailguard.engine.ports import MessageKey
 from mailguard.errors import MailguardError
-from mailguard.smtp.relay import Relay, RelayResult
+from mailguard.smtp.receipts import Receipts, envelope_digest
+from mailguard.smtp.relay import Relay, RelayPermanentError, RelayResult
 
 log = structlog.get_logger("mailguard.smtp.held")
 
@@ -72,6 +81,10 @@ class HeldRecord(Protocol):
     def awaits(self) -> str | None: ...
     @property
     def decide_by(self) -> datetime | None: ...
+    @property
+    def direction(self) -> Direction: ...
+    @property
+    def updated_at(self) -> datetime | None: ...
 
 
 class HeldStore(Protocol):
@@ -83,13 +96,20 @@ class HeldStore(Protocol):
 
     async def reopen_held(self, held_id: int, now: datetime) -> bool: ...
 
+    async def receipt_for(
+        self, mailbox: str, message_id: str, direction: Direction, envelope: str
+    ) -> Any: ...
+
 
 class HeldError(MailguardError):
     """A held message cannot be released or dropped; ``held_id`` and ``problem`` say why."""
 
-    def __init__(self, held_id: int, problem: str) -> None:
+    def __init__(self, held_id: int, problem: str, *, relay: str | None = None) -> None:
         self.held_id = held_id
         self.problem = problem
+        # Set when it could not be relayed ("temporary": 4xx, unreachable; "permanent": 5xx
+        # or no recipients, trying again changes nothing); the message is still held then.
+        self.relay = relay
         super().__init__(f"held message {held_id}: {problem}")
 
 
@@ -109,12 +129,23 @@ async def _get(store: HeldStore, held_id: int) -> HeldRecord:
 
 
 async def release(
-    store: HeldStore, relay: Relay, held_id: int, now: datetime, *, force: bool = False
+    store: HeldStore,
+    relay: Relay,
+    held_id: int,
+    now: datetime,
+    *,
+    force: bool = False,
+    receipts: Receipts | None = None,
 ) -> Released:
-    """Relay a held message once (see the module docstring); ``force`` re-sends a released one."""
+    """Relay a held message once (see the module docstring); ``force`` re-sends a released one.
+
+    With ``receipts`` the relay's 250 is recorded as a relay receipt.
+    """
     record = await _get(store, held_id)
     if not record.envelope_recipients:
-        raise HeldError(held_id, "no envelope recipients were stored; cannot relay")
+        raise HeldError(
+            held_id, "no envelope recipients were stored; cannot relay", relay="permanent"
+        )
     if force:
         if record.state != RELEASED:
             raise HeldError(held_id, f"--force re-sends released mail only; it is {record.state}")
@@ -136,10 +167,34 @@ async def release(
         if not force:
             await store.reopen_held(held_id, now)
         log.warning("held_release_failed", held_id=held_id, error=str(exc))
-        raise HeldError(held_id, f"relay failed, still held: {exc}") from exc
+        refusal = "permanent" if isinstance(exc, RelayPermanentError) else "temporary"
+        raise HeldError(held_id, f"relay failed, still held: {exc}", relay=refusal) from exc
+    if receipts is not None:
+        await _record(receipts, record, result, now)
     HELD_SETTLED.labels("released").inc()
     log.info("held_released", held_id=held_id, message_id=record.message_id, reply=result.reply)
     return Released(record, result)
+
+
+async def _record(
+    receipts: Receipts, record: HeldRecord, result: RelayResult, now: datetime
+) -> None:
+    key = MessageKey(record.mailbox, record.message_id, record.direction)
+    try:
+        await receipts.record(
+            key, record.raw, record.envelope_sender or "", record.envelope_recipients, result, now
+        )
+    except Exception as exc:
+        # Sent all the same: the journal (where there is one) still has the receipt for the
+        # next start; the row stays released, never sent twice.
+        log.error("held_receipt_failed", held_id=record.id, error=f"{type(exc).__name__}: {exc}")
+
+
+async def relayed(store: HeldStore, record: HeldRecord) -> bool:
+    """Whether the relay took this held message: it has a relay receipt."""
+    digest = envelope_digest(record.envelope_sender or "", record.envelope_recipients)
+    found = await store.receipt_for(record.mailbox, record.message_id, record.direction, digest)
+    return found is not None
 
 
 async def drop(store: HeldStore, held_id: int, now: datetime) -> HeldRecord:

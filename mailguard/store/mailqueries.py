@@ -48,8 +48,9 @@ class EscalationInfo:
 
 @dataclass(frozen=True, slots=True)
 class HeldCopy:
-    """The raw bytes of a held message and whether it is still held."""
+    """The raw bytes of a held message, its row id and whether it is still held."""
 
+    id: int
     mailbox: str
     message_id: str
     raw: bytes
@@ -181,7 +182,7 @@ class MailQueries:
         """The held outbound message with this Message-ID in this mailbox, in any state."""
         h = t.held_messages.c
         query = (
-            select(h.mailbox, h.message_id, h.raw, h.state)
+            select(h.id, h.mailbox, h.message_id, h.raw, h.state)
             .where(
                 h.mailbox == mailbox,
                 h.message_id == message_id,
@@ -192,4 +193,6 @@ class MailQueries:
         )
         async with self._engine.connect() as conn:
             row = (await conn.execute(query)).first()
-        return None if row is None else HeldCopy(row[0], row[1], bytes(row[2]), str(row[3]))
+        if row is None:
+            return None
+        return HeldCopy(int(row[0]), row[1], row[2], bytes(row[3]), str(row[4]))

@@ -340,4 +340,5 @@ def held_of(row: Any) -> HeldMail:
         held_at=row.held_at,
         awaits=row.awaits,
         decide_by=row.decide_by,
+        updated_at=row.updated_at,
     )

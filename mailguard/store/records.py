@@ -63,6 +63,8 @@ class HeldMail:
     """A deferred reply: the Message-ID it waits for."""
     decide_by: datetime | None = None
     """A deferred reply: when it is decided without that message."""
+    updated_at: datetime | None = None
+    """When its state last changed (for a released one: when it was claimed)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -109,6 +109,7 @@ class RetentionOperations(DeferralOperations):
                 expires = max(row.held_at + bounds.held, now + bounds.notice)
                 payload = {
                     "mailbox": row.mailbox,
+                    "held_id": row.id,
                     "customer": recipients[0] if recipients else None,
                     "recipients": recipients,
                     "message_id": row.message_id,

@@ -71,8 +71,8 @@ async def test_copies_naming_a_customer_are_found_and_removed(
     try:
         to_carl = make_message(sender=SUPPORT, to="CARL@customer.example", subject="robot")
         to_dora = make_message(sender=SUPPORT, to="dora@customer.example", subject="robot")
-        assert await actions.file_held_copy("held-carl@example.test", to_carl.as_bytes())
-        assert await actions.file_held_copy("held-dora@example.test", to_dora.as_bytes())
+        assert await actions.file_held_copy(1, "held-carl@example.test", to_carl.as_bytes())
+        assert await actions.file_held_copy(2, "held-dora@example.test", to_dora.as_bytes())
     finally:
         await actions.close()
     escalated, handled, held = (
@@ -109,16 +109,28 @@ async def test_a_dropped_replys_copy_leaves_the_held_folder(
     [mailbox] = mailguard_config(dovecot, tmp_path / "data").mailboxes
     actions = ImapMailboxActions(mailbox)
     try:
-        for mid in ("r1@example.test", "xr1@example.test"):
+        for n, mid in enumerate(("r1@example.test", "xr1@example.test", "r2@example.test")):
             reply = make_message(sender=SUPPORT, to="carl@customer.example", subject=mid)
-            assert await actions.file_held_copy(mid, reply.as_bytes())
+            assert await actions.file_held_copy(n, mid, reply.as_bytes())
         # Only the copy stamped with exactly that Message-ID (SEARCH matches substrings).
         assert await actions.remove_held_copy("r1@example.test") == 1
         assert await actions.remove_held_copy("r1@example.test") == 0
+        # An agent moved a copy into Release (the relay refuses it): found there too.
+        conn = await open_imap(dovecot)
+        try:
+            await conn.ensure_folder("Release")
+            await conn.select("Held")
+            await conn.move(
+                await conn.search("HEADER", "X-Mailguard-Held", "r2@example.test"), "Release"
+            )
+        finally:
+            await conn.close()
+        assert await actions.remove_held_copy("r2@example.test") == 1
     finally:
         await actions.close()
     [left] = (await folder(dovecot, "Held")).values()
     assert left.startswith(b"X-Mailguard-Held: xr1@example.test")
+    assert await folder(dovecot, "Release") == {}
 
 
 async def test_privacy_reaches_the_copies_of_an_oauth2_mailbox(
@@ -134,7 +146,7 @@ async def test_privacy_reaches_the_copies_of_an_oauth2_mailbox(
     actions = ImapMailboxActions(mailbox, token=source)
     try:
         reply = make_message(sender=SUPPORT, to="Carl@customer.example", subject="robot")
-        assert await actions.file_held_copy("held-carl@example.test", reply.as_bytes())
+        assert await actions.file_held_copy(1, "held-carl@example.test", reply.as_bytes())
     finally:
         await actions.close()
     variants = AddressVariants.of("carl@customer.example")
