@@ -1,10 +1,11 @@
 """Wiring of the mailbox side: one watcher per IMAP mailbox, and the outbox executor.
 
-The executor performs the mailbox actions and the agent notifications (through its own
-pool on the top-level relay, independent of the proxy).
+The executor performs the mailbox actions and the agent notifications (through the
+daemon's one relay, which the proxy shares; or a pool of its own when none is given).
 
-:func:`MailWatch.run` is what ``mailguard run`` starts beside its other parts; ``health``
-feeds /healthz with one entry per watched mailbox and one for the executor.
+:func:`MailWatch.run` is what ``mailguard run`` starts beside its other parts; ``health`` and
+``report`` feed /status with one entry per watched mailbox, the executor and the token
+providers (none of them decides liveness or readiness: docs/operations.md).
 """
 
 from __future__ import annotations
@@ -14,6 +15,9 @@ import contextlib
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
+from typing import Any
+
+from prometheus_client import Gauge
 
 from mailguard.config import Config
 from mailguard.engine.service import Engine
@@ -33,6 +37,10 @@ from mailguard.store.records import Checkpoint, PendingAction
 from mailguard.store.repository import SqlStore
 
 LEASE_CHECK = 5.0
+
+EXECUTOR_FAILING = Gauge(
+    "mailguard_executor_failing", "1 while the outbox executor's last round failed"
+)
 
 
 class StoreBridge:
@@ -111,8 +119,10 @@ class MailWatch:
         clock: Callable[[], datetime],
         *,
         executor_interval: float = 5.0,
+        relay: Relay | None = None,
     ) -> None:
         bridge = StoreBridge(store)
+        self._clock = clock
         self._bridge = bridge
         imap_boxes = [m for m in config.mailboxes if m.imap is not None]
         # Per mailbox one token source (its connections share the token) and one record
@@ -134,8 +144,10 @@ class MailWatch:
             },
         )
         # Notifications go through the top-level relay, so an IMAP-only deployment (no
-        # proxy) can send them; the pool opens a connection only when one is sent.
-        self.relay = Relay(config.relay, local_hostname=config.proxy.hostname)
+        # proxy) can send them; the pool opens a connection only when one is sent. The
+        # daemon passes its one relay (shared with the proxy) and closes it itself.
+        self._own_relay = relay is None
+        self.relay = relay or Relay(config.relay, local_hostname=config.proxy.hostname)
         self.notifier = Notifier(config, bridge, self.relay)
         self.executor = Executor(
             bridge,
@@ -148,6 +160,7 @@ class MailWatch:
             dry_run=config.dry_run,
             interval=executor_interval,
         )
+        EXECUTOR_FAILING.set_function(lambda: float(self.executor.status != "ok"))
         self.watchers = [
             MailboxWatcher(
                 m,
@@ -163,7 +176,7 @@ class MailWatch:
         ]
 
     def health(self) -> dict[str, str]:
-        """One /healthz entry per watched mailbox, and the executor's.
+        """One /status check per watched mailbox, the executor's and each token provider's.
 
         Without IMAP mailboxes the executor's entry appears only when it fails (its only
         trouble then is the database, which the storage check reports as well).
@@ -179,6 +192,18 @@ class MailWatch:
             checks["oauth2:relay"] = self.relay.token.status
         return checks
 
+    def report(self) -> dict[str, Any]:
+        """Each watched mailbox's entry in /status: connections, login, folder syncs."""
+        now = self._clock()
+        mailboxes: dict[str, Any] = {}
+        for watcher in self.watchers:
+            entry = watcher.report.as_dict(now)
+            token = self.tokens.get(watcher.name)
+            if token is not None:
+                entry["oauth2"] = token.status
+            mailboxes[watcher.name] = entry
+        return mailboxes
+
     async def run(self, stop: asyncio.Event) -> None:
         """Run until ``stop``; each part stops after its current item."""
         tasks = [asyncio.create_task(w.run(stop)) for w in self.watchers]
@@ -190,7 +215,8 @@ class MailWatch:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             await self._handlers.close()
-            await self.relay.close()
+            if self._own_relay:
+                await self.relay.close()
 
     async def _run_executor(self, stop: asyncio.Event) -> None:
         """Run the executor while this replica holds the executor lease.
