@@ -139,14 +139,14 @@ class Daemon:
         self.http_port = free_port()
         self.smtp_port = free_port()
         self.log = log
-        self.env = dict(
-            os.environ,
-            MAILGUARD_IMAP_PASSWORD=PASSWORDS[SUPPORT],
-            MG_HTTP_PORT=str(self.http_port),
-            MG_SMTP_PORT=str(self.smtp_port),
-            MAILGUARD_CONFIG="",
+        self.env = {
+            **os.environ,
+            "MAILGUARD_IMAP_PASSWORD": PASSWORDS[SUPPORT],
+            "MG_HTTP_PORT": str(self.http_port),
+            "MG_SMTP_PORT": str(self.smtp_port),
+            "MAILGUARD_CONFIG": "",
             **(env or {}),
-        )
+        }
         if postgres_url is not None:
             self.env["MAILGUARD_DB_URL"] = postgres_url
         if module != "mailguard":
