@@ -87,6 +87,14 @@ async def test_readyz_metrics_pseudonyms_and_a_clean_sigterm(
         assert sample(text, "mailguard_processing_seconds_count", source="imap") == 1.0
         assert sample(text, "mailguard_processing_seconds_count", source="smtp") == 1.0
         assert sample(text, "mailguard_imap_connected", mailbox="support", role="inbox") == 1.0
+        # How long the oldest escalation and held mail have waited (0 would be "none").
+        for name in (
+            "mailguard_oldest_escalation_age_seconds",
+            "mailguard_oldest_held_age_seconds",
+        ):
+            age = sample(text, name)
+            assert age is not None and 0 < age < 600, (name, age)
+        assert sample(text, "mailguard_oldest_deferred_age_seconds") == 0.0
         # Reused adapter metrics are there by name (labelled ones once they have a sample).
         for name in (
             "mailguard_imap_reconnects_total",
