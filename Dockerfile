@@ -22,7 +22,7 @@ COPY config/docker.yaml /etc/mailguard/mailguard.yaml
 USER 10001:10001
 WORKDIR /var/lib/mailguard
 VOLUME ["/var/lib/mailguard"]
-# 10025: SMTP proxy; 9464: /healthz and /metrics.
+# 10025: SMTP proxy; 9464: /healthz (liveness, the HEALTHCHECK), /readyz, /status, /metrics.
 EXPOSE 10025 9464
 HEALTHCHECK --interval=30s --timeout=5s CMD ["python", "-c", "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:9464/healthz', timeout=4).status != 200)"]
 CMD ["mailguard", "run"]

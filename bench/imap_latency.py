@@ -43,9 +43,11 @@ def _free_port() -> int:
 
 
 def _healthy(port: int) -> bool:
+    """The mailbox is watched: /status says so (/healthz is liveness only)."""
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as r:  # noqa: S310
-            return bool(json.loads(r.read())["status"] == "ok")
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/status", timeout=1) as r:  # noqa: S310
+            mailboxes = json.loads(r.read())["mailboxes"]
+            return bool(mailboxes) and all(m["status"] == "ok" for m in mailboxes.values())
     except OSError:
         return False
 

@@ -193,22 +193,20 @@ mailboxes:
                 env=env,
                 cwd=self.work,
             )
-        wait_for("mailguard run to report every mailbox connected (/healthz)", self.healthy, 30)
+        wait_for("mailguard run to report every mailbox connected (/status)", self.healthy, 30)
 
     def healthy(self) -> bool:
-        """The daemon's /healthz says ok with every mailbox's IMAP connection checked."""
+        """The daemon's /status shows every mailbox watched with its connections up."""
         if self.daemon is not None and self.daemon.poll() is not None:
             raise DemoFailed(f"mailguard run exited:\n{self.daemon_log.read_text()[-3000:]}")
-        url = f"http://{HOST}:{self.http_port}/healthz"
+        url = f"http://{HOST}:{self.http_port}/status"
         try:
             with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 (loopback)
-                health = json.loads(response.read())
+                status = json.loads(response.read())
         except (OSError, ValueError):
             return False
-        checks = health.get("checks", {})
-        return health.get("status") == "ok" and all(
-            checks.get(f"imap:{box}") == "ok" for box in MAILBOXES
-        )
+        mailboxes = status.get("mailboxes", {})
+        return all(mailboxes.get(box, {}).get("status") == "ok" for box in MAILBOXES)
 
     def stop(self) -> None:
         """Stop the daemon, Dovecot and the sink; each even if another fails."""

@@ -286,15 +286,21 @@ def _load(path: str) -> Config:
     return config
 
 
-def _check_config(args: argparse.Namespace) -> int:
-    from mailguard.config.settings import dry_run_of
+def _checked(path: str) -> Config:
+    """:func:`_load`, and beyond the keys the files and programs the token providers need."""
     from mailguard.oauth.providers import check_config
 
-    config = _load(args.config)
-    # Beyond the keys: the files and programs the token providers will need.
+    config = _load(path)
     problems = check_config(config)
     if problems:
-        raise ConfigError(args.config, problems)
+        raise ConfigError(path, problems)
+    return config
+
+
+def _check_config(args: argparse.Namespace) -> int:
+    from mailguard.config.settings import dry_run_of
+
+    config = _checked(args.config)
     mailboxes = ", ".join(
         f"{m.name} ({', '.join(m.addresses)}{'; IMAP ' + m.imap.host if m.imap else ''}"
         f"{', OAuth2 ' + m.imap.oauth2.provider if m.imap and m.imap.oauth2 else ''})"
@@ -495,10 +501,13 @@ def _prepare_data_dir(config: Config) -> None:
 def _run(args: argparse.Namespace) -> int:
     from mailguard.app.daemon import run_daemon
 
-    config = _config(args)
+    # Checked as check-config checks it, so that a bad file ends the start with exit 2
+    # (what systemd's RestartPreventExitStatus=2 keeps from restarting for ever).
+    path = getattr(args, "config", None)
+    config = _checked(path) if path else Config()
     _configure_logging(config)
     _prepare_data_dir(config)
-    return asyncio.run(run_daemon(config))
+    return asyncio.run(run_daemon(config, config_path=path))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,8 +1,10 @@
 """Wiring: build the daemon's parts from the config and run them on one event loop.
 
 Start-up order: schema upgrade (when configured) -> store and engine -> health/metrics
-endpoint -> workers. Shutdown on SIGTERM/SIGINT: close listeners, let workers finish their
-current item within a grace period, then cancel what is left (uvicorn's shutdown sequence).
+endpoint (on a thread of its own, with the loop's watchdog) -> listeners -> workers (under
+a :class:`~mailguard.ops.liveness.Supervisor`). Shutdown on SIGTERM/SIGINT: close listeners,
+let workers finish their current item within a grace period, then cancel what is left
+(uvicorn's shutdown sequence). SIGHUP reloads the certificate and the log level.
 """
 
 from __future__ import annotations
@@ -22,14 +24,19 @@ from mailguard.app.mailwatch import MailWatch
 from mailguard.app.milter import MilterService
 from mailguard.app.proxy import ProxyService, finish
 from mailguard.app.readiness import Readiness
+from mailguard.app.reload import Reloader
 from mailguard.app.retention import Retention
+from mailguard.app.status import StatusReport
 from mailguard.config import Config, redact_url
 from mailguard.config.settings import dry_run_of, engine_settings_of, retention_of
 from mailguard.domain.policy import Policy
 from mailguard.domain.retention import RetentionPolicy
 from mailguard.engine.factory import build_engine
 from mailguard.engine.service import Engine
-from mailguard.ops.http import HealthServer
+from mailguard.ops.http import HttpThread
+from mailguard.ops.liveness import LoopWatchdog, Supervisor
+from mailguard.ops.logsetup import set_level
+from mailguard.smtp.relay import Relay
 from mailguard.store.repository import SqlStore
 from mailguard.store.schema import upgrade
 
@@ -79,7 +86,7 @@ class Maintenance:
         return self.problem is None
 
     def health(self) -> dict[str, str]:
-        """The ``/healthz`` check of the storage: "ok", or "failing: <reason>"."""
+        """The storage entry of ``/status``: "ok", or "failing: <reason>"."""
         return {"storage": "ok" if self.problem is None else f"failing: {self.problem}"}
 
     async def run_once(self) -> int:
@@ -130,16 +137,16 @@ def _reason(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {first_line}"[:_REASON_MAX]
 
 
-async def run_daemon(config: Config, stop: asyncio.Event | None = None) -> int:
-    """Run until ``stop`` is set (or SIGTERM/SIGINT arrives); returns the exit code."""
+async def run_daemon(
+    config: Config, stop: asyncio.Event | None = None, *, config_path: str | None = None
+) -> int:
+    """Run until ``stop`` is set (or SIGTERM/SIGINT arrives); returns the exit code.
+
+    SIGHUP reloads ``config_path`` (:mod:`mailguard.app.reload`).
+    """
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        # Loops without Unix signal support raise NotImplementedError, and a loop outside
-        # the main thread (an embedding test harness) raises RuntimeError; there the
-        # caller stops the daemon through ``stop`` instead.
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(signum, stop.set)
+    _on_signals(loop, (signal.SIGTERM, signal.SIGINT), stop.set)
 
     if config.storage.auto_upgrade:
         await upgrade(config.storage_url)
@@ -147,20 +154,53 @@ async def run_daemon(config: Config, stop: asyncio.Event | None = None) -> int:
     store = SqlStore.from_url(config.storage_url)
     settings = engine_settings_of(config)
     engine = build_engine(store, settings)
+    supervisor = Supervisor(stop)
     maintenance = Maintenance(engine, store, retention_of(config), policy=settings.policy)
-    mail = MailWatch(config, store, engine, utc_now)
+    # One relay for everything this process sends (the proxy's mail, the milter's deferred
+    # and released mail, the agents' notifications): one pool, one token, one health.
+    relay = Relay(config.relay, local_hostname=config.proxy.hostname)
+    mail = MailWatch(config, store, engine, utc_now, relay=relay)
     wake = mail.executor.wake
-    proxy = ProxyService(config, engine, store, wake) if config.proxy.enabled else None
+    proxy = None
+    if config.proxy.enabled:
+        proxy = ProxyService(config, engine, store, wake, relay=relay, spawn=supervisor.spawn)
     milter = None
     if config.milter is not None:
-        milter = MilterService(config, config.milter, engine, store, proxy, wake)
-    relay = config.relay if proxy is not None or milter is not None else None
-    ready = Readiness(store, relay, mail.health)
-    health = HealthServer(lambda: {**maintenance.health(), **mail.health()}, ready=ready.checks)
+        milter = MilterService(
+            config, config.milter, engine, store, proxy, wake, relay=relay, spawn=supervisor.spawn
+        )
+    smtp_side = proxy is not None or milter is not None
+    ready = Readiness(store, config.relay if smtp_side else None, relay.token)
+    watchdog = LoopWatchdog(loop)
+
+    def liveness() -> dict[str, str]:
+        return {"event_loop": watchdog.check(), "tasks": supervisor.check()}
+
+    reloader = Reloader(config_path, config, proxy.server if proxy else None, set_level)
+    status = StatusReport(
+        liveness=liveness,
+        ready=ready.checks,
+        storage=lambda: maintenance.health()["storage"],
+        mail=mail,
+        relay=relay if smtp_side else None,
+        certificate=lambda: proxy.server.certificate if proxy else None,
+        reloader=reloader,
+        clock=utc_now,
+    )
+    http = HttpThread(loop, liveness, ready.checks, status)
+    reloads: set[asyncio.Task[bool]] = set()
+
+    def reload() -> None:
+        task = asyncio.create_task(reloader.reload())
+        reloads.add(task)
+        task.add_done_callback(reloads.discard)
+
+    _on_signals(loop, (signal.SIGHUP,), reload)
     port = None
+    watchdog.start()
     try:
         if config.http.enabled:
-            port = await health.start(config.http.listen_host, config.http.listen_port)
+            port = await http.start(config.http.listen_host, config.http.listen_port)
         smtp_port = await proxy.start() if proxy is not None else None
         milter_listen = await milter.start() if milter is not None else None
         log.info(
@@ -177,10 +217,11 @@ async def run_daemon(config: Config, stop: asyncio.Event | None = None) -> int:
         # for ~50 ms every thousand or so.
         gc.collect()
         gc.freeze()
+        interval = config.maintenance_interval
         workers = [
-            asyncio.create_task(maintenance.loop(config.maintenance_interval, stop)),
-            asyncio.create_task(mail.run(stop)),
-            asyncio.create_task(gauge_loop(store, stop, config.maintenance_interval)),
+            supervisor.spawn("maintenance", lambda: maintenance.loop(interval, stop)),
+            supervisor.spawn("mail", lambda: mail.run(stop)),
+            supervisor.spawn("gauges", lambda: gauge_loop(store, stop, interval, utc_now)),
         ]
         await stop.wait()
         log.info("daemon_stopping")
@@ -189,14 +230,28 @@ async def run_daemon(config: Config, stop: asyncio.Event | None = None) -> int:
             await milter.close(SHUTDOWN_GRACE)
         if proxy is not None:
             await proxy.close(SHUTDOWN_GRACE)
-        await health.close()
         for worker in workers:
             await finish(worker, SHUTDOWN_GRACE)
+        await http.close()
     finally:
+        watchdog.stop()
         if milter is not None:
             await milter.close(0)
         if proxy is not None:
             await proxy.close(0)
+        await http.close()
+        await relay.close()
         await store.close()
     log.info("daemon_stopped")
     return 0
+
+
+def _on_signals(
+    loop: asyncio.AbstractEventLoop, signums: tuple[int, ...], handler: Callable[[], None]
+) -> None:
+    for signum in signums:
+        # Loops without Unix signal support raise NotImplementedError, and a loop outside
+        # the main thread (an embedding test harness) raises RuntimeError; there the
+        # caller stops the daemon through ``stop`` instead.
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signum, handler)

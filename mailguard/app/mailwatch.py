@@ -1,12 +1,13 @@
 """Wiring of the mailbox side: one watcher per IMAP mailbox, and the outbox executor.
 
-The executor performs the mailbox actions and the agent notifications (through its own
-pool on the top-level relay, independent of the proxy). The same pool relays the held
-replies agents release from their mail client (:mod:`mailguard.app.held_commands`), with
-relay receipts journalled as the proxy's are.
+The executor performs the mailbox actions and the agent notifications (through the
+daemon's one relay, which the proxy shares; or a pool of its own when none is given).
+The same relay sends the held replies agents release from their mail client
+(:mod:`mailguard.app.held_commands`), with relay receipts journalled as the proxy's are.
 
-:func:`MailWatch.run` is what ``mailguard run`` starts beside its other parts; ``health``
-feeds /healthz with one entry per watched mailbox and one for the executor.
+:func:`MailWatch.run` is what ``mailguard run`` starts beside its other parts; ``health`` and
+``report`` feed /status with one entry per watched mailbox, the executor and the token
+providers (none of them decides liveness or readiness: docs/operations.md).
 """
 
 from __future__ import annotations
@@ -16,6 +17,9 @@ import contextlib
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
+from typing import Any
+
+from prometheus_client import Gauge
 
 from mailguard.app.held_commands import HeldSettler, busy_window
 from mailguard.config import Config
@@ -40,6 +44,10 @@ from mailguard.store.records import Checkpoint, PendingAction
 from mailguard.store.repository import SqlStore
 
 LEASE_CHECK = 5.0
+
+EXECUTOR_FAILING = Gauge(
+    "mailguard_executor_failing", "1 while the outbox executor's last round failed"
+)
 
 
 class StoreBridge:
@@ -118,8 +126,10 @@ class MailWatch:
         clock: Callable[[], datetime],
         *,
         executor_interval: float = 5.0,
+        relay: Relay | None = None,
     ) -> None:
         bridge = StoreBridge(store)
+        self._clock = clock
         self._bridge = bridge
         imap_boxes = [m for m in config.mailboxes if m.imap is not None]
         # Per mailbox one token source (its connections share the token) and one record
@@ -141,8 +151,10 @@ class MailWatch:
             },
         )
         # Notifications go through the top-level relay, so an IMAP-only deployment (no
-        # proxy) can send them; the pool opens a connection only when one is sent.
-        self.relay = Relay(config.relay, local_hostname=config.proxy.hostname)
+        # proxy) can send them; the pool opens a connection only when one is sent. The
+        # daemon passes its one relay (shared with the proxy) and closes it itself.
+        self._own_relay = relay is None
+        self.relay = relay or Relay(config.relay, local_hostname=config.proxy.hostname)
         self.notifier = Notifier(config, bridge, self.relay)
         dry_run = dry_run_of(config)
         self.receipts = Receipts(
@@ -166,6 +178,7 @@ class MailWatch:
             dry_run=dry_run,
             interval=executor_interval,
         )
+        EXECUTOR_FAILING.set_function(lambda: float(self.executor.status != "ok"))
         self.watchers = [
             MailboxWatcher(
                 m,
@@ -182,7 +195,7 @@ class MailWatch:
         ]
 
     def health(self) -> dict[str, str]:
-        """One /healthz entry per watched mailbox, and the executor's.
+        """One /status check per watched mailbox, the executor's and each token provider's.
 
         Without IMAP mailboxes the executor's entry appears only when it fails (its only
         trouble then is the database, which the storage check reports as well).
@@ -197,6 +210,18 @@ class MailWatch:
         if self.relay.token is not None:
             checks["oauth2:relay"] = self.relay.token.status
         return checks
+
+    def report(self) -> dict[str, Any]:
+        """Each watched mailbox's entry in /status: connections, login, folder syncs."""
+        now = self._clock()
+        mailboxes: dict[str, Any] = {}
+        for watcher in self.watchers:
+            entry = watcher.report.as_dict(now)
+            token = self.tokens.get(watcher.name)
+            if token is not None:
+                entry["oauth2"] = token.status
+            mailboxes[watcher.name] = entry
+        return mailboxes
 
     async def run(self, stop: asyncio.Event) -> None:
         """Run until ``stop``; each part stops after its current item."""
@@ -213,7 +238,8 @@ class MailWatch:
             await asyncio.gather(*tasks, return_exceptions=True)
             await self._handlers.close()
             await self.receipts.drain(2.0)
-            await self.relay.close()
+            if self._own_relay:
+                await self.relay.close()
 
     async def _run_executor(self, stop: asyncio.Event) -> None:
         """Run the executor while this replica holds the executor lease.

@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import structlog
 
-from mailguard.app.proxy import ProxyService, finish, proxy_settings
+from mailguard.app.proxy import ProxyService, Spawn, finish, proxy_settings, spawn_plain
 from mailguard.config import Config
 from mailguard.config.milter import MilterConfig
 from mailguard.config.settings import dry_run_of
@@ -46,18 +46,21 @@ class MilterService:
         store: SqlStore,
         proxy: ProxyService | None = None,
         on_actions: Callable[[], None] = lambda: None,
+        *,
+        relay: Relay | None = None,
+        spawn: Spawn = spawn_plain,
     ) -> None:
         self._config = config
         self._own_relay: Relay | None = None
+        self._spawn = spawn
         if proxy is not None:
             dispatcher = proxy.handler.dispatcher
             self.deferred: DeferredWorker | None = None
         else:
-            self._own_relay = Relay(config.relay, local_hostname=config.proxy.hostname)
-            receipts = Receipts(store, self._own_relay, config.proxy.hostname)
-            dispatcher = Dispatcher(
-                self._own_relay, store, proxy_settings(config), receipts=receipts
-            )
+            if relay is None:
+                relay = self._own_relay = Relay(config.relay, local_hostname=config.proxy.hostname)
+            receipts = Receipts(store, relay, config.proxy.hostname)
+            dispatcher = Dispatcher(relay, store, proxy_settings(config), receipts=receipts)
             self.deferred = DeferredWorker(engine, store, dispatcher, on_actions=on_actions)
         self.handler = MilterHandler(
             engine, dispatcher, store, guarded_addresses(config), on_actions=on_actions
@@ -70,7 +73,8 @@ class MilterService:
         """Listen (and run the deferral worker when the proxy does not); return where."""
         where = await self.server.start(port)
         if self.deferred is not None:
-            self._worker = asyncio.create_task(self.deferred.run(self._stop))
+            deferred = self.deferred
+            self._worker = self._spawn("milter_deferral", lambda: deferred.run(self._stop))
         relay = self._config.relay
         log.info(
             "milter_started",

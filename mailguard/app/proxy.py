@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sys
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import structlog
 
@@ -28,6 +28,16 @@ log = structlog.get_logger("mailguard.app.proxy")
 
 SWITCH_INTERVAL = 0.001
 
+Spawn = Callable[[str, Callable[[], Awaitable[None]]], "asyncio.Task[None]"]
+"""Starts a named long-lived task (the daemon's :class:`~mailguard.ops.liveness.Supervisor`)."""
+
+
+def spawn_plain(name: str, work: Callable[[], Awaitable[None]]) -> asyncio.Task[None]:
+    async def run() -> None:
+        await work()
+
+    return asyncio.create_task(run(), name=name)
+
 
 class ProxyService:
     """The proxy's listener and its relay pool, started and closed together."""
@@ -38,10 +48,17 @@ class ProxyService:
         engine: Engine,
         store: SqlStore,
         on_actions: Callable[[], None] = lambda: None,
+        *,
+        relay: Relay | None = None,
+        spawn: Spawn = spawn_plain,
     ) -> None:
         proxy = config.proxy
         settings = proxy_settings(config)
-        self.relay = Relay(config.relay, local_hostname=proxy.hostname)
+        # The daemon's one relay (its token's health shows in /readyz and /status), closed
+        # by the daemon; or, without one, a pool of its own, closed here.
+        self._own_relay = relay is None
+        self.relay = relay or Relay(config.relay, local_hostname=proxy.hostname)
+        self._spawn = spawn
         journal = RelayJournal(config.data_dir)
         self.receipts = Receipts(store, self.relay, proxy.hostname, journal=journal)
         self.handler = ProxyHandler(
@@ -67,8 +84,8 @@ class ProxyService:
         sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL))
         await self.receipts.recover()
         port = await self.server.start()
-        self._worker = asyncio.create_task(self.deferred.run(self._stop))
-        self._dsns = asyncio.create_task(self.receipts.run(self._stop))
+        self._worker = self._spawn("deferral", lambda: self.deferred.run(self._stop))
+        self._dsns = self._spawn("relay_receipts", lambda: self.receipts.run(self._stop))
         relay = self._config.relay
         log.info(
             "smtp_proxy_started",
@@ -91,7 +108,8 @@ class ProxyService:
                 await finish(task, grace)
         self._worker = self._dsns = None
         await self.receipts.drain(grace)
-        await self.relay.close()
+        if self._own_relay:
+            await self.relay.close()
 
 
 async def finish(task: asyncio.Task[None], grace: float) -> None:

@@ -1,20 +1,22 @@
-"""``/readyz``: can this replica do its work right now (database, upstream relay, IMAP)?
+"""``/readyz``: can this replica take SMTP right now (the database and the upstream relay)?
 
-``/healthz`` answers whether the daemon's loop is alive and its parts report no trouble;
-``/readyz`` actively probes what mail needs: a ``SELECT 1`` on the database, an SMTP greeting
-from the upstream relay (when the proxy is on), and each watched mailbox connected or
-standing by for another replica. A balancer sends SMTP only to ready replicas.
+``/healthz`` answers whether the process is stuck (:mod:`mailguard.ops.liveness`);
+``/readyz`` actively probes what the SMTP side needs: a ``SELECT 1`` on the database and an
+SMTP greeting from the upstream relay (when the proxy or the milter is on), and, with
+``relay.auth: oauth2``, the relay's token. A balancer sends SMTP only to ready replicas.
+IMAP and the executor are left out on purpose: one IMAP outage must not take every SMTP
+replica out of the balancer. They are in ``/status`` and the metrics.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
 
 from sqlalchemy import text
 
 from mailguard.config.model import RelayConfig
+from mailguard.oauth.tokens import TokenSource
 from mailguard.store.repository import SqlStore
 
 PROBE_TIMEOUT = 2.0
@@ -33,11 +35,11 @@ class Readiness:
         self,
         store: SqlStore,
         relay: RelayConfig | None,
-        mail_health: Callable[[], dict[str, str]],
+        relay_token: TokenSource | None = None,
     ) -> None:
         self._store = store
         self._relay = relay
-        self._mail_health = mail_health
+        self._relay_token = relay_token if relay is not None else None
 
     async def checks(self) -> dict[str, str]:
         """All probes, run concurrently, each bounded by :data:`PROBE_TIMEOUT`."""
@@ -49,9 +51,9 @@ class Readiness:
             name: "ok" if result is None else _failing(result)
             for name, result in zip(probes, results, strict=True)
         }
-        # The watchers report their own state: a standby is ready (it has nothing to watch),
-        # a holder only while its connections are up.
-        checks.update(self._mail_health())
+        if self._relay_token is not None:
+            # A relay that greets but refuses our token (or none can be had) relays nothing.
+            checks["oauth2:relay"] = self._relay_token.status
         return checks
 
     async def _database(self) -> None:

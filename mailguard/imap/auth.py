@@ -145,12 +145,13 @@ async def _oauth2(protocol: Any, params: ConnectParams, race: Race[Any]) -> Toke
     mechanism = sasl.choose(protocol.capabilities)
     if mechanism is None:
         raise ImapAuthError(
-            f"{params.host} offers neither AUTH=OAUTHBEARER nor AUTH=XOAUTH2: cannot use OAuth2"
+            f"{params.host} offers neither AUTH=OAUTHBEARER nor AUTH=XOAUTH2: cannot use OAuth2",
+            refused=False,
         )
     try:
         token = await source.token()
     except OAuth2Error as exc:
-        raise ImapAuthError(f"no OAuth2 token for {params.user}: {exc}") from exc
+        raise ImapAuthError(f"no OAuth2 token for {params.user}: {exc}", refused=False) from exc
     if mechanism == sasl.OAUTHBEARER:
         message = sasl.oauthbearer(params.user, token.value, params.host, params.port)
     else:
@@ -165,6 +166,7 @@ async def _oauth2(protocol: Any, params: ConnectParams, race: Race[Any]) -> Toke
             f"{params.host} refused the OAuth2 token of {params.user} ({mechanism}): "
             f"{reason}{response.result} {said}".strip()
         )
+    source.accepted(token.value)
     await _authenticated(protocol, race)
     return token
 

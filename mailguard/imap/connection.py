@@ -150,7 +150,7 @@ class ImapConnection:
             # A session ended by the server while we were logged in with a token: most
             # likely its expiry (Exchange: "BYE ... AccessTokenExpired"). The next
             # connection must not present the same token again.
-            self._params.token.refused(self._token.value)
+            self._params.token.expired(self._token.value)
         return ImapConnectionLost(message, bye)
 
     def _lost_by_timeout(self) -> None:

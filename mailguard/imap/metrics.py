@@ -44,3 +44,13 @@ PROCESS_SECONDS = Histogram(
     "Time from fetching a message to its committed decision",
     ["mailbox"],
 )
+LOGIN_REFUSED = Gauge(
+    "mailguard_imap_login_refused",
+    "1 while the IMAP server refuses the mailbox's login (password or token)",
+    ["mailbox"],
+)
+LAST_SYNC = Gauge(
+    "mailguard_imap_last_sync_timestamp_seconds",
+    "When a folder was last read up to its end (Unix time): every message in it decided",
+    ["mailbox", "folder"],
+)

@@ -31,7 +31,12 @@ class ImapConnectionLost(ImapError):
 
 
 class ImapAuthError(ImapError):
-    """The server refused the credentials."""
+    """No login: the server refused the credentials (``refused``), or there were none to offer
+    (no OAuth2 token could be had, no mechanism in common)."""
+
+    def __init__(self, message: str, *, refused: bool = True) -> None:
+        self.refused = refused
+        super().__init__(message)
 
 
 class ImapCommandError(ImapError):

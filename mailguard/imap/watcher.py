@@ -39,6 +39,7 @@ from mailguard.imap.feedback import Feedback
 from mailguard.imap.held_folders import HeldCommands
 from mailguard.imap.merge import DateMerge, Step
 from mailguard.imap.ports import SyncStore
+from mailguard.imap.report import MailboxReport
 from mailguard.imap.retry import backoff, reason, sleep_until, unless_stopped
 from mailguard.imap.session import (
     SessionRenewal,
@@ -108,7 +109,7 @@ class MailboxWatcher:
             clock=clock,
             keywords=self.capabilities.keywords,
         )
-        self._status: dict[str, str] = {"inbox": "starting", "folders": "starting"}
+        self.report = MailboxReport(mailbox.name)
         # INBOX and Sent take turns at the engine through one merge: in date order across
         # both while they catch up (mailguard.imap.merge), batch by batch once live.
         self._merge = DateMerge(ROLES, AWAY_GRACE)
@@ -125,9 +126,8 @@ class MailboxWatcher:
 
     @property
     def status(self) -> str:
-        """``ok`` when both connections are up, else what is wrong (for /healthz)."""
-        problems = [f"{role}: {s}" for role, s in self._status.items() if s != "ok"]
-        return "; ".join(problems) if problems else "ok"
+        """``ok`` when both connections are up, else what is wrong (for /status)."""
+        return self.report.status
 
     async def run(self, stop: asyncio.Event) -> None:
         """Watch until ``stop``; wait as a standby while another replica holds the lease."""
@@ -140,20 +140,22 @@ class MailboxWatcher:
                         continue
             except Exception as exc:
                 # The lease lives in the database: while it is down, report and retry.
-                self._status = {"lease": f"failing: {reason(exc)}"}
-                log.warning("imap_lease_failed", mailbox=self.name, error=self._status["lease"])
+                self.report.roles = {"lease": f"failing: {reason(exc)}"}
+                log.warning(
+                    "imap_lease_failed", mailbox=self.name, error=self.report.roles["lease"]
+                )
                 await sleep_until(stop, self._imap.poll_interval.total_seconds())
                 continue
             # Healthy: another replica watches this mailbox, this one stands by for it and
             # asks again every ``takeover``: PostgreSQL frees the lock as soon as the
             # holder's session ends, so this interval bounds how long the mailbox is unwatched.
-            if self._status != {"lease": "ok"}:
+            if not self.report.standby:
                 log.info("imap_standby", mailbox=self.name)
-            self._status = {"lease": "ok"}
+            self.report.roles = {"lease": "ok"}
             await sleep_until(stop, self._imap.takeover.total_seconds())
 
     async def _run_held(self, stop: asyncio.Event, check: Callable[[], Awaitable[bool]]) -> None:
-        self._status = {"inbox": "connecting", "folders": "connecting"}
+        self.report.roles = {"inbox": "connecting", "folders": "connecting"}
         self._merge = DateMerge(ROLES, AWAY_GRACE)  # every new hold starts with a catch-up
         lost = asyncio.Event()
         done = asyncio.Event()
@@ -189,7 +191,7 @@ class MailboxWatcher:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
         if lost.is_set():
-            self._status = {"lease": "lost; retrying"}
+            self.report.roles = {"lease": "lost; retrying"}
 
     async def _supervise(
         self,
@@ -211,7 +213,7 @@ class MailboxWatcher:
                 connected_at = time.monotonic()
                 metrics.CONNECTED.labels(self.name, role).set(1)
                 self._merge.connected(role)
-                self._status[role] = "ok"
+                self.report.connected(role)
                 if attempt:
                     log.info("imap_reconnected", mailbox=self.name, role=role, attempts=attempt)
                 await body(conn, stop)
@@ -237,12 +239,12 @@ class MailboxWatcher:
                 attempt = 0  # it worked for a while: this is a new failure, not a repeat
             await sleep_until(stop, backoff(attempt, cap, self._rng))
             attempt += 1
-        self._status[role] = "stopped"
+        self.report.roles[role] = "stopped"
 
     def _failed(self, role: str, exc: BaseException, attempt: int) -> None:
         self._merge.lost(role)
         error = reason(exc)
-        self._status[role] = f"failing: {error}"
+        self.report.failed(role, exc, error)
         metrics.RECONNECTS.labels(self.name, role).inc()
         log.warning(
             "imap_connection_failed", mailbox=self.name, role=role, error=error, attempt=attempt
@@ -346,7 +348,10 @@ class MailboxWatcher:
         async def handle(batch: list[tuple[int, bytes]]) -> Handled:
             return await self._process_batch(role, reader.folder, batch, direction, stop)
 
-        return await reader.read(conn, handle, stop, reselect=reselect)
+        found = await reader.read(conn, handle, stop, reselect=reselect)
+        if not stop.is_set():
+            self.report.folder_synced(reader.folder, self._clock())
+        return found
 
     async def _process_batch(
         self,

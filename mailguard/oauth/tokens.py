@@ -23,10 +23,17 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import structlog
+from prometheus_client import Gauge
 
 from mailguard.errors import MailguardError, short_reason
 
 log = structlog.get_logger("mailguard.oauth")
+
+TOKEN_FAILING = Gauge(
+    "mailguard_oauth2_token_failing",
+    "1 while no token can be had from the provider or the server refuses the tokens, by source",
+    ["source"],
+)
 
 
 class OAuth2Error(MailguardError):
@@ -98,11 +105,22 @@ class TokenSource:
         self._lock = asyncio.Lock()
         self.fetched = 0
         self.problem: str | None = None
+        # Refusals by the server since it last accepted a token. A provider that hands out
+        # tokens the server will not take (a revoked grant, a wrong scope or audience) is
+        # as broken as one that hands out none, and must not read "ok".
+        self.refusals = 0
+        TOKEN_FAILING.labels(name).set_function(lambda: float(self.status != "ok"))
 
     @property
     def status(self) -> str:
-        """``ok``, or ``failing: <why>`` while the last fetch failed (for /healthz)."""
-        return "ok" if self.problem is None else f"failing: {self.problem}"
+        """``ok``, or ``failing: <why>`` while the last fetch failed or the server refused
+        the last token offered (for /status and /readyz)."""
+        if self.problem is not None:
+            return f"failing: {self.problem}"
+        if self.refusals:
+            times = "once" if self.refusals == 1 else f"{self.refusals} times in a row"
+            return f"failing: the server refused the token {times}"
+        return "ok"
 
     async def token(self) -> Token:
         """The cached token, or a new one when it is due for renewal; raises OAuth2Error."""
@@ -141,6 +159,17 @@ class TokenSource:
             return self._cached
 
     def refused(self, value: str) -> None:
-        """A server refused ``value`` (or ended a session on its expiry): fetch anew next time."""
+        """A server refused ``value``: fetch anew next time, and report it until one is taken."""
+        self.refusals += 1
+        self.expired(value)
+
+    def expired(self, value: str) -> None:
+        """A server ended a session on the expiry of ``value``: fetch anew next time."""
         if self._cached is not None and self._cached.value == value:
             self._cached = None
+
+    def accepted(self, value: str) -> None:
+        """A server accepted ``value``: the refusals are over."""
+        if self.refusals:
+            log.info("oauth2_token_accepted", source=self.name, after_refusals=self.refusals)
+        self.refusals = 0

@@ -206,12 +206,7 @@ def configure_logging(
     for old in list(root.handlers):
         root.removeHandler(old)
     root.addHandler(handler)
-    numeric = logging.getLevelName(level.upper())
-    root.setLevel(numeric)
-    # The libraries are chatty at INFO about every connection; their warnings still show.
-    # aioimaplib logs every untagged response it did not expect (FLAGS after each SELECT).
-    for noisy in ("aioimaplib", "aiosqlite", "asyncio", "mail.log", "sqlalchemy.engine"):
-        logging.getLogger(noisy).setLevel(max(numeric, logging.WARNING))
+    set_level(level)
     own: list[structlog.types.Processor] = list(_SHARED)
     if pseudonymizer is not None:
         own.append(pseudonymizer)
@@ -224,3 +219,13 @@ def configure_logging(
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=False,
     )
+
+
+def set_level(level: str) -> None:
+    """Log at ``level`` (debug, info, warning, error) from now on; a reload calls this."""
+    numeric = logging.getLevelName(level.upper())
+    logging.getLogger().setLevel(numeric)
+    # The libraries are chatty at INFO about every connection; their warnings still show.
+    # aioimaplib logs every untagged response it did not expect (FLAGS after each SELECT).
+    for noisy in ("aioimaplib", "aiosqlite", "asyncio", "mail.log", "sqlalchemy.engine"):
+        logging.getLogger(noisy).setLevel(max(numeric, logging.WARNING))

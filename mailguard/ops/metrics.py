@@ -40,6 +40,29 @@ DEFERRED_MESSAGES = Gauge(
     "Robot replies the proxy stored until the message they answer is seen (all replicas)",
 )
 
+OLDEST_HELD = Gauge(
+    "mailguard_oldest_held_age_seconds",
+    "Age of the oldest held message nobody released or dropped yet (0: none; all replicas)",
+)
+OLDEST_DEFERRED = Gauge(
+    "mailguard_oldest_deferred_age_seconds",
+    "Age of the oldest deferred robot reply still waiting (0: none; all replicas)",
+)
+OLDEST_ESCALATION = Gauge(
+    "mailguard_oldest_escalation_age_seconds",
+    "Age of the oldest escalation still waiting for a person (0: none; all replicas)",
+)
+CERTIFICATE_EXPIRY = Gauge(
+    "mailguard_tls_certificate_expiry_timestamp_seconds",
+    "When the TLS certificate the SMTP proxy serves expires (Unix time), by file",
+    ["file"],
+)
+CONFIG_RELOADS = Counter(
+    "mailguard_config_reloads",
+    "Reloads on SIGHUP, by outcome (applied, failed: the running configuration stays)",
+    ["outcome"],
+)
+
 
 def observe_message(source: str, kind: str | None, rules: Iterable[str], seconds: float) -> None:
     """Count one handled message; ``kind`` is None when it could not be classified."""

@@ -19,14 +19,17 @@ import hmac
 import ipaddress
 import ssl
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 import structlog
 from aiosmtpd.smtp import AuthResult, LoginPassword
+from cryptography import x509
 from prometheus_client import Counter, Gauge
 
 from mailguard.config.model import ProxyConfig
 from mailguard.errors import MailguardError
+from mailguard.ops.metrics import CERTIFICATE_EXPIRY
 from mailguard.smtp import replies
 from mailguard.smtp.handler import ProxyHandler
 from mailguard.smtp.session import StreamingDataSMTP
@@ -147,6 +150,13 @@ def server_tls_context(cert: str, key: str) -> ssl.SSLContext:
     return context
 
 
+def certificate_expiry(cert: str) -> datetime:
+    """When the first certificate of the PEM file ``cert`` (the server's own) expires."""
+    with open(cert, "rb") as handle:
+        first = x509.load_pem_x509_certificate(handle.read())
+    return first.not_valid_after_utc
+
+
 class ProxyServer:
     """The listening socket and its sessions; ``start`` and ``close`` on the running loop."""
 
@@ -156,10 +166,37 @@ class ProxyServer:
         self._gate = Gate(config.allowed_networks, config.max_connections)
         self._server: asyncio.Server | None = None
         self._tls: ssl.SSLContext | None = None
+        # The certificate served to new sessions and its expiry, for /status.
+        self.certificate: dict[str, str] | None = None
         if config.tls_cert is not None and config.tls_key is not None:
             self._tls = server_tls_context(str(config.tls_cert), str(config.tls_key))
+            self._loaded(str(config.tls_cert))
         users = {u: p.get_secret_value() for u, p in config.auth_users.items()}
         self._authenticator = Authenticator(users) if users else None
+
+    def reload_tls(self, cert: str, key: str) -> datetime | None:
+        """Load ``cert`` and ``key`` for the sessions that start from now on; returns the new
+        certificate's expiry (None when the proxy has no TLS: that takes a restart).
+
+        Open sessions keep the certificate they negotiated. The pair is first loaded into a
+        context of its own, so a bad file or a key that does not match raises here
+        (``ssl.SSLError``, ``OSError``) and the certificate in use stays; then into the
+        context the listener serves from (the same object for STARTTLS and implicit TLS).
+        """
+        if self._tls is None:
+            return None
+        server_tls_context(cert, key)
+        certificate_expiry(cert)  # a file that is no certificate fails before the swap
+        self._tls.load_cert_chain(cert, key)
+        return self._loaded(cert)
+
+    def _loaded(self, cert: str) -> datetime:
+        expiry = certificate_expiry(cert)
+        if self.certificate is not None and self.certificate["file"] != cert:
+            CERTIFICATE_EXPIRY.remove(self.certificate["file"])
+        CERTIFICATE_EXPIRY.labels(cert).set(expiry.timestamp())
+        self.certificate = {"file": cert, "expires": expiry.isoformat()}
+        return expiry
 
     @property
     def active_sessions(self) -> int:

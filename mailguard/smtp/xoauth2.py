@@ -45,3 +45,4 @@ async def authenticate(smtp: aiosmtplib.SMTP, user: str, source: TokenSource) ->
         raise aiosmtplib.SMTPAuthenticationError(
             response.code, f"XOAUTH2 as {user} refused: {reason}{response.message}"
         )
+    source.accepted(token.value)

@@ -139,14 +139,14 @@ class Daemon:
         self.http_port = free_port()
         self.smtp_port = free_port()
         self.log = log
-        self.env = dict(
-            os.environ,
-            MAILGUARD_IMAP_PASSWORD=PASSWORDS[SUPPORT],
-            MG_HTTP_PORT=str(self.http_port),
-            MG_SMTP_PORT=str(self.smtp_port),
-            MAILGUARD_CONFIG="",
+        self.env = {
+            **os.environ,
+            "MAILGUARD_IMAP_PASSWORD": PASSWORDS[SUPPORT],
+            "MG_HTTP_PORT": str(self.http_port),
+            "MG_SMTP_PORT": str(self.smtp_port),
+            "MAILGUARD_CONFIG": "",
             **(env or {}),
-        )
+        }
         if postgres_url is not None:
             self.env["MAILGUARD_DB_URL"] = postgres_url
         if module != "mailguard":
@@ -181,6 +181,29 @@ class Daemon:
             assert self.proc.poll() is None, self.log.read_text()
             assert time.monotonic() < deadline, f"{path} not 200: {seen}"
             await asyncio.sleep(0.1)
+
+    async def status(self) -> dict[str, Any]:
+        """The /status document (it always answers 200)."""
+        seen = await self.aget("/status")
+        assert seen is not None and seen[0] == 200, seen
+        document: dict[str, Any] = json.loads(seen[1])
+        return document
+
+    async def wait_status(
+        self, what: str, until: Callable[[dict[str, Any]], bool], within: float = 60
+    ) -> dict[str, Any]:
+        """Poll /status until ``until`` accepts it; fail naming ``what``."""
+        deadline = time.monotonic() + within
+        while True:
+            answer = await self.aget("/status")
+            seen: dict[str, Any] | None = None
+            if answer is not None and answer[0] == 200:
+                seen = json.loads(answer[1])
+                if seen is not None and until(seen):
+                    return seen
+            assert self.proc.poll() is None, self.log.read_text()
+            assert time.monotonic() < deadline, f"/status never showed {what}: {seen}"
+            await asyncio.sleep(0.2)
 
     def watching(self) -> bool:
         """True when this daemon holds the mailbox (its inbox connection is up)."""

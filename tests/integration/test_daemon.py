@@ -1,4 +1,5 @@
-"""`mailguard run` as a real process: /healthz (healthy and not), /metrics, SIGTERM."""
+"""`mailguard run` as a real process: /healthz, /readyz and /status (healthy and not), /metrics,
+SIGTERM. A database outage is no reason to restart: /healthz stays 200 while /readyz is 503."""
 
 from __future__ import annotations
 
@@ -69,13 +70,14 @@ class Daemon:
         status: int,
         timeout: float = 20,
         until: Callable[[dict[str, object]], bool] = lambda body: True,
+        path: str = "/healthz",
     ) -> dict[str, object]:
-        """Poll /healthz until it answers ``status`` (with a body ``until`` accepts)."""
+        """Poll ``path`` until it answers ``status`` (with a body ``until`` accepts)."""
         deadline = time.monotonic() + timeout
         seen = None
         while time.monotonic() < deadline:
             try:
-                seen = self.get("/healthz")
+                seen = self.get(path)
                 if seen[0] == status:
                     body: dict[str, object] = json.loads(seen[1])
                     if until(body):
@@ -83,7 +85,24 @@ class Daemon:
             except OSError:
                 assert self.proc.poll() is None, self.proc.stderr.read() if self.proc.stderr else ""
             time.sleep(0.1)
-        raise AssertionError(f"/healthz never answered {status}; last answer {seen!r}")
+        raise AssertionError(f"{path} never answered {status}; last answer {seen!r}")
+
+    def wait_for_status(
+        self, until: Callable[[dict[str, object]], bool], timeout: float = 20
+    ) -> dict[str, object]:
+        """Poll /status until ``until`` accepts it."""
+        deadline = time.monotonic() + timeout
+        while not until(seen := self.status()):
+            assert time.monotonic() < deadline, seen
+            time.sleep(0.2)
+        return seen
+
+    def status(self) -> dict[str, object]:
+        """The /status document (always 200)."""
+        code, body = self.get("/status")
+        assert code == 200, body
+        document: dict[str, object] = json.loads(body)
+        return document
 
 
 def _checks(body: dict[str, object]) -> dict[str, object]:
@@ -115,7 +134,10 @@ def running_daemon(tmp_path: Path, extra_config: str = "") -> Iterator[Daemon]:
 
 def test_run_serves_health_and_stops_on_sigterm(tmp_path: Path) -> None:
     with running_daemon(tmp_path) as daemon:
-        assert daemon.wait_for_health(200) == {"status": "ok", "checks": {"storage": "ok"}}
+        assert daemon.wait_for_health(200) == {
+            "status": "ok",
+            "checks": {"event_loop": "ok", "tasks": "ok"},
+        }
         status, metrics = daemon.get("/metrics")
         assert status == 200
         exposed = {line.split()[0] for line in metrics.decode().splitlines() if line[:1] != "#"}
@@ -146,19 +168,22 @@ def test_http_error_paths(tmp_path: Path) -> None:
         assert daemon.get("/healthz")[0] == 200
 
 
-def test_healthz_fails_with_the_reason_when_the_database_is_unreachable(tmp_path: Path) -> None:
+def test_an_unreachable_database_is_not_ready_but_alive(tmp_path: Path) -> None:
     closed = _free_port()  # nothing listens there
     storage = (
         f"storage: {{url: 'postgresql://mailguard@127.0.0.1:{closed}/mailguard', "
         "auto_upgrade: false}\nmaintenance_interval: 1s\n"
     )
     with running_daemon(tmp_path, storage) as daemon:
-        body = daemon.wait_for_health(503)
+        body = daemon.wait_for_health(503, path="/readyz")
         assert body["status"] == "degraded"
-        checks = body["checks"]
-        assert isinstance(checks, dict)
-        assert checks["storage"].startswith("failing: "), checks
-        assert "refused" in checks["storage"].lower() or str(closed) in checks["storage"]
+        checks = _checks(body)
+        assert str(checks["database"]).startswith("failing: "), checks
+        assert "refused" in str(checks["database"]).lower() or str(closed) in str(checks)
+        # Restarting would not bring the database back: liveness stays 200.
+        assert daemon.get("/healthz")[0] == 200
+        status = daemon.wait_for_status(lambda s: str(s["storage"]).startswith("failing: "))
+        assert status["status"] == "degraded"
         _, metrics = daemon.get("/metrics")
         errors = [
             float(line.split()[1])
@@ -169,12 +194,13 @@ def test_healthz_fails_with_the_reason_when_the_database_is_unreachable(tmp_path
 
 
 @pytest.mark.postgres
-async def test_healthz_turns_503_when_postgresql_goes_away(
+async def test_readyz_turns_503_when_postgresql_goes_away(
     tmp_path: Path, postgres_url: str
 ) -> None:
     storage = f"storage: {{url: '{postgres_url}'}}\nmaintenance_interval: 1s\n"
     with running_daemon(tmp_path, storage) as daemon:
-        assert daemon.wait_for_health(200)["checks"] == {"storage": "ok"}
+        daemon.wait_for_health(200)
+        assert daemon.status()["storage"] == "ok"
         database = postgres_url.rsplit("/", 1)[1]
         admin = await pg_connect()
         try:
@@ -183,13 +209,11 @@ async def test_healthz_turns_503_when_postgresql_goes_away(
             await admin.execute(f'DROP DATABASE "{database}" WITH (FORCE)')
         finally:
             await admin.close()
-        # Whichever part touches the database first turns the answer 503 (the executor's
-        # round may come before the storage check's): wait for the storage check itself.
-        body = daemon.wait_for_health(
-            503, until=lambda b: str(_checks(b).get("storage", "")).startswith("failing: ")
-        )
-        checks = _checks(body)
-        # The reason names the database failure; which words asyncpg uses depends on what
-        # the connection was doing when the database went (terminated, closed mid-operation).
+        body = daemon.wait_for_health(503, path="/readyz")
+        assert str(_checks(body)["database"]).startswith("failing: ")
+        assert daemon.get("/healthz")[0] == 200
+        # The maintenance round's storage entry in /status says why; which words asyncpg
+        # uses depends on what the connection was doing when the database went.
+        checks = daemon.wait_for_status(lambda s: str(s["storage"]).startswith("failing: "))
         reason = str(checks["storage"])
         assert any(w in reason for w in (database, "terminat", "asyncpg", "connection")), checks

@@ -77,6 +77,8 @@ async def test_a_refused_token_is_a_clear_error_without_a_hang(
     assert source.fetched == 1
     await source.token()
     assert source.fetched == 2
+    # A new token is no accepted token: /status keeps the refusal until a login succeeds.
+    assert source.status == "failing: the server refused the token once"
 
 
 async def test_a_token_for_another_user_is_refused(dovecot_factory: DovecotFactory) -> None:

@@ -189,8 +189,10 @@ async def test_a_second_replica_stands_by(dovecot: Dovecot, tmp_path: Path) -> N
             await mg.processed(mid(msg))
             await asyncio.sleep(0.5)
             assert standby.health()["imap:support"] == "ok"
-            assert standby.watchers[0]._status == {"lease": "ok"}  # standing by
-            assert mg.mail.watchers[0]._status == {"inbox": "ok", "folders": "ok"}
+            assert standby.watchers[0].report.roles == {"lease": "ok"}  # standing by
+            assert standby.report()["support"]["watching"] is False
+            assert mg.mail.watchers[0].report.roles == {"inbox": "ok", "folders": "ok"}
+            assert mg.mail.report()["support"]["watching"] is True
         finally:
             stop.set()
             await asyncio.wait_for(task, 10)

@@ -194,6 +194,16 @@ async def test_a_failing_command_is_reported(tmp_path: Path) -> None:
     assert check(missing) == [f"command: {tmp_path / 'nope'} is not an executable program"]
 
 
+async def test_a_command_that_hangs_is_killed_at_the_timeout(tmp_path: Path) -> None:
+    script = tmp_path / "hang.py"
+    script.write_text("import time\ntime.sleep(30)\n")
+    oauth = config(provider="command", command=[sys.executable, str(script)], timeout="1s")
+    started = time.monotonic()
+    with pytest.raises(OAuth2Error, match="no token within 1s"):
+        await token_source("x", oauth, SUPPORT).token()
+    assert time.monotonic() - started < 10
+
+
 async def test_refresh_happens_before_expiry(
     token_endpoint: TokenEndpoint, test_ca: LocalCA
 ) -> None:

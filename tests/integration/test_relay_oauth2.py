@@ -139,3 +139,6 @@ async def test_a_refused_token_is_a_451_naming_the_reason(
     assert "Signature has expired" in refused.value.text and "535" in refused.value.text
     assert handler.envelopes == []
     assert relay.token is not None and relay.token.fetched == 1
+    # The provider answered; the relay refused what it handed out: not "ok" (/readyz and
+    # /status show this as oauth2:relay).
+    assert relay.token.status == "failing: the server refused the token once"

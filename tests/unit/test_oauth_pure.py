@@ -85,7 +85,17 @@ def test_token_source_caches_renews_and_forgets_a_refused_token() -> None:
         assert token.value == "t2" and token.seconds_left(clock.now) == 50
         source.refused("t2")
         assert (await source.token()).value == "t3"
-        assert source.fetched == 3 and source.status == "ok"
+        # A new token fetched is no token taken: the refusal shows until a server takes one
+        # (a provider whose every token is refused must not read "ok").
+        assert source.fetched == 3
+        assert source.status == "failing: the server refused the token once"
+        source.refused("t3")
+        assert source.status == "failing: the server refused the token 2 times in a row"
+        source.accepted("t4")
+        assert source.status == "ok"
+        # A session ended on the token's expiry is no refusal: only the cache is dropped.
+        source.expired("t4")
+        assert source.status == "ok"
 
     asyncio.run(run())
 
