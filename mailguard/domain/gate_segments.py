@@ -213,60 +213,81 @@ def key_gate(branch: str) -> Gate | None:
     return max(candidates, key=selectivity) if candidates else None
 
 
+_Keyed = tuple[tuple[str, frozenset[int]], ...]
+
+
 @dataclass(frozen=True, slots=True)
 class GateIndex:
-    """Many gates at once: which of them may open on a text, from a few set operations.
+    """Many gates at once: exactly which of them open on a text.
 
-    Testing fifty gates one by one costs fifty Python calls per text; most of them fail on
-    the first set test. The index maps each anchor word and head to the gates that hold it,
-    so one intersection with the text's words names the few worth a full ``opens`` test.
+    Testing fifty gates one by one costs fifty Python calls per text, most of which fail on
+    their substring tests. The index maps each anchor word and head to the literals that
+    hold it and each literal to the gates it opens, so one intersection with the text's
+    words names the few literals worth a substring test, and a literal that several gates
+    share is tested once. ``candidates`` gives the same positions as testing ``opens`` on
+    each gate.
     """
 
-    by_anchor: dict[str, frozenset[int]]
+    by_anchor: dict[str, _Keyed]
     anchors: frozenset[str]
-    by_head: dict[str, frozenset[int]]
+    by_head: dict[str, _Keyed]
     heads: frozenset[str]
-    loose: tuple[tuple[str, int], ...]
+    loose: _Keyed
     always: frozenset[int]  # positions without a gate
     size: int
 
     @classmethod
     def of(cls, gates: list[Gate | None]) -> GateIndex:
-        by_anchor: dict[str, set[int]] = {}
-        by_head: dict[str, set[int]] = {}
-        loose: list[tuple[str, int]] = []
+        by_anchor: dict[str, dict[str, set[int]]] = {}
+        by_head: dict[str, dict[str, set[int]]] = {}
+        loose: dict[str, set[int]] = {}
         always = set()
         for position, gate in enumerate(gates):
             if gate is None:
                 always.add(position)
                 continue
-            for word in gate.anchors:
-                by_anchor.setdefault(word, set()).add(position)
-            for head in gate.heads:
-                by_head.setdefault(head, set()).add(position)
-            loose += [(text, position) for text in gate.loose]
+            for word, texts in gate.anchored.items():
+                for text in texts:
+                    by_anchor.setdefault(word, {}).setdefault(text, set()).add(position)
+            for head, texts in gate.headed.items():
+                for text in texts:
+                    by_head.setdefault(head, {}).setdefault(text, set()).add(position)
+            for text in gate.loose:
+                loose.setdefault(text, set()).add(position)
         return cls(
-            {word: frozenset(found) for word, found in by_anchor.items()},
+            {word: _keyed(texts) for word, texts in by_anchor.items()},
             frozenset(by_anchor),
-            {head: frozenset(found) for head, found in by_head.items()},
+            {head: _keyed(texts) for head, texts in by_head.items()},
             frozenset(by_head),
-            tuple(loose),
+            _keyed(loose),
             frozenset(always),
             len(gates),
         )
 
     def candidates(self, prepared: GateText) -> set[int]:
-        """Positions whose gate may open on ``prepared`` (a superset; ``opens`` decides)."""
-        if prepared.lowered is None:
+        """Positions whose gate opens on ``prepared`` (all of them when it has no lower-case
+        copy, as ``opens`` says)."""
+        lowered = prepared.lowered
+        if lowered is None:
             return set(range(self.size))
         found = set(self.always)
+        # Plain loops: a generator per word costs more than the substring scans it drives.
         for word in self.anchors & prepared.words:
-            found |= self.by_anchor[word]
+            for text, positions in self.by_anchor[word]:
+                if text in lowered:
+                    found |= positions
         for head in self.heads & prepared.heads:
-            found |= self.by_head[head]
-        lowered = prepared.lowered
-        found.update(position for text, position in self.loose if text in lowered)
+            for text, positions in self.by_head[head]:
+                if text in lowered:
+                    found |= positions
+        for text, positions in self.loose:
+            if text in lowered:
+                found |= positions
         return found
+
+
+def _keyed(texts: dict[str, set[int]]) -> _Keyed:
+    return tuple((text, frozenset(positions)) for text, positions in texts.items())
 
 
 _WRAPPED_GROUP = re.compile(r"(\\b)?\(\?:(.*)\)(\\b)?")
