@@ -24,7 +24,7 @@ from email.header import Header
 from mailguard.domain.classify import Classifier
 from mailguard.domain.facts import parse_facts
 
-TARGET_RATIO = 0.8
+TARGET_RATIO = 1.0
 TARGET_BIG_FACTOR = 2.0
 
 _SUBJECTS = [

@@ -15,7 +15,7 @@ import functools
 import re
 from dataclasses import dataclass
 
-from mailguard.domain.gate import Gate, GateText, literal_prefixes, top_level_branches
+from mailguard.domain.gate import HEAD, Gate, GateText, literal_prefixes, top_level_branches
 from mailguard.domain.gate import _skip_class as skip_class
 from mailguard.domain.gate import _skip_rest as skip_rest
 from mailguard.domain.language import FUNCTION_WORDS
@@ -213,7 +213,9 @@ def key_gate(branch: str) -> Gate | None:
     return max(candidates, key=selectivity) if candidates else None
 
 
-_Keyed = tuple[tuple[str, frozenset[int]], ...]
+# (literal, the positions of the gates it opens, words and heads the text must hold for the
+# literal to occur in it); see _keyed.
+_Keyed = tuple[tuple[str, frozenset[int], frozenset[str], frozenset[str]], ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,23 +273,46 @@ class GateIndex:
         if lowered is None:
             return set(range(self.size))
         found = set(self.always)
+        words, heads = prepared.words, prepared.heads
         # Plain loops: a generator per word costs more than the substring scans it drives.
-        for word in self.anchors & prepared.words:
-            for text, positions in self.by_anchor[word]:
-                if text in lowered:
+        # A literal's own words and heads rule most literals out before a substring scan.
+        for word in self.anchors & words:
+            for text, positions, needs, starts in self.by_anchor[word]:
+                if needs <= words and starts <= heads and text in lowered:
                     found |= positions
-        for head in self.heads & prepared.heads:
-            for text, positions in self.by_head[head]:
-                if text in lowered:
+        for head in self.heads & heads:
+            for text, positions, needs, starts in self.by_head[head]:
+                if needs <= words and starts <= heads and text in lowered:
                     found |= positions
-        for text, positions in self.loose:
-            if text in lowered:
+        for text, positions, needs, starts in self.loose:
+            if needs <= words and starts <= heads and text in lowered:
                 found |= positions
         return found
 
 
 def _keyed(texts: dict[str, set[int]]) -> _Keyed:
-    return tuple((text, frozenset(positions)) for text, positions in texts.items())
+    return tuple((text, frozenset(positions), *_inner(text)) for text, positions in texts.items())
+
+
+def _inner(literal: str) -> tuple[frozenset[str], frozenset[str]]:
+    """What a text holding ``literal`` must hold: the words the literal holds whole (a
+    non-word character on both sides within it), which are tokens of the text, and the
+    first HEAD letters of the words that begin inside it and run to its end, which begin a
+    token of the text."""
+    whole: set[str] = set()
+    starts: set[str] = set()
+    for match in _TOKEN.finditer(literal):
+        begin, end = match.span()
+        if begin == 0:
+            continue  # the text's token may begin before the literal does
+        if end < len(literal):
+            whole.add(match.group(0))
+        elif end - begin >= HEAD:
+            starts.add(match.group(0)[:HEAD])
+    return frozenset(whole), frozenset(starts)
+
+
+_TOKEN = re.compile(r"\w+")
 
 
 _WRAPPED_GROUP = re.compile(r"(\\b)?\(\?:(.*)\)(\\b)?")

@@ -78,9 +78,8 @@ def strip_quotes(text: str) -> str:
         stripped = line.strip()
         if stripped.startswith(">") or stripped.startswith("|>"):
             continue
-        if _CUT_START.match(stripped) and (
-            _SEPARATOR.match(stripped) or _SIGNATURE.match(line.rstrip())
-        ):
+        cut = _CUT_START.match(stripped) is not None
+        if cut and (_SEPARATOR.match(stripped) or _SIGNATURE.match(line.rstrip())):
             break
         # Attribution lines end with a colon; testing that first keeps this pass cheap.
         if stripped.endswith(":") and _ATTRIBUTION.match(stripped):
@@ -90,7 +89,7 @@ def strip_quotes(text: str) -> str:
             pair = stripped + " " + lines[index + 1].strip()
             if len(pair) < 300 and _ATTRIBUTION.match(pair):
                 break
-        if _CUT_START.match(stripped) and _is_header_block(lines, index):
+        if cut and _is_header_block(lines, index):
             break
         kept.append(line)
     while kept and not kept[-1].strip():
