@@ -59,7 +59,7 @@ def normalize_address(addr: str) -> str:
     # contains.
     if not domain or ".." in domain or domain != domain.strip(".") or len(domain.split()) != 1:
         return ""
-    if any(c in "<>@" for c in domain):
+    if "<" in domain or ">" in domain or "@" in domain:
         return ""
     return f"{local.lower()}@{domain}"
 

@@ -271,6 +271,7 @@ _WEIGHTS = {
     for word in FUNCTION_WORDS
 }
 _WORD = re.compile(r"\w+")
+_BEYOND_LATIN = re.compile("[\u0400-\U0010ffff]")
 _SCRIPTS = (
     ("ja", re.compile(r"[\u3040-\u30ff]")),
     ("ko", re.compile(r"[\uac00-\ud7af]")),
@@ -307,8 +308,9 @@ def detect_languages(
     only the script's language for a non-Latin script.
     """
     sample = text[:SAMPLE_CHARS]
-    # Latin scripts end below U+0400; one C-speed max() spares four regex scans for them.
-    if sample and max(sample) >= "\u0400":
+    # Latin scripts end below U+0400; one search that skips at C speed to the first later
+    # character (none in an ASCII text) spares four regex scans for them.
+    if not sample.isascii() and _BEYOND_LATIN.search(sample):
         for code, pattern in _SCRIPTS:
             if len(pattern.findall(sample)) >= 4:
                 return code, frozenset({code})
