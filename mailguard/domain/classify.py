@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from mailguard.domain.facts import MessageFacts, normalize_address
 from mailguard.domain.frustration import FrustrationScorer, Heard
-from mailguard.domain.gate import Gate, GateText, folded_twin, lowered_in_place
+from mailguard.domain.gate import Gate, GateText, folded_twin
 from mailguard.domain.gate_segments import GateIndex
 from mailguard.domain.language import detect_languages
 from mailguard.domain.lexicon import FROM_RULES, HEADER_RULES, SUBJECT_RULES
@@ -201,7 +201,9 @@ class Classifier:
         # The rules whose gates open, from one index of all their literals; then each such
         # rule's pattern in lower case on the lower-cased text (where positions are kept).
         opened = self._body_index.candidates(prepared)
-        lowered = lowered_in_place(text) if prepared.lowered is not None else None
+        # The text's part of the prepared copy: lower() treats the text after the line
+        # break as it treats the text alone (a line break ends a final-sigma context too).
+        lowered = None if prepared.lowered is None else prepared.lowered[len(facts.subject) + 1 :]
         for position, item in enumerate(self._body):
             lang = item.rule.language
             if position not in opened or (lang and language and lang != language):

@@ -15,6 +15,7 @@ has to yield a prefix or the whole gate is dropped.
 
 from __future__ import annotations
 
+import operator
 import re
 from dataclasses import dataclass, field
 
@@ -285,6 +286,7 @@ _WORD = re.compile(r"\w+")
 # Letters of a word-initial prefix that key it (see Gate.headed): long enough to be
 # selective, short enough for stems ("beschwer", "kündig") to have them.
 HEAD = 4
+_HEAD_OF = operator.itemgetter(slice(HEAD))
 
 
 @dataclass(frozen=True, slots=True)
@@ -409,7 +411,7 @@ class GateText:
         words = frozenset(_WORD.findall(lowered))
         # A boundary-anchored prefix can only begin where a \w+ token begins, so the first
         # letters of the tokens are all a headed gate needs.
-        return cls(lowered, words, frozenset({word[:HEAD] for word in words}))
+        return cls(lowered, words, frozenset(map(_HEAD_OF, words)))
 
     def opens(self, gate: Gate | None) -> bool:
         """Whether the pattern behind ``gate`` could match this text."""
