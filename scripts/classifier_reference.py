@@ -10,10 +10,11 @@ rule, a new weight), after reading the differences this script prints.
 
 The messages: ``tests/data/classify``, ``tests/data/voice``, ``tests/data/scenarios``,
 ``../shared/corpus`` when present, and 300 of ``bench/classify_bench.py``'s messages. Each
-message of the first two sets also comes in two variants: its text in capitals (so that
-evidence must show the original letters at the right place while matching ignores case)
-and its text behind a dotted capital I ("İ", which lower-cases to two characters, the case
-where matching cannot use a lower-cased copy).
+message of the first two sets also comes in three variants: its text in capitals (so that
+evidence must show the original letters at the right place while matching ignores case),
+its text behind a dotted capital I ("İ", which lower-cases to two characters), and its text
+with dotless i and long s ("ı", "ſ") for i and s, which IGNORECASE equates with them while
+lower() does not.
 
 The ``test`` half of the voice set is never read while rules are written (see
 docs/classifier.md): its outputs are recorded as a digest only, and a difference there
@@ -66,10 +67,16 @@ def digest(output: dict[str, object]) -> str:
 
 
 def _variant(raw: bytes, change: str) -> bytes:
-    """The message with its text rewritten (``upper`` or ``dotted``) as a plain UTF-8 part."""
+    """The message with its text rewritten (``upper``, ``dotted`` or ``dotless``) as a plain
+    UTF-8 part."""
     facts = parse_facts(raw)
     text = facts.full_text()
-    text = text.upper() if change == "upper" else "İ " + text
+    if change == "upper":
+        text = text.upper()
+    elif change == "dotted":
+        text = "İ " + text
+    else:  # "dotless": letters IGNORECASE equates with "i" and "s"
+        text = text.replace("i", "ı").replace("s", "ſ")
     head = "".join(
         f"{name.title()}: {value}\r\n"
         for name in _VARIANT_HEADERS
@@ -100,7 +107,7 @@ def messages() -> Iterator[tuple[str, bytes, bool]]:
             raw = path.read_bytes()
             secret = path.name in hidden
             yield f"{group}/{path.name}", raw, secret
-            for change in ("upper", "dotted"):
+            for change in ("upper", "dotted", "dotless"):
                 yield f"{group}/{path.name}#{change}", _variant(raw, change), secret
     for path in sorted((data / "scenarios").rglob("*.eml")):
         yield f"scenarios/{path.relative_to(data / 'scenarios')}", path.read_bytes(), False

@@ -373,45 +373,54 @@ def _anchor_word(prefix: str) -> str | None:
     return best
 
 
-def lowered_in_place(text: str) -> str | None:
-    """``text.lower()`` when each of its characters lower-cases in place, else None.
+# Letters re.IGNORECASE matches by an ASCII letter that lower() keeps apart from it: the dotted
+# capital I (whose lower() is two characters, "i" and a combining dot), dotless i, long s.
+_STAND_INS = str.maketrans({"İ": "i", "ı": "i", "ſ": "s"})
 
-    None when lower-casing changes the length (U+0130 becomes two characters) or the text
-    holds a letter that re.IGNORECASE equates with an ASCII one although lower() does not
-    (dotless i, long s): a lower-case pattern would not find what IGNORECASE finds there.
+
+def lowered_in_place(text: str) -> str:
+    """``text`` in lower case, one character for one, matched by a lower-case pattern where
+    an IGNORECASE search of ``text`` matches (see :func:`folded_twin`).
+
+    That is ``text.lower()``, except where lower-casing would change the length (U+0130
+    becomes two characters) or keep apart letters that IGNORECASE equates with an ASCII
+    one (dotless i, long s): those become the ASCII letter, "i" or "s", before lower().
     """
+    return _lower(text)[0]
+
+
+def _lower(text: str) -> tuple[str, bool]:
+    """:func:`lowered_in_place` of ``text``, and whether it is ``text.lower()`` itself."""
     lowered = text.lower()
     if len(lowered) != len(text) or "ı" in lowered or "ſ" in lowered:
-        return None
-    return lowered
+        return text.translate(_STAND_INS).lower(), False
+    return lowered, True
 
 
 @dataclass(frozen=True, slots=True)
 class GateText:
     """A text prepared once for many gate tests.
 
-    ``lowered`` is the text in lower case with every position kept, or None when no such
-    copy matches like the text does under ``re.IGNORECASE`` (then every gate opens). What a
-    gate test found is remembered per gate (``opens``), and :class:`GateIndex
-    <mailguard.domain.gate_segments.GateIndex>` fills in what it found for many gates at once.
+    ``lowered`` is the text in lower case with every position kept (see
+    :func:`lowered_in_place`), or None (then every gate opens); ``keys`` are its ``\\w+``
+    tokens and ``heads`` their first HEAD letters, which gates test. ``words`` are the
+    tokens of ``text.lower()`` (what the language guess counts): ``keys`` themselves, or
+    empty when the lower-case copy had to stand ASCII letters in for "İ", "ı" or "ſ".
     """
 
     lowered: str | None
     words: frozenset[str]
     heads: frozenset[str] = frozenset()
-    # id(gate) -> (gate, whether it opens); holding the gate keeps its id from being reused.
-    found: dict[int, tuple[Gate, bool]] = field(default_factory=dict, compare=False, repr=False)
+    keys: frozenset[str] = frozenset()
 
     @classmethod
     def of(cls, text: str) -> GateText:
-        lowered = lowered_in_place(text)
-        if lowered is None:
-            # Equivalence with the regex is not assured, so every gate opens.
-            return cls(None, frozenset())
-        words = frozenset(_WORD.findall(lowered))
+        lowered, faithful = _lower(text)
+        keys = frozenset(_WORD.findall(lowered))
         # A boundary-anchored prefix can only begin where a \w+ token begins, so the first
         # letters of the tokens are all a headed gate needs.
-        return cls(lowered, words, frozenset(map(_HEAD_OF, words)))
+        heads = frozenset(map(_HEAD_OF, keys))
+        return cls(lowered, keys if faithful else frozenset(), heads, keys)
 
     def opens(self, gate: Gate | None) -> bool:
         """Whether the pattern behind ``gate`` could match this text."""
@@ -421,9 +430,9 @@ class GateText:
 
     def _test(self, gate: Gate, lowered: str) -> bool:
         # Plain loops: a generator per test costs more than the substring scans it drives.
-        if not gate.anchors.isdisjoint(self.words):
+        if not gate.anchors.isdisjoint(self.keys):
             anchored = gate.anchored
-            for word in gate.anchors & self.words:
+            for word in gate.anchors & self.keys:
                 for text in anchored[word]:
                     if text in lowered:
                         return True

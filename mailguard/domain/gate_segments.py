@@ -273,7 +273,7 @@ class GateIndex:
         if lowered is None:
             return set(range(self.size))
         found = set(self.always)
-        words, heads = prepared.words, prepared.heads
+        words, heads = prepared.keys, prepared.heads
         # Plain loops: a generator per word costs more than the substring scans it drives.
         # A literal's own words and heads rule most literals out before a substring scan.
         for word in self.anchors & words:
