@@ -294,6 +294,7 @@ def _keyed(texts: dict[str, set[int]]) -> _Keyed:
     return tuple((text, frozenset(positions), *_inner(text)) for text, positions in texts.items())
 
 
+@functools.lru_cache(maxsize=8192)
 def _inner(literal: str) -> tuple[frozenset[str], frozenset[str]]:
     """What a text holding ``literal`` must hold: the words the literal holds whole (a
     non-word character on both sides within it), which are tokens of the text, and the
@@ -309,7 +310,11 @@ def _inner(literal: str) -> tuple[frozenset[str], frozenset[str]]:
             whole.add(match.group(0))
         elif end - begin >= HEAD:
             starts.add(match.group(0)[:HEAD])
-    return frozenset(whole), frozenset(starts)
+    # Cached, and one empty set for all: the scorer keeps an index per set of languages.
+    return (frozenset(whole) or _NONE), (frozenset(starts) or _NONE)
+
+
+_NONE: frozenset[str] = frozenset()
 
 
 _TOKEN = re.compile(r"\w+")
