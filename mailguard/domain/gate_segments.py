@@ -213,9 +213,13 @@ def key_gate(branch: str) -> Gate | None:
     return max(candidates, key=selectivity) if candidates else None
 
 
-# (literal, the positions of the gates it opens, words and heads the text must hold for the
-# literal to occur in it); see _keyed.
-_Keyed = tuple[tuple[str, frozenset[int], frozenset[str], frozenset[str]], ...]
+# A literal, the words and the heads a text must hold for it to occur there (see _literal),
+# shared by every index that holds the literal ...
+_Literal = tuple[str, frozenset[str], frozenset[str]]
+# ... and per index, the literals and, in step with them, the positions of the gates each
+# opens (two flat tuples, positions shared: the scorer keeps an index per set of languages,
+# some three thousand literals each).
+_Keyed = tuple[tuple[_Literal, ...], tuple[tuple[int, ...], ...]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,12 +260,13 @@ class GateIndex:
                     by_head.setdefault(head, {}).setdefault(text, set()).add(position)
             for text in gate.loose:
                 loose.setdefault(text, set()).add(position)
+        shared: dict[tuple[int, ...], tuple[int, ...]] = {}
         return cls(
-            {word: _keyed(texts) for word, texts in by_anchor.items()},
+            {word: _keyed(texts, shared) for word, texts in by_anchor.items()},
             frozenset(by_anchor),
-            {head: _keyed(texts) for head, texts in by_head.items()},
+            {head: _keyed(texts, shared) for head, texts in by_head.items()},
             frozenset(by_head),
-            _keyed(loose),
+            _keyed(loose, shared),
             frozenset(always),
             len(gates),
         )
@@ -276,42 +281,43 @@ class GateIndex:
         words, heads = prepared.keys, prepared.heads
         # Plain loops: a generator per word costs more than the substring scans it drives.
         # A literal's own words and heads rule most literals out before a substring scan.
-        for word in self.anchors & words:
-            for text, positions, needs, starts in self.by_anchor[word]:
+        keyed = [self.by_anchor[word] for word in self.anchors & words]
+        keyed += [self.by_head[head] for head in self.heads & heads]
+        keyed.append(self.loose)
+        for literals, opened in keyed:
+            for (text, needs, starts), positions in zip(literals, opened, strict=True):
                 if needs <= words and starts <= heads and text in lowered:
-                    found |= positions
-        for head in self.heads & heads:
-            for text, positions, needs, starts in self.by_head[head]:
-                if needs <= words and starts <= heads and text in lowered:
-                    found |= positions
-        for text, positions, needs, starts in self.loose:
-            if needs <= words and starts <= heads and text in lowered:
-                found |= positions
+                    found.update(positions)
         return found
 
 
-def _keyed(texts: dict[str, set[int]]) -> _Keyed:
-    return tuple((text, frozenset(positions), *_inner(text)) for text, positions in texts.items())
+def _keyed(texts: dict[str, set[int]], shared: dict[tuple[int, ...], tuple[int, ...]]) -> _Keyed:
+    literals = tuple(_literal(text) for text in texts)
+    opened = tuple(shared.setdefault(key, key) for key in map(_sorted, texts.values()))
+    return literals, opened
 
 
-@functools.lru_cache(maxsize=8192)
-def _inner(literal: str) -> tuple[frozenset[str], frozenset[str]]:
-    """What a text holding ``literal`` must hold: the words the literal holds whole (a
-    non-word character on both sides within it), which are tokens of the text, and the
-    first HEAD letters of the words that begin inside it and run to its end, which begin a
-    token of the text."""
+def _sorted(positions: set[int]) -> tuple[int, ...]:
+    return tuple(sorted(positions))
+
+
+@functools.lru_cache(maxsize=16384)
+def _literal(text: str) -> _Literal:
+    """``text`` with what a text holding it must hold: the words it holds whole (a non-word
+    character on both sides within it), which are tokens of the text, and the first HEAD
+    letters of the words that begin inside it and run to its end, which begin a token of
+    the text."""
     whole: set[str] = set()
     starts: set[str] = set()
-    for match in _TOKEN.finditer(literal):
+    for match in _TOKEN.finditer(text):
         begin, end = match.span()
         if begin == 0:
             continue  # the text's token may begin before the literal does
-        if end < len(literal):
+        if end < len(text):
             whole.add(match.group(0))
         elif end - begin >= HEAD:
             starts.add(match.group(0)[:HEAD])
-    # Cached, and one empty set for all: the scorer keeps an index per set of languages.
-    return (frozenset(whole) or _NONE), (frozenset(starts) or _NONE)
+    return text, (frozenset(whole) or _NONE), (frozenset(starts) or _NONE)
 
 
 _NONE: frozenset[str] = frozenset()
