@@ -96,8 +96,8 @@ def _unquoted_match(item: _Rule, text: str, lowered: str | None) -> tuple[int, i
     """The span of the first match not inside inline quotation marks.
 
     A person quoting a robot ('I keep getting "This is an automated response"') writes the
-    robot's words in quotes; those words are not the person's own. ``lowered`` is
-    ``text.lower()`` when that keeps every position, or None.
+    robot's words in quotes; those words are not the person's own. ``lowered`` is the
+    text's lower-case copy, position for position (``gate.lowered_in_place``), or None.
     """
     if item.folded is not None and lowered is not None:
         matches = item.folded.finditer(lowered)
