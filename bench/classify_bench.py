@@ -6,9 +6,10 @@ German RFC 2047 headers, 20 % automated (auto-replies, DSNs, newsletters), 1 % w
 policy.default, (c) mailguard parse_facts + Classifier.classify, the ratio c/a (target
 >= 1.0, issue 23: deciding a message costs no more than the stdlib's bare parse of it), and
 the per-message cost of the 1 MB messages against the small ones (target within 2x). The
-last line names both targets and says "met" or "MISSED"; exits 1 when one is missed. Each figure is the best of several rounds,
-measured in process CPU time with the rounds interleaved, so that neighbours'
-load on a shared machine does not skew one figure against another.
+last line names both targets and says "met" or "MISSED"; exits 1 when one is missed. Each
+figure is the best of several rounds, measured in process CPU time with the rounds
+interleaved, so that neighbours' load on a shared machine does not skew one figure against
+another.
 """
 
 from __future__ import annotations
