@@ -4,10 +4,12 @@ Generates N messages (default 2000): plain text and multipart/alternative with H
 German RFC 2047 headers, 20 % automated (auto-replies, DSNs, newsletters), 1 % with a
 1 MB attachment. Prints msgs/s for (a) email.message_from_bytes with compat32, (b) with
 policy.default, (c) mailguard parse_facts + Classifier.classify, the ratio c/a (target
->= 0.8), and the per-message cost of the 1 MB messages against the small ones (target
-within 2x). Exits 1 when a target is missed. Each figure is the best of several rounds,
-measured in process CPU time with the rounds interleaved, so that neighbours'
-load on a shared machine does not skew one figure against another.
+>= 1.0, issue 23: deciding a message costs no more than the stdlib's bare parse of it), and
+the per-message cost of the 1 MB messages against the small ones (target within 2x). The
+last line names both targets and says "met" or "MISSED"; exits 1 when one is missed. Each
+figure is the best of several rounds, measured in process CPU time with the rounds
+interleaved, so that neighbours' load on a shared machine does not skew one figure against
+another.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from email.header import Header
 from mailguard.domain.classify import Classifier
 from mailguard.domain.facts import parse_facts
 
-TARGET_RATIO = 0.8
+TARGET_RATIO = 1.0
 TARGET_BIG_FACTOR = 2.0
 
 _SUBJECTS = [
@@ -164,7 +166,12 @@ def main(argv: list[str] | None = None) -> int:
         f"per message: small {per_small * 1e6:.0f} us, 1 MB {per_large * 1e6:.0f} us, "
         f"factor {factor:.2f} (target <= {TARGET_BIG_FACTOR})"
     )
-    return 0 if ratio >= TARGET_RATIO and factor <= TARGET_BIG_FACTOR else 1
+    met = ratio >= TARGET_RATIO and factor <= TARGET_BIG_FACTOR
+    print(
+        f"targets: c/a {ratio:.2f} >= {TARGET_RATIO}, 1 MB factor {factor:.2f} <= "
+        f"{TARGET_BIG_FACTOR}: {'met' if met else 'MISSED'}"
+    )
+    return 0 if met else 1
 
 
 if __name__ == "__main__":

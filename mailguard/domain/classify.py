@@ -18,7 +18,8 @@ from dataclasses import dataclass
 
 from mailguard.domain.facts import MessageFacts, normalize_address
 from mailguard.domain.frustration import FrustrationScorer, Heard
-from mailguard.domain.gate import Gate, GateText
+from mailguard.domain.gate import Gate, GateText, folded_twin
+from mailguard.domain.gate_segments import GateIndex
 from mailguard.domain.language import detect_languages
 from mailguard.domain.lexicon import FROM_RULES, HEADER_RULES, SUBJECT_RULES
 from mailguard.domain.lexicon_body import BODY_RULES
@@ -86,17 +87,25 @@ class _Rule:
     rule: PatternRule
     regex: re.Pattern[str]
     gate: Gate | None
+    # The pattern in lower case, searched case-sensitively in the lower-cased text (None
+    # when that would not find the same; see gate.folded_twin).
+    folded: re.Pattern[str] | None = None
 
 
-def _unquoted_match(regex: re.Pattern[str], text: str) -> re.Match[str] | None:
-    """The first match not inside inline quotation marks.
+def _unquoted_match(item: _Rule, text: str, lowered: str | None) -> tuple[int, int] | None:
+    """The span of the first match not inside inline quotation marks.
 
     A person quoting a robot ('I keep getting "This is an automated response"') writes the
-    robot's words in quotes; those words are not the person's own.
+    robot's words in quotes; those words are not the person's own. ``lowered`` is the
+    text's lower-case copy, position for position (``gate.lowered_in_place``), or None.
     """
-    for match in regex.finditer(text):
+    if item.folded is not None and lowered is not None:
+        matches = item.folded.finditer(lowered)
+    else:
+        matches = item.regex.finditer(text)
+    for match in matches:
         if not inside_inline_quotes(text, match.start()):
-            return match
+            return match.span()
     return None
 
 
@@ -107,8 +116,9 @@ def _compile(rule: PatternRule) -> _Rule:
         regex = re.compile(rule.pattern, re.IGNORECASE)
     except re.error as exc:
         raise ValueError(f"rule {rule.name!r}: invalid regular expression: {exc}") from exc
-    gate = Gate.of(rule.pattern) if rule.target == BODY else None
-    return _Rule(rule, regex, gate)
+    if rule.target != BODY:
+        return _Rule(rule, regex, None)
+    return _Rule(rule, regex, Gate.of(rule.pattern), folded_twin(rule.pattern))
 
 
 def _clip(text: str) -> str:
@@ -141,6 +151,7 @@ class Classifier:
                 name = rule.target[len(HEADER_PREFIX) :].strip().lower()
                 self._header.setdefault(name, []).append(compiled)
         self._header_rank = {name: rank for rank, name in enumerate(self._header)}
+        self._body_index = GateIndex.of([item.gate for item in self._body])
         self._human_rules = frozenset(rule.name for rule in rules if rule.kind is Kind.HUMAN)
         self._helpdesk = frozenset(
             entry.lower() if entry.startswith("@") else normalize_address(entry)
@@ -187,15 +198,19 @@ class Classifier:
         # the body-rule gates and the frustration gates; a wider text only opens more gates.
         prepared = GateText.of(facts.subject + "\n" + text)
         language, plausible = detect_languages(facts.subject + "\n" + text, prepared.words or None)
-        for item in self._body:
+        # The rules whose gates open, from one index of all their literals; then each such
+        # rule's pattern in lower case on the lower-cased text (where positions are kept).
+        opened = self._body_index.candidates(prepared)
+        # The text's part of the prepared copy: lower() treats the text after the line
+        # break as it treats the text alone (a line break ends a final-sigma context too).
+        lowered = None if prepared.lowered is None else prepared.lowered[len(facts.subject) + 1 :]
+        for position, item in enumerate(self._body):
             lang = item.rule.language
-            if lang and language and lang != language:
+            if position not in opened or (lang and language and lang != language):
                 continue
-            if not prepared.opens(item.gate):
-                continue
-            match = _unquoted_match(item.regex, text)
-            if match:
-                fire(item.rule, match.group(0))
+            span = _unquoted_match(item, text, lowered)
+            if span is not None:
+                fire(item.rule, text[span[0] : span[1]])
         person = person_at_system_address(evidence, votes, text, self._human_rules)
         if person is not None:
             evidence.append(person)

@@ -59,7 +59,7 @@ def normalize_address(addr: str) -> str:
     # contains.
     if not domain or ".." in domain or domain != domain.strip(".") or len(domain.split()) != 1:
         return ""
-    if any(c in "<>@" for c in domain):
+    if "<" in domain or ">" in domain or "@" in domain:
         return ""
     return f"{local.lower()}@{domain}"
 
@@ -217,7 +217,10 @@ def parse_facts(raw: bytes) -> MessageFacts:
     for name, value in fields:
         first.setdefault(name, value)
         if name in _ADDRESS_FIELDS:
-            multi.setdefault(name, []).append(collapse(decode_value(value, defects)))
+            text = collapse(decode_value(value, defects))
+            multi.setdefault(name, []).append(text)
+            # The first field's value is what header() gives: decoded once, kept for it.
+            decoded.setdefault(name, text)
         elif name not in decoded and name in _EAGER:
             decoded[name] = collapse(decode_value(value, defects))
     if not fields:
@@ -255,6 +258,8 @@ def parse_facts(raw: bytes) -> MessageFacts:
         # Only the window the body walker reads is kept, so facts never pin a huge message.
         _body=raw[body_start : body_start + BODY_WINDOW],
         _clipped=len(raw) - body_start > BODY_WINDOW,
+        # header() of a field decoded above gives the same text; the classifier reads them.
+        _cache=dict(decoded),
     )
 
 

@@ -33,7 +33,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from mailguard.domain.gate import Gate, GateText, top_level_branches
+from mailguard.domain.gate import Gate, GateText, lowered_in_place, top_level_branches
 from mailguard.domain.gate_segments import (
     GateIndex,
     distributed,
@@ -323,7 +323,9 @@ class FrustrationScorer:
             plausible = detect_languages(text, prepared.words or None)[1]
         # The prepared text is this text or contains it: of the same length, it is this text.
         same = prepared.lowered is not None and len(prepared.lowered) == len(text)
-        folded = prepared.lowered if same and prepared.lowered is not None else text.lower()
+        folded = (
+            prepared.lowered if same and prepared.lowered is not None else lowered_in_place(text)
+        )
         # See GateText.of: positions or the case equivalence with the regex not assured.
         unsafe = len(folded) != len(text) or "ı" in folded or "ſ" in folded
         lowered = None if unsafe else folded

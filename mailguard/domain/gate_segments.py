@@ -15,7 +15,7 @@ import functools
 import re
 from dataclasses import dataclass
 
-from mailguard.domain.gate import Gate, GateText, literal_prefixes, top_level_branches
+from mailguard.domain.gate import HEAD, Gate, GateText, literal_prefixes, top_level_branches
 from mailguard.domain.gate import _skip_class as skip_class
 from mailguard.domain.gate import _skip_rest as skip_rest
 from mailguard.domain.language import FUNCTION_WORDS
@@ -213,60 +213,117 @@ def key_gate(branch: str) -> Gate | None:
     return max(candidates, key=selectivity) if candidates else None
 
 
+# A literal, the words and the heads a text must hold for it to occur there (see _literal),
+# shared by every index that holds the literal ...
+_Literal = tuple[str, frozenset[str], frozenset[str]]
+# ... and per index, the literals and, in step with them, the positions of the gates each
+# opens (two flat tuples, positions shared: the scorer keeps an index per set of languages,
+# some three thousand literals each).
+_Keyed = tuple[tuple[_Literal, ...], tuple[tuple[int, ...], ...]]
+
+
 @dataclass(frozen=True, slots=True)
 class GateIndex:
-    """Many gates at once: which of them may open on a text, from a few set operations.
+    """Many gates at once: exactly which of them open on a text.
 
-    Testing fifty gates one by one costs fifty Python calls per text; most of them fail on
-    the first set test. The index maps each anchor word and head to the gates that hold it,
-    so one intersection with the text's words names the few worth a full ``opens`` test.
+    Testing fifty gates one by one costs fifty Python calls per text, most of which fail on
+    their substring tests. The index maps each anchor word and head to the literals that
+    hold it and each literal to the gates it opens, so one intersection with the text's
+    words names the few literals worth a substring test, and a literal that several gates
+    share is tested once. ``candidates`` gives the same positions as testing ``opens`` on
+    each gate.
     """
 
-    by_anchor: dict[str, frozenset[int]]
+    by_anchor: dict[str, _Keyed]
     anchors: frozenset[str]
-    by_head: dict[str, frozenset[int]]
+    by_head: dict[str, _Keyed]
     heads: frozenset[str]
-    loose: tuple[tuple[str, int], ...]
+    loose: _Keyed
     always: frozenset[int]  # positions without a gate
     size: int
 
     @classmethod
     def of(cls, gates: list[Gate | None]) -> GateIndex:
-        by_anchor: dict[str, set[int]] = {}
-        by_head: dict[str, set[int]] = {}
-        loose: list[tuple[str, int]] = []
+        by_anchor: dict[str, dict[str, set[int]]] = {}
+        by_head: dict[str, dict[str, set[int]]] = {}
+        loose: dict[str, set[int]] = {}
         always = set()
         for position, gate in enumerate(gates):
             if gate is None:
                 always.add(position)
                 continue
-            for word in gate.anchors:
-                by_anchor.setdefault(word, set()).add(position)
-            for head in gate.heads:
-                by_head.setdefault(head, set()).add(position)
-            loose += [(text, position) for text in gate.loose]
+            for word, texts in gate.anchored.items():
+                for text in texts:
+                    by_anchor.setdefault(word, {}).setdefault(text, set()).add(position)
+            for head, texts in gate.headed.items():
+                for text in texts:
+                    by_head.setdefault(head, {}).setdefault(text, set()).add(position)
+            for text in gate.loose:
+                loose.setdefault(text, set()).add(position)
+        shared: dict[tuple[int, ...], tuple[int, ...]] = {}
         return cls(
-            {word: frozenset(found) for word, found in by_anchor.items()},
+            {word: _keyed(texts, shared) for word, texts in by_anchor.items()},
             frozenset(by_anchor),
-            {head: frozenset(found) for head, found in by_head.items()},
+            {head: _keyed(texts, shared) for head, texts in by_head.items()},
             frozenset(by_head),
-            tuple(loose),
+            _keyed(loose, shared),
             frozenset(always),
             len(gates),
         )
 
     def candidates(self, prepared: GateText) -> set[int]:
-        """Positions whose gate may open on ``prepared`` (a superset; ``opens`` decides)."""
-        if prepared.lowered is None:
+        """Positions whose gate opens on ``prepared`` (all of them when it has no lower-case
+        copy, as ``opens`` says)."""
+        lowered = prepared.lowered
+        if lowered is None:
             return set(range(self.size))
         found = set(self.always)
-        for word in self.anchors & prepared.words:
-            found |= self.by_anchor[word]
-        for head in self.heads & prepared.heads:
-            found |= self.by_head[head]
-        lowered = prepared.lowered
-        found.update(position for text, position in self.loose if text in lowered)
+        words, heads = prepared.keys, prepared.heads
+        # Plain loops: a generator per word costs more than the substring scans it drives.
+        # A literal's own words and heads rule most literals out before a substring scan.
+        keyed = [self.by_anchor[word] for word in self.anchors & words]
+        keyed += [self.by_head[head] for head in self.heads & heads]
+        keyed.append(self.loose)
+        for literals, opened in keyed:
+            for (text, needs, starts), positions in zip(literals, opened, strict=True):
+                if needs <= words and starts <= heads and text in lowered:
+                    found.update(positions)
         return found
+
+
+def _keyed(texts: dict[str, set[int]], shared: dict[tuple[int, ...], tuple[int, ...]]) -> _Keyed:
+    literals = tuple(_literal(text) for text in texts)
+    opened = tuple(shared.setdefault(key, key) for key in map(_sorted, texts.values()))
+    return literals, opened
+
+
+def _sorted(positions: set[int]) -> tuple[int, ...]:
+    return tuple(sorted(positions))
+
+
+@functools.lru_cache(maxsize=16384)
+def _literal(text: str) -> _Literal:
+    """``text`` with what a text holding it must hold: the words it holds whole (a non-word
+    character on both sides within it), which are tokens of the text, and the first HEAD
+    letters of the words that begin inside it and run to its end, which begin a token of
+    the text."""
+    whole: set[str] = set()
+    starts: set[str] = set()
+    for match in _TOKEN.finditer(text):
+        begin, end = match.span()
+        if begin == 0:
+            continue  # the text's token may begin before the literal does
+        if end < len(text):
+            whole.add(match.group(0))
+        elif end - begin >= HEAD:
+            starts.add(match.group(0)[:HEAD])
+    return text, (frozenset(whole) or _NONE), (frozenset(starts) or _NONE)
+
+
+_NONE: frozenset[str] = frozenset()
+
+
+_TOKEN = re.compile(r"\w+")
 
 
 _WRAPPED_GROUP = re.compile(r"(\\b)?\(\?:(.*)\)(\\b)?")

@@ -138,6 +138,9 @@ def _decode_word(charset: bytes, encoding: bytes, payload: bytes, defects: list[
 def decode_value(raw: bytes, defects: list[str]) -> str:
     """Decode one raw header value: 8-bit bytes, RFC 2047 encoded words, folded whitespace."""
     raw = raw[:MAX_VALUE_CHARS]
+    if raw.isascii() and b"=?" not in raw and b"\x00" not in raw:
+        # Most values: plain ASCII, nothing to decode (the same text as the path below).
+        return raw.decode("ascii")
     if b"=?" in raw:
         # RFC 2047 section 6.2: whitespace between adjacent encoded words is not displayed.
         raw = _ENCODED_WORD_GAP.sub(rb"\1\2", raw)

@@ -69,8 +69,27 @@ def _is_header_block(lines: list[str], index: int) -> bool:
     return any(_HEADER_NEXT.match(line) for line in following)
 
 
+# Any line the pass below could drop or stop at: one starting (after blanks) with a quote
+# mark or like a cut line, or ending with a colon. One search over the text finds none in
+# most messages, which then keep every line without a test per line.
+_MAYBE_CUT = re.compile(
+    rf"^[^\S\n]*(?:\|?>|{_CUT_START.pattern})|:[^\S\n]*$", re.IGNORECASE | re.MULTILINE
+)
+
+
 def strip_quotes(text: str) -> str:
     """The author's own words: text before quoted history, without '>' lines or signature."""
+    if _MAYBE_CUT.search(text) is None:
+        kept = [line.rstrip("\r") for line in text.split("\n")]
+    else:
+        kept = _own_lines(text)
+    while kept and not kept[-1].strip():
+        kept.pop()
+    return "\n".join(kept).strip("\n")
+
+
+def _own_lines(text: str) -> list[str]:
+    """The lines :func:`strip_quotes` keeps, tested one by one."""
     lines = text.split("\n")
     kept: list[str] = []
     for index, raw_line in enumerate(lines):
@@ -78,9 +97,8 @@ def strip_quotes(text: str) -> str:
         stripped = line.strip()
         if stripped.startswith(">") or stripped.startswith("|>"):
             continue
-        if _CUT_START.match(stripped) and (
-            _SEPARATOR.match(stripped) or _SIGNATURE.match(line.rstrip())
-        ):
+        cut = _CUT_START.match(stripped) is not None
+        if cut and (_SEPARATOR.match(stripped) or _SIGNATURE.match(line.rstrip())):
             break
         # Attribution lines end with a colon; testing that first keeps this pass cheap.
         if stripped.endswith(":") and _ATTRIBUTION.match(stripped):
@@ -90,12 +108,10 @@ def strip_quotes(text: str) -> str:
             pair = stripped + " " + lines[index + 1].strip()
             if len(pair) < 300 and _ATTRIBUTION.match(pair):
                 break
-        if _CUT_START.match(stripped) and _is_header_block(lines, index):
+        if cut and _is_header_block(lines, index):
             break
         kept.append(line)
-    while kept and not kept[-1].strip():
-        kept.pop()
-    return "\n".join(kept).strip("\n")
+    return kept
 
 
 def inside_inline_quotes(text: str, start: int) -> bool:

@@ -15,8 +15,14 @@ from mailguard.domain.model import Evidence
 
 _NOT_LETTER = re.compile(r"[\W\d_]+")
 _NOT_UPPER = re.compile(r"[^A-ZÀ-ÖØ-Þ]+")
-_SHOUT_WORD = re.compile(r"\b[A-ZÄÖÜ]{3,}\b")
+# A capital word of three letters or more: \b[A-ZÄÖÜ]{3,}\b, written to begin with the
+# capital (the lookbehind stands for the \b before it) so that a search skips from capital to
+# capital at C speed instead of testing a word boundary at every position.
+_SHOUT_WORD = re.compile(r"[A-ZÄÖÜ](?<!\w[A-ZÄÖÜ])[A-ZÄÖÜ][A-ZÄÖÜ]+\b")
 _MARKS = re.compile(r"[!?]{3,}|(?:!\s*){3,}")
+# Every match of _MARKS holds three marks in a row or three "!": a search for a run, which
+# starts at C speed from mark to mark, decides whether the slower alternation runs at all.
+_MARK_RUN = re.compile(r"[!?][!?][!?]")
 SHOUT_SAMPLE = 800
 
 
@@ -35,7 +41,8 @@ def shouting(text: str) -> list[Evidence]:
     elif len(set(words)) >= 2 and max(len(word) for word in words) >= 5:
         # Two different capital words, one longer than an acronym ("PDF", "RIB", "CNPJ").
         found.append(Evidence("frustration:shouting", " ".join(dict.fromkeys(words[:5])), 0.3))
-    marks = _MARKS.findall(sample) if sample.count("!") + sample.count("?") >= 3 else []
+    possible = sample.count("!") >= 3 or _MARK_RUN.search(sample) is not None
+    marks = _MARKS.findall(sample) if possible else []
     if marks:
         # Repeated marks: one "!!!" may be glee, "???" again and again is exasperation.
         questions = sum("?" in mark for mark in marks)

@@ -57,11 +57,18 @@ def test_gate_never_hides_a_match(data: st.DataObject, index: int) -> None:
     assert GateText.of(text).opens(Gate.of(pattern))
 
 
-def test_text_whose_length_changes_when_lowered_opens_every_gate() -> None:
+def test_letters_ignorecase_equates_with_i_and_s_are_stood_in_for() -> None:
+    """İ lower-cases to two characters; ı and ſ stay themselves in lower case although
+    re.IGNORECASE equates them with i and s: the lower-case copy holds i and s instead, so
+    a gate still sees what the regex would match, at the same positions."""
     gate = Gate.of(r"\bunsubscribe\b")
     assert gate is not None
-    assert GateText.of("İstanbul").opens(gate)
-    # re.IGNORECASE equates the long s and the dotless i with ASCII letters; lower() does not.
-    assert re.compile(r"\bunsubscribe\b", re.IGNORECASE).search("unſubscribe")
-    assert GateText.of("unſubscribe").opens(gate)
+    assert re.compile(r"\bunsubscribe\b", re.IGNORECASE).search("unſubscrıbe")
+    assert GateText.of("unſubscrıbe").opens(gate)
+    assert GateText.of("İstanbul: UNSUBSCRİBE").opens(gate)
+    assert not GateText.of("İstanbul").opens(gate)
     assert not GateText.of("nothing here").opens(gate)
+    assert GateText.of("İstanbul").lowered == "istanbul"
+    # The language guess counts the tokens of text.lower(), which the stand-in is not.
+    assert GateText.of("İstanbul").words == frozenset()
+    assert GateText.of("Istanbul").words == frozenset({"istanbul"})
