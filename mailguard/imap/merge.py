@@ -9,7 +9,10 @@ engine's ``at``: the Date header, never later than now), a 2-way merge of two so
 streams, each fed one batch at a time (the reader fetches the next one meanwhile).
 
 Each folder's task hands its batch to :meth:`DateMerge.run` and gets it back once every
-message of it was decided: the task then sets keywords and saves the folder's checkpoint,
+message of it was decided. The turn hands a folder's task the longest run of its batch that
+comes before the other folder's head, decided together (``Engine.process_many``: one
+transaction for the run, issue 23); while one folder is live or far ahead, that is its whole
+batch. Once the batch is back, the task then sets keywords and saves the folder's checkpoint,
 so a checkpoint never passes an undecided message. Whichever task holds the turn decides
 the earliest head of the batches present; it waits while a folder that still catches up
 has no batch in (it is fetching its next), except for a folder whose connection is lost:
@@ -26,17 +29,31 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 Step = Callable[[], Awaitable[None]]
 """Deciding one message (through the engine)."""
+
+Decide = Callable[[list[Any]], Awaitable[None]]
+"""Deciding a run of one batch's items together, in order (through ``Engine.process_many``)."""
+
+
+async def one_by_one(steps: list[Any]) -> None:
+    """The default :data:`Decide`: each item is a :data:`Step`, run in turn."""
+    for step in steps:
+        await step()
+
 
 _EPOCH = datetime.min.replace(tzinfo=UTC)
 
 
 @dataclass(slots=True)
 class _Batch:
-    items: deque[tuple[datetime, Step]]
+    items: deque[tuple[datetime, Any]]
+    decide: Decide
     error: BaseException | None = None
+    busy: bool = False
+    """A run of it is being decided (perhaps by the other folder's task)."""
 
 
 class DateMerge:
@@ -75,13 +92,15 @@ class DateMerge:
     async def run(
         self,
         role: str,
-        items: Sequence[tuple[datetime | None, Step]],
+        items: Sequence[tuple[datetime | None, Any]],
         stop: asyncio.Event,
+        decide: Decide = one_by_one,
     ) -> None:
         """Decide one batch of ``role`` (its messages in UID order, each with its time or
         None), in date order with the other folders' while they catch up; returns once all
-        were decided or ``stop`` is set. An error deciding one of them is raised here (the
-        batch's rest is left undecided, whichever task was deciding it)."""
+        were decided or ``stop`` is set. ``decide`` is handed runs of the batch's items in
+        that order (by default each item is a :data:`Step`). An error deciding a run is
+        raised here (the batch's rest is left undecided, whichever task was deciding it)."""
         keyed = []
         last = self._last[role]
         for when, step in items:
@@ -90,12 +109,12 @@ class DateMerge:
             keyed.append((last, step))
         self._last[role] = last
         keyed.sort(key=lambda item: item[0])  # stable: UID order among equal times
-        mine = _Batch(deque(keyed))
+        mine = _Batch(deque(keyed), decide)
         self._batches[role] = mine
         self._signal()
         try:
-            while mine.items and mine.error is None and not stop.is_set():
-                if self._next() is None:
+            while (mine.items or mine.busy) and mine.error is None and not stop.is_set():
+                if not mine.items or self._next() is None:
                     await self._wait(stop)
                     continue
                 async with self._turn:
@@ -115,18 +134,35 @@ class DateMerge:
                 return
             batch = self._batches[role]
             assert batch is not None  # noqa: S101 - _next only names a role with a batch
-            _, step = batch.items.popleft()
+            run = self._run(role, batch)
+            batch.busy = True
             try:
-                await step()
+                await batch.decide(run)
             except BaseException as exc:
                 batch.error = exc
                 batch.items.clear()
-                self._signal()
                 if batch is mine or not isinstance(exc, Exception):
                     raise
                 continue
-            if not batch.items:
-                self._signal()  # its task takes it back
+            finally:
+                # Its task, waiting while the run was decided here, takes the batch back
+                # once nothing of it is left (or sees the error).
+                batch.busy = False
+                self._signal()
+
+    def _run(self, role: str, batch: _Batch) -> list[Any]:
+        """Take the items of ``role``'s batch due before any other folder's head."""
+        index = self._roles.index(role)
+        bounds = [
+            (other.items[0][0], position)
+            for position, name in enumerate(self._roles)
+            if name != role and (other := self._batches[name]) is not None and other.items
+        ]
+        bound = min(bounds, default=None)
+        run = [batch.items.popleft()[1]]
+        while batch.items and (bound is None or (batch.items[0][0], index) < bound):
+            run.append(batch.items.popleft()[1])
+        return run
 
     def _next(self) -> str | None:
         """The role whose head is due, or None while one catching up must be waited for."""

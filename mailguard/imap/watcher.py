@@ -8,7 +8,8 @@ Two connections per mailbox, each owned by one task (aioimaplib runs one command
 - *folders*: polls Sent (company replies sent outside the proxy: a human reply there
   resolves), the handled folder and the handled keyword (agent feedback).
 
-Every message goes through ``Engine.process`` with source, mailbox and direction, exactly as
+Every message goes through the engine (``Engine.process_many``: a run of a FETCH batch in
+one transaction, decided as one at a time) with source, mailbox and direction, exactly as
 the audit's do: the adapter neither classifies nor decides. While INBOX and Sent catch up
 from their checkpoints, their messages go to the engine in date order across both folders
 (:mod:`mailguard.imap.merge`), as the policy needs them. Each connection reconnects on
@@ -30,12 +31,12 @@ import structlog
 from mailguard.config.model import MailboxConfig
 from mailguard.domain.facts import message_date
 from mailguard.domain.model import Direction, Source
-from mailguard.engine.service import Engine, ProcessResult, Status
+from mailguard.engine.service import Engine, Incoming, ProcessResult, Status
 from mailguard.imap import metrics
 from mailguard.imap.capabilities import MailboxCapabilities
 from mailguard.imap.connection import ConnectParams, ImapCommandError, ImapConnection
 from mailguard.imap.feedback import Feedback
-from mailguard.imap.merge import DateMerge, Step
+from mailguard.imap.merge import DateMerge
 from mailguard.imap.ports import SyncStore
 from mailguard.imap.retry import backoff, reason, sleep_until, unless_stopped
 from mailguard.imap.session import (
@@ -356,34 +357,29 @@ class MailboxWatcher:
         acted = False
         done = 0
 
-        def step(uid: int, raw: bytes) -> Step:
-            async def decide() -> None:
-                nonlocal acted, done
-                result = await self._engine.process(
-                    raw,
-                    source=Source.IMAP,
-                    now=self._clock(),
-                    mailbox=self.name,
-                    direction=direction,
-                )
-                done += 1
+        async def decide(run: list[tuple[int, bytes]]) -> None:
+            nonlocal acted, done
+            now = self._clock()
+            results = await self._engine.process_many(
+                [Incoming(raw, Source.IMAP, now, self.name, direction) for _, raw in run]
+            )
+            done += len(run)
+            for (uid, _), result in zip(run, results, strict=True):
                 self._log(result, folder, uid)
                 acted = acted or bool(result.decision and result.decision.actions)
                 if self._mark_automated(result, direction):
                     automated.append(uid)
 
-            return decide
-
-        items: list[tuple[datetime | None, Step]] = []
+        items: list[tuple[datetime | None, tuple[int, bytes]]] = []
         if self._merge.catching_up(role):
             # The engine decides at min(Date, now): the merge orders by the same time.
             now = self._clock()
             for uid, raw in batch:
                 date = message_date(raw)
-                items.append((min(date, now) if date is not None else None, step(uid, raw)))
+                items.append((min(date, now) if date is not None else None, (uid, raw)))
         else:
-            items = [(None, step(uid, raw)) for uid, raw in batch]
-        await self._merge.run(role, items, stop)
+            items = [(None, (uid, raw)) for uid, raw in batch]
+        await self._merge.run(role, items, stop, decide)
         if acted:
             self._on_actions()
         if not automated or self._dry_run:

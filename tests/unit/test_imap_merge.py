@@ -126,3 +126,34 @@ async def test_stop_leaves_the_rest_undecided_and_returns_at_once() -> None:
 def test_message_date_reads_the_date_as_the_facts_do(head: bytes) -> None:
     raw = b"From: a@customer.example\r\n" + head + b"Subject: x\r\n\r\nbody\r\n"
     assert message_date(raw) == parse_facts(raw).date
+
+
+async def test_runs_before_the_other_folders_head_are_decided_together() -> None:
+    """``decide`` gets the longest run of a batch due before the other folder's head; a
+    batch whose last run the other task decides is handed back only once it is done."""
+    merge = DateMerge(ROLES, grace=5.0)
+    stop = asyncio.Event()
+    runs: list[list[str]] = []
+    finished: list[str] = []
+
+    async def decide(run: list[str]) -> None:
+        await asyncio.sleep(0.05)  # the other task may wake meanwhile
+        runs.append(run)
+
+    async def folder(role: str, items: list[tuple[datetime | None, str]]) -> None:
+        await merge.run(role, items, stop, decide)
+        finished.append(role)
+        assert set(items_of[role]) <= {name for run in runs for name in run}
+
+    items_of = {"inbox": ["i0", "i1", "i2", "i3"], "folders": ["s0", "s1"]}
+    inbox = asyncio.create_task(
+        folder("inbox", [(_at(m), n) for m, n in zip([1, 2, 3, 6], items_of["inbox"])])
+    )
+    await asyncio.sleep(0.05)
+    sent = asyncio.create_task(
+        folder("folders", [(_at(m), n) for m, n in zip([4, 5], items_of["folders"])])
+    )
+    await asyncio.wait_for(sent, 2)
+    merge.caught_up("folders")
+    await asyncio.wait_for(inbox, 2)
+    assert runs == [["i0", "i1", "i2"], ["s0", "s1"], ["i3"]]
