@@ -142,18 +142,19 @@ async def test_runs_before_the_other_folders_head_are_decided_together() -> None
 
     async def folder(role: str, items: list[tuple[datetime | None, str]]) -> None:
         await merge.run(role, items, stop, decide)
+        merge.caught_up(role)
         finished.append(role)
         assert set(items_of[role]) <= {name for run in runs for name in run}
 
-    items_of = {"inbox": ["i0", "i1", "i2", "i3"], "folders": ["s0", "s1"]}
-    inbox = asyncio.create_task(
-        folder("inbox", [(_at(m), n) for m, n in zip([1, 2, 3, 6], items_of["inbox"])])
-    )
+    items_of = {"inbox": ["i0", "i1", "i2"], "folders": ["s0", "s1", "s2"]}
+    inbox_items = [(_at(m), n) for m, n in zip([1, 2, 3], items_of["inbox"], strict=True)]
+    sent_items = [(_at(m), n) for m, n in zip([4, 5, 7], items_of["folders"], strict=True)]
+    inbox = asyncio.create_task(folder("inbox", inbox_items))
     await asyncio.sleep(0.05)
-    sent = asyncio.create_task(
-        folder("folders", [(_at(m), n) for m, n in zip([4, 5], items_of["folders"])])
-    )
-    await asyncio.wait_for(sent, 2)
-    merge.caught_up("folders")
+    # Sent's task takes the turn and decides INBOX's whole batch: INBOX's task, woken
+    # meanwhile, must not take its batch back before that run is done.
+    sent = asyncio.create_task(folder("folders", sent_items))
     await asyncio.wait_for(inbox, 2)
-    assert runs == [["i0", "i1", "i2"], ["s0", "s1"], ["i3"]]
+    await asyncio.wait_for(sent, 2)
+    assert runs == [["i0", "i1", "i2"], ["s0", "s1", "s2"]]
+    assert finished == ["inbox", "folders"]
