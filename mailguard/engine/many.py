@@ -94,26 +94,47 @@ async def process_many(
     results: list[ProcessResult | None] = [None] * len(items)
     members: list[_Member] = []
     for index, item in enumerate(items):
-        prepare = functools.partial(
-            engine.prepare,
-            item.raw,
-            source=item.source,
-            now=item.now,
-            mailbox=item.mailbox,
-            direction=item.direction,
-            envelope=item.envelope,
-            analysis=item.analysis,
-        )
         try:
-            prepared = await asyncio.to_thread(prepare) if offload else prepare()
+            prepared = await prepare(engine, item, offload=offload)
         except Exception as exc:  # isolated per message, as Engine.process does
-            results[index] = await _failed(engine, item, exc, None)
+            results[index] = await failed(engine, item, exc)
         else:
             members.append(_Member(index, item, prepared))
     await _decide(engine, store, members, results)
+    return _finished(results, started)
+
+
+async def decide_prepared(
+    engine: Engine, store: Store, pairs: Sequence[tuple[Incoming, PreparedMessage]]
+) -> list[ProcessResult]:
+    """:func:`process_many` for messages :func:`prepare` prepared already (the group commit's
+    callers prepare theirs while the store commits the group before)."""
+    started = time.perf_counter()
+    results: list[ProcessResult | None] = [None] * len(pairs)
+    members = [_Member(index, item, prepared) for index, (item, prepared) in enumerate(pairs)]
+    await _decide(engine, store, members, results)
+    return _finished(results, started)
+
+
+async def prepare(engine: Engine, item: Incoming, *, offload: bool = False) -> PreparedMessage:
+    """``Engine.prepare`` of ``item`` (in a worker thread with ``offload``)."""
+    call = functools.partial(
+        engine.prepare,
+        item.raw,
+        source=item.source,
+        now=item.now,
+        mailbox=item.mailbox,
+        direction=item.direction,
+        envelope=item.envelope,
+        analysis=item.analysis,
+    )
+    return await asyncio.to_thread(call) if offload else call()
+
+
+def _finished(results: list[ProcessResult | None], started: float) -> list[ProcessResult]:
     elapsed = (time.perf_counter() - started) * 1000
     done = [r for r in results if r is not None]
-    if len(done) != len(items):  # pragma: no cover - every path above fills its slot
+    if len(done) != len(results):  # pragma: no cover - every path fills its slot
         raise RuntimeError("process_many left a message without a result")
     return [replace(r, duration_ms=elapsed) for r in done]
 
@@ -164,12 +185,13 @@ async def _alone(engine: Engine, store: Store, member: _Member) -> ProcessResult
             lambda uow: engine.decide_or_defer(uow, member.prepared, item.now, item.defer)
         )
     except Exception as exc:
-        return await _failed(engine, item, exc, member.prepared.key)
+        return await failed(engine, item, exc, member.prepared.key)
 
 
-async def _failed(
-    engine: Engine, item: Incoming, exc: Exception, key: MessageKey | None
+async def failed(
+    engine: Engine, item: Incoming, exc: Exception, key: MessageKey | None = None
 ) -> ProcessResult:
+    """Record ``item`` as failed with ``exc`` (``Engine.record_failed``); raises if that fails."""
     return await engine.record_failed(
         item.raw, exc, key, item.source, item.now, item.mailbox, item.direction
     )

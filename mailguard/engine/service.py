@@ -97,6 +97,11 @@ class Engine:
         self._classifier = classifier
         self._states = StateCache()
 
+    @property
+    def store(self) -> Store:
+        """The store the engine decides through."""
+        return self._store
+
     def prepare(
         self,
         raw: bytes,
