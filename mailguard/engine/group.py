@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Generic, TypeVar
 
 from prometheus_client import Counter, Histogram
 
@@ -38,20 +40,79 @@ GROUP_SIZE = Histogram(
     buckets=(1, 2, 4, 8, 16, 32, 64, 128),
 )
 
-_Waiting = tuple[Incoming, PreparedMessage, "asyncio.Future[ProcessResult]"]
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+class Drain(Generic[T, R]):
+    """Callers submit items one by one; one task at a time hands everything queued (up to
+    ``max_group``) to ``flush`` in one call and gives each caller its own result.
+
+    No timer: the first item of an idle drain is flushed at once, and items submitted while
+    a flush runs wait for the next one. When ``flush`` raises, every item of that call gets
+    the exception.
+    """
+
+    def __init__(
+        self,
+        flush: Callable[[list[T]], Awaitable[Sequence[R]]],
+        *,
+        max_group: int = 64,
+        on_group: Callable[[int], None] = lambda size: None,
+    ) -> None:
+        if max_group < 1:
+            raise ValueError("max_group must be at least 1")
+        self._flush = flush
+        self._max = max_group
+        self._on_group = on_group
+        self._queue: deque[tuple[T, asyncio.Future[R]]] = deque()
+        self._task: asyncio.Task[None] | None = None
+
+    async def submit(self, item: T) -> R:
+        """``item``'s result, once the group it went with was flushed."""
+        done: asyncio.Future[R] = asyncio.get_running_loop().create_future()
+        self._queue.append((item, done))
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._run())
+        # Shielded: a caller that goes away (a client hanging up) leaves its item in the
+        # group; the flush does not depend on who still waits for it.
+        return await asyncio.shield(done)
+
+    async def _run(self) -> None:
+        while self._queue:
+            group = [self._queue.popleft() for _ in range(min(self._max, len(self._queue)))]
+            self._on_group(len(group))
+            try:
+                results = await self._flush([item for item, _ in group])
+            except Exception as exc:  # every member fails: none may be acknowledged
+                _fail(group, exc)
+                continue
+            except BaseException:
+                # Cancelled (shutdown): nobody may wait for ever, nor be acknowledged.
+                cancelled = RuntimeError("the group was cancelled")
+                _fail(group, cancelled)
+                _fail(list(self._queue), cancelled)
+                self._queue.clear()
+                raise
+            for (_, done), result in zip(group, results, strict=True):
+                if not done.done():
+                    done.set_result(result)
+
+    async def close(self) -> None:
+        """Wait for the group being flushed (and any queued behind it)."""
+        if self._task is not None:
+            await asyncio.gather(self._task, return_exceptions=True)
 
 
 class GroupCommit:
-    """See the module docstring; one per engine and process, shared by its adapters."""
+    """See the module docstring; one per adapter (the proxy's handler, the milter's)."""
 
     def __init__(self, engine: Engine, *, max_group: int = 64) -> None:
-        if max_group < 1:
-            raise ValueError("max_group must be at least 1")
         self._engine = engine
         self._store: Store = engine.store
-        self._max = max_group
-        self._queue: deque[_Waiting] = deque()
-        self._drain: asyncio.Task[None] | None = None
+        self._drain: Drain[tuple[Incoming, PreparedMessage], ProcessResult] = Drain(
+            self._decide, max_group=max_group, on_group=_count
+        )
 
     @property
     def engine(self) -> Engine:
@@ -68,44 +129,22 @@ class GroupCommit:
             prepared = await prepare(self._engine, item, offload=offload)
         except Exception as exc:  # isolated per message, as Engine.process does
             return await failed(self._engine, item, exc)
-        done: asyncio.Future[ProcessResult] = asyncio.get_running_loop().create_future()
-        self._queue.append((item, prepared, done))
-        if self._drain is None or self._drain.done():
-            self._drain = asyncio.create_task(self._run())
-        # Shielded: a caller that goes away (a client hanging up) leaves its message in
-        # the group; the group's commit does not depend on who still waits for it.
-        return await asyncio.shield(done)
+        return await self._drain.submit((item, prepared))
 
-    async def _run(self) -> None:
-        """Decide groups until nothing is queued."""
-        while self._queue:
-            group = [self._queue.popleft() for _ in range(min(self._max, len(self._queue)))]
-            GROUP_COMMITS.inc()
-            GROUP_SIZE.observe(len(group))
-            try:
-                results = await decide_prepared(
-                    self._engine, self._store, [(item, prepared) for item, prepared, _ in group]
-                )
-            except Exception as exc:  # the commit failed: every member must not be acknowledged
-                _fail(group, exc)
-                continue
-            except BaseException:
-                # Cancelled (shutdown): nobody may wait for ever, nor be acknowledged.
-                _fail(group, RuntimeError("the group commit was cancelled"))
-                _fail(list(self._queue), RuntimeError("the group commit was cancelled"))
-                self._queue.clear()
-                raise
-            for (_, _, done), result in zip(group, results, strict=True):
-                if not done.done():
-                    done.set_result(result)
+    async def _decide(self, group: list[tuple[Incoming, PreparedMessage]]) -> list[ProcessResult]:
+        return await decide_prepared(self._engine, self._store, group)
 
     async def close(self) -> None:
         """Wait for the group being decided (and any queued behind it)."""
-        if self._drain is not None:
-            await asyncio.gather(self._drain, return_exceptions=True)
+        await self._drain.close()
 
 
-def _fail(group: list[_Waiting], exc: Exception) -> None:
-    for _, _, done in group:
+def _count(size: int) -> None:
+    GROUP_COMMITS.inc()
+    GROUP_SIZE.observe(size)
+
+
+def _fail(group: list[tuple[T, asyncio.Future[R]]], exc: Exception) -> None:
+    for _, done in group:
         if not done.done():
             done.set_exception(exc)

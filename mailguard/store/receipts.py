@@ -8,7 +8,7 @@ recipients the upstream refused for good until it has been sent.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -33,6 +33,37 @@ class Receipt:
     refused: Mapping[str, tuple[int, str]]
     relayed_at: datetime
     dsn_state: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class NewReceipt:
+    """A receipt to record (:meth:`ReceiptOperations.record_receipts`)."""
+
+    mailbox: str
+    message_id: str
+    direction: Direction
+    envelope: str
+    reply: str
+    refused: Mapping[str, tuple[int, str]]
+    now: datetime
+    dsn: bytes | None = None
+    dsn_to: str | None = None
+
+    def values(self) -> dict[str, object]:
+        """The row's values."""
+        return {
+            "mailbox": self.mailbox,
+            "message_id": self.message_id,
+            "direction": self.direction,
+            "envelope": self.envelope,
+            "reply": self.reply,
+            "refused": {rcpt: [code, text] for rcpt, (code, text) in self.refused.items()},
+            "relayed_at": self.now,
+            "dsn": self.dsn,
+            "dsn_to": self.dsn_to,
+            "dsn_state": DSN_PENDING if self.dsn is not None else None,
+            "dsn_attempts": 0,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,26 +94,20 @@ class ReceiptOperations(StoreOperations):
         dsn_to: str | None = None,
     ) -> None:
         """Record a relayed message (once; a second relay of the same one keeps the first)."""
-        values = {
-            "mailbox": mailbox,
-            "message_id": message_id,
-            "direction": direction,
-            "envelope": envelope,
-            "reply": reply,
-            "refused": {rcpt: [code, text] for rcpt, (code, text) in refused.items()},
-            "relayed_at": now,
-            "dsn": dsn,
-            "dsn_to": dsn_to,
-            "dsn_state": DSN_PENDING if dsn is not None else None,
-            "dsn_attempts": 0,
-        }
+        await self.record_receipts(
+            [NewReceipt(mailbox, message_id, direction, envelope, reply, refused, now, dsn, dsn_to)]
+        )
+
+    async def record_receipts(self, receipts: Sequence[NewReceipt]) -> list[None]:
+        """Record several relayed messages in one transaction (the proxy's group of them)."""
+        if not receipts:
+            return []
         async with self._write_transaction() as conn:
-            stmt = self._insert(conn, t.relay_receipts).values(values)
-            await conn.execute(
-                stmt.on_conflict_do_nothing(
-                    index_elements=["mailbox", "message_id", "direction", "envelope"]
-                )
+            stmt = self._insert(conn, t.relay_receipts).on_conflict_do_nothing(
+                index_elements=["mailbox", "message_id", "direction", "envelope"]
             )
+            await conn.execute(stmt, [r.values() for r in receipts])
+        return [None] * len(receipts)
 
     async def receipt_for(
         self, mailbox: str, message_id: str, direction: Direction, envelope: str
