@@ -118,6 +118,7 @@ class MailboxWatcher:
             start=start,
             backfill=self._imap.backfill,
             clock=self._clock,
+            fetch_ahead_bytes=self._imap.fetch_ahead_bytes,
         )
 
     @property
