@@ -210,8 +210,16 @@ async def _lock_all(engine: Engine, uow: UnitOfWork, members: Sequence[_Member])
         for address, mailboxes in engine.locks_of(member.prepared):
             for mailbox in mailboxes:
                 first.setdefault((address, mailbox), member.item.now)
+    # One call per address and creation time (usually one per address): the store locks a
+    # customer's rows in all those mailboxes at once.
+    runs: list[tuple[str, datetime, list[str]]] = []
     for (address, mailbox), now in sorted(first.items()):
-        await uow.lock_customers(address, (mailbox,), now)
+        if runs and runs[-1][0] == address and runs[-1][1] == now:
+            runs[-1][2].append(mailbox)
+        else:
+            runs.append((address, now, [mailbox]))
+    for address, now, names in runs:
+        await uow.lock_customers(address, names, now)
 
 
 def _may_defer(member: _Member) -> bool:
