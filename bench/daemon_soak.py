@@ -219,15 +219,17 @@ def audit_rate(mails: list[Mail], work: Path) -> float:
     return len(mails) / (time.perf_counter() - started)
 
 
-def start_daemon(config: Path, log: Path) -> subprocess.Popen[bytes]:
-    """`mailguard run` as its own process, as it runs in production; stderr to ``log``."""
+def start_daemon(config: Path, log: Path, profile: str | None = None) -> subprocess.Popen[bytes]:
+    """`mailguard run` as its own process, as it runs in production; stderr to ``log``;
+    under cProfile (stats to ``profile`` when it ends) if given."""
     env = dict(os.environ, PYTHONPATH=str(ROOT))
+    profiler = ["-m", "cProfile", "-o", profile] if profile else []
     with log.open("w") as err:
-        command = [sys.executable, "-m", "mailguard", "run", "-c", str(config)]
+        command = [sys.executable, *profiler, "-m", "mailguard", "run", "-c", str(config)]
         return subprocess.Popen(command, stderr=err, env=env)  # noqa: S603
 
 
-async def run(count: int) -> int:
+async def run(count: int, profile: str | None = None) -> int:
     base = Path(tempfile.mkdtemp(prefix="mailguard-dovecot-"))
     work = Path(tempfile.mkdtemp(prefix="mailguard-soak-"))
     mails = generate(count)
@@ -244,7 +246,7 @@ async def run(count: int) -> int:
     (work / "data").mkdir()
     log = work / "daemon.log"
     load = os.getloadavg()
-    proc = start_daemon(config, log)
+    proc = start_daemon(config, log, profile)
     try:
         await wait_listening(smtp, proc, log)
         started = time.perf_counter()
@@ -320,7 +322,9 @@ async def run(count: int) -> int:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=20_000)
-    return asyncio.run(run(parser.parse_args().messages))
+    parser.add_argument("--profile", metavar="FILE", help="the daemon under cProfile, to FILE")
+    args = parser.parse_args()
+    return asyncio.run(run(args.messages, args.profile))
 
 
 if __name__ == "__main__":
