@@ -11,12 +11,16 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import select, update
+from sqlalchemy import Insert, select, update
 
 from mailguard.domain.model import Direction
+from mailguard.store import sql
 from mailguard.store import tables as t
+from mailguard.store.inline import InlineConnection, run_inline
 from mailguard.store.operations import StoreOperations
+from mailguard.store.sql import insert_ignore
 
 DSN_PENDING = "pending"
 DSN_SENT = "sent"
@@ -102,11 +106,19 @@ class ReceiptOperations(StoreOperations):
         """Record several relayed messages in one transaction (the proxy's group of them)."""
         if not receipts:
             return []
-        async with self._write_transaction() as conn:
-            stmt = self._insert(conn, t.relay_receipts).on_conflict_do_nothing(
-                index_elements=["mailbox", "message_id", "direction", "envelope"]
-            )
-            await conn.execute(stmt, [r.values() for r in receipts])
+        rows = [r.values() for r in receipts]
+        thread = self._thread
+        if thread is None:
+            async with self._write_transaction() as conn:
+                await sql.executemany(conn, _insert_receipts(conn.dialect.name), rows)
+            return [None] * len(receipts)
+
+        async def whole(conn: InlineConnection) -> None:
+            await sql.executemany(conn, _insert_receipts("sqlite"), rows)
+
+        # On a SQLite file, as the engine's transactions: one hop to the store's thread.
+        async with self._one_writer():
+            await thread.transaction(lambda conn: run_inline(whole(conn)))
         return [None] * len(receipts)
 
     async def receipt_for(
@@ -159,3 +171,11 @@ class ReceiptOperations(StoreOperations):
                 .values(values)
             )
         return bool(result.rowcount)
+
+
+@cache
+def _insert_receipts(dialect: str) -> Insert:
+    """``INSERT … ON CONFLICT DO NOTHING`` of a receipt (a second relay keeps the first)."""
+    return insert_ignore(
+        dialect, t.relay_receipts, "mailbox", "message_id", "direction", "envelope"
+    )
