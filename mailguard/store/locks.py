@@ -17,12 +17,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select
-from sqlalchemy.dialects import postgresql
+from sqlalchemy import bindparam, select, text
 
 from mailguard.store import sql
 from mailguard.store import tables as t
 from mailguard.store.cache import CustomerEntry
+from mailguard.store.types import UTCDateTime
 
 
 async def lock_in_mailboxes(
@@ -40,13 +40,23 @@ async def lock_in_mailboxes(
     have = {entry.mailbox for entry in entries}
     missing = [mailbox for mailbox in sorted(mailboxes) if mailbox not in have]
     if missing:
-        insert = (
-            postgresql.insert(t.customers)
-            .values([CustomerEntry.insert_values(mb, address, now) for mb in missing])
-            .on_conflict_do_nothing(index_elements=["mailbox", "address"])
-            .returning(c.id, c.mailbox)
-        )
-        for row in await conn.execute(insert):
+        params = {"mailboxes": missing, "address": address, "now": now}
+        for row in await conn.execute(_INSERT_MISSING, params):
             # A row this transaction inserted is locked by it until commit.
             entries.append(CustomerEntry.new(row[0], row[1], address, now))
     return entries
+
+
+# One statement text for any number of mailboxes (a multi-row VALUES would be compiled
+# afresh for every new customer: ~0.15 s with 100 mailboxes). Columns as
+# CustomerEntry.insert_values gives them.
+_INSERT_MISSING = text(
+    """
+    INSERT INTO customers (mailbox, address, state, human_in, automated_in, human_out,
+        automated_out, escalations, policy_state, next_due, first_seen_at, last_seen_at)
+    SELECT mb, :address, 'ok', 0, 0, 0, 0, 0, NULL, NULL, :now, :now
+    FROM unnest(CAST(:mailboxes AS text[])) AS mb
+    ON CONFLICT (mailbox, address) DO NOTHING
+    RETURNING id, mailbox
+    """
+).bindparams(bindparam("now", type_=UTCDateTime()))
