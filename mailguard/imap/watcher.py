@@ -24,6 +24,7 @@ import asyncio
 import random
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
 
 import structlog
@@ -58,6 +59,15 @@ STABLE_AFTER = 30.0
 AWAY_GRACE = 10.0
 """Seconds a catch-up waits for the other folder's lost connection before going on alone."""
 ROLES = ("inbox", "folders")
+
+
+@dataclass(frozen=True, slots=True)
+class _Pending:
+    """A fetched message waiting in the merge, and whom to tell once it is decided."""
+
+    raw: bytes
+    direction: Direction
+    decided: Callable[[ProcessResult], None]
 
 
 class MailboxWatcher:
@@ -358,29 +368,27 @@ class MailboxWatcher:
         acted = False
         done = 0
 
-        async def decide(run: list[tuple[int, bytes]]) -> None:
-            nonlocal acted, done
-            now = self._clock()
-            results = await self._engine.process_many(
-                [Incoming(raw, Source.IMAP, now, self.name, direction) for _, raw in run]
-            )
-            done += len(run)
-            for (uid, _), result in zip(run, results, strict=True):
+        def step(uid: int, raw: bytes) -> _Pending:
+            def decided(result: ProcessResult) -> None:
+                nonlocal acted, done
+                done += 1
                 self._log(result, folder, uid)
                 acted = acted or bool(result.decision and result.decision.actions)
                 if self._mark_automated(result, direction):
                     automated.append(uid)
 
-        items: list[tuple[datetime | None, tuple[int, bytes]]] = []
+            return _Pending(raw, direction, decided)
+
+        items: list[tuple[datetime | None, _Pending]] = []
         if self._merge.catching_up(role):
             # The engine decides at min(Date, now): the merge orders by the same time.
             now = self._clock()
             for uid, raw in batch:
                 date = message_date(raw)
-                items.append((min(date, now) if date is not None else None, (uid, raw)))
+                items.append((min(date, now) if date is not None else None, step(uid, raw)))
         else:
-            items = [(None, (uid, raw)) for uid, raw in batch]
-        await self._merge.run(role, items, stop, decide)
+            items = [(None, step(uid, raw)) for uid, raw in batch]
+        await self._merge.run(role, items, stop, self._decide)
         if acted:
             self._on_actions()
         if not automated or self._dry_run:
@@ -391,6 +399,16 @@ class MailboxWatcher:
             await conn.add_flags(automated, [keyword])
 
         return Handled(done, mark)
+
+    async def _decide(self, run: list[_Pending]) -> None:
+        """A run of the merge (one folder's, or both folders' in date order) in one
+        transaction; each message's batch hears of its result."""
+        now = self._clock()
+        results = await self._engine.process_many(
+            [Incoming(p.raw, Source.IMAP, now, self.name, p.direction) for p in run]
+        )
+        for pending, result in zip(run, results, strict=True):
+            pending.decided(result)
 
     def _mark_automated(self, result: ProcessResult, direction: Direction) -> bool:
         return (

@@ -158,3 +158,25 @@ async def test_runs_before_the_other_folders_head_are_decided_together() -> None
     await asyncio.wait_for(sent, 2)
     assert runs == [["i0", "i1", "i2"], ["s0", "s1", "s2"]]
     assert finished == ["inbox", "folders"]
+
+
+async def test_a_run_takes_both_folders_heads_in_date_order() -> None:
+    """Batches that share ``decide`` are decided together across the folders, in date
+    order, up to where a folder still catching up has run out of its batch."""
+    merge = DateMerge(ROLES, grace=5.0)
+    stop = asyncio.Event()
+    runs: list[list[str]] = []
+
+    async def decide(run: list[str]) -> None:
+        runs.append(run)
+
+    inbox = asyncio.create_task(
+        merge.run("inbox", [(_at(1), "i0"), (_at(3), "i1"), (_at(5), "i2")], stop, decide)
+    )
+    await asyncio.sleep(0.05)
+    sent = asyncio.create_task(merge.run("folders", [(_at(2), "s0"), (_at(4), "s1")], stop, decide))
+    await asyncio.wait_for(sent, 2)
+    assert runs == [["i0", "s0", "i1", "s1"]]  # i2 (minute 5) waits for Sent's next batch
+    merge.caught_up("folders")
+    await asyncio.wait_for(inbox, 2)
+    assert runs == [["i0", "s0", "i1", "s1"], ["i2"]]
