@@ -51,7 +51,7 @@ from gen_mailbox import Generator, Mail  # noqa: E402
 from tests.dovecot.fixture import PASSWORDS, SUPPORT, Dovecot, start_dovecot  # noqa: E402
 
 OWN = "support@example.com"
-CONNECTIONS = 8
+CONNECTIONS = 32
 RATIO_TARGET = 0.5
 RSS_TARGET_MB = 20.0
 
