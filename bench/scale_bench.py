@@ -187,9 +187,9 @@ QUERIES: dict[str, tuple[str, tuple[Any, ...]]] = {
         "SELECT id FROM customers WHERE address = $1",
         ("c777@customer.example",),
     ),
-    "status: the recently active customers": (
-        "SELECT customer_id, max(sent_at) AS last FROM messages WHERE customer_id IS NOT NULL "
-        "GROUP BY customer_id ORDER BY last DESC LIMIT 20",
+    "status: the recently active customers (a page)": (
+        "SELECT customer_id, sent_at, id FROM messages WHERE customer_id IS NOT NULL "
+        "ORDER BY sent_at DESC, id DESC LIMIT 500",
         (),
     ),
     "retention: old messages": (
