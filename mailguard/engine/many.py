@@ -31,7 +31,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from prometheus_client import Counter
 
@@ -43,8 +43,39 @@ from mailguard.engine.ports import MessageKey, Store, UnitOfWork
 from mailguard.engine.result import ProcessResult
 from mailguard.engine.writes import Envelope, PreparedMessage
 
-if TYPE_CHECKING:
-    from mailguard.engine.service import Engine
+
+class Engine(Protocol):
+    """What this module needs of :class:`mailguard.engine.service.Engine` (which imports
+    this module, so the class is named by its shape here)."""
+
+    def prepare(
+        self,
+        raw: bytes,
+        *,
+        source: Source,
+        now: datetime,
+        mailbox: str | None = None,
+        direction: Direction | None = None,
+        envelope: Envelope | None = None,
+        analysis: Analysis | None = None,
+    ) -> PreparedMessage: ...
+
+    async def decide_or_defer(
+        self, uow: UnitOfWork, prepared: PreparedMessage, now: datetime, defer: Deferral | None
+    ) -> ProcessResult: ...
+
+    async def record_failed(
+        self,
+        raw: bytes,
+        exc: Exception,
+        key: MessageKey | None,
+        source: Source,
+        now: datetime,
+        mailbox: str | None,
+        direction: Direction | None,
+    ) -> ProcessResult: ...
+
+    def locks_of(self, prepared: PreparedMessage) -> tuple[tuple[str, tuple[str, ...]], ...]: ...
 
 
 BATCH_SPLITS = Counter(

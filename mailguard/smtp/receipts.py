@@ -33,12 +33,11 @@ from prometheus_client import Counter
 
 from mailguard.domain.model import Direction
 from mailguard.engine.group import Drain
-from mailguard.engine.ports import MessageKey
+from mailguard.engine.ports import MessageKey, NewReceipt
 from mailguard.errors import MailguardError
 from mailguard.smtp.dsn import delivery_status_notification, header_of
 from mailguard.smtp.journal import JournalEntry, RelayJournal
 from mailguard.smtp.relay import Relay, RelayResult
-from mailguard.store.receipts import NewReceipt
 
 log = structlog.get_logger("mailguard.smtp.receipts")
 

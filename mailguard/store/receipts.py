@@ -16,13 +16,13 @@ from functools import cache
 from sqlalchemy import Insert, select, update
 
 from mailguard.domain.model import Direction
+from mailguard.engine.ports import DSN_PENDING, NewReceipt
 from mailguard.store import sql
 from mailguard.store import tables as t
 from mailguard.store.inline import InlineConnection, run_inline
 from mailguard.store.operations import StoreOperations
 from mailguard.store.sql import insert_ignore
 
-DSN_PENDING = "pending"
 DSN_SENT = "sent"
 
 
@@ -37,37 +37,6 @@ class Receipt:
     refused: Mapping[str, tuple[int, str]]
     relayed_at: datetime
     dsn_state: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class NewReceipt:
-    """A receipt to record (:meth:`ReceiptOperations.record_receipts`)."""
-
-    mailbox: str
-    message_id: str
-    direction: Direction
-    envelope: str
-    reply: str
-    refused: Mapping[str, tuple[int, str]]
-    now: datetime
-    dsn: bytes | None = None
-    dsn_to: str | None = None
-
-    def values(self) -> dict[str, object]:
-        """The row's values."""
-        return {
-            "mailbox": self.mailbox,
-            "message_id": self.message_id,
-            "direction": self.direction,
-            "envelope": self.envelope,
-            "reply": self.reply,
-            "refused": {rcpt: [code, text] for rcpt, (code, text) in self.refused.items()},
-            "relayed_at": self.now,
-            "dsn": self.dsn,
-            "dsn_to": self.dsn_to,
-            "dsn_state": DSN_PENDING if self.dsn is not None else None,
-            "dsn_attempts": 0,
-        }
 
 
 @dataclass(frozen=True, slots=True)
