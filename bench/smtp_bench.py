@@ -18,8 +18,10 @@ It prints msgs/s for each, the throughput ratio direct/proxy (and direct/relay),
 per-message latency (MAIL FROM to the reply to DATA) at p50 and p99 with the latency the
 proxy adds at each percentile, and the CPU time each relaying process spent per message
 (from /proc; on a busy machine msgs/s and latencies move with the load, CPU time much
-less). Targets (issue 15): ratio <= 1.5 at 8 connections, p99 added latency <= 10 ms at
-1 connection; ``--check`` exits 1 when one is missed.
+less). Targets (issue 23, against the bare relay, the floor of any proxy built on these
+libraries): proxy/relay throughput >= 0.67 at 8 connections, p99 latency added over the bare
+relay <= 10 ms at 1 connection; the last line says "met" or "MISSED"; ``--check`` exits 1
+when one is missed. The proxy's metrics also give the mean size of its group commits.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ import aiosmtplib
 
 CUSTOMERS = 200
 ROOT = Path(__file__).resolve().parents[1]
-RATIO_TARGET = 1.5
+RATIO_TARGET = 0.67
 P99_ADDED_TARGET_MS = 10.0
 
 SINK = """
@@ -190,7 +192,11 @@ async def stop_sink(proc: asyncio.subprocess.Process) -> int:
 
 
 async def start_mailguard(
-    tmp: Path, sink_port: int, storage_url: str | None, http_port: int
+    tmp: Path,
+    sink_port: int,
+    storage_url: str | None,
+    http_port: int,
+    profile: str | None = None,
 ) -> tuple[asyncio.subprocess.Process, int]:
     port = free_port()
     config = tmp / "mailguard.yaml"
@@ -205,8 +211,11 @@ async def start_mailguard(
         f"proxy: {{listen_port: {port}, max_connections: 100}}\n"
     )
     (tmp / "data").mkdir()
+    # --profile: the daemon under cProfile, which writes its stats when the daemon ends.
+    profiler = ["-m", "cProfile", "-o", profile] if profile else []
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
+        *profiler,
         "-m",
         "mailguard",
         "run",
@@ -235,8 +244,9 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def time_shares(http_port: int) -> tuple[float, float, float]:
-    """Mean ms per message from the proxy's own metrics: reply, relay, and the rest."""
+def time_shares(http_port: int) -> tuple[float, float, float, float]:
+    """From the proxy's own metrics: mean ms per message to reply, to relay, and the rest;
+    mean messages per group commit."""
     import urllib.request
 
     url = f"http://127.0.0.1:{http_port}/metrics"
@@ -250,6 +260,8 @@ def time_shares(http_port: int) -> tuple[float, float, float]:
             "mailguard_smtp_message_seconds_count",
             "mailguard_relay_seconds_sum",
             "mailguard_relay_seconds_count",
+            "mailguard_group_commit_messages_sum",
+            "mailguard_group_commit_messages_count",
         ):
             values[name] = float(value)
     reply = (
@@ -257,7 +269,11 @@ def time_shares(http_port: int) -> tuple[float, float, float]:
         / values["mailguard_smtp_message_seconds_count"]
     )
     relay = values["mailguard_relay_seconds_sum"] / values["mailguard_relay_seconds_count"]
-    return reply * 1000, relay * 1000, (reply - relay) * 1000
+    group = (
+        values["mailguard_group_commit_messages_sum"]
+        / values["mailguard_group_commit_messages_count"]
+    )
+    return reply * 1000, relay * 1000, (reply - relay) * 1000, group
 
 
 async def create_database(admin_url: str) -> str:
@@ -294,7 +310,9 @@ async def main(args: argparse.Namespace) -> int:
     storage_url = await create_database(args.postgres) if args.postgres else None
     with tempfile.TemporaryDirectory() as tmp:
         http_port = free_port()
-        mailguard, proxy_port = await start_mailguard(Path(tmp), sink_port, storage_url, http_port)
+        mailguard, proxy_port = await start_mailguard(
+            Path(tmp), sink_port, storage_url, http_port, args.profile
+        )
         pids = {"relay": bare.pid, "proxy": mailguard.pid}
         try:
             for connections in (1, 8):
@@ -324,9 +342,10 @@ async def main(args: argparse.Namespace) -> int:
         f"smtp_bench: {args.messages} x {args.size} B messages, {backend}, sink received {relayed}"
     )
     print(f"{'conns':>5} {'path':<7} {'msgs/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'CPU ms/msg':>10}")
-    ok = True
+    verdicts = []
     for connections in (1, 8):
         direct, proxy = results[("direct", connections)], results[("proxy", connections)]
+        relay = results[("relay", connections)]
         for name in ("direct", "relay", "proxy"):
             result = results[(name, connections)]
             used = cpu.get((name, connections))
@@ -335,24 +354,34 @@ async def main(args: argparse.Namespace) -> int:
                 f"{connections:>5} {name:<7} {result.rate:>8.0f} {result.pct(0.5):>8.2f} "
                 f"{result.pct(0.99):>8.2f} {per}"
             )
-        ratio = direct.rate / proxy.rate
-        floor = direct.rate / results[("relay", connections)].rate
-        added50 = proxy.pct(0.5) - direct.pct(0.5)
-        added99 = proxy.pct(0.99) - direct.pct(0.99)
+        ratio = proxy.rate / relay.rate
+        added50 = proxy.pct(0.5) - relay.pct(0.5)
+        added99 = proxy.pct(0.99) - relay.pct(0.99)
         print(
-            f"{connections:>5} ratio direct/proxy {ratio:.2f} (direct/bare relay {floor:.2f}); "
-            f"added latency p50 {added50:.2f} ms, p99 {added99:.2f} ms"
+            f"{connections:>5} proxy/bare relay throughput {ratio:.2f} "
+            f"(direct/proxy {direct.rate / proxy.rate:.2f}); latency added over the bare "
+            f"relay p50 {added50:.2f} ms, p99 {added99:.2f} ms"
         )
-        if connections == 8 and ratio > RATIO_TARGET:
-            ok = False
-            print(f"  MISSED: throughput ratio {ratio:.2f} > {RATIO_TARGET}")
-        if connections == 1 and added99 > P99_ADDED_TARGET_MS:
-            ok = False
-            print(f"  MISSED: p99 added latency {added99:.2f} ms > {P99_ADDED_TARGET_MS} ms")
+        if connections == 8:
+            met = ratio >= RATIO_TARGET
+            verdicts.append(
+                f"8 conns proxy/relay {ratio:.2f} >= {RATIO_TARGET}: {'met' if met else 'MISSED'}"
+            )
+        else:
+            met = added99 <= P99_ADDED_TARGET_MS
+            verdicts.append(
+                f"1 conn p99 added {added99:.2f} ms <= {P99_ADDED_TARGET_MS} ms: "
+                f"{'met' if met else 'MISSED'}"
+            )
+    reply_ms, relay_ms, rest_ms, group = shares
     print(
-        "inside the proxy, per message (all runs): end of DATA to reply {:.2f} ms, of which "
-        "relaying {:.2f} ms and classify + record {:.2f} ms".format(*shares)
+        f"inside the proxy, per message (all runs): end of DATA to reply {reply_ms:.2f} ms, of "
+        f"which relaying {relay_ms:.2f} ms and classify + record {rest_ms:.2f} ms; "
+        f"{group:.2f} messages per group commit"
     )
+    print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    ok = all(v.endswith(": met") for v in verdicts)
+    print("targets: " + "; ".join(verdicts))
     return 0 if ok or not args.check else 1
 
 
@@ -361,6 +390,9 @@ if __name__ == "__main__":
     parser.add_argument("--messages", type=int, default=2000)
     parser.add_argument("--size", type=int, default=4096)
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
+    parser.add_argument(
+        "--profile", metavar="FILE", help="run the proxy under cProfile, stats to FILE"
+    )
     parser.add_argument(
         "--postgres",
         metavar="ADMIN_URL",

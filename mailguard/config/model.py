@@ -65,6 +65,7 @@ class ImapConfig(Section):
     idle_renew: Duration = timedelta(minutes=25)
     idle_sent: bool = True
     backfill: Duration = timedelta(days=30)
+    fetch_ahead_bytes: ByteSize = 64 * 1024**2
     escalate_mode: Literal["move", "copy", "flag"] = "move"
     mark_automated: bool = True
     command_timeout: Duration = timedelta(seconds=30)

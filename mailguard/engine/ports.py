@@ -257,6 +257,43 @@ class EventWrite:
     held: HeldMessage | None = None
 
 
+DSN_PENDING = "pending"
+"""A receipt's delivery status notification still to send."""
+
+
+@dataclass(frozen=True, slots=True)
+class NewReceipt:
+    """A relayed message's receipt to record (the proxy's, ``mailguard.smtp.receipts``;
+    stored by ``mailguard.store.receipts``): the upstream's reply and refused recipients,
+    with the delivery status notification still to send (state ``pending``)."""
+
+    mailbox: str
+    message_id: str
+    direction: Direction
+    envelope: str
+    reply: str
+    refused: Mapping[str, tuple[int, str]]
+    now: datetime
+    dsn: bytes | None = None
+    dsn_to: str | None = None
+
+    def values(self) -> dict[str, object]:
+        """The row's values."""
+        return {
+            "mailbox": self.mailbox,
+            "message_id": self.message_id,
+            "direction": self.direction,
+            "envelope": self.envelope,
+            "reply": self.reply,
+            "refused": {rcpt: [code, text] for rcpt, (code, text) in self.refused.items()},
+            "relayed_at": self.now,
+            "dsn": self.dsn,
+            "dsn_to": self.dsn_to,
+            "dsn_state": DSN_PENDING if self.dsn is not None else None,
+            "dsn_attempts": 0,
+        }
+
+
 @dataclass(frozen=True, slots=True)
 class FailedMessage:
     """A message whose processing raised: kept with its raw bytes so it is never lost."""

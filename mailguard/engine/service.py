@@ -41,6 +41,7 @@ from mailguard.domain.policy_internal import InternalParty, decide_internal, int
 from mailguard.domain.state import CustomerState
 from mailguard.engine.analysis import Analysis
 from mailguard.engine.deferral import Deferral, defer_if_unseen
+from mailguard.engine.many import Incoming, process_many
 from mailguard.engine.ports import (
     CustomerRef,
     EventWrite,
@@ -68,6 +69,7 @@ __all__ = [
     "Engine",
     "Envelope",
     "Facts",
+    "Incoming",
     "MessageClassifier",
     "MessageError",
     "PreparedMessage",
@@ -94,6 +96,11 @@ class Engine:
         self._parse = parse
         self._classifier = classifier
         self._states = StateCache()
+
+    @property
+    def store(self) -> Store:
+        """The store the engine decides through."""
+        return self._store
 
     def prepare(
         self,
@@ -187,31 +194,74 @@ class Engine:
             )
             prepared = await asyncio.to_thread(prepare) if offload else prepare()
             key = prepared.key
-
-            async def decide(uow: UnitOfWork) -> ProcessResult:
-                awaits = None
-                if defer is not None:
-                    awaits = await defer_if_unseen(uow, ready, defer, now)
-                if awaits is None:
-                    return await self.process_prepared(uow, ready, now)
-                base = _result_base(ready)
-                return ProcessResult(Status.DEFERRED, awaits=awaits, **base)
-
             ready = prepared
-            result = await self._store.transact(decide)
+            result = await self._store.transact(
+                lambda uow: self.decide_or_defer(uow, ready, now, defer)
+            )
         except Exception as exc:  # per-message isolation: see the module docstring
-            if isinstance(exc, MessageError):
-                key, exc = exc.key, exc.cause
-            error = f"{type(exc).__name__}: {exc}"
-            if key is None:
-                key = MessageKey(
-                    mailbox or self._identity.mailbox_names[0],
-                    derive_message_id(raw),
-                    direction or Direction.INBOUND,
-                )
-            await self._store.record_failure(FailedMessage(key, source, raw, error, now))
-            result = ProcessResult(Status.FAILED, key, source, error=error)
+            result = await self.record_failed(raw, exc, key, source, now, mailbox, direction)
         return replace(result, duration_ms=(time.perf_counter() - started) * 1000)
+
+    async def process_many(
+        self, items: Sequence[Incoming], *, offload: bool = False
+    ) -> list[ProcessResult]:
+        """Process messages in order in one transaction, deciding as :meth:`process` would
+        one at a time (see :mod:`mailguard.engine.many`); raises when the commit fails."""
+        return await process_many(self, self._store, items, offload=offload)
+
+    async def decide_or_defer(
+        self, uow: UnitOfWork, prepared: PreparedMessage, now: datetime, defer: Deferral | None
+    ) -> ProcessResult:
+        """Defer ``prepared`` (``defer`` given and the message it answers unseen) or decide it."""
+        awaits = None
+        if defer is not None:
+            awaits = await defer_if_unseen(uow, prepared, defer, now)
+        if awaits is None:
+            return await self.process_prepared(uow, prepared, now)
+        return ProcessResult(Status.DEFERRED, awaits=awaits, **_result_base(prepared))
+
+    async def record_failed(
+        self,
+        raw: bytes,
+        exc: Exception,
+        key: MessageKey | None,
+        source: Source,
+        now: datetime,
+        mailbox: str | None,
+        direction: Direction | None,
+    ) -> ProcessResult:
+        """Keep a message whose processing raised ``exc`` as failed; its FAILED result.
+
+        Raises when even that fails, so the caller does not acknowledge the message.
+        """
+        if isinstance(exc, MessageError):
+            key, exc = exc.key, exc.cause
+        error = f"{type(exc).__name__}: {exc}"
+        if key is None:
+            key = MessageKey(
+                mailbox or self._identity.mailbox_names[0],
+                derive_message_id(raw),
+                direction or Direction.INBOUND,
+            )
+        await self._store.record_failure(FailedMessage(key, source, raw, error, now))
+        return ProcessResult(Status.FAILED, key, source, error=error)
+
+    def locks_of(self, prepared: PreparedMessage) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """The customers (address, mailboxes) :meth:`process_prepared` locks for ``prepared``."""
+        customer, internal = prepared.customer, None
+        if customer is None:
+            internal = self._internal(prepared)
+            if internal is None:
+                return ()
+            customer = internal.counterpart
+        mailboxes = self._mailboxes(prepared.key.mailbox, internal)
+        return tuple((address, mailboxes) for address in sorted({customer, *prepared.also}))
+
+    def _mailboxes(self, mailbox: str, internal: InternalParty | None) -> tuple[str, ...]:
+        if internal is not None:
+            return (mailbox,)
+        names = self._identity.mailbox_names
+        return names if mailbox in names else (mailbox, *names)
 
     async def process_prepared(
         self, uow: UnitOfWork, prepared: PreparedMessage, now: datetime
@@ -234,11 +284,7 @@ class Engine:
             customer = internal.counterpart
             prepared = replace(prepared, customer=customer)
         base = _result_base(prepared)
-        mailboxes = self._identity.mailbox_names
-        if internal is not None:
-            mailboxes = (key.mailbox,)
-        elif key.mailbox not in mailboxes:
-            mailboxes = (key.mailbox, *mailboxes)
+        mailboxes = self._mailboxes(key.mailbox, internal)
         # Every customer of the message, locked in one order so that two transactions
         # locking the same customers cannot deadlock.
         for address in sorted({customer, *prepared.also}):

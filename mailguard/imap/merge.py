@@ -9,8 +9,11 @@ engine's ``at``: the Date header, never later than now), a 2-way merge of two so
 streams, each fed one batch at a time (the reader fetches the next one meanwhile).
 
 Each folder's task hands its batch to :meth:`DateMerge.run` and gets it back once every
-message of it was decided: the task then sets keywords and saves the folder's checkpoint,
-so a checkpoint never passes an undecided message. Whichever task holds the turn decides
+message of it was decided. The turn decides the heads in date order across the folders
+together, one run at a time (``Engine.process_many``: one transaction for the run, issue
+23), as far as no folder that still catches up has run out of its batch (its next one could
+hold earlier mail). Once the batch is back, the task sets keywords and saves the folder's
+checkpoint, so a checkpoint never passes an undecided message. Whichever task holds the turn decides
 the earliest head of the batches present; it waits while a folder that still catches up
 has no batch in (it is fetching its next), except for a folder whose connection is lost:
 that one is waited for ``grace`` seconds at most (a kick or a server restart), then the
@@ -26,17 +29,35 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 Step = Callable[[], Awaitable[None]]
 """Deciding one message (through the engine)."""
+
+Decide = Callable[[list[Any]], Awaitable[None]]
+"""Deciding a run of items together, in order (through ``Engine.process_many``); a run takes
+items of several folders' batches when they share the function."""
+
+MAX_RUN = 200
+"""Items decided together at most (one transaction)."""
+
+
+async def one_by_one(steps: list[Any]) -> None:
+    """The default :data:`Decide`: each item is a :data:`Step`, run in turn."""
+    for step in steps:
+        await step()
+
 
 _EPOCH = datetime.min.replace(tzinfo=UTC)
 
 
 @dataclass(slots=True)
 class _Batch:
-    items: deque[tuple[datetime, Step]]
+    items: deque[tuple[datetime, Any]]
+    decide: Decide
     error: BaseException | None = None
+    busy: bool = False
+    """A run of it is being decided (perhaps by the other folder's task)."""
 
 
 class DateMerge:
@@ -75,13 +96,16 @@ class DateMerge:
     async def run(
         self,
         role: str,
-        items: Sequence[tuple[datetime | None, Step]],
+        items: Sequence[tuple[datetime | None, Any]],
         stop: asyncio.Event,
+        decide: Decide = one_by_one,
     ) -> None:
         """Decide one batch of ``role`` (its messages in UID order, each with its time or
         None), in date order with the other folders' while they catch up; returns once all
-        were decided or ``stop`` is set. An error deciding one of them is raised here (the
-        batch's rest is left undecided, whichever task was deciding it)."""
+        were decided or ``stop`` is set. ``decide`` is handed runs of items in that order,
+        with the other folders' items among them where they share ``decide`` (by default
+        each item is a :data:`Step`). An error deciding a run is raised in each task whose
+        batch was in it (the rest of those batches is left undecided)."""
         keyed = []
         last = self._last[role]
         for when, step in items:
@@ -90,12 +114,12 @@ class DateMerge:
             keyed.append((last, step))
         self._last[role] = last
         keyed.sort(key=lambda item: item[0])  # stable: UID order among equal times
-        mine = _Batch(deque(keyed))
+        mine = _Batch(deque(keyed), decide)
         self._batches[role] = mine
         self._signal()
         try:
-            while mine.items and mine.error is None and not stop.is_set():
-                if self._next() is None:
+            while (mine.items or mine.busy) and mine.error is None and not stop.is_set():
+                if not mine.items or self._next() is None:
                     await self._wait(stop)
                     continue
                 async with self._turn:
@@ -110,23 +134,43 @@ class DateMerge:
         """Holding the turn: decide the earliest heads until ``mine`` is done or a folder
         still catching up has to be waited for."""
         while mine.items and mine.error is None and not stop.is_set():
-            role = self._next()
-            if role is None:
+            run = self._run()
+            if not run:
                 return
-            batch = self._batches[role]
-            assert batch is not None  # noqa: S101 - _next only names a role with a batch
-            _, step = batch.items.popleft()
+            decide = run[0][0].decide
+            batches = list({id(batch): batch for batch, _ in run}.values())
+            for batch in batches:
+                batch.busy = True
             try:
-                await step()
+                await decide([item for _, item in run])
             except BaseException as exc:
-                batch.error = exc
-                batch.items.clear()
-                self._signal()
-                if batch is mine or not isinstance(exc, Exception):
+                for batch in batches:
+                    batch.error = exc
+                    batch.items.clear()
+                if mine in batches or not isinstance(exc, Exception):
                     raise
                 continue
-            if not batch.items:
-                self._signal()  # its task takes it back
+            finally:
+                # Their tasks, waiting while the run was decided here, take the batches
+                # back once nothing of them is left (or see the error).
+                for batch in batches:
+                    batch.busy = False
+                self._signal()
+
+    def _run(self) -> list[tuple[_Batch, Any]]:
+        """The heads in date order across the folders, as far as no folder that still
+        catches up has to be waited for (at most ``MAX_RUN``, one ``decide`` function)."""
+        run: list[tuple[_Batch, Any]] = []
+        limit = MAX_RUN
+        while len(run) < limit and (role := self._next()) is not None:
+            batch = self._batches[role]
+            assert batch is not None  # noqa: S101 - _next only names a role with a batch
+            if run and batch.decide != run[0][0].decide:
+                break
+            if batch.decide is one_by_one:
+                limit = 1  # plain steps: each its own, an error is that step's batch's
+            run.append((batch, batch.items.popleft()[1]))
+        return run
 
     def _next(self) -> str | None:
         """The role whose head is due, or None while one catching up must be waited for."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 _UIDVALIDITY = re.compile(rb"\[UIDVALIDITY (\d+)\]")
@@ -176,6 +176,46 @@ def uid_set(uids: Iterable[int]) -> str:
         start = prev = uid
     parts.append(f"{start}:{prev}" if start != prev else str(start))
     return ",".join(parts)
+
+
+_SIZE_UID = re.compile(rb"\bUID (\d+)\b")
+_SIZE = re.compile(rb"\bRFC822\.SIZE (\d+)\b")
+SIZE_BATCH = 200
+"""UIDs per ``UID FETCH (UID RFC822.SIZE)``: one short line each, well below the ~1000 lines
+at which aioimaplib's parser overflows."""
+
+
+def fetched_sizes(lines: Sequence[bytes | bytearray]) -> dict[int, int]:
+    """UID -> size of a ``UID FETCH ... (UID RFC822.SIZE)`` response."""
+    sizes: dict[int, int] = {}
+    for raw in lines:
+        if isinstance(raw, bytearray) or b"FETCH" not in raw:
+            continue
+        uid, size = _SIZE_UID.search(raw), _SIZE.search(raw)
+        if uid is not None and size is not None:
+            sizes[int(uid.group(1))] = int(size.group(1))
+    return sizes
+
+
+def byte_batches(
+    uids: Sequence[int], sizes: Mapping[int, int], limit: int, size: int = FETCH_BATCH
+) -> list[tuple[list[int], int]]:
+    """``uids`` in consecutive chunks of at most ``size`` UIDs and ``limit`` bytes (a message
+    larger than ``limit`` is a chunk of its own), each with its bytes. A UID without a
+    known size (expunged meanwhile) counts as empty."""
+    chunks: list[tuple[list[int], int]] = []
+    current: list[int] = []
+    held = 0
+    for uid in uids:
+        bytes_ = sizes.get(uid, 0)
+        if current and (len(current) >= size or held + bytes_ > limit):
+            chunks.append((current, held))
+            current, held = [], 0
+        current.append(uid)
+        held += bytes_
+    if current:
+        chunks.append((current, held))
+    return chunks
 
 
 def batches(uids: Sequence[int], size: int = FETCH_BATCH) -> list[list[int]]:

@@ -65,6 +65,10 @@ async def _settle(ahead: asyncio.Future[list[tuple[int, bytes]]]) -> None:
             ahead.exception()
 
 
+DEFAULT_FETCH_AHEAD_BYTES = 64 * 1024**2
+"""``imap.fetch_ahead_bytes``: the fetched messages held at once (see :meth:`FolderReader.read`)."""
+
+
 class FolderReader:
     """Reads one folder of one mailbox on a connection, checkpointing as it goes."""
 
@@ -77,8 +81,10 @@ class FolderReader:
         start: Start,
         backfill: timedelta,
         clock: Callable[[], datetime],
+        fetch_ahead_bytes: int = DEFAULT_FETCH_AHEAD_BYTES,
     ) -> None:
         self._store = store
+        self._cap = fetch_ahead_bytes
         self.mailbox = mailbox
         self.folder = folder
         self._start = start
@@ -97,7 +103,9 @@ class FolderReader:
         """Select the folder and hand its new messages to ``handle`` in UID batches.
 
         While ``handle`` works on one batch, the next one is already being fetched (one
-        batch ahead: the server and the network work while the engine decides), so
+        batch ahead: the server and the network work while the engine decides) unless the
+        two together would hold more than ``fetch_ahead_bytes`` of messages (the batches are
+        cut by the messages' RFC822.SIZE, read first), so
         ``handle`` must not use ``conn``; what it needs done on the connection it returns
         as :attr:`Handled.then`, run once the connection is free again. The checkpoint
         is saved after a batch was handled in full, so a crash or a lost connection
@@ -112,15 +120,19 @@ class FolderReader:
         else:
             state = await conn.select(self.folder)
             fresh = True
-        chunks = parse.batches(await self._new_uids(conn, state, fresh))
+        chunks = await self._chunks(conn, await self._new_uids(conn, state, fresh))
         count = 0
         ahead: asyncio.Future[list[tuple[int, bytes]]] | None = None
         try:
-            for index, uids in enumerate(chunks):
+            for index, (uids, held) in enumerate(chunks):
                 batch = await ahead if ahead is not None else await conn.fetch_batch(uids, item)
                 ahead = None
-                if index + 1 < len(chunks) and not (stop and stop.is_set()):
-                    ahead = asyncio.ensure_future(conn.fetch_batch(chunks[index + 1], item))
+                if (
+                    index + 1 < len(chunks)
+                    and held + chunks[index + 1][1] <= self._cap
+                    and not (stop and stop.is_set())
+                ):
+                    ahead = asyncio.ensure_future(conn.fetch_batch(chunks[index + 1][0], item))
                 handled = await handle(batch) if batch else Handled(0)
                 count += handled.count
                 if ahead is not None:
@@ -138,6 +150,18 @@ class FolderReader:
         finally:
             if ahead is not None:
                 await _settle(ahead)
+
+    async def _chunks(self, conn: ImapConnection, uids: list[int]) -> list[tuple[list[int], int]]:
+        """The FETCH batches of ``uids`` with their bytes: at most ``parse.FETCH_BATCH`` UIDs
+        and half the fetch-ahead cap each (a bigger message alone), so that a batch and the
+        one fetched ahead stay within the cap. One message needs no sizes: nothing is ahead."""
+        if len(uids) < 2:
+            return [(uids, 0)] if uids else []
+        sizes: dict[int, int] = {}
+        for part in parse.batches(uids, parse.SIZE_BATCH):
+            response = await conn.uid("FETCH", parse.uid_set(part), "(UID RFC822.SIZE)")
+            sizes.update(parse.fetched_sizes(response.lines))
+        return parse.byte_batches(uids, sizes, self._cap // 2)
 
     async def _new_uids(
         self, conn: ImapConnection, state: FolderState, fresh: bool = True

@@ -9,7 +9,8 @@ Two connections per mailbox, each owned by one task (aioimaplib runs one command
   resolves), the handled folder and the handled keyword (agent feedback), and the agents'
   release and drop commands on held copies (:mod:`mailguard.imap.held_folders`).
 
-Every message goes through ``Engine.process`` with source, mailbox and direction, exactly as
+Every message goes through the engine (``Engine.process_many``: a run of a FETCH batch in
+one transaction, decided as one at a time) with source, mailbox and direction, exactly as
 the audit's do: the adapter neither classifies nor decides. While INBOX and Sent catch up
 from their checkpoints, their messages go to the engine in date order across both folders
 (:mod:`mailguard.imap.merge`), as the policy needs them. Each connection reconnects on
@@ -24,6 +25,7 @@ import asyncio
 import random
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
 
 import structlog
@@ -31,13 +33,13 @@ import structlog
 from mailguard.config.model import MailboxConfig
 from mailguard.domain.facts import message_date
 from mailguard.domain.model import Direction, Source
-from mailguard.engine.service import Engine, ProcessResult, Status
+from mailguard.engine.service import Engine, Incoming, ProcessResult, Status
 from mailguard.imap import metrics
 from mailguard.imap.capabilities import MailboxCapabilities
 from mailguard.imap.connection import ConnectParams, ImapCommandError, ImapConnection
 from mailguard.imap.feedback import Feedback
 from mailguard.imap.held_folders import HeldCommands
-from mailguard.imap.merge import DateMerge, Step
+from mailguard.imap.merge import DateMerge
 from mailguard.imap.ports import SyncStore
 from mailguard.imap.report import MailboxReport
 from mailguard.imap.retry import backoff, reason, sleep_until, unless_stopped
@@ -60,6 +62,15 @@ STABLE_AFTER = 30.0
 AWAY_GRACE = 10.0
 """Seconds a catch-up waits for the other folder's lost connection before going on alone."""
 ROLES = ("inbox", "folders")
+
+
+@dataclass(frozen=True, slots=True)
+class _Pending:
+    """A fetched message waiting in the merge, and whom to tell once it is decided."""
+
+    raw: bytes
+    direction: Direction
+    decided: Callable[[ProcessResult], None]
 
 
 class MailboxWatcher:
@@ -122,6 +133,7 @@ class MailboxWatcher:
             start=start,
             backfill=self._imap.backfill,
             clock=self._clock,
+            fetch_ahead_bytes=self._imap.fetch_ahead_bytes,
         )
 
     @property
@@ -369,25 +381,18 @@ class MailboxWatcher:
         acted = False
         done = 0
 
-        def step(uid: int, raw: bytes) -> Step:
-            async def decide() -> None:
+        def step(uid: int, raw: bytes) -> _Pending:
+            def decided(result: ProcessResult) -> None:
                 nonlocal acted, done
-                result = await self._engine.process(
-                    raw,
-                    source=Source.IMAP,
-                    now=self._clock(),
-                    mailbox=self.name,
-                    direction=direction,
-                )
                 done += 1
                 self._log(result, folder, uid)
                 acted = acted or bool(result.decision and result.decision.actions)
                 if self._mark_automated(result, direction):
                     automated.append(uid)
 
-            return decide
+            return _Pending(raw, direction, decided)
 
-        items: list[tuple[datetime | None, Step]] = []
+        items: list[tuple[datetime | None, _Pending]] = []
         if self._merge.catching_up(role):
             # The engine decides at min(Date, now): the merge orders by the same time.
             now = self._clock()
@@ -396,7 +401,7 @@ class MailboxWatcher:
                 items.append((min(date, now) if date is not None else None, step(uid, raw)))
         else:
             items = [(None, step(uid, raw)) for uid, raw in batch]
-        await self._merge.run(role, items, stop)
+        await self._merge.run(role, items, stop, self._decide)
         if acted:
             self._on_actions()
         if not automated or self._dry_run:
@@ -407,6 +412,16 @@ class MailboxWatcher:
             await conn.add_flags(automated, [keyword])
 
         return Handled(done, mark)
+
+    async def _decide(self, run: list[_Pending]) -> None:
+        """A run of the merge (one folder's, or both folders' in date order) in one
+        transaction; each message's batch hears of its result."""
+        now = self._clock()
+        results = await self._engine.process_many(
+            [Incoming(p.raw, Source.IMAP, now, self.name, p.direction) for p in run]
+        )
+        for pending, result in zip(run, results, strict=True):
+            pending.decided(result)
 
     def _mark_automated(self, result: ProcessResult, direction: Direction) -> bool:
         return (

@@ -5,10 +5,11 @@ addresses, or the null sender ``<>`` (a Sieve vacation reply, a bounce) with a h
 that is. Everything else is accepted at MAIL FROM (or at the end of the header), before
 Postfix sends its body, and leaves no trace in mailguard.
 
-A decided message goes through the same engine call as the proxy's (``Engine.process``,
-direction outbound, source ``smtp``: mail in flight; the log says ``via=milter``) and the
-same :class:`~mailguard.smtp.dispatch.Dispatcher` decides the outcome (dry run, replay of a
-message decided before). Outcomes become milter replies:
+A decided message goes through the same engine call as the proxy's (the group commit of
+:mod:`mailguard.engine.group`: messages arriving together share one transaction, each
+answered after that commit; direction outbound, source ``smtp``: mail in flight; the log
+says ``via=milter``) and the same :class:`~mailguard.smtp.dispatch.Dispatcher` decides
+the outcome (dry run, replay of a message decided before). Outcomes become milter replies:
 
 =========  ======================================================================
 outcome    reply to Postfix
@@ -39,7 +40,8 @@ import structlog
 from prometheus_client import Counter, Histogram
 
 from mailguard.domain.model import Direction, Source
-from mailguard.engine.service import Engine, Envelope, ProcessResult, Status
+from mailguard.engine.group import GroupCommit
+from mailguard.engine.service import Engine, Envelope, Incoming, ProcessResult, Status
 from mailguard.milter import edits
 from mailguard.milter.connection import MilterMessage, Reply, Verdict
 from mailguard.smtp.deferred import DEFERRALS
@@ -83,6 +85,7 @@ class MilterHandler:
         on_actions: Callable[[], None] = lambda: None,
     ) -> None:
         self._engine = engine
+        self.group = GroupCommit(engine)
         self._dispatcher = dispatcher
         self._held = held
         # address (lower case) -> the guarded mailbox it belongs to
@@ -147,16 +150,16 @@ class MilterHandler:
             tuple(message.recipient_args),
         )
         settings = self._dispatcher.settings
-        result = await self._engine.process(
+        item = Incoming(
             raw,
-            source=Source.SMTP,
-            now=self._clock(),
+            Source.SMTP,
+            self._clock(),
             mailbox=mailbox,
             direction=Direction.OUTBOUND,
             envelope=envelope,
-            offload=len(raw) > OFFLOAD_BYTES,
             defer=settings.deferral,
         )
+        result = await self.group.process(item, offload=len(raw) > OFFLOAD_BYTES)
         observe(result)
         if any(decision.actions for decision in result.decisions):
             self._on_actions()

@@ -58,6 +58,8 @@ from mailguard.smtp.relay import RelayError, RelayPermanentError
 log = structlog.get_logger("mailguard.smtp.deferred")
 
 POLL_SECONDS = 0.5
+DUE_PAGE = 50
+"""Due replies read per round; after a full page the next round starts at once."""
 CLAIM = timedelta(seconds=30)
 RELAY_RETRY = timedelta(seconds=60)
 RELAY_GIVE_UP = timedelta(hours=1)
@@ -132,15 +134,19 @@ class DeferredWorker:
         self._poll = poll_seconds
         # Wakes the outbox executor when a decision wrote actions, as the handler does.
         self._on_actions = on_actions
+        self._full = False
 
     async def run(self, stop: asyncio.Event) -> None:
         """Decide due replies until ``stop``; the first round picks up what a previous run
         left (the store keeps deferred replies across restarts)."""
         while not stop.is_set():
+            self._full = False
             try:
                 await self.run_once()
             except Exception as exc:  # the database is away: keep going, the rows are safe
                 log.error("deferral_round_failed", error=f"{type(exc).__name__}: {exc}")
+            if self._full:
+                continue  # a whole page was due: more may be, go on without waiting
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self._poll):
                     await stop.wait()
@@ -148,7 +154,9 @@ class DeferredWorker:
     async def run_once(self) -> int:
         """One round: decide every due reply this worker can claim; returns how many."""
         decided = 0
-        for due in await self._store.deferred_due(self._clock()):
+        page = await self._store.deferred_due(self._clock(), DUE_PAGE)
+        self._full = len(page) >= DUE_PAGE
+        for due in page:
             try:
                 decided += await self._decide(due)
             except Exception as exc:  # one reply's trouble must not stop the others

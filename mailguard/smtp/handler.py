@@ -1,9 +1,10 @@
 """The proxy's aiosmtpd handler: one message in, the engine's decision, one SMTP reply out.
 
-Thin on purpose: it asks the engine (``Engine.process``, direction outbound, the mailbox
-whose address sent it) and has the dispatcher (:mod:`mailguard.smtp.dispatch`) map the
-outcome to an action (its :data:`~mailguard.smtp.dispatch.ACTIONS`) and the action's result
-to a reply:
+Thin on purpose: it asks the engine (through the group commit of
+:mod:`mailguard.engine.group`: messages arriving together share one transaction, each is
+answered after that commit; direction outbound, the mailbox whose address sent it) and
+has the dispatcher (:mod:`mailguard.smtp.dispatch`) map the outcome to an action (its
+:data:`~mailguard.smtp.dispatch.ACTIONS`) and the action's result to a reply:
 
 =========  ==================================================  ===========================
 outcome    what happens                                        reply
@@ -36,7 +37,8 @@ import structlog
 from prometheus_client import Counter, Histogram
 
 from mailguard.domain.model import Direction, Source
-from mailguard.engine.service import Engine, Envelope
+from mailguard.engine.group import GroupCommit
+from mailguard.engine.service import Engine, Envelope, Incoming
 from mailguard.smtp import replies
 from mailguard.smtp.deferred import DEFERRALS
 from mailguard.smtp.dispatch import (
@@ -92,6 +94,9 @@ class ProxyHandler:
         receipts: Receipts | None = None,
     ) -> None:
         self._engine = engine
+        # Messages that arrive together share one transaction (mailguard.engine.group);
+        # each is answered after the commit of its group.
+        self.group = GroupCommit(engine)
         # Wakes the outbox executor when a decision wrote actions (the copy of a held reply,
         # an escalation completed by this reply, the agents' notification), so they do not
         # wait for its next round.
@@ -130,15 +135,15 @@ class ProxyHandler:
 
     async def _handle(self, msg: Message) -> tuple[str, str]:
         try:
-            result = await self._engine.process(
+            item = Incoming(
                 msg.raw,
-                source=Source.SMTP,
-                now=self._clock(),
+                Source.SMTP,
+                self._clock(),
                 direction=Direction.OUTBOUND,
                 envelope=Envelope(msg.mail_from, msg.rcpt_tos, msg.mail_options, msg.rcpt_options),
-                offload=len(msg.raw) > OFFLOAD_BYTES,
                 defer=self._settings.deferral,
             )
+            result = await self.group.process(item, offload=len(msg.raw) > OFFLOAD_BYTES)
         except Exception as exc:  # the store is down: the client must keep the message
             log.error("smtp_engine_failed", error=f"{type(exc).__name__}: {exc}")
             return "error", replies.S451_TRY_LATER

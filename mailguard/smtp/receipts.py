@@ -32,7 +32,8 @@ import structlog
 from prometheus_client import Counter
 
 from mailguard.domain.model import Direction
-from mailguard.engine.ports import MessageKey
+from mailguard.engine.group import Drain
+from mailguard.engine.ports import MessageKey, NewReceipt
 from mailguard.errors import MailguardError
 from mailguard.smtp.dsn import delivery_status_notification, header_of
 from mailguard.smtp.journal import JournalEntry, RelayJournal
@@ -73,6 +74,8 @@ class ReceiptStore(Protocol):
         dsn_to: str | None = None,
     ) -> None: ...
 
+    async def record_receipts(self, receipts: Sequence[NewReceipt]) -> Sequence[None]: ...
+
     async def receipt_for(
         self, mailbox: str, message_id: str, direction: Direction, envelope: str
     ) -> Any: ...
@@ -107,6 +110,8 @@ class Receipts:
         self._clock = clock
         self._journal = journal
         self._sending: set[asyncio.Task[None]] = set()
+        # Receipts of messages relayed at the same time share one transaction.
+        self._group: Drain[NewReceipt, None] = Drain(store.record_receipts)
         # Journal entries of an earlier run whose database receipt could not be written yet.
         self._unrecovered: list[JournalEntry] = []
 
@@ -217,16 +222,18 @@ class Receipts:
                 entry.mailbox, entry.message_id, direction, entry.envelope
             )
         if already is None:
-            await self._store.record_receipt(
-                entry.mailbox,
-                entry.message_id,
-                direction,
-                entry.envelope,
-                reply=entry.reply,
-                refused=entry.refused,
-                now=now,
-                dsn=dsn,
-                dsn_to=entry.sender if dsn is not None else None,
+            await self._group.submit(
+                NewReceipt(
+                    entry.mailbox,
+                    entry.message_id,
+                    direction,
+                    entry.envelope,
+                    reply=entry.reply,
+                    refused=entry.refused,
+                    now=now,
+                    dsn=dsn,
+                    dsn_to=entry.sender if dsn is not None else None,
+                )
             )
         if self._journal is not None:
             self._journal.committed(entry)

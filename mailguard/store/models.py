@@ -135,7 +135,12 @@ class Customer(Base):
     """A normalised external address within one guarded mailbox, with its policy state."""
 
     __tablename__ = "customers"
-    __table_args__ = (UniqueConstraint("mailbox", "address"),)
+    __table_args__ = (
+        UniqueConstraint("mailbox", "address"),
+        # A customer across the mailboxes (``mailguard status --customer``, "handled" in
+        # every mailbox): without it a scan of mailboxes x customers rows (issue 23).
+        Index("ix_customers_address", "address"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     mailbox: Mapped[str] = mapped_column(String(NAME_LEN))

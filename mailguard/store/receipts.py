@@ -8,17 +8,21 @@ recipients the upstream refused for good until it has been sent.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import select, update
+from sqlalchemy import Insert, select, update
 
 from mailguard.domain.model import Direction
+from mailguard.engine.ports import DSN_PENDING, NewReceipt
+from mailguard.store import sql
 from mailguard.store import tables as t
+from mailguard.store.inline import InlineConnection, run_inline
 from mailguard.store.operations import StoreOperations
+from mailguard.store.sql import insert_ignore
 
-DSN_PENDING = "pending"
 DSN_SENT = "sent"
 
 
@@ -63,26 +67,28 @@ class ReceiptOperations(StoreOperations):
         dsn_to: str | None = None,
     ) -> None:
         """Record a relayed message (once; a second relay of the same one keeps the first)."""
-        values = {
-            "mailbox": mailbox,
-            "message_id": message_id,
-            "direction": direction,
-            "envelope": envelope,
-            "reply": reply,
-            "refused": {rcpt: [code, text] for rcpt, (code, text) in refused.items()},
-            "relayed_at": now,
-            "dsn": dsn,
-            "dsn_to": dsn_to,
-            "dsn_state": DSN_PENDING if dsn is not None else None,
-            "dsn_attempts": 0,
-        }
-        async with self._write_transaction() as conn:
-            stmt = self._insert(conn, t.relay_receipts).values(values)
-            await conn.execute(
-                stmt.on_conflict_do_nothing(
-                    index_elements=["mailbox", "message_id", "direction", "envelope"]
-                )
-            )
+        await self.record_receipts(
+            [NewReceipt(mailbox, message_id, direction, envelope, reply, refused, now, dsn, dsn_to)]
+        )
+
+    async def record_receipts(self, receipts: Sequence[NewReceipt]) -> list[None]:
+        """Record several relayed messages in one transaction (the proxy's group of them)."""
+        if not receipts:
+            return []
+        rows = [r.values() for r in receipts]
+        thread = self._thread
+        if thread is None:
+            async with self._write_transaction() as conn:
+                await sql.executemany(conn, _insert_receipts(conn.dialect.name), rows)
+            return [None] * len(receipts)
+
+        async def whole(conn: InlineConnection) -> None:
+            await sql.executemany(conn, _insert_receipts("sqlite"), rows)
+
+        # On a SQLite file, as the engine's transactions: one hop to the store's thread.
+        async with self._one_writer():
+            await thread.transaction(lambda conn: run_inline(whole(conn)))
+        return [None] * len(receipts)
 
     async def receipt_for(
         self, mailbox: str, message_id: str, direction: Direction, envelope: str
@@ -134,3 +140,11 @@ class ReceiptOperations(StoreOperations):
                 .values(values)
             )
         return bool(result.rowcount)
+
+
+@cache
+def _insert_receipts(dialect: str) -> Insert:
+    """``INSERT … ON CONFLICT DO NOTHING`` of a receipt (a second relay keeps the first)."""
+    return insert_ignore(
+        dialect, t.relay_receipts, "mailbox", "message_id", "direction", "envelope"
+    )

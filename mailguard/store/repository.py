@@ -21,13 +21,13 @@ from sqlalchemy import delete, exists, select
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 
-from mailguard.engine.ports import CustomerRef, FailedMessage, Store, UnitOfWork
+from mailguard.engine.ports import DSN_PENDING, CustomerRef, FailedMessage, Store, UnitOfWork
 from mailguard.store import tables as t
 from mailguard.store.engine import create_engine
 from mailguard.store.inline import InlineConnection, run_inline
 from mailguard.store.models import HeldState, OutboxState
 from mailguard.store.readonly import ReadOnlyWork
-from mailguard.store.receipts import DSN_PENDING, ReceiptOperations
+from mailguard.store.receipts import ReceiptOperations
 from mailguard.store.retention import RetentionOperations
 from mailguard.store.work import Work
 

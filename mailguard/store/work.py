@@ -39,6 +39,7 @@ from mailguard.engine.ports import (
 from mailguard.store import sql
 from mailguard.store.cache import CustomerEntry, ThreadEntry, WorkCache
 from mailguard.store.escalations import Escalations
+from mailguard.store.locks import lock_in_mailboxes
 
 
 class Work:
@@ -78,7 +79,13 @@ class Work:
     ) -> LockedCustomers:
         # Ascending (mailbox, address) order: two transactions that lock the same set
         # of rows always queue in the same order and cannot deadlock.
-        for mailbox in sorted(set(mailboxes)):
+        wanted = sorted(set(mailboxes))
+        cached = self._cache.customers
+        missing = [mb for mb in wanted if (mb, address) not in cached]
+        if len(missing) > 1 and not self._buffered and self._conn.dialect.name == "postgresql":
+            for entry in await lock_in_mailboxes(self._conn, address, missing, now):
+                self._cache.add_customer(entry)
+        for mailbox in wanted:
             await self._customer(mailbox, address, now)
         states = {mb: self._cache.customers[(mb, address)].state for mb in mailboxes}
         return LockedCustomers(address=address, states=states)

@@ -261,3 +261,27 @@ async def test_0005_adds_relay_receipts_and_downgrades_without_them(db_url: str)
     assert "relay_receipts" not in await _tables(db_url)
     await schema.upgrade(db_url)
     assert await schema.current(db_url) == schema.head_revision()
+
+
+async def test_0006_indexes_customers_by_address_both_ways(db_url: str) -> None:
+    """A customer is found by address alone through an index; a downgrade drops only it."""
+    await schema.upgrade(db_url, "0005_i19_relay_receipts")
+    assert "ix_customers_address" not in await _customer_indexes(db_url)
+    await schema.upgrade(db_url, "0006_i23_customers_address")
+    assert "ix_customers_address" in await _customer_indexes(db_url)
+    await schema.downgrade(db_url, "0005_i19_relay_receipts")
+    assert "ix_customers_address" not in await _customer_indexes(db_url)
+    await schema.upgrade(db_url)
+    assert await schema.current(db_url) == schema.head_revision()
+
+
+async def _customer_indexes(db_url: str) -> set[str]:
+    from sqlalchemy import inspect
+
+    engine = create_engine(db_url)
+    try:
+        async with engine.connect() as conn:
+            indexes = await conn.run_sync(lambda sync: inspect(sync).get_indexes("customers"))
+    finally:
+        await engine.dispose()
+    return {index["name"] for index in indexes if index["name"]}

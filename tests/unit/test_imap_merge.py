@@ -126,3 +126,57 @@ async def test_stop_leaves_the_rest_undecided_and_returns_at_once() -> None:
 def test_message_date_reads_the_date_as_the_facts_do(head: bytes) -> None:
     raw = b"From: a@customer.example\r\n" + head + b"Subject: x\r\n\r\nbody\r\n"
     assert message_date(raw) == parse_facts(raw).date
+
+
+async def test_runs_before_the_other_folders_head_are_decided_together() -> None:
+    """``decide`` gets the longest run of a batch due before the other folder's head; a
+    batch whose last run the other task decides is handed back only once it is done."""
+    merge = DateMerge(ROLES, grace=5.0)
+    stop = asyncio.Event()
+    runs: list[list[str]] = []
+    finished: list[str] = []
+
+    async def decide(run: list[str]) -> None:
+        await asyncio.sleep(0.05)  # the other task may wake meanwhile
+        runs.append(run)
+
+    async def folder(role: str, items: list[tuple[datetime | None, str]]) -> None:
+        await merge.run(role, items, stop, decide)
+        merge.caught_up(role)
+        finished.append(role)
+        assert set(items_of[role]) <= {name for run in runs for name in run}
+
+    items_of = {"inbox": ["i0", "i1", "i2"], "folders": ["s0", "s1", "s2"]}
+    inbox_items = [(_at(m), n) for m, n in zip([1, 2, 3], items_of["inbox"], strict=True)]
+    sent_items = [(_at(m), n) for m, n in zip([4, 5, 7], items_of["folders"], strict=True)]
+    inbox = asyncio.create_task(folder("inbox", inbox_items))
+    await asyncio.sleep(0.05)
+    # Sent's task takes the turn and decides INBOX's whole batch: INBOX's task, woken
+    # meanwhile, must not take its batch back before that run is done.
+    sent = asyncio.create_task(folder("folders", sent_items))
+    await asyncio.wait_for(inbox, 2)
+    await asyncio.wait_for(sent, 2)
+    assert runs == [["i0", "i1", "i2"], ["s0", "s1", "s2"]]
+    assert finished == ["inbox", "folders"]
+
+
+async def test_a_run_takes_both_folders_heads_in_date_order() -> None:
+    """Batches that share ``decide`` are decided together across the folders, in date
+    order, up to where a folder still catching up has run out of its batch."""
+    merge = DateMerge(ROLES, grace=5.0)
+    stop = asyncio.Event()
+    runs: list[list[str]] = []
+
+    async def decide(run: list[str]) -> None:
+        runs.append(run)
+
+    inbox = asyncio.create_task(
+        merge.run("inbox", [(_at(1), "i0"), (_at(3), "i1"), (_at(5), "i2")], stop, decide)
+    )
+    await asyncio.sleep(0.05)
+    sent = asyncio.create_task(merge.run("folders", [(_at(2), "s0"), (_at(4), "s1")], stop, decide))
+    await asyncio.wait_for(sent, 2)
+    assert runs == [["i0", "s0", "i1", "s1"]]  # i2 (minute 5) waits for Sent's next batch
+    merge.caught_up("folders")
+    await asyncio.wait_for(inbox, 2)
+    assert runs == [["i0", "s0", "i1", "s1"], ["i2"]]

@@ -188,3 +188,19 @@ def test_config_checks_note_templates_and_idle_renewal() -> None:
     config = parse_config("note: {templates: {en: 'for {customer}'}}\n", "f.yaml", env={})
     assert config.note.templates["en"] == "for {customer}"
     assert "Verlauf" in config.note.templates["de"]
+
+
+def test_byte_batches_cut_by_count_and_bytes() -> None:
+    sizes = {1: 10, 2: 10, 3: 30, 4: 5, 5: 5, 6: 5}
+    assert parse.byte_batches([1, 2, 3, 4, 5, 6], sizes, 25) == [
+        ([1, 2], 20),
+        ([3], 30),
+        ([4, 5, 6], 15),
+    ]
+    assert parse.byte_batches([1, 2, 3, 4, 5, 6], sizes, 1000, size=4) == [
+        ([1, 2, 3, 4], 55),
+        ([5, 6], 10),
+    ]
+    assert parse.fetched_sizes(
+        [b"1 FETCH (UID 7 RFC822.SIZE 1234)", b"2 FETCH (RFC822.SIZE 99 UID 8)", b"OK done"]
+    ) == {7: 1234, 8: 99}
