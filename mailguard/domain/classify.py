@@ -35,6 +35,7 @@ from mailguard.domain.rules import (
     validate_target,
 )
 from mailguard.domain.system_sender import person_at_system_address
+from mailguard.domain.voice_model import VoiceModel, joined, shipped_model
 
 __all__ = [
     "Classifier",
@@ -122,8 +123,11 @@ def _domain_of(address: str) -> str:
 class Classifier:
     """Compiles the shipped rules plus configured extras once; classifies any facts."""
 
-    def __init__(self, settings: ClassifierSettings | None = None) -> None:
+    def __init__(self, settings: ClassifierSettings | None = None, *, learned: bool = True) -> None:
+        """``learned=False`` leaves out the learned voice model (``voice_model``): only the
+        lexicon scores frustration (the training scripts measure the lexicon alone)."""
         self.settings = settings if settings is not None else ClassifierSettings()
+        self._voice_model: VoiceModel | None = shipped_model() if learned else None
         rules = HEADER_RULES + FROM_RULES + SUBJECT_RULES + BODY_RULES + self.settings.extra_rules
         self._header: dict[str, list[_Rule]] = {}
         self._subject: list[_Rule] = []
@@ -202,6 +206,14 @@ class Classifier:
         read = _Read(text, prepared, language, plausible)
         return self._verdict(facts, evidence, votes, overruled, read)
 
+    def _learned(self, heard: Heard, prepared: GateText) -> Heard:
+        """The lexicon's score joined with the learned model's clue (noisy-OR), if any."""
+        clue = self._voice_model.evidence(prepared.words) if self._voice_model else None
+        if clue is None:
+            return heard
+        evidence = heard.evidence + (clue,)
+        return Heard(joined(heard.score, clue), evidence, heard.asks_for_human)
+
     def _company_side(
         self, facts: MessageFacts, evidence: list[Evidence], votes: list[tuple[Kind, float]]
     ) -> bool:
@@ -271,6 +283,7 @@ class Classifier:
                 heard = self._frustration.hear(
                     subject + "\n" + read.text, read.language, read.prepared, read.plausible
                 )
+                heard = self._learned(heard, read.prepared)
             if heard.asks_for_human is not None:
                 evidence.append(heard.asks_for_human)
             return Classification(
