@@ -54,7 +54,7 @@ DIGITS = 4  # weights are written rounded to this many decimals
 TOLERANCE = 2e-3  # --check: differences of rounding (libm) are not staleness
 PERSON_RULE = "asks_for_human"
 GRID_PENALTY = (1e-3, 1e-4, 1e-5)
-GRID_ROUNDS = (150, 300)
+GRID_ROUNDS = (100, 150, 300)
 GRID_OFFSET = (0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0)
 
 
@@ -121,7 +121,7 @@ def fit(
     counts = Counter(f for example in data for f in example.features)
     # Numbers are order and account references, not a voice.
     vocabulary = sorted(
-        f for f, n in counts.items() if n >= min_count and not any(c.isdigit() for c in f)
+        f for f, n in counts.items() if n >= min_count and not any(c.isdigit() for c in f[2:])
     )
     index = {name: i for i, name in enumerate(vocabulary)}
     rows = [

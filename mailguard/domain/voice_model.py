@@ -2,9 +2,9 @@
 
 The lexicon's signals (``frustration``) catch the phrases they list; customers say the same
 things in other words. This model reads the words themselves: logistic regression over the
-presence of the text's words, their first four letters and, for longer words, their first
-five and six letters (so "enttäuscht", "enttäuschend" and "Enttäuschung" share a feature,
-and so do "decepcionado" and "decepcionante"). It was trained by
+presence of the text's words and of their first four letters (so "enttäuscht",
+"enttäuschend" and "Enttäuschung" share a feature, and so do "decepcionado" and
+"decepcionante"). It was trained by
 ``scripts/train_voice_model.py`` on the tune half of tests/data/voice only, with its
 hyper-parameters chosen by cross-validation on that half; the weights ship as plain data in
 ``mailguard/data/voice_model.json`` and nothing is downloaded or trained at run time.
@@ -22,10 +22,12 @@ from __future__ import annotations
 import functools
 import json
 import math
+import operator
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 
+from mailguard.domain.gate import HEAD as GATE_HEAD
 from mailguard.domain.gate import GateText
 from mailguard.domain.model import Evidence
 
@@ -34,20 +36,21 @@ MODEL_FILE = "voice_model.json"
 FLOOR = 0.05  # a smaller weight changes no decision at the policy's threshold
 SHOWN = 4  # features listed as the evidence's matched text
 # Feature families: the word, its first letters (4 for every word, 5 and 6 for longer ones).
-WORD, HEAD, STEM5, STEM6 = "w:", "h:", "5:", "6:"
-HEAD_LETTERS = 4
+WORD, HEAD = "w:", "h:"
+FAMILIES = (WORD, HEAD)
+# How many first letters a family keeps (0: the whole word); the heads are GateText's, which
+# the classifier has prepared already for its gates.
+LETTERS = (0, GATE_HEAD)
+_FIRST = tuple(operator.itemgetter(slice(letters or None)) for letters in LETTERS)
 
 
 def feature_names(words: Iterable[str]) -> frozenset[str]:
-    """The features of a text whose lower-case words are ``words`` (``GateText.words``)."""
+    """The features of a text whose distinct lower-case words are ``words``
+    (``GateText.words``): each word, and its first four letters (the whole word when
+    shorter), each present or not: words that share their first letters share a feature."""
     found: set[str] = set()
     for word in words:
-        found.add(WORD + word)
-        found.add(HEAD + word[:HEAD_LETTERS])
-        if len(word) > 5:
-            found.add(STEM5 + word[:5])
-        if len(word) > 6:
-            found.add(STEM6 + word[:6])
+        found.update(family + first(word) for family, first in zip(FAMILIES, _FIRST, strict=True))
     return frozenset(found)
 
 
@@ -63,14 +66,20 @@ def _sigmoid(z: float) -> float:
 
 @dataclass(frozen=True)
 class VoiceModel:
-    """Weights per feature family, the bias, and the offset that maps the logit to a clue."""
+    """Weights per feature family (the word; its first four letters), the bias, and the
+    offset that maps the logit to a clue."""
 
     bias: float
     offset: float
-    words: dict[str, float]
-    heads: dict[str, float]
-    stems5: dict[str, float]
-    stems6: dict[str, float]
+    families: tuple[dict[str, float], ...]  # in the order of FAMILIES
+    # Each family's features as a frozenset: frozenset & frozenset walks the smaller set,
+    # where dict.keys() & set would copy every key.
+    _keys: tuple[frozenset[str], ...] = field(default=(), init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if len(self.families) != len(FAMILIES):
+            raise ValueError(f"{len(self.families)} feature families, not {len(FAMILIES)}")
+        object.__setattr__(self, "_keys", tuple(frozenset(d) for d in self.families))
 
     @classmethod
     def from_document(cls, document: dict[str, object]) -> VoiceModel:
@@ -80,59 +89,73 @@ class VoiceModel:
             weights = document["weights"]
             if not isinstance(weights, dict):
                 raise TypeError("weights is not an object")
-            families: dict[str, dict[str, float]] = {WORD: {}, HEAD: {}, STEM5: {}, STEM6: {}}
+            families: dict[str, dict[str, float]] = {family: {} for family in FAMILIES}
             for name, weight in weights.items():
                 families[name[:2]][name[2:]] = float(weight)
             return cls(
                 float(document["bias"]),  # type: ignore[arg-type]
                 float(document["offset"]),  # type: ignore[arg-type]
-                families[WORD],
-                families[HEAD],
-                families[STEM5],
-                families[STEM6],
+                tuple(families[family] for family in FAMILIES),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"not a voice model document: {exc!r}") from exc
 
-    def contributions(self, words: frozenset[str]) -> tuple[float, list[tuple[str, float]]]:
-        """(logit, [(feature, contribution)]) for a text of ``words``.
+    def _hits(
+        self, words: frozenset[str], heads: frozenset[str] | None
+    ) -> tuple[float, list[frozenset[str]]]:
+        """1/sqrt(the text's feature count) and, per family, the text's weighted features."""
+        texts = (words, heads if heads is not None else frozenset(map(_FIRST[1], words)))
+        count = len(texts[0]) + len(texts[1])
+        hits = [text & keys for text, keys in zip(texts, self._keys, strict=True)]
+        return (1.0 / math.sqrt(count) if count else 0.0), hits
 
-        The weighted features are divided by the square root of the text's feature count,
-        so a long text does not sound angrier for being long.
-        """
-        heads = {word[:HEAD_LETTERS] for word in words}
-        stems5 = {word[:5] for word in words if len(word) > 5}
-        stems6 = {word[:6] for word in words if len(word) > 6}
-        count = len(words) + len(heads) + len(stems5) + len(stems6)
-        if not count:
-            return self.bias, []
-        hits = [(WORD + w, self.words[w]) for w in self.words.keys() & words]
-        hits += [(HEAD + h, self.heads[h]) for h in self.heads.keys() & heads]
-        hits += [(STEM5 + s, self.stems5[s]) for s in self.stems5.keys() & stems5]
-        hits += [(STEM6 + s, self.stems6[s]) for s in self.stems6.keys() & stems6]
-        norm = 1.0 / math.sqrt(count)
-        scaled = [(name, weight * norm) for name, weight in hits]
-        return self.bias + math.fsum(weight for _, weight in scaled), scaled
+    def _logit(self, norm: float, hits: list[frozenset[str]]) -> float:
+        total = sum(
+            sum(map(weights.__getitem__, found))
+            for found, weights in zip(hits, self.families, strict=True)
+        )
+        return self.bias + norm * total
 
-    def probability(self, words: frozenset[str]) -> float:
+    def logit(self, words: frozenset[str], heads: frozenset[str] | None = None) -> float:
+        """The model's logit for a text of ``words`` (``heads``: their first four letters,
+        ``GateText.heads``, when known). The weights of the text's features are summed and
+        divided by the square root of its feature count, so that a long text does not sound
+        angrier for being long."""
+        return self._logit(*self._hits(words, heads))
+
+    def probability(self, words: frozenset[str], heads: frozenset[str] | None = None) -> float:
         """The model's probability that a text of ``words`` must go to a person."""
-        return _sigmoid(self.contributions(words)[0])
+        return _sigmoid(self.logit(words, heads))
 
-    def evidence(self, words: frozenset[str]) -> Evidence | None:
-        """The model's clue for a text of ``words``, or None when it weighs below FLOOR."""
-        logit, scaled = self.contributions(words)
-        weight = round(_sigmoid(logit - self.offset), 3)
+    def evidence(
+        self, words: frozenset[str], heads: frozenset[str] | None = None
+    ) -> Evidence | None:
+        """The model's clue for a text of ``words``, or None when it weighs below FLOOR.
+        Its text lists the features that pushed hardest towards a person: a word as it is,
+        first letters with an ellipsis ("entt…")."""
+        norm, hits = self._hits(words, heads)
+        weight = round(_sigmoid(self._logit(norm, hits) - self.offset), 3)
         if weight < FLOOR:
             return None
-        strongest = sorted((item for item in scaled if item[1] > 0), key=lambda i: (-i[1], i[0]))
-        shown = ", ".join(_readable(name) for name, _ in strongest[:SHOWN])
-        return Evidence(MODEL_RULE, shown or "(no telling word)", weight)
-
-
-def _readable(feature: str) -> str:
-    """A feature as a reader sees it: the word, or a prefix with an ellipsis ("enttäu…")."""
-    family, text = feature[:2], feature[2:]
-    return text if family == WORD else text + "…"
+        strongest: list[tuple[float, str, int]] = []
+        for letters, found, weights in zip(LETTERS, hits, self.families, strict=True):
+            # Sorting by a float key is the cheapest way to the few strongest of a family;
+            # features tied with the last of them come along, so the choice does not
+            # depend on the set's order.
+            ranked = sorted(found, key=weights.__getitem__, reverse=True)
+            cut = SHOWN
+            while cut < len(ranked) and weights[ranked[cut]] == weights[ranked[cut - 1]]:
+                cut += 1
+            strongest += ((weights[name], name, letters) for name in ranked[:cut])
+        # Strongest first (ties by name, so the text is reproducible); first letters that
+        # are not the whole word get an ellipsis.
+        strongest.sort(reverse=True)
+        text = ", ".join(
+            name + "…" if letters and len(name) == letters else name
+            for weight, name, letters in strongest[:SHOWN]
+            if weight > 0
+        )
+        return Evidence(MODEL_RULE, text or "(no telling word)", weight)
 
 
 def joined(score: float, clue: Evidence | None) -> float:
