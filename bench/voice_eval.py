@@ -144,9 +144,9 @@ def read_labels(folder: Path) -> list[dict[str, str]]:
     return rows
 
 
-def evaluate(folder: Path) -> dict[str, Outcome]:
+def evaluate(folder: Path, *, learned: bool = True) -> dict[str, Outcome]:
     """Classify and decide every labeled message in ``folder``; an Outcome per half."""
-    classifier = Classifier()
+    classifier = Classifier(learned=learned)
     halves = {split: Outcome() for split in SPLITS}
     for row in read_labels(folder):
         outcome = halves[row["split"]]

@@ -39,7 +39,7 @@ from mailguard.domain.classify import Classifier
 from mailguard.domain.facts import parse_facts
 from mailguard.domain.model import Evidence
 from mailguard.domain.policy_model import FrustrationRule
-from mailguard.domain.voice_model import MODEL_FILE, feature_names, message_words
+from mailguard.domain.voice_model import FLOOR, MODEL_FILE, feature_names, message_words
 
 REPO = Path(__file__).resolve().parents[1]
 VOICE_SET = REPO / "tests" / "data" / "voice"
@@ -48,14 +48,18 @@ PENALTY = 1e-5
 ROUNDS = 150
 STEP = 0.1
 MIN_COUNT = 2
-OFFSET = 2.0
+OFFSET = 1.0
 FOLDS = 5
 DIGITS = 4  # weights are written rounded to this many decimals
 TOLERANCE = 2e-3  # --check: differences of rounding (libm) are not staleness
 PERSON_RULE = "asks_for_human"
-GRID_PENALTY = (1e-3, 1e-4, 1e-5)
+GRID_PENALTY = (1e-4, 1e-5, 1e-6)
 GRID_ROUNDS = (100, 150, 300)
-GRID_OFFSET = (0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0)
+# Batches whose tune messages no rule of the lexicon was written on (batch 5 was written
+# after the rules, by a writer who never read them): there the lexicon's own score is as
+# honest as on unseen mail, so the offsets table reports them apart.
+UNREAD_BATCHES = ("5",)
+GRID_OFFSET = (0.0, 0.5, 1.0, 1.25, 1.5, 1.75, 2.0, 2.5, 3.0)
 
 
 @dataclass(frozen=True)
@@ -67,6 +71,8 @@ class Example:
     person: bool
     lexicon: float = 0.0  # the lexicon's frustration score
     asks: bool = False  # asks for a person: goes to one whatever the score
+    automated: bool = False  # called automated: not heard at all
+    unread: bool = False  # of a batch no rule was written on (UNREAD_BATCHES)
 
 
 def tune_rows(folder: Path) -> list[dict[str, str]]:
@@ -89,7 +95,7 @@ def examples(folder: Path = VOICE_SET) -> list[Example]:
         found.append(
             Example(
                 row["file"], feature_names(words), row["expect"] == "person",
-                result.frustration, asks or result.automated,
+                result.frustration, asks, result.automated, row["batch"] in UNREAD_BATCHES,
             )
         )  # fmt: skip
     return found
@@ -216,26 +222,37 @@ def _log_loss(logits: Sequence[float], data: Sequence[Example]) -> float:
 
 
 def offsets_table(logits: Sequence[float], data: Sequence[Example]) -> list[str]:
-    """Per candidate offset: calm tune messages sent to a person by lexicon + model, and
-    must-escalate ones the model sends alone (out of fold)."""
+    """Per candidate offset, out of fold, the lexicon joined with the model's clue: the
+    share of calm tune messages sent to a person and of must-escalate ones sent to one, on
+    the whole tune half and on its messages of UNREAD_BATCHES (the honest part)."""
     threshold = FrustrationRule().threshold
-    calm = sum(not e.person for e in data)
-    lines = ["offset  calm sent to a person (lexicon+model)  persons the model sends alone"]
+    lines = [
+        "offset  all tune: recall  false alarms   unread batches: recall  false alarms",
+        f"lexicon alone    {_rates(data, [0.0] * len(data), threshold)}",
+    ]
     for offset in GRID_OFFSET:
-        alarms = alone = 0
-        for z, example in zip(logits, data, strict=True):
-            clue = Evidence("m", "", round(_sigmoid(z - offset), 3))
-            joined = 1.0 - (1.0 - example.lexicon) * (1.0 - clue.weight)
-            if not example.person and not example.asks and joined >= threshold:
-                alarms += 1
-            if example.person and clue.weight >= threshold:
-                alone += 1
-        persons = len(data) - calm
-        lines.append(
-            f"{offset:6.2f}  {alarms:4} of {calm} ({alarms / calm:.3f})"
-            f"{'':19}{alone:4} of {persons} ({alone / persons:.3f})"
-        )
+        weights = [_sigmoid(z - offset) for z in logits]
+        weights = [w if w >= FLOOR else 0.0 for w in weights]
+        lines.append(f"{offset:6.2f}           {_rates(data, weights, threshold)}")
     return lines
+
+
+def _rates(data: Sequence[Example], weights: Sequence[float], threshold: float) -> str:
+    cells = []
+    for part in (list(range(len(data))), [i for i, e in enumerate(data) if e.unread]):
+        hits = persons = alarms = calm = 0
+        for i in part:
+            example = data[i]
+            joined = 1.0 - (1.0 - example.lexicon) * (1.0 - weights[i])
+            sent = example.asks or (joined >= threshold - 1e-9 and not example.automated)
+            if example.person:
+                persons += 1
+                hits += sent
+            else:
+                calm += 1
+                alarms += sent
+        cells.append(f"{hits / max(persons, 1):6.3f} {alarms / max(calm, 1):13.3f}")
+    return "            ".join(cells)
 
 
 def cross_validate(data: Sequence[Example]) -> None:
