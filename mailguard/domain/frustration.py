@@ -61,6 +61,7 @@ from mailguard.domain.voice_lexicon import INTENSIFIED, INTENSIFIER_WEIGHT, INTE
 from mailguard.domain.voice_lexicon_intl import INTENSIFIERS_INTL
 from mailguard.domain.voice_lexicon_pt import INTENSIFIERS_PT
 from mailguard.domain.voice_marks import shouting, unwrapped
+from mailguard.domain.voice_roles import for_sales
 
 # A negation word followed by at most four words and no punctuation, up to the match:
 # "not [upset]", "I don't [want to file a] complaint", "keine [Beschwerde]". "no one" and
@@ -339,6 +340,8 @@ class FrustrationScorer:
                 continue
             matched = text[span[0] : span[1]][:80]
             if compiled.signal in PERSON_SIGNALS:
+                if for_sales(text, *span):
+                    continue  # a seller asked for: not help
                 person = Evidence(PERSON_RULE, matched, 0.0)
                 fired.update(PERSON_SIGNALS)
                 continue

@@ -150,11 +150,13 @@ class VoiceModel:
         # Strongest first (ties by name, so the text is reproducible); first letters that
         # are not the whole word get an ellipsis.
         strongest.sort(reverse=True)
-        text = ", ".join(
+        # A short word is its own first letters: it is shown once.
+        shown = dict.fromkeys(
             name + "…" if letters and len(name) == letters else name
-            for weight, name, letters in strongest[:SHOWN]
+            for weight, name, letters in strongest
             if weight > 0
         )
+        text = ", ".join(list(shown)[:SHOWN])
         return Evidence(MODEL_RULE, text or "(no telling word)", weight)
 
 

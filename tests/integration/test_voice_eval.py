@@ -18,23 +18,24 @@ LANGUAGES = {"de", "en", "fr", "nl", "es", "it", "pt"}
 
 EVAL = load_script("bench/voice_eval.py")
 HALVES = EVAL.evaluate(VOICE_SET)
-# The test half as measured when the rules of issue 24 were done (docs/classifier.md,
-# section 6): (accuracy, recall, false alarms) per language. Rules may only do better.
+# The test half (batches 4 and 5) as measured with the learned voice model
+# (docs/classifier.md, section 6): (accuracy, recall, false alarms) per language. The rules
+# and the model may only do better.
 TEST_FIGURES = {
-    "de": (0.885, 0.769, 0.0),
-    "en": (0.750, 0.571, 0.072),
-    "es": (0.808, 0.615, 0.0),
-    "fr": (0.885, 0.769, 0.0),
-    "it": (0.885, 0.769, 0.0),
-    "nl": (1.0, 1.0, 0.0),
-    "pt": (0.923, 0.923, 0.077),
+    "de": (0.948, 0.897, 0.0),
+    "en": (0.850, 0.793, 0.097),
+    "es": (0.966, 0.931, 0.0),
+    "fr": (0.982, 0.964, 0.0),
+    "it": (0.929, 0.893, 0.036),
+    "nl": (0.914, 0.862, 0.035),
+    "pt": (0.966, 0.966, 0.035),
 }
 
 
 def test_the_tune_half_meets_the_targets_in_every_language() -> None:
     tune = HALVES["tune"]
     assert set(tune.languages) == LANGUAGES
-    assert tune.total.total == 523
+    assert tune.total.total == 742
     for language, tally in tune.languages.items():
         assert tally.met(), (language, EVAL.render(HALVES))
 
@@ -42,7 +43,7 @@ def test_the_tune_half_meets_the_targets_in_every_language() -> None:
 def test_the_test_half_holds_its_measured_figures() -> None:
     test = HALVES["test"]
     assert set(test.languages) == LANGUAGES
-    assert test.total.total == 184
+    assert test.total.total == 404
     for language, (accuracy, recall, alarms) in TEST_FIGURES.items():
         tally = test.languages[language]
         assert tally.accuracy >= accuracy - 1e-3, (language, tally)
@@ -53,8 +54,9 @@ def test_the_test_half_holds_its_measured_figures() -> None:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="issue 24's targets on the test half are not met: recall 0.77, false alarms 2.2 % "
-    "(docs/classifier.md, section 6); this fails as soon as they are, to be made a plain test",
+    reason="issue 24's targets on the test half are not met: recall 0.90, false alarms 3.0 %, "
+    "only French and Portuguese meet them (docs/classifier.md, section 6); this fails as soon as they "
+    "are, to be made a plain test",
 )
 def test_the_test_half_meets_the_targets_in_every_language() -> None:
     test = HALVES["test"]

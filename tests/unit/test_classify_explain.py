@@ -97,3 +97,21 @@ def test_each_voice_signal_is_shown_with_the_text_it_matched() -> None:
     document = json.loads(render_explanation(facts, Classifier().classify(facts), as_json=True))
     clues = {e["rule"]: e["matched"] for e in document["frustration_evidence"]}
     assert clues["frustration:sarcasm_de"] == "Danke für nichts"
+
+
+def test_the_learned_models_clue_is_shown_with_its_strongest_words() -> None:
+    raw = mail(
+        subject="Bestellung 4411",
+        body="Seit Wochen warte ich auf mein Geld und keiner meldet sich. Mir reicht es.",
+    )
+    facts = parse_facts(raw)
+    result = Classifier().classify(facts)
+    (clue,) = [e for e in result.frustration_evidence if e.rule == "frustration:voice_model"]
+    text = render_explanation(facts, result, as_json=False)
+    line = next(line for line in text.splitlines() if "frustration:voice_model" in line)
+    assert f"{clue.weight:+5.2f}" in line and clue.matched in line
+    words = {w.lower() for w in raw.decode().split()}
+    assert all(any(w.startswith(n.removesuffix("…")) for w in words) for n in clue.matched.split(", "))
+    document = json.loads(render_explanation(facts, result, as_json=True))
+    clues = {e["rule"]: e for e in document["frustration_evidence"]}
+    assert clues["frustration:voice_model"]["matched"] == clue.matched
