@@ -209,7 +209,7 @@ class Classifier:
     def _learned(self, heard: Heard, prepared: GateText) -> Heard:
         """The lexicon's score joined with the learned model's clue (noisy-OR), if any."""
         model = self._voice_model
-        clue = model.evidence(prepared.words, prepared.heads) if model is not None else None
+        clue = model.evidence(prepared.words) if model is not None else None
         if clue is None:
             return heard
         evidence = heard.evidence + (clue,)

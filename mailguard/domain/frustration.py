@@ -132,6 +132,15 @@ def signal_of(item: Evidence) -> str:
     return head if head and len(tail) == 2 else item.rule.removeprefix("frustration:")
 
 
+def _out_of_place(signal: str, text: str, span: tuple[int, int]) -> bool:
+    """Whether a match does not count where it stands: praise far from the start (sincere,
+    see IRONIC_REACH), or a request for a person from the sales department (a seller asked
+    to call about buying, see ``voice_roles.for_sales``)."""
+    if signal == IRONIC_PRAISE:
+        return span[0] > IRONIC_REACH
+    return signal in PERSON_SIGNALS and for_sales(text, *span)
+
+
 def _folded(pattern: str) -> re.Pattern[str] | None:
     """The pattern in lower case for a case-sensitive search of lower-cased text, or None
     when lower-casing would change its meaning (an upper-case escape such as \\W or \\B)."""
@@ -336,12 +345,10 @@ class FrustrationScorer:
             if compiled.signal in fired or position not in candidates:
                 continue  # one signal counts once, whichever language's words said it
             span = self._first(compiled, text, lowered, prepared)
-            if span is None or (compiled.signal == IRONIC_PRAISE and span[0] > IRONIC_REACH):
+            if span is None or _out_of_place(compiled.signal, text, span):
                 continue
             matched = text[span[0] : span[1]][:80]
             if compiled.signal in PERSON_SIGNALS:
-                if for_sales(text, *span):
-                    continue  # a seller asked for: not help
                 person = Evidence(PERSON_RULE, matched, 0.0)
                 fired.update(PERSON_SIGNALS)
                 continue

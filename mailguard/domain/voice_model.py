@@ -29,6 +29,7 @@ from importlib import resources
 
 from mailguard.domain.gate import HEAD as GATE_HEAD
 from mailguard.domain.gate import GateText
+from mailguard.domain.language import FUNCTION_WORDS
 from mailguard.domain.model import Evidence
 
 MODEL_RULE = "frustration:voice_model"
@@ -38,20 +39,31 @@ SHOWN = 4  # features listed as the evidence's matched text
 # Feature families: the word, its first letters (4 for every word, 5 and 6 for longer ones).
 WORD, HEAD = "w:", "h:"
 FAMILIES = (WORD, HEAD)
-# How many first letters a family keeps (0: the whole word); the heads are GateText's, which
-# the classifier has prepared already for its gates.
+# How many first letters a family keeps (0: the whole word); 4, as GateText's heads.
 LETTERS = (0, GATE_HEAD)
 _FIRST = tuple(operator.itemgetter(slice(letters or None)) for letters in LETTERS)
 
 
 def feature_names(words: Iterable[str]) -> frozenset[str]:
     """The features of a text whose distinct lower-case words are ``words``
-    (``GateText.words``): each word, and its first four letters (the whole word when
-    shorter), each present or not: words that share their first letters share a feature."""
+    (``GateText.words``): each word that is not a function word of ``language`` ("this",
+    "mi", "von" say nothing of a mood, and a short text would hang on them), and its first
+    four letters (the whole word when shorter), each present or not: words that share
+    their first letters share a feature."""
     found: set[str] = set()
     for word in words:
-        found.update(family + first(word) for family, first in zip(FAMILIES, _FIRST, strict=True))
+        if word not in FUNCTION_WORDS:
+            found.update(
+                family + first(word) for family, first in zip(FAMILIES, _FIRST, strict=True)
+            )
     return frozenset(found)
+
+
+def normaliser(count: int, least: int) -> float:
+    """What the weights of a text's ``count`` features are multiplied by: 1/sqrt(count),
+    so that a long text does not sound angrier for being long, but at most 1/sqrt(least),
+    so that a few words cannot say much."""
+    return 1.0 / math.sqrt(max(count, least, 1))
 
 
 def message_words(subject: str, text: str) -> frozenset[str]:
@@ -72,6 +84,7 @@ class VoiceModel:
     bias: float
     offset: float
     families: tuple[dict[str, float], ...]  # in the order of FAMILIES
+    least: int = 1  # the normaliser's least feature count
     # Each family's features as a frozenset: frozenset & frozenset walks the smaller set,
     # where dict.keys() & set would copy every key.
     _keys: tuple[frozenset[str], ...] = field(default=(), init=False, repr=False, compare=False)
@@ -96,18 +109,18 @@ class VoiceModel:
                 float(document["bias"]),  # type: ignore[arg-type]
                 float(document["offset"]),  # type: ignore[arg-type]
                 tuple(families[family] for family in FAMILIES),
+                int(document["least"]),  # type: ignore[call-overload]
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"not a voice model document: {exc!r}") from exc
 
-    def _hits(
-        self, words: frozenset[str], heads: frozenset[str] | None
-    ) -> tuple[float, list[frozenset[str]]]:
-        """1/sqrt(the text's feature count) and, per family, the text's weighted features."""
-        texts = (words, heads if heads is not None else frozenset(map(_FIRST[1], words)))
+    def _hits(self, words: frozenset[str]) -> tuple[float, list[frozenset[str]]]:
+        """The normaliser and, per family, the text's weighted features."""
+        content = words - FUNCTION_WORDS
+        texts = (content, frozenset(map(_FIRST[1], content)))
         count = len(texts[0]) + len(texts[1])
         hits = [text & keys for text, keys in zip(texts, self._keys, strict=True)]
-        return (1.0 / math.sqrt(count) if count else 0.0), hits
+        return normaliser(count, self.least), hits
 
     def _logit(self, norm: float, hits: list[frozenset[str]]) -> float:
         total = sum(
@@ -116,24 +129,20 @@ class VoiceModel:
         )
         return self.bias + norm * total
 
-    def logit(self, words: frozenset[str], heads: frozenset[str] | None = None) -> float:
-        """The model's logit for a text of ``words`` (``heads``: their first four letters,
-        ``GateText.heads``, when known). The weights of the text's features are summed and
-        divided by the square root of its feature count, so that a long text does not sound
-        angrier for being long."""
-        return self._logit(*self._hits(words, heads))
+    def logit(self, words: frozenset[str]) -> float:
+        """The model's logit for a text of ``words``: the bias plus the weights of its
+        features times the ``normaliser``."""
+        return self._logit(*self._hits(words))
 
-    def probability(self, words: frozenset[str], heads: frozenset[str] | None = None) -> float:
+    def probability(self, words: frozenset[str]) -> float:
         """The model's probability that a text of ``words`` must go to a person."""
-        return _sigmoid(self.logit(words, heads))
+        return _sigmoid(self.logit(words))
 
-    def evidence(
-        self, words: frozenset[str], heads: frozenset[str] | None = None
-    ) -> Evidence | None:
+    def evidence(self, words: frozenset[str]) -> Evidence | None:
         """The model's clue for a text of ``words``, or None when it weighs below FLOOR.
         Its text lists the features that pushed hardest towards a person: a word as it is,
         first letters with an ellipsis ("entt…")."""
-        norm, hits = self._hits(words, heads)
+        norm, hits = self._hits(words)
         weight = round(_sigmoid(self._logit(norm, hits) - self.offset), 3)
         if weight < FLOOR:
             return None

@@ -22,13 +22,13 @@ HALVES = EVAL.evaluate(VOICE_SET)
 # (docs/classifier.md, section 6): (accuracy, recall, false alarms) per language. The rules
 # and the model may only do better.
 TEST_FIGURES = {
-    "de": (0.948, 0.897, 0.0),
-    "en": (0.850, 0.793, 0.097),
-    "es": (0.966, 0.931, 0.0),
-    "fr": (0.982, 0.964, 0.0),
-    "it": (0.929, 0.893, 0.036),
-    "nl": (0.914, 0.862, 0.035),
-    "pt": (0.966, 0.966, 0.035),
+    "de": (0.931, 0.862, 0.0),
+    "en": (0.867, 0.793, 0.065),
+    "es": (0.948, 0.897, 0.0),
+    "fr": (0.946, 0.893, 0.0),
+    "it": (0.875, 0.821, 0.072),
+    "nl": (0.897, 0.862, 0.069),
+    "pt": (0.948, 0.931, 0.035),
 }
 
 
@@ -54,9 +54,9 @@ def test_the_test_half_holds_its_measured_figures() -> None:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="issue 24's targets on the test half are not met: recall 0.90, false alarms 3.0 %, "
-    "only French and Portuguese meet them (docs/classifier.md, section 6); this fails as soon as they "
-    "are, to be made a plain test",
+    reason="issue 24's targets on the test half are not met: recall 0.87, false alarms 3.4 %, "
+    "no language meets them (docs/classifier.md, section 6); this fails as soon as they are, "
+    "to be made a plain test",
 )
 def test_the_test_half_meets_the_targets_in_every_language() -> None:
     test = HALVES["test"]

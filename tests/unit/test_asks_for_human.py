@@ -172,9 +172,7 @@ HELP_CALLS = [
 
 
 @pytest.mark.parametrize(("sales", "help_"), list(zip(SALES_CALLS, HELP_CALLS, strict=True)))
-def test_a_call_from_the_sales_department_is_not_a_request_for_help(
-    sales: str, help_: str
-) -> None:
+def test_a_call_from_the_sales_department_is_not_a_request_for_help(sales: str, help_: str) -> None:
     # Asking a seller to call about buying is ordinary business; the same request about a
     # problem, without the sales department, is a request for a person.
     assert not any(e.rule == "asks_for_human" for e in classify(sales).evidence)

@@ -111,7 +111,9 @@ def test_the_learned_models_clue_is_shown_with_its_strongest_words() -> None:
     line = next(line for line in text.splitlines() if "frustration:voice_model" in line)
     assert f"{clue.weight:+5.2f}" in line and clue.matched in line
     words = {w.lower() for w in raw.decode().split()}
-    assert all(any(w.startswith(n.removesuffix("…")) for w in words) for n in clue.matched.split(", "))
+    assert all(
+        any(w.startswith(n.removesuffix("…")) for w in words) for n in clue.matched.split(", ")
+    )
     document = json.loads(render_explanation(facts, result, as_json=True))
     clues = {e["rule"]: e for e in document["frustration_evidence"]}
     assert clues["frustration:voice_model"]["matched"] == clue.matched

@@ -146,8 +146,8 @@ def test_the_clue_is_the_shifted_logit_and_shows_its_strongest_words() -> None:
 
 
 def test_a_weak_clue_is_left_out_and_the_noisy_or_joins_the_rest() -> None:
-    quiet = VoiceModel(-8.0, 0.0, ({"hello": 0.1}, {}))
-    assert quiet.evidence(_words("hello")) is None  # sigmoid(-7.9) < FLOOR
+    quiet = VoiceModel(-8.0, 0.0, ({"parcel": 0.1}, {}))
+    assert quiet.evidence(_words("parcel")) is None  # sigmoid(-7.9) < FLOOR
     loud = VoiceModel(0.0, 0.0, ({"joke": 4.0}, {}))
     clue = loud.evidence(_words("what a joke"))
     assert clue is not None and clue.matched == "joke" and clue.weight >= FLOOR
@@ -162,7 +162,42 @@ def test_a_document_that_is_not_a_model_is_refused() -> None:
     with pytest.raises(ValueError, match="not a voice model"):
         VoiceModel.from_document({"bias": 0.0, "offset": 1.0, "weights": {"x:y": 1.0}})
     with pytest.raises(ValueError, match="not a voice model"):
-        VoiceModel.from_document({"bias": "high", "offset": 1.0, "weights": {}})
+        VoiceModel.from_document({"bias": "high", "offset": 1.0, "least": 1, "weights": {}})
+    with pytest.raises(ValueError, match="not a voice model"):
+        VoiceModel.from_document({"bias": 0.0, "offset": 1.0, "weights": {}})  # no least
+    with pytest.raises(ValueError, match="feature families"):
+        VoiceModel(0.0, 0.0, ({},))
+
+
+# Everyday questions and thanks, short as real ones are: nothing in them asks for a person,
+# and a few words must not sound like a complaint because they are few.
+SHORT_CALM = [
+    "Where is my order?",
+    "Is this available in blue?",
+    "Please forward this email to me.",
+    "Hello, this is a test with an attachment.",
+    "Wo ist mein Paket?",
+    "Können Sie mir die Rechnung noch einmal schicken?",
+    "Où est ma commande ?",
+    "¿Dónde está mi pedido?",
+    "Dov'è il mio ordine?",
+    "Waar is mijn bestelling?",
+    "Onde está a minha encomenda?",
+]
+
+
+@pytest.mark.parametrize("text", SHORT_CALM)
+def test_a_short_everyday_question_stays_calm(text: str) -> None:
+    clue = MODEL.evidence(_words(text))
+    assert clue is None or clue.weight < 0.3, clue
+    assert Classifier().classify(parse_facts(mail(subject="Hello", body=text))).frustration < 0.6
+
+
+def test_function_words_are_no_features_and_a_few_words_say_little() -> None:
+    # "this", "mi", "von" say nothing of a mood: a model may not hang on them.
+    assert feature_names(["this", "mi", "von", "joke"]) == {"w:joke", "h:joke"}
+    model = VoiceModel(0.0, 0.0, ({"joke": 2.0}, {}), least=16)
+    assert model.logit(_words("a joke")) == pytest.approx(2.0 / 4)  # 2 features, at least 16
 
 
 def test_the_classifier_adds_the_clue_to_the_lexicons_score() -> None:
