@@ -156,17 +156,23 @@ class VoiceModel:
             while cut < len(ranked) and weights[ranked[cut]] == weights[ranked[cut - 1]]:
                 cut += 1
             strongest += ((weights[name], name, letters) for name in ranked[:cut])
-        # Strongest first (ties by name, so the text is reproducible); first letters that
-        # are not the whole word get an ellipsis.
-        strongest.sort(reverse=True)
-        # A short word is its own first letters: it is shown once.
-        shown = dict.fromkeys(
-            name + "…" if letters and len(name) == letters else name
-            for weight, name, letters in strongest
-            if weight > 0
-        )
-        text = ", ".join(list(shown)[:SHOWN])
-        return Evidence(MODEL_RULE, text or "(no telling word)", weight)
+        strongest.sort(reverse=True)  # strongest first, ties by name: reproducible
+        return Evidence(MODEL_RULE, _shown(strongest) or "(no telling word)", weight)
+
+
+def _shown(strongest: list[tuple[float, str, int]]) -> str:
+    """The first SHOWN features that push towards a person, strongest first, as a reader
+    sees them: a word as it is, first letters with an ellipsis ("entt…"); of a word and its
+    own first letters ("geld", "geld…"), the stronger only."""
+    shown: list[tuple[str, int]] = []
+    for weight, name, letters in strongest:
+        if weight <= 0 or len(shown) == SHOWN:
+            break
+        if not any(name.startswith(seen) or seen.startswith(name) for seen, _ in shown):
+            shown.append((name, letters))
+    return ", ".join(
+        name + "…" if letters and len(name) == letters else name for name, letters in shown
+    )
 
 
 def joined(score: float, clue: Evidence | None) -> float:
