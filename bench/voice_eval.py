@@ -16,7 +16,8 @@ scripts/voice_split.py). Per language and in total: accuracy, the recall of the
 must-escalate messages, the false-alarm rate (calm messages sent to a person) and the
 person's mail called automated. Exits 1 when a half misses a target (accuracy >= 0.95,
 recall >= 0.95, false alarms <= 5 % and no person's mail called automated, in every
-language), 2 when DIR cannot be read.
+language), 2 when DIR cannot be read. ``--lexicon-only`` leaves the learned voice model
+out (mailguard/domain/voice_model.py), to see what it adds.
 """
 
 from __future__ import annotations
@@ -145,7 +146,8 @@ def read_labels(folder: Path) -> list[dict[str, str]]:
 
 
 def evaluate(folder: Path, *, learned: bool = True) -> dict[str, Outcome]:
-    """Classify and decide every labeled message in ``folder``; an Outcome per half."""
+    """Classify and decide every labeled message in ``folder``; an Outcome per half
+    (``learned=False``: without the learned voice model)."""
     classifier = Classifier(learned=learned)
     halves = {split: Outcome() for split in SPLITS}
     for row in read_labels(folder):
@@ -207,13 +209,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("folder", nargs="?", default="tests/data/voice", type=Path)
     parser.add_argument(
+        "--lexicon-only",
+        action="store_true",
+        help="leave the learned voice model out (what the lexicon alone decides)",
+    )
+    parser.add_argument(
         "--show-test-misses",
         action="store_true",
         help="also list the test half's misses (never while writing rules)",
     )
     args = parser.parse_args(argv)
     try:
-        halves = evaluate(args.folder)
+        halves = evaluate(args.folder, learned=not args.lexicon_only)
     except (OSError, KeyError, csv.Error) as exc:
         print(f"voice_eval: cannot read {args.folder}: {exc}", file=sys.stderr)
         return 2

@@ -124,3 +124,13 @@ def test_a_row_without_a_split_is_tune_and_a_bad_split_is_refused(tmp_path: Path
         encoding="utf-8",
     )
     assert EVAL.main([str(tmp_path)]) == 2
+
+
+def test_the_lexicon_alone_is_measured_on_request(tmp_path: Path) -> None:
+    # A tune message the lexicon misses (a quiet resignation, no signal word) and that
+    # the learned model, trained on the tune half, sends to a person.
+    folder = _one_message_set(tmp_path, "en-514-person.eml", "person")
+    assert EVAL.evaluate(folder)["tune"].languages["en"].hit == 1
+    assert EVAL.evaluate(folder, learned=False)["tune"].languages["en"].miss == 1
+    assert EVAL.main([str(folder)]) == 0
+    assert EVAL.main(["--lexicon-only", str(folder)]) == 1
