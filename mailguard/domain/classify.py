@@ -123,9 +123,13 @@ def _domain_of(address: str) -> str:
 class Classifier:
     """Compiles the shipped rules plus configured extras once; classifies any facts."""
 
-    def __init__(self, settings: ClassifierSettings | None = None, *, learned: bool = True) -> None:
-        """``learned=False`` leaves out the learned voice model (``voice_model``): only the
-        lexicon scores frustration (the training scripts measure the lexicon alone)."""
+    def __init__(
+        self, settings: ClassifierSettings | None = None, *, learned: bool = False
+    ) -> None:
+        """``learned=True`` joins the learned voice model (``voice_model``) to the lexicon's
+        frustration score. It is off by default: on calm, polite text that robots also write
+        ("I will get back to you as soon as I can") it still raises false alarms
+        (docs/classifier.md, section 6)."""
         self.settings = settings if settings is not None else ClassifierSettings()
         self._voice_model: VoiceModel | None = shipped_model() if learned else None
         rules = HEADER_RULES + FROM_RULES + SUBJECT_RULES + BODY_RULES + self.settings.extra_rules

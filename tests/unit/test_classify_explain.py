@@ -105,7 +105,7 @@ def test_the_learned_models_clue_is_shown_with_its_strongest_words() -> None:
         body="Seit Wochen warte ich auf mein Geld und keiner meldet sich. Mir reicht es.",
     )
     facts = parse_facts(raw)
-    result = Classifier().classify(facts)
+    result = Classifier(learned=True).classify(facts)
     (clue,) = [e for e in result.frustration_evidence if e.rule == "frustration:voice_model"]
     text = render_explanation(facts, result, as_json=False)
     line = next(line for line in text.splitlines() if "frustration:voice_model" in line)
