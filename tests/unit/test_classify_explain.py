@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from mailguard.app.cli import main
 from mailguard.app.explain import explain_main, render_explanation
 from mailguard.domain.classify import Classifier
 from mailguard.domain.facts import parse_facts
@@ -117,3 +118,20 @@ def test_the_learned_models_clue_is_shown_with_its_strongest_words() -> None:
     document = json.loads(render_explanation(facts, result, as_json=True))
     clues = {e["rule"]: e for e in document["frustration_evidence"]}
     assert clues["frustration:voice_model"]["matched"] == clue.matched
+
+
+def test_explain_model_flag_adds_the_learned_clue(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "complaint.eml"
+    path.write_bytes(
+        mail(
+            subject="Bestellung",
+            body="Seit drei Wochen warte ich auf mein Geld. Keiner meldet sich.",
+        )
+    )
+    assert main(["explain", str(path)]) == 0
+    assert "frustration:voice_model" not in capsys.readouterr().out
+    assert main(["explain", "--model", str(path)]) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if "voice_model" in x)
+    assert line.split()[0] == "frustration:voice_model"
