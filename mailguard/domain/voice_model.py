@@ -2,19 +2,21 @@
 
 The lexicon's signals (``frustration``) catch the phrases they list; customers say the same
 things in other words. This model reads the words themselves: logistic regression over the
-presence of the text's words and of their first four letters (so "enttäuscht",
-"enttäuschend" and "Enttäuschung" share a feature, and so do "decepcionado" and
-"decepcionante"). It was trained by
-``scripts/train_voice_model.py`` on the tune half of tests/data/voice only, with its
-hyper-parameters chosen by cross-validation on that half; the weights ship as plain data in
-``mailguard/data/voice_model.json`` and nothing is downloaded or trained at run time.
+presence of the text's words and of their first four letters ("enttäuscht", "enttäuschend"
+and "Enttäuschung" share ``entt…``), leaving out function words and numbers, the summed
+weights divided by the square root of the text's feature count (at least ``least``, so a
+few words cannot say much). ``scripts/train_voice_model.py`` trained it on the tune half of
+tests/data/voice only, with its settings chosen by cross-validation on that half; the
+weights ship as plain data in ``mailguard/data/voice_model.json``, and nothing is
+downloaded or trained at run time.
 
-Its logit, shifted by the offset the training script chose (so that, cross-validated on the
-tune half, the model adds few false alarms to the lexicon's), becomes one more noisy-OR
-clue, ``frustration:voice_model``: its weight is ``sigmoid(logit - offset)`` and what it
-matched lists the features that pushed hardest towards a person. It is added only when its
-weight reaches ``FLOOR``; below that it would change no decision and only clutter the
-evidence. Scoring is a few set intersections and dictionary lookups: tens of microseconds.
+It is off by default (``Classifier(learned=True)`` puts it in, ``mailguard explain
+--model`` shows it): on calm polite text that robots write too ("I will get back to you as
+soon as I can") it still raises false alarms; see docs/classifier.md, section 6. Its logit,
+shifted by the offset the training script chose, becomes one more noisy-OR clue,
+``frustration:voice_model``, weight ``sigmoid(logit - offset)``, whose text lists the
+features that pushed hardest towards a person. It is added only when its weight reaches
+``FLOOR``. Scoring is set operations and dictionary lookups: tens of microseconds.
 """
 
 from __future__ import annotations
