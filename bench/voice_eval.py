@@ -16,7 +16,8 @@ scripts/voice_split.py). Per language and in total: accuracy, the recall of the
 must-escalate messages, the false-alarm rate (calm messages sent to a person) and the
 person's mail called automated. Exits 1 when a half misses a target (accuracy >= 0.95,
 recall >= 0.95, false alarms <= 5 % and no person's mail called automated, in every
-language), 2 when DIR cannot be read.
+language), 2 when DIR cannot be read. ``--model`` joins the learned voice model
+(mailguard/domain/voice_model.py, off by default) to the lexicon, to see what it adds.
 """
 
 from __future__ import annotations
@@ -144,11 +145,16 @@ def read_labels(folder: Path) -> list[dict[str, str]]:
     return rows
 
 
-def evaluate(folder: Path) -> dict[str, Outcome]:
-    """Classify and decide every labeled message in ``folder``; an Outcome per half."""
-    classifier = Classifier()
+def evaluate(
+    folder: Path, *, learned: bool = False, batches: frozenset[str] | None = None
+) -> dict[str, Outcome]:
+    """Classify and decide every labeled message in ``folder``; an Outcome per half
+    (``learned=True``: with the learned voice model; ``batches``: only those batches)."""
+    classifier = Classifier(learned=learned)
     halves = {split: Outcome() for split in SPLITS}
     for row in read_labels(folder):
+        if batches is not None and row.get("batch") not in batches:
+            continue
         outcome = halves[row["split"]]
         result = classifier.classify(parse_facts((folder / row["file"]).read_bytes()))
         decision = decision_for(result, row["file"])
@@ -207,13 +213,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("folder", nargs="?", default="tests/data/voice", type=Path)
     parser.add_argument(
+        "--model",
+        action="store_true",
+        help="join the learned voice model (off by default) to the lexicon",
+    )
+    parser.add_argument(
         "--show-test-misses",
         action="store_true",
         help="also list the test half's misses (never while writing rules)",
     )
     args = parser.parse_args(argv)
     try:
-        halves = evaluate(args.folder)
+        halves = evaluate(args.folder, learned=args.model)
     except (OSError, KeyError, csv.Error) as exc:
         print(f"voice_eval: cannot read {args.folder}: {exc}", file=sys.stderr)
         return 2

@@ -38,6 +38,10 @@ __all__ = ["PRIOR_WEIGHTS", "Example", "examples", "fit", "main"]
 REPO = Path(__file__).resolve().parents[1]
 VOICE_SET = REPO / "tests" / "data" / "voice"
 TARGET = REPO / "mailguard" / "domain" / "voice_weights.py"
+# Batch 5's tune part is where the lexicon's own score is honest (no rule was written on
+# it): scripts/train_voice_model.py chooses the learned model's settings there, so the
+# lexicon's weights are not fitted on it.
+UNREAD_BATCHES = ("5",)
 PRIOR_STRENGTH = 0.5  # L2 in logit space around the hand-set weight
 ROUNDS = 3000
 STEP = 0.5
@@ -57,10 +61,14 @@ class Example:
 
 def examples(folder: Path = VOICE_SET) -> list[Example]:
     """The tune half's messages that do not ask for a person, as training examples."""
-    classifier = Classifier()
+    classifier = Classifier(learned=False)
     found = []
     with (folder / "LABELS.tsv").open(encoding="utf-8", newline="") as handle:
-        rows = [row for row in csv.DictReader(handle, delimiter="\t") if row["split"] == "tune"]
+        rows = [
+            row
+            for row in csv.DictReader(handle, delimiter="\t")
+            if row["split"] == "tune" and row["batch"] not in UNREAD_BATCHES
+        ]
     for row in rows:
         result = classifier.classify(parse_facts((folder / row["file"]).read_bytes()))
         if result.automated or any(e.rule == PERSON_RULE for e in result.evidence):

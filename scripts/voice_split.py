@@ -2,11 +2,11 @@
 
 DIR (default ``tests/data/voice``) holds LABELS.tsv with the columns ``file``, ``language``,
 ``expect``, ``batch``, ``reason`` and ``split``. The messages of a drawn batch (``--batch``,
-default 4) go to the ``test`` or the ``tune`` half by a seeded random draw, 50/50 within
-each language and label: a stratum's files are sorted and shuffled by a generator seeded
-with ``SEED``, the batch, the language and the label; the first half is ``test``; an odd
-stratum's last message is given to either half by the same generator. Rows of the other
-batches are ``tune``: the rules were written while looking at them.
+default ``DRAWN_BATCHES``: 4 and 5) go to the ``test`` or the ``tune`` half by a seeded random
+draw, 50/50 within each language and label: a stratum's files are sorted and shuffled by a
+generator seeded with ``SEED``, the batch, the language and the label; the first half is
+``test``; an odd stratum's last message is given to either half by the same generator. Rows of
+the other batches are ``tune``: the rules were written while looking at them.
 
 Without ``--write`` the script checks LABELS.tsv against the draw and prints the counts per
 language, label and split; it exits 1 when a message is in ``test`` that the draw did not
@@ -26,7 +26,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 SEED = 24
-DRAWN_BATCHES = ("4",)
+DRAWN_BATCHES = ("4", "5")
 COLUMNS = ("file", "language", "expect", "batch", "reason", "split")
 SPLITS = ("test", "tune")
 

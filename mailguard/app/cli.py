@@ -83,6 +83,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     explain.add_argument("file", metavar="FILE.eml", help="the message; - reads stdin")
     explain.add_argument("--json", action="store_true", help="stable JSON (docs/explain.md)")
+    explain.add_argument(
+        "--model",
+        action="store_true",
+        help="also hear the learned voice model (off by default; docs/classifier.md)",
+    )
     _add_config_arg(explain)
     explain.set_defaults(handler=_explain)
 
@@ -366,7 +371,8 @@ def _explain(args: argparse.Namespace) -> int:
     from mailguard.config.settings import classifier_settings_of
 
     config = _config(args)
-    return explain_main(args.file, as_json=args.json, settings=classifier_settings_of(config))
+    settings = classifier_settings_of(config)
+    return explain_main(args.file, as_json=args.json, settings=settings, learned=args.model)
 
 
 def _try(args: argparse.Namespace) -> int:

@@ -85,8 +85,15 @@ def _read(path: str) -> bytes:
         return handle.read()
 
 
-def explain_main(path: str, *, as_json: bool, settings: ClassifierSettings | None = None) -> int:
-    """Explain the message in ``path`` ("-" = stdin) on stdout; return the exit code."""
+def explain_main(
+    path: str,
+    *,
+    as_json: bool,
+    settings: ClassifierSettings | None = None,
+    learned: bool = False,
+) -> int:
+    """Explain the message in ``path`` ("-" = stdin) on stdout; return the exit code.
+    ``learned``: with the learned voice model (off by default, see docs/classifier.md)."""
     try:
         raw = _read(path)
     except OSError as exc:
@@ -94,7 +101,7 @@ def explain_main(path: str, *, as_json: bool, settings: ClassifierSettings | Non
         print(f"mailguard explain: cannot read {path!r}: {reason}", file=sys.stderr)
         return EXIT_UNREADABLE
     facts = parse_facts(raw)
-    result = Classifier(settings).classify(facts)
+    result = Classifier(settings, learned=learned).classify(facts)
     _emit(render_explanation(facts, result, as_json=as_json))
     return EXIT_OK
 

@@ -36,6 +36,7 @@ from mailguard.domain.rules import (
     validate_target,
 )
 from mailguard.domain.system_sender import person_at_system_address
+from mailguard.domain.voice_model import VoiceModel, joined, shipped_model
 
 __all__ = [
     "Classifier",
@@ -132,8 +133,15 @@ def _domain_of(address: str) -> str:
 class Classifier:
     """Compiles the shipped rules plus configured extras once; classifies any facts."""
 
-    def __init__(self, settings: ClassifierSettings | None = None) -> None:
+    def __init__(
+        self, settings: ClassifierSettings | None = None, *, learned: bool = False
+    ) -> None:
+        """``learned=True`` joins the learned voice model (``voice_model``) to the lexicon's
+        frustration score. It is off by default: on calm, polite text that robots also write
+        ("I will get back to you as soon as I can") it still raises false alarms
+        (docs/classifier.md, section 6)."""
         self.settings = settings if settings is not None else ClassifierSettings()
+        self._voice_model: VoiceModel | None = shipped_model() if learned else None
         rules = HEADER_RULES + FROM_RULES + SUBJECT_RULES + BODY_RULES + self.settings.extra_rules
         self._header: dict[str, list[_Rule]] = {}
         self._subject: list[_Rule] = []
@@ -217,6 +225,15 @@ class Classifier:
         read = _Read(text, prepared, language, plausible)
         return self._verdict(facts, evidence, votes, overruled, read)
 
+    def _learned(self, heard: Heard, prepared: GateText) -> Heard:
+        """The lexicon's score joined with the learned model's clue (noisy-OR), if any."""
+        model = self._voice_model
+        clue = model.evidence(prepared.words) if model is not None else None
+        if clue is None:
+            return heard
+        evidence = heard.evidence + (clue,)
+        return Heard(joined(heard.score, clue), evidence, heard.asks_for_human)
+
     def _company_side(
         self, facts: MessageFacts, evidence: list[Evidence], votes: list[tuple[Kind, float]]
     ) -> bool:
@@ -286,6 +303,7 @@ class Classifier:
                 heard = self._frustration.hear(
                     subject + "\n" + read.text, read.language, read.prepared, read.plausible
                 )
+                heard = self._learned(heard, read.prepared)
             if heard.asks_for_human is not None:
                 evidence.append(heard.asks_for_human)
             return Classification(

@@ -61,6 +61,7 @@ from mailguard.domain.voice_lexicon import INTENSIFIED, INTENSIFIER_WEIGHT, INTE
 from mailguard.domain.voice_lexicon_intl import INTENSIFIERS_INTL
 from mailguard.domain.voice_lexicon_pt import INTENSIFIERS_PT
 from mailguard.domain.voice_marks import shouting, unwrapped
+from mailguard.domain.voice_roles import for_sales
 
 # A negation word followed by at most four words and no punctuation, up to the match:
 # "not [upset]", "I don't [want to file a] complaint", "keine [Beschwerde]". "no one" and
@@ -129,6 +130,15 @@ def signal_of(item: Evidence) -> str:
     """The signal of a frustration clue: "frustration:ironic_praise_pt" -> "ironic_praise"."""
     head, _, tail = item.rule.removeprefix("frustration:").rpartition("_")
     return head if head and len(tail) == 2 else item.rule.removeprefix("frustration:")
+
+
+def _out_of_place(signal: str, text: str, span: tuple[int, int]) -> bool:
+    """Whether a match does not count where it stands: praise far from the start (sincere,
+    see IRONIC_REACH), or a request for a person from the sales department (a seller asked
+    to call about buying, see ``voice_roles.for_sales``)."""
+    if signal == IRONIC_PRAISE:
+        return span[0] > IRONIC_REACH
+    return signal in PERSON_SIGNALS and for_sales(text, *span)
 
 
 def _folded(pattern: str) -> re.Pattern[str] | None:
@@ -337,7 +347,7 @@ class FrustrationScorer:
             if compiled.signal in fired or position not in candidates:
                 continue  # one signal counts once, whichever language's words said it
             span = self._first(compiled, text, lowered, prepared)
-            if span is None or (compiled.signal == IRONIC_PRAISE and span[0] > IRONIC_REACH):
+            if span is None or _out_of_place(compiled.signal, text, span):
                 continue
             matched = text[span[0] : span[1]][:80]
             if compiled.signal in PERSON_SIGNALS:

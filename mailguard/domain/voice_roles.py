@@ -27,6 +27,8 @@ The request is evidence ``asks_for_human`` like the plain request for a person (
 
 from __future__ import annotations
 
+import re
+
 from mailguard.domain.gate import top_level_branches
 from mailguard.domain.rules import FrustrationTerm
 from mailguard.domain.voice_lexicon import term
@@ -49,6 +51,26 @@ _TRADE_AFTER = (
     r"vendite|verkoop|Vertrieb|compras|achats|acquisti|inkoop|Einkauf|marketing|comercial|"
     r"commercial\w*|commerciale|cuentas|comptes)"
 )
+
+
+# A call or a person from the sales side is whom one buys from: "Could someone from your
+# business sales team give me a call about our 20 lines?", "¿Puede llamarme alguien del
+# departamento comercial?" ask for a seller, not for help. A request for a person in a
+# sentence that names the sales department does not count.
+_SALES_DEPARTMENT = re.compile(
+    r"\b(?:sales|vertrieb\w*|verkaufsabteilung|außendienst|comercial|commercial\w*|"
+    r"commerciale|ufficio vendite|vendite|verkoop\w*|vendas|ventas)\b",
+    re.IGNORECASE,
+)
+_SENTENCE_END = re.compile(r"[.!?\n]")
+
+
+def for_sales(text: str, start: int, end: int) -> bool:
+    """Whether the sentence holding ``text[start:end]`` (a request for a person) names the
+    sales department."""
+    begin = max((m.end() for m in _SENTENCE_END.finditer(text, 0, start)), default=0)
+    stop = _SENTENCE_END.search(text, end)
+    return _SALES_DEPARTMENT.search(text, begin, stop.start() if stop else len(text)) is not None
 
 
 _GAP_NEGATION = (

@@ -18,31 +18,62 @@ LANGUAGES = {"de", "en", "fr", "nl", "es", "it", "pt"}
 
 EVAL = load_script("bench/voice_eval.py")
 HALVES = EVAL.evaluate(VOICE_SET)
-# The test half as measured when the rules of issue 24 were done (docs/classifier.md,
-# section 6): (accuracy, recall, false alarms) per language. Rules may only do better.
+# The test half (batches 4 and 5) as measured with the lexicon (the learned voice model is
+# off by default; docs/classifier.md, section 6): (accuracy, recall, false alarms) per
+# language. Rules may only do better.
 TEST_FIGURES = {
-    "de": (0.885, 0.769, 0.0),
-    "en": (0.750, 0.571, 0.072),
-    "es": (0.808, 0.615, 0.0),
-    "fr": (0.885, 0.769, 0.0),
-    "it": (0.885, 0.769, 0.0),
-    "nl": (1.0, 1.0, 0.0),
-    "pt": (0.923, 0.923, 0.077),
+    "de": (0.828, 0.655, 0.0),
+    "en": (0.833, 0.724, 0.065),
+    "es": (0.862, 0.724, 0.0),
+    "fr": (0.893, 0.786, 0.0),
+    "it": (0.857, 0.750, 0.036),
+    "nl": (0.897, 0.828, 0.035),
+    "pt": (0.948, 0.931, 0.035),
 }
 
 
-def test_the_tune_half_meets_the_targets_in_every_language() -> None:
-    tune = HALVES["tune"]
+def test_the_rules_own_batches_meet_the_targets_in_every_language() -> None:
+    # Batches 1 to 4 of the tune half: what the rules were written on.
+    tune = EVAL.evaluate(VOICE_SET, batches=frozenset("1234"))["tune"]
     assert set(tune.languages) == LANGUAGES
     assert tune.total.total == 523
     for language, tally in tune.languages.items():
-        assert tally.met(), (language, EVAL.render(HALVES))
+        assert tally.met(), (language, tally)
+
+
+# The whole tune half, batch 5's part included (no rule was written on it): (accuracy,
+# recall, false alarms) per language as measured; rules may only do better.
+TUNE_FIGURES = {
+    "de": (0.944, 0.887, 0.0),
+    "en": (0.969, 0.937, 0.0),
+    "es": (0.944, 0.889, 0.0),
+    "fr": (0.981, 0.964, 0.0),
+    "it": (0.991, 0.982, 0.0),
+    "nl": (0.953, 0.926, 0.019),
+    "pt": (0.931, 0.857, 0.0),
+}
+
+
+def test_the_tune_half_holds_its_measured_figures() -> None:
+    tune = HALVES["tune"]
+    assert tune.total.total == 742
+    for language, (accuracy, recall, alarms) in TUNE_FIGURES.items():
+        tally = tune.languages[language]
+        assert tally.accuracy >= accuracy - 1e-3, (language, tally)
+        assert tally.recall >= recall - 1e-3, (language, tally)
+        assert tally.false_alarms <= alarms + 1e-3, (language, tally)
+
+
+def test_with_the_learned_model_the_tune_half_meets_the_targets() -> None:
+    tune = EVAL.evaluate(VOICE_SET, learned=True, batches=frozenset("12345"))["tune"]
+    for language, tally in tune.languages.items():
+        assert tally.met(), (language, tally)
 
 
 def test_the_test_half_holds_its_measured_figures() -> None:
     test = HALVES["test"]
     assert set(test.languages) == LANGUAGES
-    assert test.total.total == 184
+    assert test.total.total == 404
     for language, (accuracy, recall, alarms) in TEST_FIGURES.items():
         tally = test.languages[language]
         assert tally.accuracy >= accuracy - 1e-3, (language, tally)
@@ -53,12 +84,13 @@ def test_the_test_half_holds_its_measured_figures() -> None:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="issue 24's targets on the test half are not met: recall 0.77, false alarms 2.2 % "
-    "(docs/classifier.md, section 6); this fails as soon as they are, to be made a plain test",
+    reason="issue 24's targets on the test half are not met: recall 0.77, false alarms 2.5 %, "
+    "no language meets them (docs/classifier.md, section 6); this fails as soon as they are, "
+    "to be made a plain test",
 )
 def test_the_test_half_meets_the_targets_in_every_language() -> None:
     test = HALVES["test"]
-    assert all(tally.met() for tally in test.languages.values()), EVAL.render(HALVES)
+    assert all(tally.met() for tally in test.languages.values()), test.total
 
 
 def test_the_test_half_misses_are_shown_only_on_request() -> None:
@@ -122,3 +154,13 @@ def test_a_row_without_a_split_is_tune_and_a_bad_split_is_refused(tmp_path: Path
         encoding="utf-8",
     )
     assert EVAL.main([str(tmp_path)]) == 2
+
+
+def test_the_learned_model_is_measured_on_request(tmp_path: Path) -> None:
+    # A tune message the lexicon misses (a quiet resignation, no signal word) and that
+    # the learned model, trained on the tune half, sends to a person.
+    folder = _one_message_set(tmp_path, "en-514-person.eml", "person")
+    assert EVAL.evaluate(folder)["tune"].languages["en"].miss == 1
+    assert EVAL.evaluate(folder, learned=True)["tune"].languages["en"].hit == 1
+    assert EVAL.main([str(folder)]) == 1
+    assert EVAL.main(["--model", str(folder)]) == 0

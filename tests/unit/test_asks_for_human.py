@@ -149,3 +149,31 @@ def test_the_audit_report_counts_the_rule() -> None:
     assert report.rule_hits["asks_for_human"] == 1
     (trap,) = report.trapped["asks_for_human"]
     assert trap.customer == "anna@example.org"
+
+
+SALES_CALLS = [
+    "Could somebody in your sales department ring me about fibre for our three offices?",
+    "Ich hätte gern einen Rückruf von Ihrem Vertrieb wegen eines Angebots für zwölf Geräte.",
+    "Est-ce que quelqu'un du service commercial peut me rappeler pour un devis ?",
+    "¿Me podría llamar alguien de ventas para un presupuesto de 30 líneas?",
+    "Potrebbe richiamarmi qualcuno dell'ufficio vendite per un preventivo?",
+    "Kan iemand van verkoop me terugbellen over een offerte voor tien laptops?",
+    "Alguém do comercial pode me ligar para falar de um orçamento?",
+]
+HELP_CALLS = [
+    "Could somebody ring me about my broken router, please?",
+    "Ich hätte gern einen Rückruf wegen meiner falschen Rechnung.",
+    "Est-ce que quelqu'un peut me rappeler pour ma facture ?",
+    "¿Me podría llamar alguien por el cobro duplicado?",
+    "Potrebbe richiamarmi qualcuno per la bolletta sbagliata?",
+    "Kan iemand me terugbellen over mijn kapotte router?",
+    "Alguém pode me ligar sobre a minha fatura errada?",
+]
+
+
+@pytest.mark.parametrize(("sales", "help_"), list(zip(SALES_CALLS, HELP_CALLS, strict=True)))
+def test_a_call_from_the_sales_department_is_not_a_request_for_help(sales: str, help_: str) -> None:
+    # Asking a seller to call about buying is ordinary business; the same request about a
+    # problem, without the sales department, is a request for a person.
+    assert not any(e.rule == "asks_for_human" for e in classify(sales).evidence)
+    assert any(e.rule == "asks_for_human" for e in classify(help_).evidence)

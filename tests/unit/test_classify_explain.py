@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from mailguard.app.cli import main
 from mailguard.app.explain import explain_main, render_explanation
 from mailguard.domain.classify import Classifier
 from mailguard.domain.facts import parse_facts
@@ -97,3 +98,40 @@ def test_each_voice_signal_is_shown_with_the_text_it_matched() -> None:
     document = json.loads(render_explanation(facts, Classifier().classify(facts), as_json=True))
     clues = {e["rule"]: e["matched"] for e in document["frustration_evidence"]}
     assert clues["frustration:sarcasm_de"] == "Danke für nichts"
+
+
+def test_the_learned_models_clue_is_shown_with_its_strongest_words() -> None:
+    raw = mail(
+        subject="Bestellung 4411",
+        body="Seit Wochen warte ich auf mein Geld und keiner meldet sich. Mir reicht es.",
+    )
+    facts = parse_facts(raw)
+    result = Classifier(learned=True).classify(facts)
+    (clue,) = [e for e in result.frustration_evidence if e.rule == "frustration:voice_model"]
+    text = render_explanation(facts, result, as_json=False)
+    line = next(line for line in text.splitlines() if "frustration:voice_model" in line)
+    assert f"{clue.weight:+5.2f}" in line and clue.matched in line
+    words = {w.lower() for w in raw.decode().split()}
+    assert all(
+        any(w.startswith(n.removesuffix("…")) for w in words) for n in clue.matched.split(", ")
+    )
+    document = json.loads(render_explanation(facts, result, as_json=True))
+    clues = {e["rule"]: e for e in document["frustration_evidence"]}
+    assert clues["frustration:voice_model"]["matched"] == clue.matched
+
+
+def test_explain_model_flag_adds_the_learned_clue(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "complaint.eml"
+    path.write_bytes(
+        mail(
+            subject="Bestellung",
+            body="Seit drei Wochen warte ich auf mein Geld. Keiner meldet sich.",
+        )
+    )
+    assert main(["explain", str(path)]) == 0
+    assert "frustration:voice_model" not in capsys.readouterr().out
+    assert main(["explain", "--model", str(path)]) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if "voice_model" in x)
+    assert line.split()[0] == "frustration:voice_model"
